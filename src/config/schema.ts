@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+/**
+ * The configuration schema: the single source of truth for Vigil's configuration types.
+ * YAML keys are snake_case and so are the inferred types. Durations are Prometheus-style
+ * strings in the file and milliseconds after parsing. Every default here is documented in the
+ * README's configuration reference (docs are checked against `CONFIG_DOCS` by a test).
+ */
+
+/** A number, also accepted as a numeric string (values from `${ENV}` interpolation are strings). */
+const num = () =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : v), z.number());
+const int = () => num().pipe(z.number().int());
+/** A boolean, also accepted as the strings "true"/"false". */
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+/** A Prometheus duration string (`30s`, `5m`, `1h30m`, `7d`) parsed to milliseconds. */
+export const durationMs = () =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parseDuration(s.trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a valid duration "${s}" (use e.g. 30s, 5m, 1h30m, 7d)`, params: { vigil: 'DURATION' } });
+      return z.NEVER;
+    }
+  });
+
+const positiveDuration = () =>
+  durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
+
+/** Label names as Prometheus accepts them. */
+export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Model names appear in URLs and label values: keep them URL-safe. */
+export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const token = z.string().min(16, 'tokens must be at least 16 characters long');
+
+export const ServerSchema = z.strictObject({
+  address: z.string().min(1).default('127.0.0.1'),
+  port: int().pipe(z.number().min(0).max(65535)).default(9470),
+  external_url: z.url().optional(),
+  tokens: z
+    .strictObject({
+      ingest: z.array(token).default([]),
+      admin: z.array(token).default([]),
+    })
+    .prefault({}),
+  max_batch_items: int().pipe(z.number().min(1).max(1_000_000)).default(10_000),
+  max_body_bytes: int().pipe(z.number().min(1024)).default(64 * 1024 * 1024),
+  max_future_skew: durationMs().default(3_600_000),
+  shutdown_timeout: positiveDuration().default(10_000),
+});
+
+export const StorageSchema = z.strictObject({
+  path: z.string().min(1).default('./data/vigil.db'),
+  retention: positiveDuration().default(30 * 86_400_000),
+  prune_interval: positiveDuration().default(3_600_000),
+  synchronous: z.enum(['normal', 'full']).default('normal'),
+});
+
+export const FeatureSchema = z.strictObject({
+  name: z.string().min(1).max(256),
+  type: z.enum(['numeric', 'categorical']),
+});
+
+export const TaskSchema = z.enum(['binary', 'multiclass', 'regression']);
+
+const classValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+
+export const ModelSchema = z.strictObject({
+  name: z.string().regex(MODEL_NAME_RE, 'must be 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit'),
+  task: TaskSchema,
+  /** Binary only: the class counted as positive (compared as a string). */
+  positive_class: classValue.optional(),
+  /** Multiclass: the known classes (optional; learned from data when absent). */
+  classes: z.array(classValue).optional(),
+  description: z.string().optional(),
+  /** Labels copied onto this model's alerts (team, owner, …). */
+  labels: z.record(z.string().regex(LABEL_NAME_RE, 'must be a Prometheus label name'), z.string()).default({}),
+  features: z.array(FeatureSchema).default([]),
+  /** Accept (and ignore) feature names the config does not list, instead of rejecting the item. */
+  allow_unknown_features: bool().default(false),
+  windows: z.array(positiveDuration()).min(1).default([3_600_000, 86_400_000]),
+  min_samples: int().pipe(z.number().min(1)).default(100),
+  /** Overrides the global evaluation interval for this model. */
+  evaluation_interval: positiveDuration().optional(),
+});
+
+export const LogSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    server: ServerSchema.prefault({}),
+    storage: StorageSchema.prefault({}),
+    log: LogSchema.prefault({}),
+    evaluation_interval: positiveDuration().default(30_000),
+    models: z.array(ModelSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.models.forEach((m, i) => {
+      const first = seen.get(m.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}" (first at models[${first}])`, params: { vigil: 'DUPLICATE' } });
+      } else seen.set(m.name, i);
+      const features = new Map<string, number>();
+      m.features.forEach((f, j) => {
+        const firstF = features.get(f.name);
+        if (firstF !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'features', j, 'name'], message: `duplicate feature name "${f.name}" (first at features[${firstF}])`, params: { vigil: 'DUPLICATE' } });
+        } else features.set(f.name, j);
+      });
+      if (m.task !== 'binary' && m.positive_class !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'positive_class'], message: `positive_class applies to binary models only (task is ${m.task})`, params: { vigil: 'VALUE' } });
+      }
+      if (m.task !== 'multiclass' && m.classes !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'classes'], message: `classes applies to multiclass models only (task is ${m.task})`, params: { vigil: 'VALUE' } });
+      }
+      const windows = new Set<number>();
+      m.windows.forEach((w, j) => {
+        if (windows.has(w)) ctx.addIssue({ code: 'custom', path: ['models', i, 'windows', j], message: 'duplicate window', params: { vigil: 'DUPLICATE' } });
+        windows.add(w);
+        if (w > cfg.storage.retention) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'windows', j], message: 'window is longer than storage.retention: its data would be pruned before the window is full', params: { vigil: 'VALUE' } });
+        }
+      });
+    });
+  });
+
+export type VigilConfig = z.output<typeof ConfigSchema>;
+export type ServerConfig = VigilConfig['server'];
+export type StorageConfig = VigilConfig['storage'];
+export type ModelConfig = VigilConfig['models'][number];
+export type FeatureConfig = ModelConfig['features'][number];
+export type Task = z.output<typeof TaskSchema>;
+
+/** The positive class of a binary model ("1" unless configured). */
+export const positiveClassOf = (m: ModelConfig): string => m.positive_class ?? '1';
