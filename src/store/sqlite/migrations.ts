@@ -1,0 +1,82 @@
+import type { Database } from 'better-sqlite3';
+
+/** Versioned schema migrations, applied in order, each in its own transaction. Never edit one
+ *  that has shipped: add a new one. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'predictions and labels',
+    up: `
+      CREATE TABLE models (
+        name TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE predictions (
+        model TEXT NOT NULL,
+        id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        features TEXT NOT NULL,
+        prediction ANY NOT NULL,
+        score TEXT,
+        latency_ms REAL,
+        segment TEXT,
+        error TEXT,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (model, id)
+      ) STRICT;
+      CREATE INDEX predictions_model_ts ON predictions (model, ts);
+      CREATE TABLE labels (
+        model TEXT NOT NULL,
+        id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        label ANY NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (model, id)
+      ) STRICT;
+      CREATE INDEX labels_model_ts ON labels (model, ts);
+    `,
+  },
+  {
+    version: 2,
+    name: 'daemon state',
+    up: `
+      CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+/** Applies every migration newer than the database's version; returns the versions applied. */
+export function migrate(db: Database, now: number, upTo: number = Number.POSITIVE_INFINITY): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`);
+  const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this Vigil (${latest}): upgrade Vigil or use another file`);
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > upTo) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      record.run(m.version, m.name, now);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

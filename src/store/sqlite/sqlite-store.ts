@@ -1,0 +1,237 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { VigilError } from '../../core/errors.js';
+import type {
+  LabelRecord,
+  ModelCounts,
+  PredictionRecord,
+  PruneResult,
+  StoredPrediction,
+  Store,
+  Target,
+  WriteResult,
+} from '../store.js';
+import { migrate } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** `normal` (default): durable across process crashes (kill -9) in WAL mode; `full`: also across
+   *  power loss, at a cost in write throughput. */
+  synchronous?: 'normal' | 'full';
+  now: number;
+}
+
+interface PredictionRow {
+  model: string;
+  id: string;
+  ts: number;
+  version: string;
+  features: string;
+  prediction: Target;
+  score: string | null;
+  latency_ms: number | null;
+  segment: string | null;
+  error: string | null;
+  received_at: number;
+  label_ts: number | null;
+  label: Target | null;
+}
+
+const PRUNE_CHUNK = 10_000;
+
+/** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
+export class SqliteStore implements Store {
+  private readonly db: Db;
+  private open = true;
+  private readonly stmts: {
+    model: Statement;
+    prediction: Statement;
+    label: Statement;
+    getPrediction: Statement;
+    versions: Statement;
+    labelStats: Statement;
+    labeled: Statement;
+    models: Statement;
+    prunePredictions: Statement;
+    pruneLabels: Statement;
+    getState: Statement;
+    setState: Statement;
+  };
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db, options.now);
+    } catch (e) {
+      throw new VigilError('VIGIL_ERR_STORE_OPEN', `cannot open the store at ${options.path}: ${(e as Error).message}`, { cause: e });
+    }
+    const db = this.db;
+    this.stmts = {
+      model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+      prediction: db.prepare(`INSERT INTO predictions
+        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
+      label: db.prepare('INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING'),
+      getPrediction: db.prepare(`SELECT p.*, l.ts AS label_ts, l.label AS label
+        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
+        WHERE p.model = ? AND p.id = ?`),
+      versions: db.prepare(`SELECT version, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM predictions WHERE model = ? GROUP BY version ORDER BY version`),
+      labelStats: db.prepare('SELECT count(*) AS n, max(ts) AS last_ts FROM labels WHERE model = ?'),
+      labeled: db.prepare(`SELECT count(*) AS n FROM labels l
+        JOIN predictions p ON p.model = l.model AND p.id = l.id WHERE l.model = ?`),
+      models: db.prepare('SELECT name FROM models ORDER BY name'),
+      prunePredictions: db.prepare(`DELETE FROM predictions WHERE rowid IN
+        (SELECT rowid FROM predictions WHERE model = ? AND ts < ? LIMIT ${PRUNE_CHUNK})`),
+      pruneLabels: db.prepare(`DELETE FROM labels WHERE rowid IN
+        (SELECT rowid FROM labels WHERE model = ? AND ts < ? LIMIT ${PRUNE_CHUNK})`),
+      getState: db.prepare('SELECT value FROM state WHERE key = ?'),
+      setState: db.prepare(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+    };
+  }
+
+  private readonly insertPredictionsTx = (model: string, records: readonly PredictionRecord[], receivedAt: number): WriteResult => {
+    return this.db.transaction((): WriteResult => {
+      this.stmts.model.run(model, receivedAt);
+      const duplicates: number[] = [];
+      const stmt = this.stmts.prediction;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i] as PredictionRecord;
+        const info = stmt.run(
+          model,
+          r.id,
+          r.ts,
+          r.version,
+          JSON.stringify(r.features),
+          r.prediction,
+          r.score === null ? null : JSON.stringify(r.score),
+          r.latencyMs,
+          r.segment,
+          r.error,
+          receivedAt,
+        );
+        if (info.changes === 0) duplicates.push(i);
+      }
+      return { inserted: records.length - duplicates.length, duplicates };
+    })();
+  };
+
+  private readonly insertLabelsTx = (model: string, records: readonly LabelRecord[], receivedAt: number): WriteResult => {
+    return this.db.transaction((): WriteResult => {
+      this.stmts.model.run(model, receivedAt);
+      const duplicates: number[] = [];
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i] as LabelRecord;
+        if (this.stmts.label.run(model, r.id, r.ts, r.label, receivedAt).changes === 0) duplicates.push(i);
+      }
+      return { inserted: records.length - duplicates.length, duplicates };
+    })();
+  };
+
+  private check(): void {
+    if (!this.open) throw new VigilError('VIGIL_ERR_STORE_CLOSED', 'the store is closed', { statusCode: 503 });
+  }
+
+  async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult> {
+    this.check();
+    if (records.length === 0) return { inserted: 0, duplicates: [] };
+    return this.insertPredictionsTx(model, records, receivedAt);
+  }
+
+  async insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult> {
+    this.check();
+    if (records.length === 0) return { inserted: 0, duplicates: [] };
+    return this.insertLabelsTx(model, records, receivedAt);
+  }
+
+  async getPrediction(model: string, id: string): Promise<StoredPrediction | undefined> {
+    this.check();
+    const row = this.stmts.getPrediction.get(model, id) as PredictionRow | undefined;
+    if (row === undefined) return undefined;
+    return {
+      id: row.id,
+      ts: row.ts,
+      version: row.version,
+      features: JSON.parse(row.features) as StoredPrediction['features'],
+      prediction: row.prediction,
+      score: row.score === null ? null : (JSON.parse(row.score) as StoredPrediction['score']),
+      latencyMs: row.latency_ms,
+      segment: row.segment,
+      error: row.error,
+      receivedAt: row.received_at,
+      label: row.label === null || row.label_ts === null ? null : { id: row.id, ts: row.label_ts, label: row.label },
+    };
+  }
+
+  async modelCounts(model: string): Promise<ModelCounts> {
+    this.check();
+    const versions = (this.stmts.versions.all(model) as { version: string; n: number; first_ts: number; last_ts: number }[]).map((v) => ({
+      version: v.version,
+      predictions: v.n,
+      firstTs: v.first_ts,
+      lastTs: v.last_ts,
+    }));
+    const labels = this.stmts.labelStats.get(model) as { n: number; last_ts: number | null };
+    const labeled = this.stmts.labeled.get(model) as { n: number };
+    return {
+      predictions: versions.reduce((s, v) => s + v.predictions, 0),
+      labels: labels.n,
+      labeledPredictions: labeled.n,
+      versions,
+      lastPredictionTs: versions.length === 0 ? null : Math.max(...versions.map((v) => v.lastTs)),
+      lastLabelTs: labels.last_ts,
+    };
+  }
+
+  async prune(beforeTs: number): Promise<PruneResult> {
+    this.check();
+    const out: PruneResult = { predictions: 0, labels: 0 };
+    const models = (this.stmts.models.all() as { name: string }[]).map((m) => m.name);
+    for (const model of models) {
+      // Small transactions, so ingestion is never blocked for long.
+      for (;;) {
+        const n = this.stmts.prunePredictions.run(model, beforeTs).changes;
+        out.predictions += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+      for (;;) {
+        const n = this.stmts.pruneLabels.run(model, beforeTs).changes;
+        out.labels += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+    }
+    return out;
+  }
+
+  async getState(key: string): Promise<string | undefined> {
+    this.check();
+    const row = this.stmts.getState.get(key) as { value: string | null } | undefined;
+    return row?.value ?? undefined;
+  }
+
+  async setState(key: string, value: string, now: number): Promise<void> {
+    this.check();
+    this.stmts.setState.run(key, value, now);
+  }
+
+  healthy(): boolean {
+    return this.open && this.db.open;
+  }
+
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}

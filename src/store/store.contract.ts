@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import type { PredictionRecord, Store } from './store.js';
+
+/**
+ * The contract every Store backend must pass. A backend's test file calls
+ * `storeContract('sqlite', factory)` where `factory()` opens a fresh, empty store and
+ * `reopen` (when the backend is persistent) closes it and opens the same data again.
+ */
+export interface StoreHarness {
+  store: Store;
+  reopen?: () => Promise<Store>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+
+export const pred = (id: string, over: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  id,
+  ts: T0,
+  version: 'v1',
+  features: { amount: 12.5, country: 'PL', missing: null },
+  prediction: '1',
+  score: 0.87,
+  latencyMs: 12,
+  segment: null,
+  error: null,
+  ...over,
+});
+
+export function storeContract(name: string, factory: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${name}`, () => {
+    it('stores a batch and reads every field back', async () => {
+      const { store } = await factory();
+      const r = await store.insertPredictions('m', [pred('a'), pred('b', { score: { x: 0.2, y: 0.8 }, prediction: 'y', segment: 'eu', error: 'timeout', latencyMs: null })], T0 + 5);
+      expect(r).toEqual({ inserted: 2, duplicates: [] });
+      const a = await store.getPrediction('m', 'a');
+      expect(a).toEqual({ ...pred('a'), receivedAt: T0 + 5, label: null });
+      const b = await store.getPrediction('m', 'b');
+      expect(b?.score).toEqual({ x: 0.2, y: 0.8 });
+      expect(b?.segment).toBe('eu');
+      expect(b?.error).toBe('timeout');
+      expect(b?.latencyMs).toBeNull();
+      expect(await store.getPrediction('m', 'nope')).toBeUndefined();
+      expect(await store.getPrediction('other', 'a')).toBeUndefined();
+      await store.close();
+    });
+
+    it('keeps numeric predictions and labels numeric (regression)', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('reg', [pred('r1', { prediction: 3.25, score: null })], T0);
+      await store.insertLabels('reg', [{ id: 'r1', ts: T0 + 1, label: 4.5 }], T0 + 1);
+      const r = await store.getPrediction('reg', 'r1');
+      expect(r?.prediction).toBe(3.25);
+      expect(r?.label).toEqual({ id: 'r1', ts: T0 + 1, label: 4.5 });
+      await store.close();
+    });
+
+    it('never duplicates a re-sent id and never overwrites the first write', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('m', [pred('a', { prediction: '1' })], T0);
+      const again = await store.insertPredictions('m', [pred('b'), pred('a', { prediction: '0' }), pred('b')], T0 + 1);
+      expect(again).toEqual({ inserted: 1, duplicates: [1, 2] });
+      expect((await store.getPrediction('m', 'a'))?.prediction).toBe('1');
+      const labels1 = await store.insertLabels('m', [{ id: 'a', ts: T0, label: '1' }], T0);
+      const labels2 = await store.insertLabels('m', [{ id: 'a', ts: T0, label: '0' }], T0);
+      expect(labels1).toEqual({ inserted: 1, duplicates: [] });
+      expect(labels2).toEqual({ inserted: 0, duplicates: [0] });
+      expect((await store.getPrediction('m', 'a'))?.label?.label).toBe('1');
+      const counts = await store.modelCounts('m');
+      expect(counts.predictions).toBe(2);
+      expect(counts.labels).toBe(1);
+      await store.close();
+    });
+
+    it('keys ids per model', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('m1', [pred('same')], T0);
+      const r = await store.insertPredictions('m2', [pred('same')], T0);
+      expect(r.inserted).toBe(1);
+      await store.close();
+    });
+
+    it('joins labels that arrive before or after their prediction', async () => {
+      const { store } = await factory();
+      await store.insertLabels('m', [{ id: 'early', ts: T0, label: '0' }], T0);
+      await store.insertPredictions('m', [pred('early'), pred('late'), pred('never')], T0 + 10);
+      await store.insertLabels('m', [{ id: 'late', ts: T0 + 86_400_000, label: '1' }], T0 + 86_400_000);
+      expect((await store.getPrediction('m', 'early'))?.label?.label).toBe('0');
+      expect((await store.getPrediction('m', 'late'))?.label?.label).toBe('1');
+      expect((await store.getPrediction('m', 'never'))?.label).toBeNull();
+      const c = await store.modelCounts('m');
+      expect(c).toMatchObject({ predictions: 3, labels: 2, labeledPredictions: 2, lastLabelTs: T0 + 86_400_000, lastPredictionTs: T0 });
+      await store.close();
+    });
+
+    it('counts per version with first and last event time', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('m', [pred('1', { ts: T0 }), pred('2', { ts: T0 + 100, version: 'v2' }), pred('3', { ts: T0 + 50 })], T0);
+      const c = await store.modelCounts('m');
+      expect(c.versions).toEqual([
+        { version: 'v1', predictions: 2, firstTs: T0, lastTs: T0 + 50 },
+        { version: 'v2', predictions: 1, firstTs: T0 + 100, lastTs: T0 + 100 },
+      ]);
+      expect(c.lastPredictionTs).toBe(T0 + 100);
+      const empty = await store.modelCounts('none');
+      expect(empty).toEqual({ predictions: 0, labels: 0, labeledPredictions: 0, versions: [], lastPredictionTs: null, lastLabelTs: null });
+      await store.close();
+    });
+
+    it('is atomic per batch and handles 25,000 rows in one call', async () => {
+      const { store } = await factory();
+      const batch = Array.from({ length: 25_000 }, (_, i) => pred(`id-${i}`, { ts: T0 + i }));
+      expect((await store.insertPredictions('big', batch, T0)).inserted).toBe(25_000);
+      expect((await store.modelCounts('big')).predictions).toBe(25_000);
+      await store.close();
+    });
+
+    it('prunes rows older than the cut-off, across models, and keeps the rest', async () => {
+      const { store } = await factory();
+      const old = Array.from({ length: 12_345 }, (_, i) => pred(`old-${i}`, { ts: T0 - 1 - i }));
+      await store.insertPredictions('m', [...old, pred('new', { ts: T0 })], T0);
+      await store.insertPredictions('n', [pred('old', { ts: T0 - 5 }), pred('new', { ts: T0 + 5 })], T0);
+      await store.insertLabels('m', [{ id: 'old-1', ts: T0 - 2, label: '1' }, { id: 'new', ts: T0, label: '0' }], T0);
+      const r = await store.prune(T0);
+      expect(r).toEqual({ predictions: 12_346, labels: 1 });
+      expect((await store.modelCounts('m')).predictions).toBe(1);
+      expect((await store.modelCounts('n')).predictions).toBe(1);
+      expect(await store.getPrediction('m', 'new')).toBeDefined();
+      expect(await store.prune(T0)).toEqual({ predictions: 0, labels: 0 });
+      await store.close();
+    });
+
+    it('keeps small durable state', async () => {
+      const h = await factory();
+      expect(await h.store.getState('k')).toBeUndefined();
+      await h.store.setState('k', 'v1', T0);
+      await h.store.setState('k', 'v2', T0 + 1);
+      expect(await h.store.getState('k')).toBe('v2');
+      if (h.reopen) {
+        const again = await h.reopen();
+        expect(await again.getState('k')).toBe('v2');
+        await again.close();
+      } else await h.store.close();
+    });
+
+    it('refuses work once closed and reports it', async () => {
+      const { store } = await factory();
+      expect(store.healthy()).toBe(true);
+      await store.close();
+      expect(store.healthy()).toBe(false);
+      await expect(store.insertPredictions('m', [pred('a')], T0)).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_CLOSED' });
+      await store.close(); // closing twice is harmless
+    });
+
+    it('keeps every row across close and reopen', async () => {
+      const h = await factory();
+      if (!h.reopen) return void (await h.store.close());
+      await h.store.insertPredictions('m', [pred('a'), pred('b')], T0);
+      await h.store.insertLabels('m', [{ id: 'a', ts: T0, label: '1' }], T0);
+      const again = await h.reopen();
+      expect(await again.modelCounts('m')).toMatchObject({ predictions: 2, labels: 1, labeledPredictions: 1 });
+      expect((await again.getPrediction('m', 'b'))?.features).toEqual(pred('b').features);
+      await again.close();
+    });
+  });
+}
