@@ -1,0 +1,105 @@
+/**
+ * Sample cleaning helpers shared by every drift statistic.
+ *
+ * Rule (documented in docs/statistics-drift.md): NaN, +Infinity and -Infinity are DROPPED from a
+ * numeric sample before any statistic is computed, and the number dropped of each kind is
+ * returned with the result so callers can surface it as a data-quality signal. A sample that is
+ * empty after cleaning is a StatsInputError (code VIGIL_ERR_STATS_EMPTY_SAMPLE).
+ */
+import { StatsInputError } from './types.js';
+
+/** Counts of values removed by {@link cleanSample}. */
+export interface DroppedCounts {
+  readonly nan: number;
+  readonly posInf: number;
+  readonly negInf: number;
+}
+
+export interface CleanSample {
+  /** finite values, in input order (a fresh array: the input is never mutated) */
+  readonly values: Float64Array;
+  readonly dropped: DroppedCounts;
+}
+
+export const NO_DROPS: DroppedCounts = Object.freeze({ nan: 0, posInf: 0, negInf: 0 });
+
+/** Total number of dropped values. */
+export const droppedTotal = (d: DroppedCounts): number => d.nan + d.posInf + d.negInf;
+
+/** Adds two dropped-count records. */
+export const addDropped = (a: DroppedCounts, b: DroppedCounts): DroppedCounts => ({
+  nan: a.nan + b.nan,
+  posInf: a.posInf + b.posInf,
+  negInf: a.negInf + b.negInf,
+});
+
+/** Anything array-like of numbers: number[], Float64Array, … */
+export type NumericInput = ArrayLike<number>;
+
+/**
+ * Copies the finite values of `input` into a new Float64Array and counts the non-finite ones.
+ * Throws StatsInputError(VIGIL_ERR_STATS_NOT_NUMERIC) if an element is not a number.
+ */
+export function cleanSample(input: NumericInput): CleanSample {
+  const n = input.length;
+  const out = new Float64Array(n);
+  let k = 0;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  for (let i = 0; i < n; i++) {
+    const v = input[i] as number;
+    if (typeof v !== 'number') {
+      throw new StatsInputError('VIGIL_ERR_STATS_NOT_NUMERIC', `sample element ${i} is not a number (${typeof v})`);
+    }
+    if (v === Infinity) posInf++;
+    else if (v === -Infinity) negInf++;
+    else if (v !== v) nan++;
+    else out[k++] = v;
+  }
+  const values = k === n ? out : out.slice(0, k);
+  return { values, dropped: nan + posInf + negInf === 0 ? NO_DROPS : { nan, posInf, negInf } };
+}
+
+/** Like {@link cleanSample} but throws VIGIL_ERR_STATS_EMPTY_SAMPLE when nothing finite remains. */
+export function cleanNonEmpty(input: NumericInput, name: string): CleanSample {
+  if (input === null || input === undefined || typeof (input as { length?: unknown }).length !== 'number') {
+    throw new StatsInputError('VIGIL_ERR_STATS_NOT_ARRAY', `${name} must be an array of numbers`);
+  }
+  const c = cleanSample(input);
+  if (c.values.length === 0) {
+    const why = input.length === 0 ? 'is empty' : `has no finite values (${input.length} non-finite dropped)`;
+    throw new StatsInputError('VIGIL_ERR_STATS_EMPTY_SAMPLE', `${name} ${why}`);
+  }
+  return c;
+}
+
+/** Sorts ascending in place (typed-array numeric sort) and returns the same array. */
+export function sortInPlace(a: Float64Array): Float64Array {
+  a.sort();
+  return a;
+}
+
+/** True when `a` is non-decreasing. */
+export function isSortedAscending(a: ArrayLike<number>): boolean {
+  for (let i = 1; i < a.length; i++) {
+    if ((a[i] as number) < (a[i - 1] as number)) return false;
+  }
+  return true;
+}
+
+/** Cleans and returns a sorted copy. */
+export function cleanSorted(input: NumericInput, name: string): CleanSample {
+  const c = cleanNonEmpty(input, name);
+  return { values: sortInPlace(c.values), dropped: c.dropped };
+}
+
+/** numpy.round semantics: round half to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  if (Math.abs(x - Math.trunc(x)) === 0.5) {
+    // exactly halfway: Math.round rounds toward +inf; pick the even neighbour
+    return 2 * Math.round(x / 2);
+  }
+  return r;
+}
