@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import {
+  psi,
+  psiBand,
+  psiCategorical,
+  psiFromCounts,
+  quantileEdgesSorted,
+  quantileEdgesUnsorted,
+  countQuantileBinsSorted,
+  countEqualWidthSorted,
+  countEqualWidth,
+  countQuantileBins,
+  type PsiBinning,
+} from './psi.js';
+import { StatsInputError } from './types.js';
+
+interface PsiBlock {
+  edges?: number[];
+  ref_counts: number[];
+  cur_counts: number[];
+  ref_props?: number[];
+  cur_props?: number[];
+  ref_props_eps?: number[];
+  cur_props_eps?: number[];
+  psi_terms: number[];
+  psi: number;
+}
+interface PsiCase {
+  name: string;
+  inputs: { reference: number[]; current: number[] };
+  expected: Record<PsiBinning, PsiBlock>;
+}
+const vectors = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/vectors/psi.json', import.meta.url), 'utf8'),
+) as { cases: PsiCase[] };
+
+const rclose = (a: number, e: number, rtol: number): boolean => Math.abs(a - e) <= rtol * Math.abs(e) || a === e;
+
+describe('psi matches psi.json', () => {
+  for (const c of vectors.cases) {
+    it(c.name, () => {
+      for (const binning of ['quantile', 'quantile_right_closed', 'equal_width'] as const) {
+        const e = c.expected[binning];
+        const r = psi(c.inputs.reference, c.inputs.current, { binning });
+        if (e.edges) expect(r.edges, `${binning} edges`).toEqual(e.edges);
+        expect(r.refCounts, `${binning} ref counts`).toEqual(e.ref_counts);
+        expect(r.curCounts, `${binning} cur counts`).toEqual(e.cur_counts);
+        if (e.ref_props_eps) expect(r.refPropsEps).toEqual(e.ref_props_eps);
+        if (e.cur_props_eps) expect(r.curPropsEps).toEqual(e.cur_props_eps);
+        if (e.ref_props) expect(r.refProps).toEqual(e.ref_props);
+        r.terms.forEach((t, k) => expect(rclose(t, e.psi_terms[k] as number, 1e-12), `${binning} term ${k}`).toBe(true));
+        expect(rclose(r.psi, e.psi, 1e-12), `${binning} psi ${r.psi} vs ${e.psi}`).toBe(true);
+        expect(r.band).toBe(psiBand(e.psi));
+      }
+    });
+  }
+  it('sorted-reference helpers give the same edges and counts', () => {
+    for (const c of vectors.cases) {
+      const sorted = Float64Array.from(c.inputs.reference).sort();
+      const edges = quantileEdgesSorted(sorted);
+      expect(edges).toEqual(c.expected.quantile.edges);
+      expect(quantileEdgesUnsorted(Float64Array.from(c.inputs.reference))).toEqual(edges);
+      expect(countQuantileBinsSorted(sorted, edges, true)).toEqual(c.expected.quantile.ref_counts);
+      expect(countQuantileBinsSorted(sorted, edges, false)).toEqual(c.expected.quantile_right_closed.ref_counts);
+      const ew = c.expected.equal_width.edges as number[];
+      expect(countEqualWidthSorted(sorted, ew)).toEqual(c.expected.equal_width.ref_counts);
+    }
+  });
+});
+
+describe('psi properties and bands', () => {
+  const arr = fc.array(fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.integer({ min: -3, max: 3 })), {
+    minLength: 1,
+    maxLength: 60,
+  });
+  it('PSI >= 0, and 0 for identical samples, for every binning', () => {
+    fc.assert(
+      fc.property(arr, arr, fc.constantFrom<PsiBinning>('quantile', 'quantile_right_closed', 'equal_width'), fc.integer({ min: 1, max: 20 }), (a, b, binning, bins) => {
+        expect(psi(a, b, { binning, bins }).psi).toBeGreaterThanOrEqual(0);
+        expect(psi(a, a, { binning, bins }).psi).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('invariant to row order', () => {
+    fc.assert(
+      fc.property(arr, arr, (a, b) => {
+        const x = psi(a, b);
+        const y = psi([...a].reverse(), [...b].sort((p, q) => q - p));
+        expect(y.psi).toBe(x.psi);
+        expect(y.edges).toEqual(x.edges);
+      }),
+      { numRuns: 100 },
+    );
+  });
+  it('unsorted and sorted counting agree', () => {
+    fc.assert(
+      fc.property(arr, arr, (a, b) => {
+        const edges = quantileEdgesSorted(Float64Array.from(a).sort());
+        const sb = Float64Array.from(b).sort();
+        expect(countQuantileBinsSorted(sb, edges)).toEqual(countQuantileBins(b, edges));
+        const ew = [0, 0.5, 1, 1.5, 2];
+        expect(countEqualWidthSorted(sb, ew)).toEqual(countEqualWidth(b, ew));
+      }),
+    );
+  });
+  it('bands', () => {
+    expect(psiBand(0.0999)).toBe('stable');
+    expect(psiBand(0.1)).toBe('moderate');
+    expect(psiBand(0.2499)).toBe('moderate');
+    expect(psiBand(0.25)).toBe('drift');
+  });
+  it('categorical PSI', () => {
+    const r = psiCategorical({ a: 50, b: 50 }, { a: 50, b: 50 });
+    expect(r.psi).toBe(0);
+    const s = psiCategorical({ a: 90, b: 10 }, { a: 50, b: 40, c: 10 });
+    expect(s.categories).toEqual(['a', 'b', 'c']);
+    const expected = (0.5 - 0.9) * Math.log(0.5 / 0.9) + (0.4 - 0.1) * Math.log(0.4 / 0.1) + (0.1 - 1e-4) * Math.log(0.1 / 1e-4);
+    expect(s.psi).toBeCloseTo(expected, 12);
+    expect(s.band).toBe('drift');
+  });
+});
+
+describe('psi bad input', () => {
+  it('empty / all-NaN samples throw', () => {
+    expect(() => psi([], [1])).toThrow(StatsInputError);
+    expect(() => psi([1], [NaN])).toThrowError(/current has no finite values/);
+  });
+  it('drops and counts non-finite values', () => {
+    const r = psi([1, 2, 3, NaN], [1, 2, 3, Infinity, -Infinity]);
+    expect(r.droppedRef.nan).toBe(1);
+    expect(r.droppedCur).toEqual({ nan: 0, posInf: 1, negInf: 1 });
+    expect(r.nCur).toBe(3);
+    expect(r.psi).toBe(0);
+  });
+  it('bad options and mismatched counts throw', () => {
+    expect(() => psi([1], [1], { bins: 0 })).toThrow(StatsInputError);
+    expect(() => psi([1], [1], { epsilon: 0 })).toThrow(StatsInputError);
+    expect(() => psi([1], [1], { binning: 'x' as PsiBinning })).toThrow(StatsInputError);
+    expect(() => psiFromCounts([1, 2], [1])).toThrowError(/length/);
+    expect(() => psiFromCounts([0, 0], [1, 1])).toThrow(StatsInputError);
+    expect(() => psiCategorical({ a: -1 }, { a: 1 })).toThrow(StatsInputError);
+  });
+});
