@@ -1,0 +1,50 @@
+import { runCheckConfig } from './check-config.js';
+import type { CliIo } from './args.js';
+import { runServe } from './serve.js';
+import { isVigilError } from '../core/errors.js';
+import { vigilVersion } from '../core/version.js';
+
+const USAGE = `vigil ${'<command>'} [options]
+
+Commands:
+  serve [--config FILE] [--simulate] [--drift-after 2m]
+                          run the daemon (without --config: the embedded demo, examples/vigil.yaml)
+  check-config FILE…      validate configuration files (exit 2 and file:line:column on errors)
+  version                 print the version
+
+Exit codes: 0 success, 1 failure, 2 bad input (configuration or usage).
+`;
+
+/** The composition root of the `vigil` command. Returns the exit code. */
+export async function main(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe(rest, io, env);
+      case 'check-config':
+        return await runCheckConfig(rest, io, env);
+      case 'version':
+      case '--version':
+        io.stdout(`vigil ${vigilVersion()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (isVigilError(e) && e.code === 'VIGIL_ERR_CLI_USAGE') {
+      io.stderr(`${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr(`vigil: ${e instanceof Error ? e.message : String(e)}\n`);
+    return isVigilError(e) && e.statusCode === 2 ? 2 : 1;
+  }
+}
+

@@ -1,0 +1,95 @@
+import { ConfigError, embeddedConfigPath, formatIssue, loadConfigFile } from '../config/load.js';
+import { systemClock } from '../core/clock.js';
+import { parseDuration } from '../core/duration.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { createDaemon } from '../daemon.js';
+import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
+import type { CliIo } from './args.js';
+import { parseCli } from './args.js';
+
+/**
+ * `vigil serve [--config FILE] [--simulate] [--drift-after 2m]`. Without --config it runs the
+ * embedded demo configuration (examples/vigil.yaml). Signals: SIGTERM/SIGINT stop gracefully
+ * (in-flight writes finish, the store closes) within server.shutdown_timeout; SIGHUP reloads.
+ * Resolves with the exit code once the daemon has stopped.
+ */
+export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const { values } = parseCli(argv, {
+    config: { type: 'string', short: 'c' },
+    simulate: { type: 'boolean', default: false },
+    'drift-after': { type: 'string' },
+    'sim-rate': { type: 'string' },
+  });
+  const file = values.config ?? embeddedConfigPath();
+  let loaded;
+  try {
+    loaded = await loadConfigFile(file, env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const issue of e.issues) io.stderr(`${formatIssue(issue)}\n`);
+    return 2;
+  }
+  const logger = createLogger({ level: loaded.config.log.level });
+  const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
+
+  let url: string;
+  try {
+    url = await daemon.start();
+  } catch (e) {
+    logger.fatal({ err: errorMessage(e) }, 'cannot start');
+    await daemon.stop('start failed');
+    logger.flush();
+    return 1;
+  }
+
+  let sim: Simulator | null = null;
+  if (values.simulate) {
+    sim = new Simulator(
+      {
+        ...DEFAULT_SIMULATOR,
+        url,
+        models: daemon.config().models,
+        ...(values['drift-after'] ? { driftAfterMs: parseDuration(values['drift-after']) } : {}),
+        ...(values['sim-rate'] ? { rate: Number(values['sim-rate']) } : {}),
+        ...(daemon.config().server.tokens.ingest[0] ? { token: daemon.config().server.tokens.ingest[0] as string } : {}),
+      },
+      { logger, clock: systemClock },
+    );
+    sim.start();
+  }
+
+  return new Promise<number>((resolve) => {
+    let exiting = false;
+    const shutdown = (signal: string): void => {
+      if (exiting) return;
+      exiting = true;
+      sim?.stop();
+      const force = setTimeout(() => {
+        logger.error({ signal }, 'shutdown timed out; exiting');
+        logger.flush();
+        resolve(1);
+      }, daemon.config().server.shutdown_timeout);
+      force.unref();
+      daemon
+        .stop(signal)
+        .then(() => resolve(0))
+        .catch((e: unknown) => {
+          logger.error({ err: errorMessage(e) }, 'error while stopping');
+          resolve(1);
+        })
+        .finally(() => {
+          clearTimeout(force);
+          logger.flush();
+        });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => void daemon.reload());
+    process.on('unhandledRejection', (reason) => logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection'));
+    process.on('uncaughtException', (err) => {
+      logger.fatal({ err: errorMessage(err), stack: err.stack }, 'uncaught exception; stopping');
+      shutdown('uncaughtException');
+    });
+  });
+}

@@ -1,0 +1,170 @@
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
+import type { VigilConfig } from './config/schema.js';
+import type { Clock } from './core/clock.js';
+import { errorMessage } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import { vigilVersion } from './core/version.js';
+import { Cycle, type CycleStage } from './cycle/cycle.js';
+import { buildServer } from './http/server.js';
+import type { ReloadOutcome } from './http/routes/lifecycle.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { MetricsRegistry, createMetrics, type VigilMetrics } from './metrics/registry.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface DaemonDeps {
+  initial: LoadedConfig;
+  logger: Logger;
+  clock: Clock;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Defaults to opening the SQLite file named in the configuration. */
+  openStore?: (config: VigilConfig) => Store;
+}
+
+export interface Daemon {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly metrics: VigilMetrics;
+  readonly registry: MetricsRegistry;
+  readonly scheduler: Scheduler;
+  readonly cycle: Cycle;
+  config(): VigilConfig;
+  /** Listens on the configured address; returns the URL. */
+  start(): Promise<string>;
+  reload(): Promise<ReloadOutcome>;
+  /** Stops accepting, finishes in-flight requests and jobs, closes the store. */
+  stop(reason: string): Promise<void>;
+}
+
+/** Settings that only take effect at start-up. */
+const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
+  ['server.address', (c) => c.server.address],
+  ['server.port', (c) => c.server.port],
+  ['server.max_body_bytes', (c) => c.server.max_body_bytes],
+  ['storage.path', (c) => c.storage.path],
+  ['storage.synchronous', (c) => c.storage.synchronous],
+];
+
+export const JOB_CYCLE = 'evaluation';
+export const JOB_RETENTION = 'retention';
+
+/** Builds every component from a loaded configuration; nothing listens until `start()`. */
+export function createDaemon(deps: DaemonDeps): Daemon {
+  const { logger, clock } = deps;
+  const log = logger.child({ component: 'daemon' });
+  let current: LoadedConfig = deps.initial;
+  let stopping = false;
+  const config = (): VigilConfig => current.config;
+
+  const registry = new MetricsRegistry();
+  const metrics = createMetrics(registry, { version: vigilVersion() });
+  const store =
+    deps.openStore?.(config()) ??
+    new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, now: clock.now() });
+  const ingestor = new Ingestor({ store, metrics, logger, clock, config });
+
+  const stages: CycleStage[] = [
+    {
+      name: 'heartbeat',
+      // Persisted so a restart knows how long Vigil was down (alert-state restore needs it).
+      run: async (ctx) => store.setState('daemon.last_seen', String(ctx.now), ctx.now),
+    },
+  ];
+  const cycle = new Cycle({ stages, logger, metrics, clock, config });
+  const scheduler = new Scheduler({ logger, metrics, clock });
+  scheduler.add({ name: JOB_CYCLE, schedule: { everyMs: config().evaluation_interval }, run: async () => void (await cycle.run()) });
+  scheduler.add({
+    name: JOB_RETENTION,
+    schedule: { everyMs: config().storage.prune_interval },
+    run: async () => {
+      const now = clock.now();
+      const r = await store.prune(now - config().storage.retention);
+      metrics.pruned.inc({ table: 'predictions' }, r.predictions);
+      metrics.pruned.inc({ table: 'labels' }, r.labels);
+      if (r.predictions + r.labels > 0) log.info({ ...r, before: new Date(now - config().storage.retention).toISOString() }, 'retention pruned rows');
+    },
+  });
+
+  const markLoaded = (): void => {
+    metrics.reloadSuccessful.set(1);
+    metrics.reloadTimestamp.set(clock.now() / 1000);
+  };
+  markLoaded();
+
+  let reloading: Promise<ReloadOutcome> | null = null;
+  const reload = async (): Promise<ReloadOutcome> => {
+    // Two reloads at once (SIGHUP + HTTP) share one attempt.
+    reloading ??= (async (): Promise<ReloadOutcome> => {
+      const file = current.file;
+      try {
+        const next = await loadConfigFile(file, deps.env);
+        const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
+        current = next;
+        scheduler.reschedule(JOB_CYCLE, { everyMs: next.config.evaluation_interval });
+        scheduler.reschedule(JOB_RETENTION, { everyMs: next.config.storage.prune_interval });
+        markLoaded();
+        if (restartRequired.length > 0) log.warn({ file, keys: restartRequired }, 'configuration reloaded; some changes take effect only after a restart');
+        else log.info({ file, models: next.config.models.length }, 'configuration reloaded');
+        return { ok: true, file, restartRequired };
+      } catch (e) {
+        metrics.reloadSuccessful.set(0);
+        const issues = e instanceof ConfigError ? e.issues : [];
+        const message = e instanceof ConfigError ? `${issues.length} problem(s) in ${file}` : errorMessage(e);
+        log.error({ file, issues: issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}`), err: message }, 'configuration reload failed; keeping the running configuration');
+        return { ok: false, file, issues, message };
+      } finally {
+        reloading = null;
+      }
+    })();
+    return reloading;
+  };
+
+  const app = buildServer({
+    logger,
+    config,
+    store,
+    registry,
+    ingestor,
+    clock,
+    reload,
+    bodyLimit: config().server.max_body_bytes,
+    readiness: () => {
+      const reasons: string[] = [];
+      if (stopping) reasons.push('shutting down');
+      if (!store.healthy()) reasons.push('store is not open');
+      return { ready: reasons.length === 0, reasons };
+    },
+  });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    app,
+    store,
+    metrics,
+    registry,
+    scheduler,
+    cycle,
+    config,
+    reload,
+    async start() {
+      const url = await app.listen({ host: config().server.address, port: config().server.port });
+      scheduler.start();
+      log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion() }, 'vigil started');
+      return url;
+    },
+    stop(reason: string) {
+      stopped ??= (async () => {
+        stopping = true;
+        log.info({ reason }, 'vigil stopping');
+        await app.close(); // stops accepting; in-flight requests (and their writes) finish
+        await scheduler.stop(); // waits for running jobs
+        await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
+        await store.close();
+        log.info({ reason }, 'vigil stopped');
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { VigilError } from '../../core/errors.js';
+import type { IngestKind, IngestResult } from '../../ingest/ingestor.js';
+import { requireRole } from '../auth.js';
+import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
+import type { ServerDeps } from '../server.js';
+
+export const MODEL_PARAMS = {
+  type: 'object',
+  required: ['model'],
+  properties: { model: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/jsonlines'];
+
+/**
+ * `POST /v1/models/:model/predictions` and `…/labels`: a JSON array (or one object) or NDJSON.
+ * Answers: 200 every item stored (re-sent ids are listed under `duplicates` and not stored
+ * again); 207 some items rejected, the others stored; 422 every item rejected; 400 malformed
+ * body (names the line); 404 unknown model; 413 body or batch too large; 401/403 token.
+ */
+export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
+  // Parsers local to this plugin: the body arrives as text and is parsed by us, so errors name the line.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBatch(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseNdjsonBatch(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
+  const writer = requireRole(() => deps.config().server.tokens, 'ingest');
+  const route = (kind: IngestKind) => async (req: { params: unknown; body: unknown }, reply: FastifyReply) => {
+    const { model } = req.params as { model: string };
+    deps.ingestor.model(model); // 404 before anything else
+    if (!Array.isArray(req.body)) {
+      throw new VigilError('VIGIL_ERR_INGEST_MALFORMED', 'the body must be a JSON array or NDJSON (Content-Type application/json or application/x-ndjson)', {
+        statusCode: 400,
+      });
+    }
+    const max = deps.config().server.max_batch_items;
+    if (req.body.length > max) {
+      throw new VigilError('VIGIL_ERR_INGEST_BATCH_TOO_LARGE', `the batch has ${req.body.length} items; the limit is ${max} (server.max_batch_items)`, {
+        statusCode: 413,
+      });
+    }
+    const result: IngestResult = await deps.ingestor.ingest(kind, model, req.body);
+    const status = result.rejected.length === 0 ? 200 : result.accepted + result.duplicates.length > 0 ? 207 : 422;
+    return reply.status(status).send(result);
+  };
+
+  const opts = { schema: { params: MODEL_PARAMS }, preHandler: writer };
+  app.post('/v1/models/:model/predictions', opts, route('predictions'));
+  app.post('/v1/models/:model/labels', opts, route('labels'));
+};

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ModelConfig } from '../../config/schema.js';
+import { formatDuration } from '../../core/duration.js';
+import { VigilError } from '../../core/errors.js';
+import type { Store } from '../../store/store.js';
+import type { ServerDeps } from '../server.js';
+import { MODEL_PARAMS } from './ingest.js';
+
+const iso = (ts: number | null): string | null => (ts === null ? null : new Date(ts).toISOString());
+
+/** A model's configuration and what the store holds for it. */
+export async function modelStatus(m: ModelConfig, store: Store) {
+  const c = await store.modelCounts(m.name);
+  return {
+    name: m.name,
+    task: m.task,
+    ...(m.positive_class === undefined ? {} : { positive_class: m.positive_class }),
+    ...(m.classes === undefined ? {} : { classes: m.classes }),
+    labels: m.labels,
+    features: m.features,
+    windows: m.windows.map(formatDuration),
+    min_samples: m.min_samples,
+    predictions: c.predictions,
+    labels_received: c.labels,
+    labeled_predictions: c.labeledPredictions,
+    label_coverage_ratio: c.predictions === 0 ? null : c.labeledPredictions / c.predictions,
+    last_prediction_at: iso(c.lastPredictionTs),
+    last_label_at: iso(c.lastLabelTs),
+    versions: c.versions.map((v) => ({ version: v.version, predictions: v.predictions, first_prediction_at: iso(v.firstTs), last_prediction_at: iso(v.lastTs) })),
+  };
+}
+
+/** `GET /v1/models`, `GET /v1/models/:model`, `GET /v1/models/:model/predictions/:id`. */
+export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
+  app.get('/v1/models', async () => ({
+    models: await Promise.all(deps.config().models.map((m) => modelStatus(m, deps.store))),
+  }));
+
+  app.get('/v1/models/:model', { schema: { params: MODEL_PARAMS } }, async (req) => {
+    const { model } = req.params as { model: string };
+    return modelStatus(deps.ingestor.model(model), deps.store);
+  });
+
+  app.get(
+    '/v1/models/:model/predictions/:id',
+    { schema: { params: { ...MODEL_PARAMS, required: ['model', 'id'], properties: { ...MODEL_PARAMS.properties, id: { type: 'string', minLength: 1, maxLength: 256 } } } } },
+    async (req) => {
+      const { model, id } = req.params as { model: string; id: string };
+      deps.ingestor.model(model);
+      const p = await deps.store.getPrediction(model, id);
+      if (p === undefined) throw new VigilError('VIGIL_ERR_PREDICTION_UNKNOWN', `no prediction "${id}" for model "${model}"`, { statusCode: 404 });
+      return {
+        id: p.id,
+        ts: iso(p.ts),
+        model_version: p.version,
+        features: p.features,
+        prediction: p.prediction,
+        score: p.score,
+        latency_ms: p.latencyMs,
+        segment: p.segment,
+        error: p.error,
+        received_at: iso(p.receivedAt),
+        label: p.label === null ? null : { label: p.label.label, ts: iso(p.label.ts) },
+      };
+    },
+  );
+};

@@ -1,0 +1,73 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { VigilConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { isVigilError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Ingestor } from '../ingest/ingestor.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { Store } from '../store/store.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { modelRoutes } from './routes/models.js';
+
+export interface ServerDeps {
+  logger: Logger;
+  /** The running configuration (replaced on reload). */
+  config: () => VigilConfig;
+  store: Store;
+  registry: MetricsRegistry;
+  ingestor: Ingestor;
+  clock: Clock;
+  /** Reloads the configuration; a bad one keeps the running config and says why. */
+  reload: () => Promise<ReloadOutcome>;
+  /** Readiness: config loaded, store open, not shutting down. */
+  readiness: () => { ready: boolean; reasons: string[] };
+  /** Fixed at start: changing them needs a restart. */
+  bodyLimit: number;
+}
+
+/** Builds the HTTP API. Never listens: the caller does (tests use `inject`). */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }),
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onResponse', async (req, reply) => {
+    const data = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) req.log.warn(data, 'request failed');
+    else req.log.debug(data, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isVigilError(err)) {
+      if (err.statusCode >= 500) req.log.error({ err, code: err.code }, 'request error');
+      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details ?? {}) } });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      // Fastify's own client errors: validation, body too large, unsupported media type, …
+      const code = err.validation ? 'VIGIL_ERR_HTTP_VALIDATION' : `VIGIL_ERR_HTTP_${(err.code ?? 'BAD_REQUEST').replace(/^FST_ERR_/, '')}`;
+      return reply.status(status).send({ error: { code, message: err.message } });
+    }
+    req.log.error({ err }, 'unexpected error');
+    return reply.status(500).send({ error: { code: 'VIGIL_ERR_INTERNAL', message: 'internal error (see the daemon log)' } });
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'VIGIL_ERR_HTTP_NOT_FOUND', message: `no route for ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  void app.register(healthRoutes, { deps });
+  void app.register(metricsRoutes, { deps });
+  void app.register(ingestRoutes, { deps });
+  void app.register(modelRoutes, { deps });
+  void app.register(lifecycleRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,247 @@
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ModelConfig } from '../config/schema.js';
+import type { FeatureValue, LabelRecord, PredictionRecord, Target } from '../store/store.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+
+/** Why one item of a batch was not taken. */
+export interface ItemRejection {
+  index: number;
+  /** The item's id when it had a usable one. */
+  id?: string;
+  /** Dotted path of the offending field (`features.amount`), or '' for the item itself. */
+  field: string;
+  reason: string;
+}
+
+export interface ValidatedBatch<T> {
+  records: T[];
+  /** `indexes[i]` is the position in the request of `records[i]`. */
+  indexes: number[];
+  rejected: ItemRejection[];
+}
+
+export interface ValidationContext {
+  now: number;
+  /** How far in the future an event time may be (clock skew). */
+  maxFutureSkewMs: number;
+}
+
+const ID_SCHEMA = { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'integer', minimum: 0 }] };
+const TS_SCHEMA = { type: ['string', 'number'] };
+const CLASS_SCHEMA = { type: ['string', 'number', 'boolean'] };
+
+/** Earliest accepted event time (2000-01-01): smaller epoch values are almost surely seconds. */
+const MIN_TS = 946_684_800_000;
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The JSON Schema of one prediction item for a model (features typed from its config). */
+export function predictionItemSchema(model: ModelConfig): object {
+  const features: Record<string, object> = {};
+  for (const f of model.features) {
+    features[f.name] = f.type === 'numeric' ? { type: ['number', 'null'] } : { type: ['string', 'number', 'boolean', 'null'] };
+  }
+  const score =
+    model.task === 'binary'
+      ? { type: ['number', 'null'], minimum: 0, maximum: 1 }
+      : model.task === 'multiclass'
+        ? { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: 0, maximum: 1 } }
+        : { type: 'null' };
+  return {
+    type: 'object',
+    required: ['id', 'prediction'],
+    additionalProperties: false,
+    properties: {
+      id: ID_SCHEMA,
+      ts: TS_SCHEMA,
+      model_version: { type: 'string', minLength: 1, maxLength: 128 },
+      features: {
+        type: 'object',
+        properties: features,
+        additionalProperties: model.allow_unknown_features ? { type: ['string', 'number', 'boolean', 'null'] } : false,
+      },
+      prediction: model.task === 'regression' ? { type: 'number' } : CLASS_SCHEMA,
+      score,
+      latency_ms: { type: 'number', minimum: 0 },
+      segment: { type: 'string', maxLength: 128 },
+      error: { type: ['string', 'boolean', 'null'], maxLength: 1024 },
+    },
+  };
+}
+
+/** The JSON Schema of one label item. */
+export function labelItemSchema(model: ModelConfig): object {
+  return {
+    type: 'object',
+    required: ['id', 'label'],
+    additionalProperties: false,
+    properties: {
+      id: ID_SCHEMA,
+      ts: TS_SCHEMA,
+      label: model.task === 'regression' ? { type: 'number' } : CLASS_SCHEMA,
+    },
+  };
+}
+
+function describe(err: ErrorObject): { field: string; reason: string } {
+  const base = err.instancePath.replace(/^\//, '').split('/').filter(Boolean).map(unescapePointer);
+  switch (err.keyword) {
+    case 'required': {
+      const missing = (err.params as { missingProperty: string }).missingProperty;
+      return { field: [...base, missing].join('.'), reason: `${missing} is required` };
+    }
+    case 'additionalProperties': {
+      const extra = (err.params as { additionalProperty: string }).additionalProperty;
+      const field = [...base, extra].join('.');
+      return base[0] === 'features'
+        ? { field, reason: `unknown feature "${extra}" (not in the model's configuration)` }
+        : { field, reason: `unknown field "${extra}"` };
+    }
+    case 'type': {
+      const types = String((err.params as { type: string | string[] }).type).split(',');
+      const wanted = types.map((t) => (t === 'number' ? 'a finite number' : t === 'integer' ? 'an integer' : t === 'null' ? 'null' : `a ${t}`));
+      return { field: base.join('.'), reason: `must be ${wanted.join(' or ')}` };
+    }
+    default:
+      return { field: base.join('.'), reason: err.message ?? 'invalid' };
+  }
+}
+
+const unescapePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
+
+function parseTs(v: unknown, ctx: ValidationContext): number | string {
+  if (v === undefined) return ctx.now;
+  let ts: number;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return 'must be a finite number';
+    ts = Math.round(v);
+    if (ts < MIN_TS) return 'must be epoch milliseconds (this looks like seconds, or is before 2000)';
+  } else {
+    const s = String(v);
+    if (!RFC3339_RE.test(s)) return 'must be an RFC 3339 time (2026-01-31T12:00:00Z) or epoch milliseconds';
+    ts = Date.parse(s);
+    if (Number.isNaN(ts)) return 'is not a valid date';
+    if (ts < MIN_TS) return 'is before 2000-01-01';
+  }
+  if (ts > ctx.now + ctx.maxFutureSkewMs) return 'is in the future (beyond server.max_future_skew)';
+  return ts;
+}
+
+const classOf = (v: unknown): string => String(v);
+
+/** Compiled validators for one model's items. Rebuilt when the configuration changes. */
+export class ModelValidator {
+  private readonly prediction: ValidateFunction;
+  private readonly label: ValidateFunction;
+  private readonly classes: ReadonlySet<string> | undefined;
+
+  constructor(readonly model: ModelConfig) {
+    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    this.prediction = ajv.compile(predictionItemSchema(model));
+    this.label = ajv.compile(labelItemSchema(model));
+    this.classes = model.classes ? new Set(model.classes) : undefined;
+  }
+
+  private checkClass(value: unknown, field: string): string | undefined {
+    if (this.classes !== undefined && !this.classes.has(classOf(value))) {
+      return `${field} "${classOf(value)}" is not one of the model's classes (${[...this.classes].join(', ')})`;
+    }
+    return undefined;
+  }
+
+  predictions(items: readonly unknown[], ctx: ValidationContext): ValidatedBatch<PredictionRecord> {
+    const out: ValidatedBatch<PredictionRecord> = { records: [], indexes: [], rejected: [] };
+    const task = this.model.task;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const reject = (field: string, reason: string): void => {
+        const id = idOf(item);
+        out.rejected.push(id === undefined ? { index: i, field, reason } : { index: i, id, field, reason });
+      };
+      if (!this.prediction(item)) {
+        const d = describe((this.prediction.errors as ErrorObject[])[0] as ErrorObject);
+        reject(d.field, d.reason);
+        continue;
+      }
+      const it = item as Record<string, unknown>;
+      const ts = parseTs(it.ts, ctx);
+      if (typeof ts === 'string') {
+        reject('ts', ts);
+        continue;
+      }
+      const prediction: Target = task === 'regression' ? (it.prediction as number) : classOf(it.prediction);
+      if (task === 'multiclass') {
+        const bad = this.checkClass(prediction, 'prediction');
+        if (bad !== undefined) {
+          reject('prediction', bad);
+          continue;
+        }
+        const score = it.score as Record<string, number> | null | undefined;
+        const badKey = score ? Object.keys(score).find((k) => this.classes !== undefined && !this.classes.has(k)) : undefined;
+        if (badKey !== undefined) {
+          reject(`score.${badKey}`, `"${badKey}" is not one of the model's classes`);
+          continue;
+        }
+      }
+      const features: Record<string, FeatureValue> = {};
+      const raw = (it.features ?? {}) as Record<string, unknown>;
+      for (const k in raw) {
+        const v = raw[k];
+        features[k] = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
+      }
+      const err = it.error;
+      out.records.push({
+        id: String(it.id),
+        ts,
+        version: (it.model_version as string | undefined) ?? 'unknown',
+        features,
+        prediction,
+        score: (it.score as PredictionRecord['score'] | undefined) ?? null,
+        latencyMs: (it.latency_ms as number | undefined) ?? null,
+        segment: (it.segment as string | undefined) ?? null,
+        error: err === undefined || err === null || err === false ? null : err === true ? 'error' : String(err),
+      });
+      out.indexes.push(i);
+    }
+    return out;
+  }
+
+  labels(items: readonly unknown[], ctx: ValidationContext): ValidatedBatch<LabelRecord> {
+    const out: ValidatedBatch<LabelRecord> = { records: [], indexes: [], rejected: [] };
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const reject = (field: string, reason: string): void => {
+        const id = idOf(item);
+        out.rejected.push(id === undefined ? { index: i, field, reason } : { index: i, id, field, reason });
+      };
+      if (!this.label(item)) {
+        const d = describe((this.label.errors as ErrorObject[])[0] as ErrorObject);
+        reject(d.field, d.reason);
+        continue;
+      }
+      const it = item as Record<string, unknown>;
+      const ts = parseTs(it.ts, ctx);
+      if (typeof ts === 'string') {
+        reject('ts', ts);
+        continue;
+      }
+      const label: Target = this.model.task === 'regression' ? (it.label as number) : classOf(it.label);
+      const bad = this.model.task === 'multiclass' ? this.checkClass(label, 'label') : undefined;
+      if (bad !== undefined) {
+        reject('label', bad);
+        continue;
+      }
+      out.records.push({ id: String(it.id), ts, label });
+      out.indexes.push(i);
+    }
+    return out;
+  }
+}
+
+function idOf(item: unknown): string | undefined {
+  if (item === null || typeof item !== 'object') return undefined;
+  const id = (item as { id?: unknown }).id;
+  return (typeof id === 'string' && id.length > 0 && id.length <= 256) || (typeof id === 'number' && Number.isInteger(id))
+    ? String(id)
+    : undefined;
+}

@@ -1,0 +1,91 @@
+import type { ModelConfig, VigilConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { VigilError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { VigilMetrics } from '../metrics/registry.js';
+import type { LabelRecord, PredictionRecord, Store } from '../store/store.js';
+import { ModelValidator, type ItemRejection } from './events.js';
+
+export interface IngestResult {
+  /** Items stored now. */
+  accepted: number;
+  /** Items whose id was already stored: not stored again (first write wins). */
+  duplicates: { index: number; id: string }[];
+  /** Items that failed validation, with the field and the reason. */
+  rejected: ItemRejection[];
+}
+
+export type IngestKind = 'predictions' | 'labels';
+
+export interface IngestorDeps {
+  store: Store;
+  metrics: VigilMetrics;
+  logger: Logger;
+  clock: Clock;
+  config: () => VigilConfig;
+}
+
+/** Validates and stores batches of predictions and labels, and counts them. */
+export class Ingestor {
+  /** Validators per model config object: a reload replaces the objects, so stale ones drop out. */
+  private readonly validators = new WeakMap<ModelConfig, ModelValidator>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: IngestorDeps) {
+    this.log = deps.logger.child({ component: 'ingest' });
+  }
+
+  model(name: string): ModelConfig {
+    const m = this.deps.config().models.find((x) => x.name === name);
+    if (m === undefined) {
+      throw new VigilError('VIGIL_ERR_MODEL_UNKNOWN', `unknown model "${name}": it is not in the configuration`, { statusCode: 404 });
+    }
+    return m;
+  }
+
+  private validator(m: ModelConfig): ModelValidator {
+    let v = this.validators.get(m);
+    if (v === undefined) {
+      v = new ModelValidator(m);
+      this.validators.set(m, v);
+    }
+    return v;
+  }
+
+  async ingest(kind: IngestKind, modelName: string, items: readonly unknown[]): Promise<IngestResult> {
+    const model = this.model(modelName);
+    const cfg = this.deps.config();
+    const now = this.deps.clock.now();
+    const ctx = { now, maxFutureSkewMs: cfg.server.max_future_skew };
+    const v = this.validator(model);
+    const batch = kind === 'predictions' ? v.predictions(items, ctx) : v.labels(items, ctx);
+    const written =
+      kind === 'predictions'
+        ? await this.deps.store.insertPredictions(model.name, batch.records as PredictionRecord[], now)
+        : await this.deps.store.insertLabels(model.name, batch.records as LabelRecord[], now);
+
+    const duplicates = written.duplicates.map((i) => ({ index: batch.indexes[i] as number, id: (batch.records[i] as { id: string }).id }));
+    const m = this.deps.metrics;
+    if (kind === 'predictions') this.countPredictions(model.name, batch.records as PredictionRecord[], new Set(written.duplicates));
+    else if (written.inserted > 0) m.labels.inc({ model: model.name }, written.inserted);
+    if (batch.rejected.length > 0) {
+      m.rejected.inc({ model: model.name, kind }, batch.rejected.length);
+      this.log.debug({ model: model.name, kind, rejected: batch.rejected.length, first: batch.rejected[0] }, 'items rejected');
+    }
+    if (duplicates.length > 0) m.duplicates.inc({ model: model.name, kind }, duplicates.length);
+    return { accepted: written.inserted, duplicates, rejected: batch.rejected };
+  }
+
+  private countPredictions(model: string, records: readonly PredictionRecord[], skip: ReadonlySet<number>): void {
+    const m = this.deps.metrics;
+    const perVersion = new Map<string, number>();
+    for (let i = 0; i < records.length; i++) {
+      if (skip.has(i)) continue;
+      const r = records[i] as PredictionRecord;
+      perVersion.set(r.version, (perVersion.get(r.version) ?? 0) + 1);
+      if (r.latencyMs !== null) m.latency.observe({ model, version: r.version }, r.latencyMs / 1000);
+      if (r.error !== null) m.predictionErrors.inc({ model, version: r.version });
+    }
+    for (const [version, n] of perVersion) m.predictions.inc({ model, version }, n);
+  }
+}

@@ -1,0 +1,80 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
+import { catalogEntry } from './catalog.js';
+
+/**
+ * Vigil's own metrics registries — never prom-client's global one. The same metric objects are
+ * registered twice: once in a Prometheus-text registry and once in an OpenMetrics registry, so
+ * `/metrics` can answer either format with the registry's own Content-Type.
+ */
+export class MetricsRegistry {
+  readonly text = new Registry();
+  readonly openMetrics = new Registry<OpenMetricsContentType>();
+
+  constructor() {
+    this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  }
+
+  register(metric: Metric): void {
+    this.text.registerMetric(metric);
+    this.openMetrics.registerMetric(metric);
+  }
+
+  /** The registry for an HTTP `Accept` header. */
+  forAccept(accept: string | undefined): Registry<RegistryContentType> {
+    return accept !== undefined && accept.includes('application/openmetrics-text') ? this.openMetrics : this.text;
+  }
+
+  names(): string[] {
+    return this.text.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+  }
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CYCLE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+function counter<L extends string>(reg: MetricsRegistry, name: string): Counter<L> {
+  const e = catalogEntry(name);
+  const m = new Counter<L>({ name, help: e.help, labelNames: e.labels as L[], registers: [] });
+  reg.register(m);
+  return m;
+}
+function gauge<L extends string>(reg: MetricsRegistry, name: string): Gauge<L> {
+  const e = catalogEntry(name);
+  const m = new Gauge<L>({ name, help: e.help, labelNames: e.labels as L[], registers: [] });
+  reg.register(m);
+  return m;
+}
+function histogram<L extends string>(reg: MetricsRegistry, name: string, buckets: number[]): Histogram<L> {
+  const e = catalogEntry(name);
+  const m = new Histogram<L>({ name, help: e.help, labelNames: e.labels as L[], buckets, registers: [] });
+  reg.register(m);
+  return m;
+}
+
+/** The live metrics of one daemon, built from the catalog on the given registry. */
+export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
+  const m = {
+    predictions: counter<'model' | 'version'>(reg, 'ml_predictions_total'),
+    labels: counter<'model'>(reg, 'ml_labels_total'),
+    predictionErrors: counter<'model' | 'version'>(reg, 'ml_prediction_errors_total'),
+    latency: histogram<'model' | 'version'>(reg, 'ml_prediction_latency_seconds', LATENCY_BUCKETS),
+    buildInfo: gauge<'version' | 'node_version'>(reg, 'vigil_build_info'),
+    rejected: counter<'model' | 'kind'>(reg, 'vigil_ingest_rejected_items_total'),
+    duplicates: counter<'model' | 'kind'>(reg, 'vigil_ingest_duplicate_items_total'),
+    cycleDuration: histogram<never>(reg, 'vigil_cycle_duration_seconds', CYCLE_BUCKETS),
+    cycleStageErrors: counter<'stage'>(reg, 'vigil_cycle_stage_errors_total'),
+    jobRuns: counter<'job' | 'outcome'>(reg, 'vigil_job_runs_total'),
+    jobOverruns: counter<'job'>(reg, 'vigil_job_overruns_total'),
+    jobLastSuccess: gauge<'job'>(reg, 'vigil_job_last_success_timestamp_seconds'),
+    pruned: counter<'table'>(reg, 'vigil_store_pruned_rows_total'),
+    reloadSuccessful: gauge<never>(reg, 'vigil_config_last_reload_successful'),
+    reloadTimestamp: gauge<never>(reg, 'vigil_config_last_reload_success_timestamp_seconds'),
+  };
+  m.buildInfo.set({ version: info.version, node_version: process.version }, 1);
+  const before = new Set<unknown>(reg.text.getMetricsAsArray());
+  collectDefaultMetrics({ register: reg.text });
+  for (const metric of reg.text.getMetricsAsArray()) if (!before.has(metric)) reg.openMetrics.registerMetric(metric as unknown as Metric);
+  return m;
+}
+
+export type VigilMetrics = ReturnType<typeof createMetrics>;
