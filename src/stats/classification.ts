@@ -19,6 +19,7 @@ import {
   encodeBinary,
   finiteFloat64,
   labelKey,
+  npMean,
   probabilities,
   rankingCore,
   REASON_ONE_CLASS_AUC,
@@ -560,19 +561,8 @@ function fmtLabels(reps: readonly Label[]): string {
   return `[${reps.map((r) => (typeof r === 'string' ? `'${r}'` : String(r))).join(' ')}]`;
 }
 
-/** Neumaier-compensated running sum. */
-function compensatedMean(x: Float64Array): number {
-  let s = 0;
-  let c = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i] as number;
-    const t = s + v;
-    if (Math.abs(s) >= Math.abs(v)) c += s - t + v;
-    else c += v - t + s;
-    s = t;
-  }
-  return (s + c) / x.length;
-}
+/** Mean as numpy computes it (pairwise summation), so results round like scikit-learn's. */
+const compensatedMean = npMean;
 
 export interface LogLossOptions {
   /** Positive class: `probs` are P(positiveLabel) (default 1). */
