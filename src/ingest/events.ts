@@ -99,7 +99,7 @@ function describe(err: ErrorObject): { field: string; reason: string } {
     }
     case 'type': {
       const types = String((err.params as { type: string | string[] }).type).split(',');
-      const wanted = types.map((t) => (t === 'number' ? 'a finite number' : t === 'integer' ? 'an integer' : t === 'null' ? 'null' : `a ${t}`));
+      const wanted = types.map((t) => (t === 'number' ? 'a finite number' : t === 'integer' ? 'an integer' : t === 'null' ? 'null' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`));
       return { field: base.join('.'), reason: `must be ${wanted.join(' or ')}` };
     }
     default:

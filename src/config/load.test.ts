@@ -1,0 +1,169 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, embeddedConfigPath, loadConfigFile, parseConfigText } from './load.js';
+import { interpolate } from './interpolate.js';
+
+const FIXTURES = join(import.meta.dirname, '../../test/fixtures/config');
+
+/** Each bad fixture → the first problem's code, key path and line. */
+const BAD: Record<string, { code: string; path: string; line: number }> = {
+  'port-type.bad.yaml': { code: 'VIGIL_ERR_CONFIG_TYPE', path: 'server.port', line: 2 },
+  'unknown-key.bad.yaml': { code: 'VIGIL_ERR_CONFIG_UNKNOWN_KEY', path: 'server.prot', line: 3 },
+  'task-enum.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].task', line: 3 },
+  'missing-name.bad.yaml': { code: 'VIGIL_ERR_CONFIG_REQUIRED', path: 'models[0].name', line: 2 },
+  'duplicate-model.bad.yaml': { code: 'VIGIL_ERR_CONFIG_DUPLICATE', path: 'models[1].name', line: 4 },
+  'duplicate-feature.bad.yaml': { code: 'VIGIL_ERR_CONFIG_DUPLICATE', path: 'models[0].features[1].name', line: 6 },
+  'bad-duration.bad.yaml': { code: 'VIGIL_ERR_CONFIG_DURATION', path: 'evaluation_interval', line: 1 },
+  'feature-type.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].features[0].type', line: 5 },
+  'missing-env.bad.yaml': { code: 'VIGIL_ERR_CONFIG_ENV', path: 'server.tokens.ingest[0]', line: 3 },
+  'yaml-syntax.bad.yaml': { code: 'VIGIL_ERR_CONFIG_YAML', path: '', line: 2 },
+  'short-token.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'server.tokens.admin[0]', line: 3 },
+  'positive-class-regression.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].positive_class', line: 4 },
+  'window-retention.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].windows[1]', line: 6 },
+  'model-name.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].name', line: 2 },
+  'label-name.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].labels.team-name', line: 4 },
+  'zero-interval.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'evaluation_interval', line: 1 },
+  'duplicate-key.bad.yaml': { code: 'VIGIL_ERR_CONFIG_YAML', path: '', line: 3 },
+};
+
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function issuesOf(file: string, env: Record<string, string> = {}) {
+  try {
+    await loadConfigFile(file, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error(`${file} loaded, but it should not`);
+}
+
+describe('bad configuration files', () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.bad.yaml'));
+
+  it('every bad fixture has an expectation (and the other way round)', () => {
+    expect(files.sort()).toEqual(Object.keys(BAD).sort());
+  });
+
+  it.each(Object.entries(BAD))('%s → %o', async (name, want) => {
+    const file = join(FIXTURES, name);
+    const issues = await issuesOf(file);
+    const first = issues[0];
+    expect(first).toMatchObject({ file, code: want.code, path: want.path, line: want.line });
+    expect(first?.column).toBeGreaterThan(0);
+  });
+});
+
+describe('good configuration files', () => {
+  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.good.yaml')))('%s loads', async (name) => {
+    const { config } = await loadConfigFile(join(FIXTURES, name), {});
+    expect(config.server.port).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the bundled example loads', async () => {
+    const { config } = await loadConfigFile(embeddedConfigPath(), {});
+    expect(config.models.map((m) => m.task).sort()).toEqual(['binary', 'multiclass', 'regression']);
+  });
+
+  it('fills documented defaults', async () => {
+    const { config } = await loadConfigFile(join(FIXTURES, 'minimal.good.yaml'), {});
+    expect(config).toEqual({
+      server: {
+        address: '127.0.0.1',
+        port: 9470,
+        tokens: { ingest: [], admin: [] },
+        max_batch_items: 10_000,
+        max_body_bytes: 64 * 1024 * 1024,
+        max_future_skew: 3_600_000,
+        shutdown_timeout: 10_000,
+      },
+      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal' },
+      log: { level: 'info' },
+      evaluation_interval: 30_000,
+      models: [],
+    });
+  });
+
+  it('parses the full example with every section', async () => {
+    const { config } = await loadConfigFile(join(FIXTURES, 'full.good.yaml'), { INGEST_TOKEN: 'from-the-environment-123' });
+    expect(config.server.tokens.ingest).toEqual(['from-the-environment-123']);
+    expect(config.storage.retention).toBe(90 * 86_400_000);
+    const [fraud, churn, eta] = config.models;
+    expect(fraud).toMatchObject({ positive_class: 'true', windows: [3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000], evaluation_interval: 300_000 });
+    expect(fraud?.features[1]).toEqual({ name: 'merchant category', type: 'categorical' });
+    expect(churn).toMatchObject({ classes: ['stay', 'churn', '3'], allow_unknown_features: true, windows: [3_600_000, 86_400_000], min_samples: 100 });
+    expect(eta?.task).toBe('regression');
+  });
+});
+
+describe('every problem at once', () => {
+  it('reports all problems of a file, in file order, each with line and column', async () => {
+    const file = join(tmp, 'many.yaml');
+    writeFileSync(file, 'server:\n  port: high\n  bogus: 1\nevaluation_interval: soon\nmodels:\n  - name: m\n    task: nope\n  - task: binary\n');
+    const issues = await issuesOf(file);
+    expect(issues.map((i) => [i.line, i.path, i.code])).toEqual([
+      [2, 'server.port', 'VIGIL_ERR_CONFIG_TYPE'],
+      [3, 'server.bogus', 'VIGIL_ERR_CONFIG_UNKNOWN_KEY'],
+      [4, 'evaluation_interval', 'VIGIL_ERR_CONFIG_DURATION'],
+      [7, 'models[0].task', 'VIGIL_ERR_CONFIG_VALUE'],
+      [8, 'models[1].name', 'VIGIL_ERR_CONFIG_REQUIRED'],
+    ]);
+  });
+
+  it('says when the file cannot be read', async () => {
+    const issues = await issuesOf(join(tmp, 'nope.yaml'));
+    expect(issues[0]).toMatchObject({ code: 'VIGIL_ERR_CONFIG_READ', message: expect.stringContaining('file not found') });
+  });
+});
+
+describe('${VAR} interpolation', () => {
+  it('substitutes, defaults and escapes', () => {
+    expect(interpolate('a ${X} b', { X: '1' })).toEqual({ value: 'a 1 b', missing: [] });
+    expect(interpolate('${X:-fallback}', {})).toEqual({ value: 'fallback', missing: [] });
+    expect(interpolate('${X:-fallback}', { X: '' })).toEqual({ value: 'fallback', missing: [] });
+    expect(interpolate('$${X} costs $5', { X: '1' })).toEqual({ value: '${X} costs $5', missing: [] });
+    expect(interpolate('${A}${B}', { A: 'x' })).toEqual({ value: 'x', missing: ['B'] });
+  });
+
+  it('interpolates values, keeps numbers typed, never touches keys or injects YAML', () => {
+    const cfg = parseConfigText('server:\n  port: ${PORT}\n  address: "${ADDR}"\nstorage:\n  path: ${P}\n', 'x.yaml', {
+      PORT: '9999',
+      ADDR: '0.0.0.0',
+      P: '/tmp/a.db\nevil: true',
+    });
+    expect(cfg.server.port).toBe(9999);
+    expect(cfg.server.address).toBe('0.0.0.0');
+    expect(cfg.storage.path).toBe('/tmp/a.db\nevil: true');
+  });
+
+  it('keeps secrets that look like numbers as strings', () => {
+    const cfg = parseConfigText('server:\n  tokens:\n    ingest:\n      - ${T}\n', 'x.yaml', { T: '12345678901234567890' });
+    expect(cfg.server.tokens.ingest).toEqual(['12345678901234567890']);
+  });
+
+  it('reports a missing variable at its position', () => {
+    expect(() => parseConfigText('log:\n  level: ${LEVEL}\n', 'x.yaml', {})).toThrow(/x\.yaml:2:10: log\.level: environment variable LEVEL is not set/);
+  });
+
+  it('a file with $$ keeps a literal dollar', () => {
+    const cfg = parseConfigText('models:\n  - name: m\n    task: binary\n    description: "costs $$5 per ${UNIT}"\n', 'x.yaml', { UNIT: 'call' });
+    expect(cfg.models[0]?.description).toBe('costs $5 per call');
+  });
+});
+
+describe('the README documents every default', () => {
+  it('each key of the schema appears in the configuration reference', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const keys = [
+      'server.address', 'server.port', 'server.external_url', 'server.tokens.ingest', 'server.tokens.admin', 'server.max_batch_items',
+      'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.path', 'storage.retention',
+      'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
+      'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
+      'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',
+    ];
+    for (const k of keys) expect(readme, `README lacks ${k}`).toContain(`\`${k}\``);
+  });
+});
