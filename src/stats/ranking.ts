@@ -4,10 +4,11 @@
  * the classification modules (label encoding, finite-number checks).
  *
  * Speed: one pass splits the scores into a positive and a negative Float64Array, each is sorted
- * with the native typed-array sort (no comparator), and one merge walk in decreasing score order
+ * (radix sort on the IEEE-754 bits for large arrays, from sample.ts), and one merge walk in decreasing score order
  * yields both the Mann-Whitney U (ties count 1/2) and the step-wise average precision.
  */
 import { defined, undef, StatsInputError, type StatResult } from './types.js';
+import { sortInPlace } from './sample.js';
 
 /** A class label. Classes are compared as strings: `1` and `"1"` are the same class. */
 export type Label = string | number;
@@ -164,8 +165,8 @@ export function rankingCore(isPos: Uint8Array, scores: Float64Array): RankingCor
     if (isPos[i] === 1) pos[ip++] = scores[i] as number;
     else neg[ineg++] = scores[i] as number;
   }
-  pos.sort();
-  neg.sort();
+  sortInPlace(pos); // LSD radix sort for large arrays, TypedArray#sort below 4096
+  sortInPlace(neg);
   // Walk both ascending-sorted arrays from the top (decreasing score), one distinct value at a time.
   let i = nPos - 1;
   let j = nNeg - 1;

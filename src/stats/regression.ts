@@ -7,6 +7,7 @@
  * Undefined (scikit-learn: NaN + UndefinedMetricWarning).
  */
 import { defined, undef, type StatResult } from './types.js';
+import { sortInPlace } from './sample.js';
 import { checkLengths, finiteFloat64, npMean, npSum, type NumArray } from './ranking.js';
 
 /** numpy.finfo(float64).eps: MAPE's denominator floor. */
@@ -69,7 +70,7 @@ export function meanAbsolutePercentageError(yTrue: NumArray, yPred: NumArray): S
 }
 
 function medianCore(x: Float64Array): number {
-  const s = Float64Array.from(x).sort();
+  const s = sortInPlace(Float64Array.from(x));
   const n = s.length;
   const h = n >> 1;
   if (n % 2 === 1) return s[h] as number;
