@@ -7,8 +7,9 @@
  * quantile (only for the Welch confidence interval) is the @stdlib t CDF inverted by safeguarded
  * Newton iteration (documented in docs/statistics-quality.md).
  *
- * Multiple-testing corrections are NOT implemented here: `compareMany` takes the adjustment
- * function (e.g. `benjaminiHochberg` from './multiple-testing.js') as a parameter.
+ * Multiple-testing corrections are NOT implemented here: `adjustComparisons` takes the adjustment
+ * function as a parameter; `adjustComparisonsBy` picks Bonferroni / BH / Holm from
+ * './multiple-testing.js'.
  */
 import erfc from '@stdlib/math-base-special-erfc';
 import gammaln from '@stdlib/math-base-special-gammaln';
@@ -16,6 +17,7 @@ import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { defined, undef, StatsInputError, type StatResult } from './types.js';
 import { finiteFloat64, npMean, npSum, type NumArray } from './ranking.js';
+import { benjaminiHochberg, bonferroni, holm } from './multiple-testing.js';
 
 export type Alternative = 'two-sided' | 'greater' | 'less';
 
@@ -492,4 +494,14 @@ export function adjustComparisons(
     const adjustedPValue = a === undefined ? undef('raw p-value undefined') : defined(a);
     return { ...c, adjustedPValue, significantAdjusted: a !== undefined && a <= alpha };
   });
+}
+
+/** `adjustComparisons` with the named correction from './multiple-testing.js'. */
+export function adjustComparisonsBy(
+  comparisons: readonly Comparison[],
+  method: 'bonferroni' | 'bh' | 'holm' = 'bh',
+  alpha = 0.05,
+): AdjustedComparison[] {
+  const fn: PAdjust = method === 'bonferroni' ? (p) => bonferroni(p) : method === 'holm' ? (p) => holm(p) : (p) => benjaminiHochberg(p);
+  return adjustComparisons(comparisons, fn, alpha);
 }

@@ -134,8 +134,9 @@ export function encodeBinary(
     }
     throw new StatsInputError(
       'VIGIL_ERR_STATS_NOT_BINARY',
-      `${what}: more than two classes (${String(positiveLabel)}, ${String(neg)}, ${String(v)}); ` +
-        'use the multiclass functions',
+      `${what}: not binary with respect to positiveLabel=${String(positiveLabel)}: found the classes ` +
+        `${String(neg)} and ${String(v)} besides it (more than two classes, or the positive label is ` +
+        'not one of the two classes); use the multiclass functions or set positiveLabel',
     );
   }
   return { isPos, negative: neg };
