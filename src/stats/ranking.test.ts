@@ -28,6 +28,13 @@ describe('ranking metrics', () => {
     expect(ap.defined && Object.is(ap.value, -0)).toBe(true);
     expect(ap.defined && ap.warnings?.[0]).toMatch(/No positive class found/);
   });
+  it('does not mutate the caller arrays', () => {
+    const s = Float64Array.from({ length: 5000 }, (_, i) => ((i * 37) % 101) / 101);
+    const y = Uint8Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const s0 = s.slice();
+    rankingMetrics(y, s);
+    expect(s).toEqual(s0);
+  });
   it('three classes are an input error', () => {
     expect(() => rocAuc([0, 1, 2], [0.1, 0.2, 0.3])).toThrow(StatsInputError);
   });
