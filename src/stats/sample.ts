@@ -42,6 +42,15 @@ export type NumericInput = ArrayLike<number>;
  */
 export function cleanSample(input: NumericInput): CleanSample {
   const n = input.length;
+  if (input instanceof Float64Array) {
+    // fast path: typed input needs no type checks; copy with memcpy when everything is finite
+    let bad = 0;
+    for (let i = 0; i < n; i++) {
+      const v = input[i] as number;
+      if (v - v !== 0) bad++;
+    }
+    if (bad === 0) return { values: input.slice(), dropped: NO_DROPS };
+  }
   const out = new Float64Array(n);
   let k = 0;
   let nan = 0;
