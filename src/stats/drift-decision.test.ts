@@ -136,3 +136,18 @@ describe('decideDrift mechanics', () => {
     expect(decideDrift([]).summary.featuresTested).toBe(0);
   });
 });
+
+describe('JSD bias correction', () => {
+  it('identical distributions on 1,000-row windows are not flagged by JSD', async () => {
+    const { jsdBiasCorrected } = await import('./drift-decision.js');
+    expect(jsdBiasCorrected(0.057, 10, 1000, 1000)).toBeLessThan(0.01);
+    expect(jsdBiasCorrected(0.3, 10, 1e6, 1e6)).toBeCloseTo(0.3, 4);
+    let flagged = 0;
+    for (let s = 0; s < 20; s++) {
+      const ref = summarizeNumeric(normals(1000, 0, 1, 100 + s));
+      const rep = decideDrift(numericOutcomes('x', ref, normals(1000, 0, 1, 200 + s), ['jsd']));
+      if (rep.decisions[0]?.status !== 'stable') flagged++;
+    }
+    expect(flagged).toBeLessThanOrEqual(2);
+  });
+});

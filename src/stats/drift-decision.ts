@@ -8,7 +8,8 @@
  *  - PSI: bands < 0.10 stable, 0.10–0.25 moderate, >= 0.25 drift; high severity >= 0.50.
  *  - chi-square (categorical, 2×K contingency): drift when adjusted p < alpha AND total variation
  *    distance >= 0.10; moderate when >= 0.05; high severity >= 0.25.
- *  - Jensen–Shannon distance (base 2): moderate >= 0.05, drift >= 0.10, high >= 0.25.
+ *  - Jensen–Shannon distance (base 2, sampling bias removed, see jsdBiasCorrected): moderate
+ *    >= 0.05, drift >= 0.10, high >= 0.25.
  *  - Wasserstein-1 scaled by the reference standard deviation: moderate >= 0.10, drift >= 0.25,
  *    high >= 0.50.
  *  - insufficient_data when the reference or current window has fewer than 30 usable values, or
@@ -290,11 +291,22 @@ function undefinedOutcome(feature: string, featureType: FeatureType, test: Drift
   };
 }
 
+/**
+ * JS distance (base 2) with its sampling bias removed: two samples of the SAME distribution give
+ * an expected JS divergence ≈ (B−1)(1/n_ref + 1/n_cur) / (8 ln 2) bits on B bins, i.e. a distance
+ * of 0.057 at n = 1,000 per side and B = 10. The decision compares sqrt(max(0, JSD² − bias)).
+ */
+export function jsdBiasCorrected(distance: number, bins: number, nRef: number, nCur: number): number {
+  if (!Number.isFinite(distance) || nRef <= 0 || nCur <= 0) return distance;
+  const bias = (Math.max(bins, 1) - 1) * (1 / nRef + 1 / nCur) / (8 * Math.LN2);
+  return Math.sqrt(Math.max(0, distance * distance - bias));
+}
+
 const effectNames: Record<DriftTest, string> = {
   ks: 'D',
   psi: 'PSI',
   chi2: 'TVD',
-  jsd: 'JS distance',
+  jsd: 'JS distance (bias-corrected)',
   wasserstein: 'W1/σ_ref',
 };
 
@@ -331,7 +343,8 @@ export function numericOutcomes(
       }
       case 'jsd': {
         const r = jsdAgainstReference(ref, cur);
-        return { ...base, test, statistic: r.distance, pValue: null, effectSize: r.distance, effectName: effectNames.jsd };
+        const eff = jsdBiasCorrected(r.distance, ref.bins, ref.sorted.length, nCur);
+        return { ...base, test, statistic: r.distance, pValue: null, effectSize: eff, effectName: effectNames.jsd };
       }
       default: {
         const w = wassersteinAgainstReference(ref, cur);
@@ -379,7 +392,9 @@ export function categoricalOutcomes(
       }
       default: {
         const d = jsdCategoricalAgainstReference(ref, counts);
-        return { ...base, test: 'jsd', statistic: d, pValue: null, effectSize: d, effectName: effectNames.jsd, unseenShare: chi.unseenShare };
+        const bins = new Set([...Object.keys(ref.counts), ...counts.keys()]).size;
+        const eff = jsdBiasCorrected(d, bins, ref.count, nCur);
+        return { ...base, test: 'jsd', statistic: d, pValue: null, effectSize: eff, effectName: effectNames.jsd, unseenShare: chi.unseenShare };
       }
     }
   });
