@@ -10,7 +10,18 @@
  * columns; --tests applies each listed test to the columns it fits.
  */
 import { parseArgs } from 'node:util';
-import { readTabularFile, TabularError, type Column, type TabularData, type TypeOverrides } from '../ingest/tabular.js';
+import {
+  formatFromPath,
+  parseCsv,
+  parseNdjson,
+  readTabularFile,
+  TabularError,
+  typeColumns,
+  type Column,
+  type RawTable,
+  type TabularData,
+  type TypeOverrides,
+} from '../ingest/tabular.js';
 import { StatsInputError } from '../stats/types.js';
 import { summarizeCategorical, summarizeNumeric } from '../stats/reference.js';
 import {
@@ -141,6 +152,16 @@ function renderJson(report: DriftReport, ref: string, cur: string, alpha: number
   )}\n`;
 }
 
+async function readRaw(path: string, readFile: (p: string) => Promise<string>): Promise<RawTable> {
+  let text: string;
+  try {
+    text = await readFile(path);
+  } catch (e) {
+    throw new TabularError('VIGIL_ERR_INGEST_READ', path, undefined, `cannot read file: ${(e as Error).message}`);
+  }
+  return formatFromPath(path) === 'ndjson' ? parseNdjson(text, path) : parseCsv(text, path);
+}
+
 function missingColumnOutcomes(name: string, col: Column, tests: readonly DriftTest[], nRef: number): TestOutcome[] {
   const applicable = col.type === 'numeric' ? NUMERIC_TESTS : CATEGORICAL_TESTS;
   return tests
@@ -209,15 +230,14 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
     if (both.length) throw new UsageError(`column ${JSON.stringify(both[0])} is given to both --categorical and --numeric`);
 
     const ref = await readTabularFile(refPath, io.readFile, overrides);
-    // impose the reference's column types on the current file
-    const shared: TypeOverrides = { categorical: [], numeric: [] };
-    const curProbe = await readTabularFile(curPath, io.readFile);
-    const curNames = new Set(curProbe.columns.map((c) => c.name));
+    // impose the reference's column types on the current file (parsed once, typed once)
+    const curRaw = await readRaw(curPath, io.readFile);
+    const shared: { categorical: string[]; numeric: string[] } = { categorical: [], numeric: [] };
     for (const c of ref.columns) {
-      if (!curNames.has(c.name)) continue;
-      (c.type === 'numeric' ? (shared.numeric as string[]) : (shared.categorical as string[])).push(c.name);
+      if (!curRaw.header.includes(c.name)) continue;
+      (c.type === 'numeric' ? shared.numeric : shared.categorical).push(c.name);
     }
-    const cur = await readTabularFile(curPath, io.readFile, shared);
+    const cur = typeColumns(curRaw, shared);
 
     const issues = [...ref.issues, ...cur.issues];
     for (const i of issues) io.stderr(`${values['allow-bad-lines'] ? 'warning' : 'error'}: ${i.file}:${i.line}: ${i.message}\n`);
