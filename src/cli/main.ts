@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { runCheckConfig } from './check-config.js';
+import { runDrift } from './drift.js';
 import type { CliIo } from './args.js';
 import { runServe } from './serve.js';
 import { isVigilError } from '../core/errors.js';
@@ -10,6 +12,9 @@ Commands:
   serve [--config FILE] [--simulate] [--drift-after 2m]
                           run the daemon (without --config: the embedded demo, examples/vigil.yaml)
   check-config FILE…      validate configuration files (exit 2 and file:line:column on errors)
+  drift --reference REF --current CUR [--tests ks,psi,chi2,jsd,wasserstein] [--format table|json]
+        [--categorical a,b] [--numeric c] [--alpha 0.05]
+                          compare two CSV/NDJSON files feature by feature (exit 0 no drift, 1 drift, 2 bad input)
   version                 print the version
 
 Exit codes: 0 success, 1 failure, 2 bad input (configuration or usage).
@@ -24,6 +29,8 @@ export async function main(argv: string[], io: CliIo, env: Readonly<Record<strin
         return await runServe(rest, io, env);
       case 'check-config':
         return await runCheckConfig(rest, io, env);
+      case 'drift':
+        return await runDrift(rest, { ...io, readFile: (p) => readFile(p, 'utf8') });
       case 'version':
       case '--version':
         io.stdout(`vigil ${vigilVersion()}\n`);

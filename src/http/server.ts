@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { isVigilError } from '../core/errors.js';
@@ -32,7 +32,8 @@ export interface ServerDeps {
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // Per-request lines are ours (onResponse below): debug, or warn for 5xx.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -1,0 +1,19 @@
+import { benchIngest } from './ingest.js';
+import { benchDrift } from './stats-drift.js';
+import { benchQuality } from './stats-quality.js';
+
+/** `npm run bench`: prints figures. Never a timed test. */
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+const only = process.argv[2];
+
+const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
+  ingest: benchIngest,
+  drift: benchDrift,
+  quality: benchQuality,
+};
+
+print(`vigil bench — node ${process.version}, ${new Date().toISOString()}`);
+for (const [name, run] of Object.entries(benches)) {
+  if (only !== undefined && only !== name) continue;
+  await run(print);
+}
