@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOG, renderCatalogMarkdown } from './catalog.js';
+
+describe('metric catalog', () => {
+  it('names follow Prometheus conventions', () => {
+    for (const c of CATALOG) {
+      expect(c.name).toMatch(/^(ml|vigil)_[a-z0-9_]+$/);
+      if (c.type === 'counter') expect(c.name.endsWith('_total'), c.name).toBe(true);
+      else expect(c.name.endsWith('_total'), c.name).toBe(false);
+      if (c.unit === 'seconds') expect(c.name).toMatch(/_seconds$/);
+      if (c.unit === 'ratio') expect(c.name).toMatch(/_ratio$/);
+      expect(c.help.length).toBeGreaterThan(10);
+    }
+    expect(new Set(CATALOG.map((c) => c.name)).size).toBe(CATALOG.length);
+  });
+
+  it('the README shows the catalog as it is', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = /<!-- catalog:start -->\n([\s\S]*?)\n<!-- catalog:end -->/.exec(readme)?.[1];
+    expect(section?.trim()).toBe(renderCatalogMarkdown().trim());
+  });
+});
