@@ -10,6 +10,8 @@ import { buildServer } from './http/server.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { MetricsRegistry, createMetrics, type VigilMetrics } from './metrics/registry.js';
+import { Snapshot, SnapshotBuilder, registerSnapshotFamilies } from './metrics/snapshot.js';
+import { MonitorEngine } from './monitors/engine.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -30,7 +32,10 @@ export interface Daemon {
   readonly registry: MetricsRegistry;
   readonly scheduler: Scheduler;
   readonly cycle: Cycle;
+  readonly engine: MonitorEngine;
   config(): VigilConfig;
+  /** The snapshot `/metrics` serves and rules evaluate. */
+  snapshot(): Snapshot;
   /** Listens on the configured address; returns the URL. */
   start(): Promise<string>;
   reload(): Promise<ReloadOutcome>;
@@ -64,8 +69,21 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     deps.openStore?.(config()) ??
     new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, now: clock.now() });
   const ingestor = new Ingestor({ store, metrics, logger, clock, config });
+  const engine = new MonitorEngine({ store, logger, onMonitorError: (m) => metrics.cycleStageErrors.inc({ stage: `monitor:${m}` }) });
+  ingestor.subscribe(engine);
+  let snapshot = Snapshot.EMPTY;
+  registerSnapshotFamilies(registry, () => snapshot);
 
   const stages: CycleStage[] = [
+    {
+      // compute every monitor → publish one immutable snapshot (a scrape never computes)
+      name: 'monitors',
+      run: async (ctx) => {
+        const b = new SnapshotBuilder();
+        b.addAll(await engine.compute(ctx.config, ctx.now));
+        snapshot = b.build(ctx.now);
+      },
+    },
     {
       name: 'heartbeat',
       // Persisted so a restart knows how long Vigil was down (alert-state restore needs it).
@@ -127,6 +145,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     store,
     registry,
     ingestor,
+    engine,
     clock,
     reload,
     bodyLimit: config().server.max_body_bytes,
@@ -146,9 +165,12 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     registry,
     scheduler,
     cycle,
+    engine,
     config,
+    snapshot: () => snapshot,
     reload,
     async start() {
+      await engine.load(config(), clock.now());
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       scheduler.start();
       log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion() }, 'vigil started');

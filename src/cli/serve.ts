@@ -56,6 +56,7 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
       },
       { logger, clock: systemClock },
     );
+    await sim.postBaselines();
     sim.start();
   }
 

@@ -68,6 +68,40 @@ export const TaskSchema = z.enum(['binary', 'multiclass', 'regression']);
 
 const classValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 
+const DRIFT_TESTS = ['ks', 'psi', 'chi2', 'jsd', 'wasserstein'] as const;
+
+export const DriftConfigSchema = z.strictObject({
+  /** Tests for numeric features (and the binary score / regression prediction). */
+  numeric_tests: z.array(z.enum(DRIFT_TESTS)).min(1).default(['ks', 'psi']),
+  /** Tests for categorical features (and multiclass predictions / class labels). */
+  categorical_tests: z.array(z.enum(DRIFT_TESTS)).min(1).default(['chi2', 'psi']),
+  /** Significance level after Benjamini–Hochberg correction across the model's features. */
+  alpha: num().pipe(z.number().gt(0).lt(1)).default(0.05),
+});
+
+export const BusinessConfigSchema = z.strictObject({
+  /** Value of each outcome of a binary prediction (negative for a loss). */
+  tp: num().default(0),
+  fp: num().default(0),
+  tn: num().default(0),
+  fn: num().default(0),
+  /** Multiclass: value of a correct / an incorrect prediction. */
+  correct: num().default(0),
+  incorrect: num().default(0),
+  /** Regression: value per prediction, plus this per unit of absolute error (usually negative). */
+  per_prediction: num().default(0),
+  per_unit_error: num().default(0),
+  /** Serving cost per prediction, for ROI. */
+  cost_per_prediction: num().pipe(z.number().min(0)).default(0),
+  currency: z.string().optional(),
+});
+
+export const ExperimentSchema = z.strictObject({
+  control: z.string().min(1).optional(),
+  variants: z.array(z.string().min(1)).min(1).optional(),
+  alpha: num().pipe(z.number().gt(0).lt(1)).default(0.05),
+});
+
 export const ModelSchema = z.strictObject({
   name: z.string().regex(MODEL_NAME_RE, 'must be 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit'),
   task: TaskSchema,
@@ -85,6 +119,11 @@ export const ModelSchema = z.strictObject({
   min_samples: int().pipe(z.number().min(1)).default(100),
   /** Overrides the global evaluation interval for this model. */
   evaluation_interval: positiveDuration().optional(),
+  /** Binary: score at or above which the positive class is predicted (label-free estimate). */
+  decision_threshold: num().pipe(z.number().min(0).max(1)).default(0.5),
+  drift: DriftConfigSchema.prefault({}),
+  business: BusinessConfigSchema.optional(),
+  experiment: ExperimentSchema.optional(),
 });
 
 export const LogSchema = z.strictObject({

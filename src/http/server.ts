@@ -5,7 +5,9 @@ import { isVigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import type { MonitorEngine } from '../monitors/engine.js';
 import type { Store } from '../store/store.js';
+import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
@@ -19,6 +21,7 @@ export interface ServerDeps {
   store: Store;
   registry: MetricsRegistry;
   ingestor: Ingestor;
+  engine: MonitorEngine;
   clock: Clock;
   /** Reloads the configuration; a bad one keeps the running config and says why. */
   reload: () => Promise<ReloadOutcome>;
@@ -69,6 +72,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(metricsRoutes, { deps });
   void app.register(ingestRoutes, { deps });
   void app.register(modelRoutes, { deps });
+  void app.register(baselineRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });
   return app;
 }

@@ -17,6 +17,12 @@ export interface IngestResult {
 
 export type IngestKind = 'predictions' | 'labels';
 
+/** Told about every stored item (after its transaction committed), e.g. the hot windows. */
+export interface IngestListener {
+  predictions(model: ModelConfig, records: readonly PredictionRecord[], seqs: readonly number[]): void | Promise<void>;
+  labels(model: ModelConfig, records: readonly LabelRecord[]): void | Promise<void>;
+}
+
 export interface IngestorDeps {
   store: Store;
   metrics: VigilMetrics;
@@ -30,9 +36,14 @@ export class Ingestor {
   /** Validators per model config object: a reload replaces the objects, so stale ones drop out. */
   private readonly validators = new WeakMap<ModelConfig, ModelValidator>();
   private readonly log: Logger;
+  private readonly listeners: IngestListener[] = [];
 
   constructor(private readonly deps: IngestorDeps) {
     this.log = deps.logger.child({ component: 'ingest' });
+  }
+
+  subscribe(listener: IngestListener): void {
+    this.listeners.push(listener);
   }
 
   model(name: string): ModelConfig {
@@ -64,6 +75,7 @@ export class Ingestor {
         ? await this.deps.store.insertPredictions(model.name, batch.records as PredictionRecord[], now)
         : await this.deps.store.insertLabels(model.name, batch.records as LabelRecord[], now);
 
+    if (written.inserted > 0) await this.notify(kind, model, batch.records, written.seqs);
     const duplicates = written.duplicates.map((i) => ({ index: batch.indexes[i] as number, id: (batch.records[i] as { id: string }).id }));
     const m = this.deps.metrics;
     if (kind === 'predictions') this.countPredictions(model.name, batch.records as PredictionRecord[], new Set(written.duplicates));
@@ -74,6 +86,20 @@ export class Ingestor {
     }
     if (duplicates.length > 0) m.duplicates.inc({ model: model.name, kind }, duplicates.length);
     return { accepted: written.inserted, duplicates, rejected: batch.rejected };
+  }
+
+  private async notify(kind: IngestKind, model: ModelConfig, records: readonly unknown[], seqs: readonly number[]): Promise<void> {
+    const stored = records.filter((_, i) => (seqs[i] as number) >= 0);
+    const storedSeqs = seqs.filter((s) => s >= 0);
+    for (const l of this.listeners) {
+      try {
+        if (kind === 'predictions') await l.predictions(model, stored as PredictionRecord[], storedSeqs);
+        else await l.labels(model, stored as LabelRecord[]);
+      } catch (e) {
+        // The write is committed; a listener failing must not fail the request.
+        this.log.error({ model: model.name, kind, err: (e as Error).message }, 'ingest listener failed');
+      }
+    }
   }
 
   private countPredictions(model: string, records: readonly PredictionRecord[], skip: ReadonlySet<number>): void {

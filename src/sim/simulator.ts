@@ -175,6 +175,25 @@ export class Simulator {
     this.rnd = prng(opts.seed + 1);
   }
 
+  /** Posts each model's training data as its baseline (version v1), like a training pipeline would. */
+  async postBaselines(rows = 3000): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const w of this.worlds) {
+      const items: unknown[] = [];
+      for (let i = 0; i < rows; i++) {
+        const { prediction, label } = w.next(now, false);
+        items.push({ features: prediction.features, prediction: prediction.prediction, ...(typeof prediction.score === 'number' ? { score: prediction.score } : {}), label });
+      }
+      try {
+        const r = await this.http.post(`/v1/models/${encodeURIComponent(w.model.name)}/baselines?version=v1`, items, { headers: { 'Content-Type': 'application/json' } });
+        if (r.status >= 300) this.log.warn({ model: w.model.name, status: r.status, body: JSON.stringify(r.data).slice(0, 300) }, 'simulator baseline not accepted');
+        else this.log.info({ model: w.model.name, rows }, 'simulator posted a baseline');
+      } catch (e) {
+        this.log.warn({ model: w.model.name, err: errorMessage(e) }, 'simulator baseline failed');
+      }
+    }
+  }
+
   start(): void {
     this.startedAt = this.deps.clock.now();
     this.log.info({ url: this.opts.url, models: this.worlds.length, rate: this.opts.rate, drift_after_ms: this.opts.driftAfterMs }, 'simulator started');

@@ -31,7 +31,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
     it('stores a batch and reads every field back', async () => {
       const { store } = await factory();
       const r = await store.insertPredictions('m', [pred('a'), pred('b', { score: { x: 0.2, y: 0.8 }, prediction: 'y', segment: 'eu', error: 'timeout', latencyMs: null })], T0 + 5);
-      expect(r).toEqual({ inserted: 2, duplicates: [] });
+      expect(r).toMatchObject({ inserted: 2, duplicates: [] });
       const a = await store.getPrediction('m', 'a');
       expect(a).toEqual({ ...pred('a'), receivedAt: T0 + 5, label: null });
       const b = await store.getPrediction('m', 'b');
@@ -58,16 +58,52 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       const { store } = await factory();
       await store.insertPredictions('m', [pred('a', { prediction: '1' })], T0);
       const again = await store.insertPredictions('m', [pred('b'), pred('a', { prediction: '0' }), pred('b')], T0 + 1);
-      expect(again).toEqual({ inserted: 1, duplicates: [1, 2] });
+      expect(again).toMatchObject({ inserted: 1, duplicates: [1, 2] });
+      expect(again.seqs[1]).toBe(-1);
+      expect(again.seqs[0]).toBeGreaterThan(0);
       expect((await store.getPrediction('m', 'a'))?.prediction).toBe('1');
       const labels1 = await store.insertLabels('m', [{ id: 'a', ts: T0, label: '1' }], T0);
       const labels2 = await store.insertLabels('m', [{ id: 'a', ts: T0, label: '0' }], T0);
-      expect(labels1).toEqual({ inserted: 1, duplicates: [] });
-      expect(labels2).toEqual({ inserted: 0, duplicates: [0] });
+      expect(labels1).toMatchObject({ inserted: 1, duplicates: [] });
+      expect(labels2).toMatchObject({ inserted: 0, duplicates: [0] });
       expect((await store.getPrediction('m', 'a'))?.label?.label).toBe('1');
       const counts = await store.modelCounts('m');
       expect(counts.predictions).toBe(2);
       expect(counts.labels).toBe(1);
+      await store.close();
+    });
+
+    it('gives strictly increasing sequence numbers and finds them by id', async () => {
+      const { store } = await factory();
+      const a = await store.insertPredictions('m', [pred('a'), pred('b')], T0);
+      const b = await store.insertPredictions('m', [pred('c')], T0);
+      const all = [...a.seqs, ...b.seqs];
+      expect(all.every((s, i) => i === 0 || s > (all[i - 1] as number))).toBe(true);
+      expect(await store.predictionSeqs('m', ['b', 'zz', 'c'])).toEqual([a.seqs[1], undefined, b.seqs[0]]);
+      await store.close();
+    });
+
+    it('scans a model window in sequence order with labels joined', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('m', [pred('old', { ts: T0 - 10 }), pred('a', { ts: T0 + 5 }), pred('b', { ts: T0 })], T0);
+      await store.insertPredictions('other', [pred('x')], T0);
+      await store.insertLabels('m', [{ id: 'a', ts: T0 + 9, label: '0' }], T0);
+      const rows: { id: string; label: unknown; labelTs: unknown; features: unknown }[] = [];
+      const n = await store.scanPredictions('m', T0, (r) => rows.push(r));
+      expect(n).toBe(2);
+      expect(rows.map((r) => [r.id, r.label, r.labelTs])).toEqual([['a', '0', T0 + 9], ['b', null, null]]);
+      expect(rows[0]?.features).toEqual(pred('a').features);
+      await store.close();
+    });
+
+    it('keeps baselines per model, newest first, with a generation number', async () => {
+      const { store } = await factory();
+      expect(await store.baselineGeneration()).toBe(0);
+      const b1 = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'file:a.csv', rows: 10, summary: '{"a":1}' });
+      const b2 = await store.saveBaseline({ model: 'm', version: 'v2', createdAt: T0 + 1, source: 'api', rows: 20, summary: '{"b":2}' });
+      await store.saveBaseline({ model: 'n', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' });
+      expect((await store.listBaselines('m')).map((b) => [b.id, b.version, b.summary])).toEqual([[b2.id, 'v2', '{"b":2}'], [b1.id, 'v1', '{"a":1}']]);
+      expect(await store.baselineGeneration()).toBeGreaterThan(b2.id);
       await store.close();
     });
 

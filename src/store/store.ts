@@ -37,6 +37,29 @@ export interface WriteResult {
   inserted: number;
   /** Indexes (into the written array) of records whose id was already stored: not stored again. */
   duplicates: number[];
+  /** Per record: the store's sequence number of the stored row (strictly increasing across
+   *  writes of one model), or -1 for a duplicate. */
+  seqs: number[];
+}
+
+/** A stored prediction with its sequence number and joined label, as the hot windows load it. */
+export interface WindowRow extends PredictionRecord {
+  seq: number;
+  label: Target | null;
+  labelTs: number | null;
+}
+
+/** A reference summary for one model version (see src/monitors/baseline.ts for `summary`). */
+export interface BaselineRecord {
+  id: number;
+  model: string;
+  version: string;
+  createdAt: number;
+  /** Where it came from: `file:train.csv`, `api`, `window:24h`, … */
+  source: string;
+  rows: number;
+  /** JSON text of the summary. */
+  summary: string;
 }
 
 export interface StoredPrediction extends PredictionRecord {
@@ -72,6 +95,15 @@ export interface Store {
   insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult>;
   insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult>;
   getPrediction(model: string, id: string): Promise<StoredPrediction | undefined>;
+  /** Sequence numbers of stored predictions by id (undefined where there is none). */
+  predictionSeqs(model: string, ids: readonly string[]): Promise<(number | undefined)[]>;
+  /** Every prediction of a model with event time >= fromTs, in sequence order, labels joined. */
+  scanPredictions(model: string, fromTs: number, onRow: (row: WindowRow) => void): Promise<number>;
+  saveBaseline(b: Omit<BaselineRecord, 'id'>): Promise<BaselineRecord>;
+  /** A model's baselines, newest first (summaries included). */
+  listBaselines(model: string): Promise<BaselineRecord[]>;
+  /** The highest baseline id of all models (0 when none): a cheap change check. */
+  baselineGeneration(): Promise<number>;
   modelCounts(model: string): Promise<ModelCounts>;
   /** Deletes predictions and labels whose event time is before `beforeTs`. */
   prune(beforeTs: number): Promise<PruneResult>;

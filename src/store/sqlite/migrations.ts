@@ -54,6 +54,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'baselines',
+    up: `
+      CREATE TABLE baselines (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        summary TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX baselines_model ON baselines (model, id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

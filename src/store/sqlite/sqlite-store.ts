@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
 import type {
+  BaselineRecord,
   LabelRecord,
   ModelCounts,
   PredictionRecord,
@@ -10,6 +11,7 @@ import type {
   StoredPrediction,
   Store,
   Target,
+  WindowRow,
   WriteResult,
 } from '../store.js';
 import { migrate } from './migrations.js';
@@ -57,6 +59,11 @@ export class SqliteStore implements Store {
     pruneLabels: Statement;
     getState: Statement;
     setState: Statement;
+    seqOf: Statement;
+    scan: Statement;
+    saveBaseline: Statement;
+    listBaselines: Statement;
+    baselineGeneration: Statement;
   };
 
   constructor(options: SqliteStoreOptions) {
@@ -94,6 +101,14 @@ export class SqliteStore implements Store {
       getState: db.prepare('SELECT value FROM state WHERE key = ?'),
       setState: db.prepare(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+      seqOf: db.prepare('SELECT rowid AS seq FROM predictions WHERE model = ? AND id = ?'),
+      scan: db.prepare(`SELECT p.rowid AS seq, p.*, l.ts AS label_ts, l.label AS label
+        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
+        WHERE p.model = ? AND p.ts >= ? ORDER BY p.rowid`),
+      saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+      listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
+      baselineGeneration: db.prepare('SELECT coalesce(max(id), 0) AS g FROM baselines'),
     };
   }
 
@@ -101,6 +116,7 @@ export class SqliteStore implements Store {
     return this.db.transaction((): WriteResult => {
       this.stmts.model.run(model, receivedAt);
       const duplicates: number[] = [];
+      const seqs: number[] = new Array<number>(records.length);
       const stmt = this.stmts.prediction;
       for (let i = 0; i < records.length; i++) {
         const r = records[i] as PredictionRecord;
@@ -117,9 +133,12 @@ export class SqliteStore implements Store {
           r.error,
           receivedAt,
         );
-        if (info.changes === 0) duplicates.push(i);
+        if (info.changes === 0) {
+          duplicates.push(i);
+          seqs[i] = -1;
+        } else seqs[i] = Number(info.lastInsertRowid);
       }
-      return { inserted: records.length - duplicates.length, duplicates };
+      return { inserted: records.length - duplicates.length, duplicates, seqs };
     })();
   };
 
@@ -127,11 +146,16 @@ export class SqliteStore implements Store {
     return this.db.transaction((): WriteResult => {
       this.stmts.model.run(model, receivedAt);
       const duplicates: number[] = [];
+      const seqs: number[] = new Array<number>(records.length);
       for (let i = 0; i < records.length; i++) {
         const r = records[i] as LabelRecord;
-        if (this.stmts.label.run(model, r.id, r.ts, r.label, receivedAt).changes === 0) duplicates.push(i);
+        const info = this.stmts.label.run(model, r.id, r.ts, r.label, receivedAt);
+        if (info.changes === 0) {
+          duplicates.push(i);
+          seqs[i] = -1;
+        } else seqs[i] = Number(info.lastInsertRowid);
       }
-      return { inserted: records.length - duplicates.length, duplicates };
+      return { inserted: records.length - duplicates.length, duplicates, seqs };
     })();
   };
 
@@ -141,13 +165,13 @@ export class SqliteStore implements Store {
 
   async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult> {
     this.check();
-    if (records.length === 0) return { inserted: 0, duplicates: [] };
+    if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
     return this.insertPredictionsTx(model, records, receivedAt);
   }
 
   async insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult> {
     this.check();
-    if (records.length === 0) return { inserted: 0, duplicates: [] };
+    if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
     return this.insertLabelsTx(model, records, receivedAt);
   }
 
@@ -168,6 +192,53 @@ export class SqliteStore implements Store {
       receivedAt: row.received_at,
       label: row.label === null || row.label_ts === null ? null : { id: row.id, ts: row.label_ts, label: row.label },
     };
+  }
+
+  async predictionSeqs(model: string, ids: readonly string[]): Promise<(number | undefined)[]> {
+    this.check();
+    return ids.map((id) => (this.stmts.seqOf.get(model, id) as { seq: number } | undefined)?.seq);
+  }
+
+  async scanPredictions(model: string, fromTs: number, onRow: (row: WindowRow) => void): Promise<number> {
+    this.check();
+    let n = 0;
+    for (const raw of this.stmts.scan.iterate(model, fromTs)) {
+      const r = raw as PredictionRow & { seq: number };
+      onRow({
+        seq: r.seq,
+        id: r.id,
+        ts: r.ts,
+        version: r.version,
+        features: JSON.parse(r.features) as WindowRow['features'],
+        prediction: r.prediction,
+        score: r.score === null ? null : (JSON.parse(r.score) as WindowRow['score']),
+        latencyMs: r.latency_ms,
+        segment: r.segment,
+        error: r.error,
+        label: r.label,
+        labelTs: r.label_ts,
+      });
+      n++;
+    }
+    return n;
+  }
+
+  async saveBaseline(b: Omit<BaselineRecord, 'id'>): Promise<BaselineRecord> {
+    this.check();
+    const info = this.stmts.saveBaseline.run(b.model, b.version, b.createdAt, b.source, b.rows, b.summary);
+    return { ...b, id: Number(info.lastInsertRowid) };
+  }
+
+  async listBaselines(model: string): Promise<BaselineRecord[]> {
+    this.check();
+    return (this.stmts.listBaselines.all(model) as { id: number; model: string; version: string; created_at: number; source: string; rows: number; summary: string }[]).map(
+      (r) => ({ id: r.id, model: r.model, version: r.version, createdAt: r.created_at, source: r.source, rows: r.rows, summary: r.summary }),
+    );
+  }
+
+  async baselineGeneration(): Promise<number> {
+    this.check();
+    return (this.stmts.baselineGeneration.get() as { g: number }).g;
   }
 
   async modelCounts(model: string): Promise<ModelCounts> {

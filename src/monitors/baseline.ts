@@ -1,0 +1,134 @@
+import type { ModelConfig } from '../config/schema.js';
+import { positiveClassOf } from '../config/schema.js';
+import { VigilError } from '../core/errors.js';
+import {
+  referenceFromJSON,
+  referenceToJSON,
+  summarizeCategorical,
+  summarizeNumeric,
+  type CategoricalReferenceSummary,
+  type NumericReferenceSummary,
+  type ReferenceSummary,
+  type ReferenceSummaryJSON,
+} from '../stats/reference.js';
+import type { BaselineRecord, FeatureValue, Target } from '../store/store.js';
+import { qualityMetrics, type QualityMetric } from './quality.js';
+
+/** One row of reference data: features, and (when the data carries them) prediction, score, label. */
+export interface BaselineRow {
+  features: Readonly<Record<string, FeatureValue>>;
+  prediction?: Target | null;
+  score?: number | null;
+  label?: Target | null;
+}
+
+/** What a baseline stores (JSON in the store's `baselines.summary`). */
+export interface BaselineSummary {
+  v: 1;
+  task: ModelConfig['task'];
+  rows: number;
+  features: Record<string, ReferenceSummaryJSON>;
+  /** Binary: score distribution; multiclass: predicted classes; regression: predicted values. */
+  prediction?: ReferenceSummaryJSON;
+  /** Classifiers: label classes; regression: label values. */
+  label?: ReferenceSummaryJSON;
+  /** Reference quality, when the rows carry labels and predictions. */
+  quality: Partial<Record<QualityMetric, number>>;
+}
+
+/** A baseline ready for the cycle: summaries parsed once. */
+export interface LoadedBaseline {
+  record: Omit<BaselineRecord, 'summary'>;
+  features: Map<string, ReferenceSummary>;
+  prediction?: ReferenceSummary;
+  label?: ReferenceSummary;
+  quality: Partial<Record<QualityMetric, number>>;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Summarizes reference rows for a model: per-feature references, prediction/label distributions, quality. */
+export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]): BaselineSummary {
+  if (rows.length === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
+  const features: Record<string, ReferenceSummaryJSON> = {};
+  for (const f of model.features) {
+    try {
+      if (f.type === 'numeric') {
+        const v = new Float64Array(rows.length);
+        rows.forEach((r, i) => {
+          const x = r.features[f.name];
+          v[i] = isNum(x) ? x : NaN;
+        });
+        features[f.name] = referenceToJSON(summarizeNumeric(v));
+      } else {
+        features[f.name] = referenceToJSON(summarizeCategorical(rows.map((r) => (r.features[f.name] ?? null) as string | number | null)));
+      }
+    } catch {
+      // A feature with no values in the reference: no summary, its drift stays undefined (absent).
+    }
+  }
+  const out: BaselineSummary = { v: 1, task: model.task, rows: rows.length, features, quality: {} };
+  const classifier = model.task !== 'regression';
+  const preds = rows.map((r) => r.prediction).filter((p): p is Target => p !== undefined && p !== null);
+  try {
+    if (model.task === 'binary') {
+      const s = rows.map((r) => r.score).filter(isNum);
+      if (s.length > 0) out.prediction = referenceToJSON(summarizeNumeric(Float64Array.from(s)));
+    } else if (preds.length > 0) {
+      out.prediction = referenceToJSON(classifier ? summarizeCategorical(preds.map(String)) : summarizeNumeric(Float64Array.from(preds.map(Number))));
+    }
+  } catch {
+    // no usable predictions
+  }
+  const labelled = rows.filter((r) => r.label !== undefined && r.label !== null);
+  if (labelled.length > 0) {
+    try {
+      out.label = referenceToJSON(
+        classifier ? summarizeCategorical(labelled.map((r) => String(r.label))) : summarizeNumeric(Float64Array.from(labelled.map((r) => Number(r.label)))),
+      );
+    } catch {
+      // labels present but unusable
+    }
+    const both = labelled.filter((r) => r.prediction !== undefined && r.prediction !== null);
+    if (both.length > 0) {
+      if (classifier) {
+        const codes = new Map<string, number>();
+        const code = (v: Target): number => {
+          const k = String(v);
+          let c = codes.get(k);
+          if (c === undefined) codes.set(k, (c = codes.size));
+          return c;
+        };
+        const positive = model.task === 'binary' ? code(positiveClassOf(model)) : undefined;
+        const yTrue = Float64Array.from(both, (r) => code(r.label as Target));
+        const yPred = Float64Array.from(both, (r) => code(r.prediction as Target));
+        const scores = model.task === 'binary' ? Float64Array.from(both, (r) => (isNum(r.score) ? r.score : NaN)) : undefined;
+        out.quality = qualityMetrics({ task: model.task, yTrue, yPred, ...(scores ? { scores } : {}), ...(positive === undefined ? {} : { positive }) });
+      } else {
+        out.quality = qualityMetrics({
+          task: 'regression',
+          yTrue: Float64Array.from(both, (r) => Number(r.label)),
+          yPred: Float64Array.from(both, (r) => Number(r.prediction)),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Parses a stored baseline (once per baseline, not per cycle). */
+export function loadBaseline(record: BaselineRecord): LoadedBaseline {
+  const s = JSON.parse(record.summary) as BaselineSummary;
+  const features = new Map<string, ReferenceSummary>();
+  for (const [name, json] of Object.entries(s.features)) features.set(name, referenceFromJSON(json));
+  const { summary: _omit, ...meta } = record;
+  return {
+    record: meta,
+    features,
+    ...(s.prediction ? { prediction: referenceFromJSON(s.prediction) } : {}),
+    ...(s.label ? { label: referenceFromJSON(s.label) } : {}),
+    quality: s.quality,
+  };
+}
+
+export type { CategoricalReferenceSummary, NumericReferenceSummary };

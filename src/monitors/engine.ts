@@ -1,0 +1,211 @@
+import type { ModelConfig, VigilConfig } from '../config/schema.js';
+import { formatDuration } from '../core/duration.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { IngestListener } from '../ingest/ingestor.js';
+import type { Sample } from '../metrics/snapshot.js';
+import type { LabelRecord, PredictionRecord, Store, WindowRow } from '../store/store.js';
+import { abTestMonitor } from './abtest.js';
+import { loadBaseline, type LoadedBaseline } from './baseline.js';
+import { businessMonitor } from './business.js';
+import { dataQualityMonitor, freshnessMonitor } from './data-quality.js';
+import { driftMonitor } from './drift.js';
+import { estimateMonitor } from './estimate.js';
+import { latencyMonitor } from './latency.js';
+import { performanceMonitor } from './performance.js';
+import type { Emit, WindowView } from './view.js';
+import { ModelWindow } from './window.js';
+
+type Monitor = (v: WindowView, emit: Emit) => void;
+
+/** The per-window monitors, in order. Each is a fault boundary per model and window. */
+export const MONITORS: readonly (readonly [string, Monitor])[] = [
+  ['performance', performanceMonitor],
+  ['drift', driftMonitor],
+  ['data_quality', dataQualityMonitor],
+  ['latency', latencyMonitor],
+  ['business', businessMonitor],
+  ['abtest', abTestMonitor],
+  ['estimate', estimateMonitor],
+];
+
+interface Held {
+  w: ModelWindow;
+  key: string;
+}
+
+const windowKey = (m: ModelConfig): string =>
+  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows)]);
+
+/**
+ * Holds every model's hot window (rebuilt from the store at start-up, then fed by ingestion) and
+ * computes every monitor for every model and window into samples for the cycle's snapshot.
+ */
+export class MonitorEngine implements IngestListener {
+  private readonly held = new Map<string, Held>();
+  private baselines = new Map<string, LoadedBaseline[]>();
+  private generation = -1;
+  /** Per model: the samples of its last computation and when (for per-model evaluation intervals). */
+  private readonly lastSamples = new Map<string, { at: number; samples: Sample[] }>();
+  private readonly log: Logger;
+  /** Monitor failures since start, by monitor (exported as vigil_cycle_stage_errors_total). */
+  readonly failures = new Map<string, number>();
+
+  constructor(private readonly deps: { store: Store; logger: Logger; onMonitorError?: (monitor: string) => void }) {
+    this.log = deps.logger.child({ component: 'monitors' });
+  }
+
+  /** Rebuilds the hot window of a model from the store. */
+  async rebuild(model: ModelConfig, now: number): Promise<ModelWindow> {
+    const w = new ModelWindow(model);
+    const horizon = Math.max(...model.windows);
+    const batch: WindowRow[] = [];
+    const seqs: number[] = [];
+    const flush = (): void => {
+      w.append(batch, seqs);
+      batch.length = 0;
+      seqs.length = 0;
+    };
+    const n = await this.deps.store.scanPredictions(model.name, now - horizon, (row) => {
+      batch.push(row);
+      seqs.push(row.seq);
+      if (batch.length >= 10_000) flush();
+    });
+    flush();
+    this.held.set(model.name, { w, key: windowKey(model) });
+    this.log.info({ model: model.name, rows: n, horizon: formatDuration(horizon) }, 'hot window loaded');
+    return w;
+  }
+
+  /** Loads every configured model's window (start-up). */
+  async load(config: VigilConfig, now: number): Promise<void> {
+    for (const m of config.models) await this.rebuild(m, now);
+  }
+
+  window(model: string): ModelWindow | undefined {
+    return this.held.get(model)?.w;
+  }
+
+  predictions(model: ModelConfig, records: readonly PredictionRecord[], seqs: readonly number[]): void {
+    const h = this.held.get(model.name);
+    if (h === undefined || h.key !== windowKey(model)) return; // rebuilt from the store at the next cycle
+    h.w.append(records, seqs);
+  }
+
+  async labels(model: ModelConfig, records: readonly LabelRecord[]): Promise<void> {
+    const h = this.held.get(model.name);
+    if (h === undefined) return;
+    const seqs = await this.deps.store.predictionSeqs(
+      model.name,
+      records.map((r) => r.id),
+    );
+    records.forEach((r, i) => {
+      const seq = seqs[i];
+      if (seq === undefined) {
+        if (h.w.lastLabelTs === null || r.ts > h.w.lastLabelTs) h.w.lastLabelTs = r.ts; // label before its prediction
+      } else h.w.setLabel(seq, r);
+    });
+  }
+
+  private async refreshBaselines(config: VigilConfig): Promise<void> {
+    const gen = await this.deps.store.baselineGeneration();
+    if (gen === this.generation) return;
+    const next = new Map<string, LoadedBaseline[]>();
+    for (const m of config.models) {
+      const loaded: LoadedBaseline[] = [];
+      for (const rec of await this.deps.store.listBaselines(m.name)) {
+        try {
+          loaded.push(loadBaseline(rec));
+        } catch (e) {
+          this.log.error({ model: m.name, baseline: rec.id, err: errorMessage(e) }, 'baseline cannot be read; skipped');
+        }
+      }
+      next.set(m.name, loaded);
+    }
+    this.baselines = next;
+    this.generation = gen;
+  }
+
+  /** A version's own newest baseline, else the model's newest. */
+  baselineFor(model: string, version: string): LoadedBaseline | undefined {
+    const list = this.baselines.get(model) ?? [];
+    return list.find((b) => b.record.version === version) ?? list[0];
+  }
+
+  baselinesOf(model: string): readonly LoadedBaseline[] {
+    return this.baselines.get(model) ?? [];
+  }
+
+  /** Computes every monitor of every model; returns the samples for the snapshot. */
+  async compute(config: VigilConfig, now: number): Promise<Sample[]> {
+    await this.refreshBaselines(config);
+    const out: Sample[] = [];
+    const configured = new Set(config.models.map((m) => m.name));
+    for (const name of [...this.held.keys()]) {
+      if (!configured.has(name)) {
+        this.held.delete(name); // removed from the configuration: its series disappear
+        this.lastSamples.delete(name);
+      }
+    }
+    for (const m of config.models) {
+      const interval = m.evaluation_interval;
+      const last = this.lastSamples.get(m.name);
+      if (interval !== undefined && last !== undefined && now - last.at < interval) {
+        out.push(...last.samples);
+        continue;
+      }
+      const samples: Sample[] = [];
+      try {
+        await this.computeModel(m, now, (name, labels, value) => samples.push({ name, labels, value }));
+      } catch (e) {
+        this.failed('model', m.name, e);
+      }
+      this.lastSamples.set(m.name, { at: now, samples });
+      out.push(...samples);
+    }
+    return out;
+  }
+
+  private failed(monitor: string, model: string, e: unknown): void {
+    this.failures.set(monitor, (this.failures.get(monitor) ?? 0) + 1);
+    this.deps.onMonitorError?.(monitor);
+    this.log.error({ monitor, model, err: errorMessage(e), stack: e instanceof Error ? e.stack : undefined }, 'monitor failed');
+  }
+
+  private async computeModel(m: ModelConfig, now: number, emit: Emit): Promise<void> {
+    let h = this.held.get(m.name);
+    if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
+    const w = h.w;
+    w.evict(now - Math.max(...m.windows));
+    emit('vigil_hot_window_rows', { model: m.name }, w.n);
+    emit('vigil_hot_window_bytes', { model: m.name }, w.bytes());
+    freshnessMonitor(m.name, w, now, emit);
+
+    const current = w.n > 0 ? (w.versions.values[w.version[w.n - 1] as number] as string) : undefined;
+    const baseline = current === undefined ? this.baselinesOf(m.name)[0] : this.baselineFor(m.name, current);
+    for (const version of w.versions.values) {
+      const b = this.baselineFor(m.name, version);
+      if (b === undefined) continue;
+      emit('vigil_baseline_info', { model: m.name, version, baseline_version: b.record.version, source: b.record.source }, 1);
+      for (const [metric, value] of Object.entries(b.quality)) emit('ml_model_quality_baseline', { model: m.name, version, metric }, value);
+    }
+    for (const dur of m.windows) {
+      const view: WindowView = {
+        model: m,
+        w,
+        window: formatDuration(dur),
+        rows: w.rows(now - dur, now),
+        now,
+        baseline,
+        baselineFor: (version) => this.baselineFor(m.name, version),
+      };
+      for (const [name, monitor] of MONITORS) {
+        try {
+          monitor(view, emit);
+        } catch (e) {
+          this.failed(name, m.name, e);
+        }
+      }
+    }
+  }
+}
