@@ -40,12 +40,12 @@ export interface HttpAuth {
 }
 
 export interface HttpRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   auth?: HttpAuth;
-  /** JSON body (POST). */
+  /** JSON body (POST, PATCH, DELETE). */
   body?: unknown;
   signal: AbortSignal;
   /** Per-request limit in ms (the signal bounds the whole collection). */
