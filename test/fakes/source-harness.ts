@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { MetricsRegistry, createMetrics } from '../../src/metrics/registry.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { ModelSchema, type ModelConfig } from '../../src/config/schema.js';
+import { ModelValidator } from '../../src/ingest/events.js';
 import type { IngestKind, IngestResult } from '../../src/ingest/ingestor.js';
 import type { SampleCatalog } from '../../src/ingest/sources/common.js';
 import { SourceRunner, type RunnableSource, type SourceMetrics } from '../../src/ingest/sources/runner.js';
@@ -41,6 +43,27 @@ export function recordingIngest(rejectIf: (item: unknown) => string | undefined 
     return { accepted: items.length - rejected.length, duplicates: [], rejected };
   };
   return { calls, ingest, items: () => calls.flatMap((c) => c.items) };
+}
+
+/**
+ * An ingest function that validates with the real ModelValidator (what the HTTP API and the
+ * Ingestor use) and records the accepted records and the rejections, without a store.
+ */
+export function validatingIngest(models: unknown[], now = Date.UTC(2026, 10, 1, 12)) {
+  const configs = new Map<string, ModelConfig>(models.map((m) => ModelSchema.parse(m)).map((m) => [m.name, m]));
+  const accepted: unknown[] = [];
+  const rejected: { index: number; field: string; reason: string }[] = [];
+  const ingest = async (kind: IngestKind, model: string, items: readonly unknown[]): Promise<IngestResult> => {
+    const cfg = configs.get(model);
+    if (cfg === undefined) throw new Error(`unknown model "${model}"`);
+    const v = new ModelValidator(cfg);
+    const ctx = { now, maxFutureSkewMs: 3_600_000 };
+    const batch = kind === 'predictions' ? v.predictions(items, ctx) : v.labels(items, ctx);
+    accepted.push(...batch.records);
+    rejected.push(...batch.rejected);
+    return { accepted: batch.records.length, duplicates: [], rejected: batch.rejected };
+  };
+  return { ingest, accepted, rejected };
 }
 
 export function memoryLogger(): { logger: Logger; logs: string[] } {

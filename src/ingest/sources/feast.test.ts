@@ -101,7 +101,7 @@ describe('feast source', () => {
 
   it('through the runner: 500 then success; a hang times out', async () => {
     const src = createFeastSource(cfg({ metrics_url: `${fake.url}/metrics` }));
-    const t = testRunner([{ source: src, settings: settings({ timeoutMs: 250, retries: 1, retryBackoffMs: 5 }), fingerprint: '1' }]);
+    const t = testRunner([{ source: src, settings: settings({ timeoutMs: 1_000, retries: 1, retryBackoffMs: 5 }), fingerprint: '1' }]);
     fake.state.faults.push({ status: 500, body: 'Internal Server Error' });
     await t.runner.trigger('feast');
     expect(t.runner.samples()).toHaveLength(2);

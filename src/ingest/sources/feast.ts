@@ -151,7 +151,7 @@ export function createFeastSource(cfg: FeastSourceConfig): Source {
 
   async function fromMetrics(ctx: SourceContext): Promise<Sample[]> {
     const w = `${what} metrics`;
-    const res = await httpRequest({ url: cfg.metrics_url as string, headers: { Accept: 'text/plain;version=0.0.4;q=1, */*;q=0.1', ...cfg.headers }, auth: cfg, signal: ctx.signal, now: ctx.now, what: w });
+    const res = await httpRequest({ url: cfg.metrics_url as string, headers: { Accept: 'text/plain;version=0.0.4;q=1, */*;q=0.1', ...cfg.headers }, auth: cfg, signal: ctx.signal, timeoutMs: cfg.timeout, now: ctx.now, what: w });
     if (res.text.trimStart().startsWith('<') || res.text.trimStart().startsWith('{')) {
       throw new SourceError('VIGIL_ERR_SOURCE_BAD_RESPONSE', `${w}: answer is not the Prometheus text format but ${res.contentType || 'something else'}: ${excerpt(res.text, 80)}`);
     }
@@ -190,6 +190,7 @@ export function createFeastSource(cfg: FeastSourceConfig): Source {
         headers: cfg.headers,
         auth: cfg,
         signal: ctx.signal,
+        timeoutMs: cfg.timeout,
         now: ctx.now,
         what: w,
         describeError: describeFeastError,

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { settings, testContext, testRunner } from '../../../test/fakes/source-harness.js';
+import { settings, testContext, testRunner, validatingIngest } from '../../../test/fakes/source-harness.js';
 import { createFileSource, FileSourceSchema, globToRegExp } from './file.js';
 
 let dir: string;
@@ -141,5 +141,29 @@ describe('file source', () => {
     expect(globToRegExp('preds-??.csv').test('preds-01.csv')).toBe(true);
     expect(globToRegExp('[!x]*.csv').test('x1.csv')).toBe(false);
     expect(globToRegExp('a+b.csv').test('a+b.csv')).toBe(true);
+  });
+});
+
+describe('file source items pass the real validation', () => {
+  it('CSV and NDJSON rows become items the ModelValidator accepts (types as the HTTP API expects)', async () => {
+    const v = validatingIngest([
+      { name: 'fraud', task: 'binary', features: [{ name: 'amount', type: 'numeric' }, { name: 'country', type: 'categorical' }, { name: 'zip', type: 'categorical' }] },
+      { name: 'eta', task: 'regression', features: [{ name: 'km', type: 'numeric' }] },
+    ]);
+    put('fraud-a.csv', 'id,ts,model_version,prediction,score,latency_ms,amount,country,zip\n1,2026-11-01T11:00:00Z,7,1,0.9,12.5,10,DE,01067\n2,1793530800000,7,0,0.2,,NA,,\n');
+    put('fraud-b.ndjson', '{"id":"3","ts":"2026-11-01T11:00:00Z","model_version":"7","prediction":1,"score":0.5,"features":{"amount":3,"country":"FR","zip":null}}\n');
+    put('eta-c.csv', 'id,prediction,km\n1,12.5,3.2\n');
+    put('fraud-labels.csv', 'id,label,ts\n1,1,2026-11-01T11:30:00Z\n');
+    const { ctx } = testContext({ now: NOW, ingest: v.ingest });
+    expect((await createFileSource(cfg({ pattern: 'fraud-?.{csv,ndjson}' })).collect(ctx)).ingested).toEqual({ predictions: 3, labels: 0, rejected: 0 });
+    expect((await createFileSource(cfg({ name: 'eta', model: 'eta', pattern: 'eta-*' })).collect(ctx)).ingested).toEqual({ predictions: 1, labels: 0, rejected: 0 });
+    expect((await createFileSource(cfg({ name: 'l', kind: 'labels', pattern: 'fraud-labels.csv' })).collect(ctx)).ingested).toEqual({ predictions: 0, labels: 1, rejected: 0 });
+    expect(v.rejected).toEqual([]);
+    expect(v.accepted).toHaveLength(5);
+    // a column the model does not know is a feature the validator refuses: rejected items, counted, not a failure
+    put('fraud-x.csv', 'id,prediction,colour\n9,1,red\n');
+    const r = await createFileSource(cfg({ name: 'x', pattern: 'fraud-x.csv' })).collect(ctx);
+    expect(r.ingested).toEqual({ predictions: 0, labels: 0, rejected: 1 });
+    expect(v.rejected[0]?.field).toContain('colour');
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeJson, type FakeJson } from '../../../test/fakes/fake-json.js';
 import { basicAuth } from '../../../test/fakes/fake-server.js';
-import { settings, testContext, testRunner } from '../../../test/fakes/source-harness.js';
+import { settings, testContext, testRunner, validatingIngest } from '../../../test/fakes/source-harness.js';
 import { createHttpJsonSource, HttpJsonSourceSchema, sampleValue } from './http-json.js';
 
 let fake: FakeJson;
@@ -48,6 +48,15 @@ describe('http_json source', () => {
       { id: 'r2', ts: 1_793_530_800_000, prediction: 0, score: 0.2, features: { amount: null, hour: 0.2 } },
     ]);
     expect(fake.state.requests[0]?.headers.authorization).toBe('Bearer s3cret-token');
+  });
+
+  it('mapped items pass the real validation (ModelValidator, as the HTTP API)', async () => {
+    const v = validatingIngest([{ name: 'churn', task: 'multiclass', classes: ['stay', 'churn'], features: [{ name: 'tenure', type: 'numeric' }] }]);
+    fake.state.routes.set('/preds', { status: 200, body: { items: [{ rid: 7, cls: 'churn', probs: { churn: 0.8, stay: 0.2 }, x: { tenure: 4 } }, { rid: 8, cls: 'gone', x: {} }] } });
+    const src = createHttpJsonSource(cfg({ kind: 'predictions', model: 'churn', records_path: 'items', mapping: { id: 'rid', prediction: 'cls', score: 'probs' }, features_path: 'x' }));
+    const r = await src.collect(testContext({ ingest: v.ingest }).ctx);
+    expect(r.ingested).toEqual({ predictions: 1, labels: 0, rejected: 1 });
+    expect(v.rejected).toEqual([{ index: 1, id: '8', field: 'prediction', reason: expect.stringContaining('not one of the model') as unknown }]);
   });
 
   it('takes records as they are without a mapping (labels, answer is the array), POST with a body and basic auth', async () => {
@@ -149,6 +158,13 @@ describe('http_json source', () => {
     expect(fake.state.requests).toHaveLength(3);
     expect(t.runner.health()[0]).toMatchObject({ up: false, lastErrorCode: 'VIGIL_ERR_SOURCE_RATE_LIMITED' });
     expect(t.runner.health()[0]?.lastError).toContain('not retried: the server asked to retry after 120000ms');
+  });
+
+  it('without the runner, the per-request timeout (the source timeout) still ends a hang', async () => {
+    fake.state.hangAll = true;
+    const src = createHttpJsonSource(cfg({ kind: 'labels', model: 'fraud', timeout: '200ms' }));
+    const { ctx } = testContext({ timeoutMs: 10_000 });
+    await expect(src.collect(ctx)).rejects.toMatchObject({ code: 'VIGIL_ERR_SOURCE_TIMEOUT', retryable: true, message: expect.stringMatching(/no answer from .* within 200ms/) as unknown });
   });
 
   it('a refused connection is an error naming the address', async () => {

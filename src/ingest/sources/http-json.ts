@@ -82,6 +82,7 @@ export function createHttpJsonSource(cfg: HttpJsonSourceConfig): Source {
         auth: cfg,
         ...(cfg.method === 'POST' ? { body: cfg.body ?? {} } : {}),
         signal: ctx.signal,
+        timeoutMs: cfg.timeout,
         now: ctx.now,
         what,
       });

@@ -120,7 +120,7 @@ describe('mlflow source', () => {
   it('through the runner: 503 TEMPORARILY_UNAVAILABLE is retried; a hang times out and drops the samples', async () => {
     seed();
     const src = createMlflowSource(cfg({ models: ['churn'] }));
-    const t = testRunner([{ source: src, settings: settings({ timeoutMs: 300, retries: 2, retryBackoffMs: 5 }), fingerprint: '1' }]);
+    const t = testRunner([{ source: src, settings: settings({ timeoutMs: 1_000, retries: 2, retryBackoffMs: 5 }), fingerprint: '1' }]);
     fake.state.faults.push({ status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'try later' } });
     await t.runner.trigger('registry');
     expect(t.runner.samples()).toEqual([info('churn', '1', 'staging')]);

@@ -59,6 +59,8 @@ export interface MlflowClientOptions {
   auth?: HttpAuth;
   /** For messages (`mlflow <source name>`). */
   what?: string;
+  /** Per-request limit in ms (default 30s); the caller's signal can end a request sooner. */
+  timeoutMs?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export class MlflowClient {
       headers: this.opts.headers ?? {},
       ...(this.opts.auth ? { auth: this.opts.auth } : {}),
       signal,
+      timeoutMs: this.opts.timeoutMs ?? 30_000,
       ...(now === undefined ? {} : { now }),
       what,
       describeError: describeMlflowError,
@@ -154,7 +157,7 @@ const MAX_PAGES = 10_000;
 
 export function createMlflowSource(cfg: MlflowSourceConfig): MlflowSource {
   const what = `mlflow ${cfg.name}`;
-  const client = new MlflowClient({ url: cfg.url, headers: cfg.headers, auth: cfg, what });
+  const client = new MlflowClient({ url: cfg.url, headers: cfg.headers, auth: cfg, what, timeoutMs: cfg.timeout });
   let last: RegistryState | null = null;
 
   async function pages<T>(path: string, query: Record<string, unknown>, shape: z.ZodType<T & { next_page_token?: string | undefined }>, ctx: SourceContext): Promise<T[]> {

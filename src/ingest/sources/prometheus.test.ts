@@ -90,7 +90,7 @@ describe('prometheus source', () => {
 
   it('through the runner: 503 then success; a hung server times out; the failure drops the samples', async () => {
     fake.state.results.set(P95, vector([{ model: 'fraud' }, '0.1']));
-    const t = testRunner([{ source: source(), settings: settings({ timeoutMs: 300, retries: 2, retryBackoffMs: 5 }), fingerprint: '1' }]);
+    const t = testRunner([{ source: source(), settings: settings({ timeoutMs: 1_000, retries: 2, retryBackoffMs: 5 }), fingerprint: '1' }]);
     fake.state.faults.push({ status: 503, body: { status: 'error', errorType: 'timeout', error: 'query timed out' } });
     await t.runner.trigger('prom');
     expect(t.runner.samples()).toHaveLength(1);

@@ -91,6 +91,7 @@ async function runQuery(cfg: PrometheusSourceConfig, q: PrometheusQueryConfig, l
     headers: cfg.headers,
     auth: cfg,
     signal: ctx.signal,
+    timeoutMs: cfg.timeout,
     now: ctx.now,
     what,
     describeError: describePromError,
