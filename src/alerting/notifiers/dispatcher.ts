@@ -1,0 +1,411 @@
+import { pino } from 'pino';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { AlertPayload } from '../types.js';
+import { bool, durationMs, int, positiveDurationMs } from './config.js';
+import { fingerprint } from './fingerprint.js';
+import { formatMatchers, matchesAll, parseMatcherList, quote, type LabelMatcher } from './matchers.js';
+import { noopNotificationMetrics, type NotificationMetrics } from './metrics.js';
+import type { Notification, NotificationAlert, Notifier } from './notifier.js';
+import { parseNotification, type OutboxStore } from './outbox.js';
+import { ReceiverConfigSchema } from './registry.js';
+import { DEFAULT_RETRY, ReceiverWorker, type RetryPolicy, type Sleep } from './sender.js';
+
+/**
+ * Alertmanager's dispatcher, in-process: alerts are routed by label matchers to receivers, grouped
+ * by `group_by` labels, and each group is notified after `group_wait`, then re-checked every
+ * `group_interval`; an unchanged firing group is re-sent after `repeat_interval`. The decision to
+ * notify is Alertmanager's DedupStage (`notify.go` `needsUpdate`). Time is passed in:
+ * `process(alerts, now)` after each rule evaluation, `flush(now)` sends what is due.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Config
+
+const groupBy = () =>
+  z
+    .array(z.string().regex(/^([a-zA-Z_][a-zA-Z0-9_]*|\.\.\.)$/, 'must be a label name or "..." (all labels)'))
+    .refine((a) => !a.includes('...') || a.length === 1, { message: '"..." must be the only entry' });
+
+const matcherList = () =>
+  z.array(z.string()).superRefine((items, ctx) => {
+    items.forEach((s, i) => {
+      try {
+        parseMatcherList([s]);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: [i], message: errorMessage(e), params: { vigil: 'VALUE' } });
+      }
+    });
+  });
+
+export const RouteSchema = z.strictObject({
+  /** Alertmanager matchers, all of which must match (`severity="critical"`, `model=~"fraud.*"`). */
+  matchers: matcherList().default([]),
+  receiver: z.string().min(1),
+  /** Default: the top-level `group_by`. */
+  group_by: groupBy().optional(),
+  group_wait: durationMs().optional(),
+  group_interval: positiveDurationMs().optional(),
+  repeat_interval: positiveDurationMs().optional(),
+  /** Keep matching the following routes after this one matched. */
+  continue: bool().default(false),
+});
+export type RouteConfig = z.output<typeof RouteSchema>;
+
+export const RetrySchema = z.strictObject({
+  initial_backoff: positiveDurationMs().default(DEFAULT_RETRY.initialBackoffMs),
+  max_backoff: positiveDurationMs().default(DEFAULT_RETRY.maxBackoffMs),
+  /** Give up on a notification this long after it was created. */
+  deadline: positiveDurationMs().default(DEFAULT_RETRY.deadlineMs),
+});
+
+export const NotificationsConfigSchema = z
+  .strictObject({
+    receivers: z.array(ReceiverConfigSchema).default([]),
+    /** Receiver of alerts no route matches (Alertmanager's root route). None: such alerts are not sent. */
+    default_receiver: z.string().min(1).optional(),
+    group_by: groupBy().default(['alertname']),
+    group_wait: durationMs().default(30_000),
+    group_interval: positiveDurationMs().default(5 * 60_000),
+    repeat_interval: positiveDurationMs().default(4 * 3_600_000),
+    routes: z.array(RouteSchema).default([]),
+    /** Pending notifications per receiver; when full the oldest is dropped (and counted). */
+    queue_capacity: int().pipe(z.number().min(1)).default(1000),
+    retry: RetrySchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const names = new Map<string, number>();
+    cfg.receivers.forEach((r, i) => {
+      const first = names.get(r.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['receivers', i, 'name'], message: `duplicate receiver name "${r.name}" (first at receivers[${first}])`, params: { vigil: 'DUPLICATE' } });
+      } else names.set(r.name, i);
+    });
+    if (cfg.default_receiver !== undefined && !names.has(cfg.default_receiver)) {
+      ctx.addIssue({ code: 'custom', path: ['default_receiver'], message: `unknown receiver "${cfg.default_receiver}"`, params: { vigil: 'REFERENCE' } });
+    }
+    cfg.routes.forEach((r, i) => {
+      if (!names.has(r.receiver)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'receiver'], message: `unknown receiver "${r.receiver}"`, params: { vigil: 'REFERENCE' } });
+    });
+    if (cfg.retry.max_backoff < cfg.retry.initial_backoff) {
+      ctx.addIssue({ code: 'custom', path: ['retry', 'max_backoff'], message: 'must not be shorter than retry.initial_backoff', params: { vigil: 'VALUE' } });
+    }
+  });
+export type NotificationsConfig = z.output<typeof NotificationsConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+/** A route with defaults applied (read-only). */
+export interface ResolvedRoute {
+  readonly index: number;
+  /** Alertmanager-style route key: `{}` for the default route, `{}/{matchers}` for the others. */
+  readonly key: string;
+  readonly matchers: readonly LabelMatcher[];
+  readonly receiver: string;
+  /** `null`: group by all labels (`...`). */
+  readonly groupBy: readonly string[] | null;
+  readonly groupWaitMs: number;
+  readonly groupIntervalMs: number;
+  readonly repeatIntervalMs: number;
+  readonly continue: boolean;
+}
+
+export function resolveRoutes(cfg: NotificationsConfig): { routes: ResolvedRoute[]; defaultRoute: ResolvedRoute | undefined } {
+  const gb = (g: readonly string[]) => (g.length === 1 && g[0] === '...' ? null : [...g]);
+  const seen = new Set<string>();
+  const routes = cfg.routes.map((r, index): ResolvedRoute => {
+    const matchers = parseMatcherList(r.matchers);
+    let key = `{}/${formatMatchers(matchers)}`;
+    if (seen.has(key)) key = `${key}/${index}`;
+    seen.add(key);
+    return {
+      index,
+      key,
+      matchers,
+      receiver: r.receiver,
+      groupBy: gb(r.group_by ?? cfg.group_by),
+      groupWaitMs: r.group_wait ?? cfg.group_wait,
+      groupIntervalMs: r.group_interval ?? cfg.group_interval,
+      repeatIntervalMs: r.repeat_interval ?? cfg.repeat_interval,
+      continue: r.continue,
+    };
+  });
+  const defaultRoute: ResolvedRoute | undefined =
+    cfg.default_receiver === undefined
+      ? undefined
+      : {
+          index: -1,
+          key: '{}',
+          matchers: [],
+          receiver: cfg.default_receiver,
+          groupBy: gb(cfg.group_by),
+          groupWaitMs: cfg.group_wait,
+          groupIntervalMs: cfg.group_interval,
+          repeatIntervalMs: cfg.repeat_interval,
+          continue: false,
+        };
+  return { routes, defaultRoute };
+}
+
+/** The routes an alert goes to: in order, stopping at the first match unless it has `continue`. */
+export function matchRoutes(routes: readonly ResolvedRoute[], defaultRoute: ResolvedRoute | undefined, labels: Readonly<Record<string, string>>): ResolvedRoute[] {
+  const out: ResolvedRoute[] = [];
+  for (const r of routes) {
+    if (!matchesAll(r.matchers, labels)) continue;
+    out.push(r);
+    if (!r.continue) break;
+  }
+  if (out.length === 0 && defaultRoute !== undefined) out.push(defaultRoute);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatcher
+
+/** An alert as the rule engine hands it over (firing, or recently resolved with `endsAt` ≤ now). */
+export type DispatchAlert = AlertPayload & { fingerprint?: string };
+
+interface GroupAlert {
+  alert: DispatchAlert;
+  fingerprint: string;
+}
+
+/** What was last notified for a group (Alertmanager's notification log entry). */
+interface NotifyLog {
+  firing: ReadonlySet<string>;
+  resolved: ReadonlySet<string>;
+  at: number;
+}
+
+interface Group {
+  readonly route: ResolvedRoute;
+  readonly key: string;
+  readonly labels: Record<string, string>;
+  readonly alerts: Map<string, GroupAlert>;
+  nextFlushAt: number;
+  log: NotifyLog | undefined;
+}
+
+export interface DispatcherOptions {
+  config: NotificationsConfig;
+  /** One notifier per configured receiver (see `createNotifiers`). */
+  notifiers: readonly Notifier[];
+  outbox: OutboxStore;
+  /** `server.external_url`: Vigil's address in notifications. */
+  externalURL?: string;
+  metrics?: NotificationMetrics;
+  logger?: Logger;
+  /** Time base of delivery (retry waits, outbox timestamps). Routing uses the `now` passed in. */
+  clock?: Clock;
+  /** Injected wait (tests step time instead of sleeping). */
+  sleep?: Sleep;
+}
+
+export interface DispatcherStats {
+  groups: number;
+  pending: Record<string, number>;
+}
+
+const labelSetString = (labels: Readonly<Record<string, string>>): string =>
+  `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${quote(labels[k] ?? '')}`)
+    .join(',')}}`;
+
+function common(maps: readonly Readonly<Record<string, string>>[]): Record<string, string> {
+  const first = maps[0];
+  if (first === undefined) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(first)) if (maps.every((m) => m[k] === v)) out[k] = v;
+  return out;
+}
+
+const subset = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => [...a].every((x) => b.has(x));
+
+export class Dispatcher {
+  readonly #routes: ResolvedRoute[];
+  readonly #defaultRoute: ResolvedRoute | undefined;
+  readonly #workers = new Map<string, ReceiverWorker>();
+  readonly #groups = new Map<string, Group>();
+  readonly #outbox: OutboxStore;
+  readonly #externalURL: string;
+  readonly #metrics: NotificationMetrics;
+  readonly #log: Logger;
+
+  constructor(opts: DispatcherOptions) {
+    const { routes, defaultRoute } = resolveRoutes(opts.config);
+    this.#routes = routes;
+    this.#defaultRoute = defaultRoute;
+    this.#outbox = opts.outbox;
+    this.#externalURL = opts.externalURL ?? '';
+    this.#metrics = opts.metrics ?? noopNotificationMetrics;
+    this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'dispatcher' });
+    const policy: RetryPolicy = {
+      initialBackoffMs: opts.config.retry.initial_backoff,
+      maxBackoffMs: opts.config.retry.max_backoff,
+      deadlineMs: opts.config.retry.deadline,
+    };
+    for (const n of opts.notifiers) {
+      if (this.#workers.has(n.name)) throw new Error(`duplicate notifier name "${n.name}"`);
+      this.#workers.set(
+        n.name,
+        new ReceiverWorker(n, opts.config.queue_capacity, policy, {
+          outbox: opts.outbox,
+          metrics: this.#metrics,
+          logger: this.#log,
+          clock: opts.clock ?? systemClock,
+          ...(opts.sleep === undefined ? {} : { sleep: opts.sleep }),
+        }),
+      );
+    }
+    for (const r of [...routes, ...(defaultRoute ? [defaultRoute] : [])]) {
+      if (!this.#workers.has(r.receiver)) throw new Error(`route ${r.key} names receiver "${r.receiver}" without a notifier`);
+    }
+  }
+
+  /** Takes the current alerts (firing and recently resolved) after a rule evaluation. */
+  process(alerts: readonly DispatchAlert[], now: number): void {
+    for (const alert of alerts) {
+      const fp = alert.fingerprint ?? fingerprint(alert.labels);
+      for (const route of matchRoutes(this.#routes, this.#defaultRoute, alert.labels)) {
+        const labels: Record<string, string> = {};
+        if (route.groupBy === null) Object.assign(labels, alert.labels);
+        else for (const name of route.groupBy) {
+          const v = alert.labels[name];
+          if (v !== undefined) labels[name] = v;
+        }
+        const groupKey = `${route.key}:${labelSetString(labels)}`;
+        const mapKey = `${route.index}|${groupKey}`;
+        let group = this.#groups.get(mapKey);
+        if (group === undefined) {
+          group = { route, key: groupKey, labels, alerts: new Map(), nextFlushAt: now + route.groupWaitMs, log: undefined };
+          this.#groups.set(mapKey, group);
+          this.#log.debug({ groupKey, receiver: route.receiver }, 'new alert group');
+        }
+        // As Alertmanager: an alert older than group_wait needs no further waiting.
+        const startsAt = Date.parse(alert.startsAt);
+        if (!group.alerts.has(fp) && group.log === undefined && Number.isFinite(startsAt) && startsAt + route.groupWaitMs < now) {
+          group.nextFlushAt = Math.min(group.nextFlushAt, now);
+        }
+        group.alerts.set(fp, { alert, fingerprint: fp });
+      }
+    }
+  }
+
+  /** When the next group is due (ms since the epoch), or undefined without groups. */
+  nextFlushAt(): number | undefined {
+    let next: number | undefined;
+    for (const g of this.#groups.values()) next = next === undefined ? g.nextFlushAt : Math.min(next, g.nextFlushAt);
+    return next;
+  }
+
+  /**
+   * Flushes every due group: notifies its receiver when Alertmanager would, queues the
+   * notification (persisted in the outbox) and schedules the group's next check. Resolves once the
+   * notifications are queued (not delivered: see `idle()`); returns how many were queued.
+   */
+  async flush(now: number): Promise<number> {
+    const queued: Promise<void>[] = [];
+    for (const [mapKey, group] of this.#groups) {
+      if (group.nextFlushAt > now) continue;
+      const worker = this.#workers.get(group.route.receiver);
+      if (worker === undefined) continue;
+      const alerts = [...group.alerts.values()].map((ga) => this.#toNotificationAlert(ga, now));
+      const firing = new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint));
+      const resolved = new Set(alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint));
+      if (this.#needsUpdate(group.log, firing, resolved, worker.notifier.sendResolved, group.route.repeatIntervalMs, now)) {
+        const previous = group.log;
+        const log: NotifyLog = { firing, resolved, at: now };
+        group.log = log;
+        const sent = worker.notifier.sendResolved ? alerts : alerts.filter((a) => a.status === 'firing');
+        if (sent.length > 0) {
+          const n = this.#notification(group, sent);
+          queued.push(
+            worker.enqueue(n, () => {
+              // Delivery failed for good: forget it, so the next group_interval tries again (Alertmanager only logs sent notifications).
+              if (group.log === log) group.log = previous;
+            }),
+          );
+        }
+      }
+      for (const a of alerts) if (a.status === 'resolved') group.alerts.delete(a.fingerprint);
+      if (group.alerts.size === 0) this.#groups.delete(mapKey);
+      else group.nextFlushAt = now + group.route.groupIntervalMs;
+    }
+    await Promise.all(queued);
+    return queued.length;
+  }
+
+  /** Re-queues what the outbox holds (after a restart). Returns how many were restored. */
+  async restore(): Promise<number> {
+    let restored = 0;
+    for (const entry of await this.#outbox.list()) {
+      const worker = this.#workers.get(entry.receiver);
+      const n = parseNotification(entry.payload);
+      if (worker === undefined || n === undefined) {
+        this.#log.warn({ receiver: entry.receiver, id: entry.id, reason: worker === undefined ? 'unknown receiver' : 'unreadable payload' }, 'outbox entry dropped');
+        this.#metrics.notification(entry.receiver, 'dropped');
+        await this.#outbox.delete(entry.id);
+        continue;
+      }
+      worker.restore(entry, n);
+      restored++;
+    }
+    return restored;
+  }
+
+  /** Resolves once every receiver has delivered or given up on what it holds. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((w) => w.idle()));
+  }
+
+  /** Stops delivery; undelivered notifications stay in the outbox. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((w) => w.stop()));
+  }
+
+  stats(): DispatcherStats {
+    return { groups: this.#groups.size, pending: Object.fromEntries([...this.#workers].map(([k, w]) => [k, w.pending])) };
+  }
+
+  #toNotificationAlert(ga: GroupAlert, now: number): NotificationAlert {
+    const a = ga.alert;
+    const ends = Date.parse(a.endsAt);
+    return {
+      status: Number.isFinite(ends) && ends <= now ? 'resolved' : 'firing',
+      labels: { ...a.labels },
+      annotations: { ...a.annotations },
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      generatorURL: a.generatorURL,
+      fingerprint: ga.fingerprint,
+    };
+  }
+
+  /** Alertmanager's DedupStage.needsUpdate. */
+  #needsUpdate(entry: NotifyLog | undefined, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatMs: number, now: number): boolean {
+    if (entry === undefined) return firing.size > 0;
+    if (!subset(firing, entry.firing)) return true;
+    // All resolved: notify (even without send_resolved, so the log forgets the firing alerts) if the receiver knew of firing ones.
+    if (firing.size === 0) return entry.firing.size > 0;
+    if (sendResolved && !subset(resolved, entry.resolved)) return true;
+    return entry.at <= now - repeatMs;
+  }
+
+  #notification(group: Group, alerts: NotificationAlert[]): Notification {
+    const sorted = [...alerts].sort((a, b) => (a.startsAt < b.startsAt ? -1 : a.startsAt > b.startsAt ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
+    return {
+      receiver: group.route.receiver,
+      status: sorted.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+      groupKey: group.key,
+      groupLabels: { ...group.labels },
+      commonLabels: common(sorted.map((a) => a.labels)),
+      commonAnnotations: common(sorted.map((a) => a.annotations)),
+      externalURL: this.#externalURL,
+      alerts: sorted,
+    };
+  }
+}
