@@ -1,0 +1,116 @@
+import { RE2JS } from 're2js';
+import type { Labels } from '../types.js';
+import type { LabelMatcher, MatchOp } from './ast.js';
+
+export const METRIC_NAME = '__name__';
+
+/** Prometheus `schema.IsMetadataLabel`: the labels dropped with the metric name. */
+const METADATA_LABELS = ['__name__', '__type__', '__unit__'] as const;
+
+/** A fresh, prototype-free label object (so a label named `constructor` is just a label). */
+export function newLabels(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+const namesCache = new WeakMap<Labels, readonly string[]>();
+const keyCache = new WeakMap<Labels, string>();
+const droppedCache = new WeakMap<Labels, Labels>();
+
+/** Label names in Prometheus order (sorted). Cached per label-set object. */
+export function sortedNames(labels: Labels): readonly string[] {
+  let names = namesCache.get(labels);
+  if (names === undefined) {
+    names = Object.keys(labels).sort(compareStrings);
+    namesCache.set(labels, names);
+  }
+  return names;
+}
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function part(name: string, value: string): string {
+  return `${name.length}:${name}${value.length}:${value}`;
+}
+
+/** An unambiguous key of a whole label set (equal keys ⇔ equal label sets). Cached per object. */
+export function labelsKey(labels: Labels): string {
+  let key = keyCache.get(labels);
+  if (key === undefined) {
+    key = '';
+    for (const n of sortedNames(labels)) key += part(n, labels[n] as string);
+    keyCache.set(labels, key);
+  }
+  return key;
+}
+
+/** Key over only `names` (sorted) — Prometheus `BytesWithLabels` / `HashForLabels`. */
+export function keyWith(labels: Labels, names: readonly string[]): string {
+  let key = '';
+  for (const n of names) {
+    const v = labels[n];
+    if (v !== undefined) key += part(n, v);
+  }
+  return key;
+}
+
+/** Key over all labels but `names` and `__name__` — Prometheus `BytesWithoutLabels` / `HashWithoutLabels`. */
+export function keyWithout(labels: Labels, names: ReadonlySet<string>): string {
+  let key = '';
+  for (const n of sortedNames(labels)) {
+    if (n === METRIC_NAME || names.has(n)) continue;
+    key += part(n, labels[n] as string);
+  }
+  return key;
+}
+
+/** The label set without `__name__` (and the other metadata labels). Same object when none is present. */
+export function dropMetricName(labels: Labels): Labels {
+  if (labels[METRIC_NAME] === undefined && labels['__type__'] === undefined && labels['__unit__'] === undefined) return labels;
+  let out = droppedCache.get(labels);
+  if (out === undefined) {
+    const o = newLabels();
+    for (const n of sortedNames(labels)) if (!(METADATA_LABELS as readonly string[]).includes(n)) o[n] = labels[n] as string;
+    out = o;
+    droppedCache.set(labels, out);
+  }
+  return out;
+}
+
+/** Prometheus `Labels.String()`: `{a="b", c="d"}`. */
+export function formatLabels(labels: Labels): string {
+  return `{${sortedNames(labels)
+    .map((n) => `${/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n) ? n : JSON.stringify(n)}=${JSON.stringify(labels[n])}`)
+    .join(', ')}}`;
+}
+
+/** Compiles a Prometheus regex matcher: it must parse on its own, then runs fully anchored with `.` matching newlines. */
+export function compileAnchoredRegex(re: string): (s: string) => boolean {
+  RE2JS.compile(re); // throws on a syntax error, like syntax.Parse(v) in Prometheus
+  const compiled = RE2JS.compile(`^(?s:${re})$`);
+  return (s) => compiled.matches(s);
+}
+
+export function newMatcher(name: string, op: MatchOp, value: string): LabelMatcher {
+  let matches: (v: string) => boolean;
+  switch (op) {
+    case '=':
+      matches = (v) => v === value;
+      break;
+    case '!=':
+      matches = (v) => v !== value;
+      break;
+    case '=~': {
+      const re = compileAnchoredRegex(value);
+      matches = re;
+      break;
+    }
+    case '!~': {
+      const re = compileAnchoredRegex(value);
+      matches = (v) => !re(v);
+      break;
+    }
+  }
+  return { name, op, value, matches };
+}

@@ -1,0 +1,66 @@
+import type { Sample } from '../../metrics/snapshot.js';
+import type { Labels, VectorSample } from '../types.js';
+import type { LabelMatcher } from './ast.js';
+import { labelsKey, METRIC_NAME, newLabels } from './labels.js';
+
+/**
+ * The instant snapshot as PromQL sees it: every sample as a series whose labels include
+ * `__name__`, indexed by metric name. Label sets are built once (empty label values dropped: in
+ * Prometheus an empty value is an absent label) and shared, so keys computed for matching are
+ * cached across all rules of an evaluation. Selections are memoised: the snapshot is immutable.
+ */
+export class SeriesIndex {
+  private readonly byName = new Map<string, VectorSample[]>();
+  private readonly all: VectorSample[] = [];
+  private readonly selections = new Map<string, readonly VectorSample[]>();
+
+  constructor(samples: readonly Sample[]) {
+    const seen = new Map<string, number>();
+    for (const s of samples) {
+      const labels = newLabels();
+      for (const [k, v] of Object.entries(s.labels)) if (v !== '' && k !== METRIC_NAME) labels[k] = v;
+      if (s.name !== '') labels[METRIC_NAME] = s.name;
+      const series: VectorSample = { labels: labels as Labels, value: s.value };
+      const key = labelsKey(series.labels);
+      const at = seen.get(key);
+      if (at !== undefined) {
+        // The same series twice: the later sample replaces the earlier one (as SnapshotBuilder does).
+        this.all[at] = series;
+        continue;
+      }
+      seen.set(key, this.all.length);
+      this.all.push(series);
+    }
+    for (const series of this.all) {
+      const name = series.labels[METRIC_NAME] ?? '';
+      const list = this.byName.get(name);
+      if (list === undefined) this.byName.set(name, [series]);
+      else list.push(series);
+    }
+  }
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /** The series matching every matcher (in snapshot order). `key` identifies the matcher set for memoisation. */
+  select(matchers: readonly LabelMatcher[], key: string): readonly VectorSample[] {
+    const cached = this.selections.get(key);
+    if (cached !== undefined) return cached;
+    const byName = matchers.find((m) => m.name === METRIC_NAME && m.op === '=');
+    const candidates = byName === undefined ? this.all : (this.byName.get(byName.value) ?? []);
+    const out: VectorSample[] = [];
+    for (const s of candidates) {
+      let ok = true;
+      for (const m of matchers) {
+        if (!m.matches(s.labels[m.name] ?? '')) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) out.push(s);
+    }
+    this.selections.set(key, out);
+    return out;
+  }
+}
