@@ -168,7 +168,7 @@ export function goSprintf(format: string, args: readonly V[]): string {
       const pad = width - s.length;
       if (minus) s = s + ' '.repeat(pad);
       else if (zero && (typeof a === 'number' || typeof a === 'bigint') && /^[+-]?[0-9.]/.test(s)) {
-        const sign = /^[+-]/.test(s) ? s[0] : '';
+        const sign = /^[+-]/.test(s) ? (s[0] ?? '') : '';
         s = sign + '0'.repeat(pad) + s.slice(sign.length);
       } else s = ' '.repeat(pad) + s;
     }
