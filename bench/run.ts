@@ -1,3 +1,4 @@
+import { benchCycle } from './cycle.js';
 import { benchIngest } from './ingest.js';
 import { benchDrift } from './stats-drift.js';
 import { benchQuality } from './stats-quality.js';
@@ -8,6 +9,7 @@ const only = process.argv[2];
 
 const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
+  cycle: benchCycle,
   drift: benchDrift,
   quality: benchQuality,
 };

@@ -9,6 +9,8 @@ import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
 import { Ingestor } from './ingest/ingestor.js';
+import { createRunnableSources } from './ingest/sources/config.js';
+import { SourceRunner } from './ingest/sources/runner.js';
 import { MetricsRegistry, createMetrics, type VigilMetrics } from './metrics/registry.js';
 import { Snapshot, SnapshotBuilder, registerSnapshotFamilies } from './metrics/snapshot.js';
 import { MonitorEngine } from './monitors/engine.js';
@@ -33,6 +35,7 @@ export interface Daemon {
   readonly scheduler: Scheduler;
   readonly cycle: Cycle;
   readonly engine: MonitorEngine;
+  readonly sources: SourceRunner;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -81,6 +84,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       run: async (ctx) => {
         const b = new SnapshotBuilder();
         b.addAll(await engine.compute(ctx.config, ctx.now));
+        b.addAll(sources.samples()); // pulled by the sources on their own schedules
         snapshot = b.build(ctx.now);
       },
     },
@@ -92,6 +96,23 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   ];
   const cycle = new Cycle({ stages, logger, metrics, clock, config });
   const scheduler = new Scheduler({ logger, metrics, clock });
+  const sources = new SourceRunner({
+    sources: createRunnableSources(config().sources),
+    scheduler,
+    logger,
+    clock,
+    metrics: {
+      errors: (s) => metrics.sourceErrors.inc({ source: s }),
+      up: (s, ok) => metrics.sourceUp.set({ source: s }, ok ? 1 : 0),
+      lastSuccess: (s, ts) => metrics.sourceLastSuccess.set({ source: s }, ts),
+      duration: (s, sec) => metrics.sourceDuration.set({ source: s }, sec),
+      forget: (s) => {
+        for (const g of [metrics.sourceErrors, metrics.sourceUp, metrics.sourceLastSuccess, metrics.sourceDuration]) g.remove({ source: s });
+      },
+    },
+    ingest: (kind, model, items) => ingestor.ingest(kind, model, items),
+    state: { get: (k) => store.getState(`source:${k}`), set: (k, v) => store.setState(`source:${k}`, v, clock.now()) },
+  });
   scheduler.add({ name: JOB_CYCLE, schedule: { everyMs: config().evaluation_interval }, run: async () => void (await cycle.run()) });
   scheduler.add({
     name: JOB_RETENTION,
@@ -119,6 +140,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       try {
         const next = await loadConfigFile(file, deps.env);
         const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
+        sources.replace(createRunnableSources(next.config.sources));
         current = next;
         scheduler.reschedule(JOB_CYCLE, { everyMs: next.config.evaluation_interval });
         scheduler.reschedule(JOB_RETENTION, { everyMs: next.config.storage.prune_interval });
@@ -166,6 +188,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     scheduler,
     cycle,
     engine,
+    sources,
     config,
     snapshot: () => snapshot,
     reload,
@@ -181,6 +204,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         stopping = true;
         log.info({ reason }, 'vigil stopping');
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
+        await sources.stop();
         await scheduler.stop(); // waits for running jobs
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
         await store.close();

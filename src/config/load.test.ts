@@ -84,6 +84,7 @@ describe('good configuration files', () => {
       log: { level: 'info' },
       evaluation_interval: 30_000,
       models: [],
+      sources: [],
     });
   });
 

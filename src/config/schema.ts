@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { bool, durationMs, int, num, positiveDuration } from './primitives.js';
+import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 
 /**
  * The configuration schema: the single source of truth for Vigil's configuration types.
@@ -8,28 +9,9 @@ import { parseDuration } from '../core/duration.js';
  * README's configuration reference (docs are checked against `CONFIG_DOCS` by a test).
  */
 
-/** A number, also accepted as a numeric string (values from `${ENV}` interpolation are strings). */
-const num = () =>
-  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : v), z.number());
-const int = () => num().pipe(z.number().int());
-/** A boolean, also accepted as the strings "true"/"false". */
-const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-
-/** A Prometheus duration string (`30s`, `5m`, `1h30m`, `7d`) parsed to milliseconds. */
-export const durationMs = () =>
-  z.string().transform((s, ctx) => {
-    try {
-      return parseDuration(s.trim());
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `not a valid duration "${s}" (use e.g. 30s, 5m, 1h30m, 7d)`, params: { vigil: 'DURATION' } });
-      return z.NEVER;
-    }
-  });
-
-const positiveDuration = () =>
-  durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
-
 /** Label names as Prometheus accepts them. */
+export { durationMs };
+
 export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Model names appear in URLs and label values: keep them URL-safe. */
 export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -137,8 +119,11 @@ export const ConfigSchema = z
     log: LogSchema.prefault({}),
     evaluation_interval: positiveDuration().default(30_000),
     models: z.array(ModelSchema).default([]),
+    /** Pull sources (src/ingest/sources). */
+    sources: z.array(SourceConfigSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
+    checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) });
     const seen = new Map<string, number>();
     cfg.models.forEach((m, i) => {
       const first = seen.get(m.name);

@@ -1,6 +1,8 @@
 import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
 import type { CategoricalReferenceSummary, NumericReferenceSummary, ReferenceSummary } from '../stats/reference.js';
+import { sortedFloat32 } from './sort32.js';
 import { gather, labelled, type Emit, type WindowView } from './view.js';
+import type { PreparedCurrent } from '../stats/reference.js';
 
 export const DEFAULT_NUMERIC_TESTS: readonly DriftTest[] = ['ks', 'psi'];
 export const DEFAULT_CATEGORICAL_TESTS: readonly DriftTest[] = ['chi2', 'psi'];
@@ -18,9 +20,9 @@ function categoryCounts(codes: Int32Array, rows: Int32Array, values: readonly st
   return out;
 }
 
-function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array | Map<string, number>, tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[] }): TestOutcome[] {
+function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array | PreparedCurrent | Map<string, number>, tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[] }): TestOutcome[] {
   return ref.kind === 'numeric'
-    ? numericOutcomes(name, ref as NumericReferenceSummary, current as Float64Array, tests.numeric)
+    ? numericOutcomes(name, ref as NumericReferenceSummary, current as Float64Array | PreparedCurrent, tests.numeric)
     : categoricalOutcomes(name, ref as CategoricalReferenceSummary, current as Map<string, number>, tests.categorical);
 }
 
@@ -39,7 +41,12 @@ export function driftMonitor(v: WindowView, emit: Emit): void {
   for (const [name, col] of v.w.features) {
     const ref = b.features.get(name);
     if (ref === undefined || ref.kind !== col.kind) continue;
-    const current = col.kind === 'numeric' ? gather(col.values, v.rows) : categoryCounts(col.codes, v.rows, col.dict.values);
+    let current: PreparedCurrent | Map<string, number>;
+    if (col.kind === 'numeric') {
+      // Missing values (NaN) and ±Infinity are dropped and counted, as the statistics core does.
+      const s = sortedFloat32(col.values, v.rows);
+      current = { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } };
+    } else current = categoryCounts(col.codes, v.rows, col.dict.values);
     outcomes.push(...outcomesOf(name, ref, current, tests));
   }
   const report = decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: cfg.alpha });

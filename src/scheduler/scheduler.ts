@@ -40,6 +40,15 @@ export class Scheduler {
     if (this.started) this.arm(entry);
   }
 
+  /** Unschedules a job (a run in progress finishes). */
+  remove(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return;
+    entry.cancel?.();
+    entry.cancel = null;
+    this.entries.delete(name);
+  }
+
   /** Changes a job's schedule (after a reload); a run in progress finishes undisturbed. */
   reschedule(name: string, schedule: Schedule): void {
     const entry = this.entries.get(name);

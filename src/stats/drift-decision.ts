@@ -314,16 +314,21 @@ const effectNames: Record<DriftTest, string> = {
  * Runs the requested numeric tests of one feature against its reference summary. The current
  * window is cleaned and sorted once. Tests that do not apply to numeric data (chi2) are skipped.
  */
+const isPrepared = (c: NumericInput | PreparedCurrent): c is PreparedCurrent =>
+  !(c instanceof Float64Array) && !Array.isArray(c) && typeof c === 'object' && 'sorted' in c;
+
+/** Outcomes of the numeric tests; `current` may be raw values or already cleaned and sorted. */
 export function numericOutcomes(
   feature: string,
   ref: NumericReferenceSummary,
-  current: NumericInput,
+  current: NumericInput | PreparedCurrent,
   tests: readonly DriftTest[] = ['ks', 'psi'],
 ): TestOutcome[] {
   const wanted = tests.filter((x) => NUMERIC_TESTS.includes(x));
   let cur: PreparedCurrent;
   try {
-    cur = prepareCurrent(current);
+    cur = isPrepared(current) ? current : prepareCurrent(current);
+    if (cur.sorted.length === 0) throw new StatsInputError('VIGIL_ERR_STATS_EMPTY_SAMPLE', 'current sample has no finite values');
   } catch (e) {
     if (e instanceof StatsInputError) return wanted.map((test) => undefinedOutcome(feature, 'numeric', test, ref.count, 0, e.message));
     throw e;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import cron from 'node-cron';
-import { durationMs } from '../../config/schema.js';
+import { durationMs } from '../../config/primitives.js';
 import { CATALOG } from '../../metrics/catalog.js';
 
 /**

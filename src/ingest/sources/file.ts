@@ -5,7 +5,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { IngestKind } from '../ingestor.js';
 import { formatFromPath, parseCsv, TabularError, typeColumns, type TabularData, type TabularFormat } from '../tabular.js';
 import { commonKeys, int, refineCommon } from './common.js';
-import { durationMs } from '../../config/schema.js';
+import { durationMs } from '../../config/primitives.js';
 import { SourceError } from './http.js';
 import { ingestAll } from './ingest-batch.js';
 import { getPath, LABEL_FIELDS, mappingSchema, PREDICTION_FIELDS } from './mapping.js';

@@ -184,8 +184,8 @@ describe('SourceRunner', () => {
     expect(m.forgotten.sort()).toEqual(['a', 'b']);
     expect(runner.samples()).toEqual([]);
     await expect(runner.trigger('b')).rejects.toThrow('no source named "b"');
-    // the old job of a removed source is a no-op
-    await scheduler.trigger('source:b');
+    // the job of a removed source is unscheduled
+    await expect(scheduler.trigger('source:b')).rejects.toThrow('no job source:b');
     expect(b.calls).toBe(1);
     // re-adding a name reuses its job
     runner.replace([runnable(c), runnable(b, {}, 'v9')]);

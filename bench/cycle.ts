@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfigText } from '../src/config/load.js';
+import { createLogger } from '../src/core/logger.js';
+import { Snapshot, SnapshotBuilder } from '../src/metrics/snapshot.js';
+import { MetricsRegistry } from '../src/metrics/registry.js';
+import { registerSnapshotFamilies } from '../src/metrics/snapshot.js';
+import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
+import { MonitorEngine } from '../src/monitors/engine.js';
+import { prng } from '../src/sim/simulator.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { PredictionRecord } from '../src/store/store.js';
+import { median, quantile } from './process.js';
+
+const MODELS = 8;
+const FEATURES = 70;
+const ROWS = 100_000;
+
+/**
+ * A full monitoring cycle for 8 binary models × 70 numeric features with 100,000-row windows
+ * (labels on 80 %), in memory as the daemon holds it; then the RSS, and /metrics rendering of the
+ * resulting snapshot (prom-client formatting only; HTTP is measured by the ingest bench).
+ */
+export async function benchCycle(print: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cycle-'));
+  try {
+    const features = Array.from({ length: FEATURES }, (_, i) => `      - { name: f${i}, type: numeric }`).join('\n');
+    const models = Array.from({ length: MODELS }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n    features:\n${features}`).join('\n');
+    const config = parseConfigText(`models:\n${models}\n`, 'bench.yaml', {});
+    const now = Date.now();
+    const store = new SqliteStore({ path: join(dir, 'bench.db'), now });
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const engine = new MonitorEngine({ store, logger });
+    const rnd = prng(3);
+    const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
+    let seq = 1;
+    for (const m of config.models) {
+      // baseline: 20,000 reference rows
+      const ref: BaselineRow[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        const f: Record<string, number> = {};
+        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1);
+        const y = rnd() < 0.3 ? '1' : '0';
+        ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
+      }
+      await store.saveBaseline({ model: m.name, version: 'v1', createdAt: now, source: 'bench', rows: ref.length, summary: JSON.stringify(buildBaseline(m, ref)) });
+      await engine.rebuild(m, now);
+      for (let start = 0; start < ROWS; start += 10_000) {
+        const batch: PredictionRecord[] = [];
+        const seqs: number[] = [];
+        for (let i = start; i < start + 10_000; i++) {
+          const f: Record<string, number> = {};
+          for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
+          batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null });
+          seqs.push(seq++);
+        }
+        engine.predictions(m, batch, seqs);
+        const w = engine.window(m.name);
+        if (w) for (let i = 0; i < batch.length; i++) if (rnd() < 0.8) w.setLabel(seqs[i] as number, { id: '', ts: now, label: rnd() < 0.3 ? '1' : '0' });
+      }
+    }
+    const times: number[] = [];
+    let samples = 0;
+    let snapshot = Snapshot.EMPTY;
+    for (let run = 0; run < 5; run++) {
+      const t0 = performance.now();
+      const b = new SnapshotBuilder();
+      b.addAll(await engine.compute(config, now));
+      snapshot = b.build(now);
+      times.push(performance.now() - t0);
+      samples = snapshot.samples.length;
+    }
+    global.gc?.();
+    const rss = process.memoryUsage().rss / 1024 / 1024;
+    print(`cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${samples.toLocaleString('en')} series: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (target < 2,000 ms)`);
+    print(`RSS at that load: ${rss.toFixed(0)} MB (target < 300 MB; hot windows ${(config.models.reduce((s, m) => s + (engine.window(m.name)?.bytes() ?? 0), 0) / 1024 / 1024).toFixed(0)} MB)`);
+
+    // /metrics over a 10,000-series snapshot: prom-client rendering from the published snapshot.
+    const reg = new MetricsRegistry();
+    const big = new SnapshotBuilder();
+    for (const s of snapshot.samples.slice(0, 10_000)) big.add(s.name, s.labels, s.value);
+    const shown = big.build(now);
+    registerSnapshotFamilies(reg, () => shown);
+    const lat: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await reg.text.metrics();
+      lat.push(performance.now() - t0);
+    }
+    print(`/metrics rendering of ${shown.samples.length.toLocaleString('en')} series: p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${quantile(lat, 0.99).toFixed(1)} ms (target p99 < 50 ms)`);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
