@@ -104,9 +104,13 @@ export class ReceiverWorker {
     this.#push({ entry, notification, deadlineAt: now + this.#policy.deadlineMs, onFailed });
   }
 
-  /** Queues a notification restored from the outbox (a full retry deadline from now). */
+  /**
+   * Queues a notification restored from the outbox: attempted at once (a restart is a natural
+   * moment to retry) with a full retry deadline from now.
+   */
   restore(entry: OutboxEntry, notification: Notification): void {
-    this.#push({ entry: { ...entry }, notification, deadlineAt: this.#deps.clock.now() + this.#policy.deadlineMs });
+    const now = this.#deps.clock.now();
+    this.#push({ entry: { ...entry, nextAttemptAt: Math.min(entry.nextAttemptAt, now) }, notification, deadlineAt: now + this.#policy.deadlineMs });
   }
 
   #push(job: Job): void {
