@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { runBaseline } from './baseline.js';
 import { runCheckConfig } from './check-config.js';
+import { runSimulate } from './simulate.js';
 import { runDrift } from './drift.js';
 import type { CliIo } from './args.js';
 import { runServe } from './serve.js';
@@ -15,6 +17,10 @@ Commands:
   drift --reference REF --current CUR [--tests ks,psi,chi2,jsd,wasserstein] [--format table|json]
         [--categorical a,b] [--numeric c] [--alpha 0.05]
                           compare two CSV/NDJSON files feature by feature (exit 0 no drift, 1 drift, 2 bad input)
+  baseline --model M --version V --from train.csv [--config FILE]
+                          store a model version's baseline from training data (CSV or NDJSON)
+  simulate --url URL [--config FILE] [--drift-after 2m] [--rate 20] [--duration 10m]
+                          demo traffic (predictions, delayed labels, then drift) against a running Vigil
   version                 print the version
 
 Exit codes: 0 success, 1 failure, 2 bad input (configuration or usage).
@@ -31,6 +37,10 @@ export async function main(argv: string[], io: CliIo, env: Readonly<Record<strin
         return await runCheckConfig(rest, io, env);
       case 'drift':
         return await runDrift(rest, { ...io, readFile: (p) => readFile(p, 'utf8') });
+      case 'baseline':
+        return await runBaseline(rest, io, env);
+      case 'simulate':
+        return await runSimulate(rest, io, env);
       case 'version':
       case '--version':
         io.stdout(`vigil ${vigilVersion()}\n`);

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { embeddedConfigPath, loadConfigFile } from '../config/load.js';
+import { createLogger } from '../core/logger.js';
+import { testDaemon, type TestDaemon } from '../../test/harness.js';
+import { Simulator } from './simulator.js';
+
+let t: TestDaemon | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('the demo simulator', () => {
+  it('posts baselines, predictions and delayed labels over HTTP, then injects drift and an accuracy drop', async () => {
+    const demo = await loadConfigFile(embeddedConfigPath(), {});
+    // the embedded demo models, with 1h windows
+    const yaml = `models:\n${demo.config.models
+      .map((m) => `  - name: ${m.name}\n    task: ${m.task}\n    ${m.classes ? `classes: [${m.classes.join(', ')}]\n    ` : ''}windows: [1h]\n    min_samples: 50\n    features:\n${m.features.map((f) => `      - { name: ${f.name}, type: ${f.type} }`).join('\n')}`)
+      .join('\n')}\n`;
+    t = await testDaemon(yaml, { now: Date.now() });
+    const url = await t.daemon.app.listen({ host: '127.0.0.1', port: 0 });
+    const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const clock = { now: () => t!.clock.now() };
+    const sim = new Simulator({ url, models: t.daemon.config().models, rate: 100, labelDelayMs: 0, labelShare: 1, driftAfterMs: 3000, seed: 1, tickMs: 1000 }, { logger, clock });
+    await sim.postBaselines(2000);
+    sim.start();
+    sim.stop(); // we tick by hand
+    for (let i = 0; i < 3; i++) {
+      await sim.tick();
+      t.clock.advance(1000);
+    }
+    await sim.tick(); // labels of the last batch
+    await t.daemon.cycle.run();
+    const before = t.daemon.snapshot();
+    const acc = (s: typeof before) => s.value('ml_model_accuracy', { model: 'fraud-detector', version: 'v1', window: '1h' });
+    const accBefore = acc(before) as number;
+    expect(accBefore).toBeGreaterThan(0.6);
+    expect(sim.sent.failures).toBe(0);
+
+    t.clock.advance(60_000); // past drift_after: only drifted traffic from now on
+    for (let i = 0; i < 6; i++) {
+      await sim.tick();
+      t.clock.advance(1000);
+    }
+    await sim.tick();
+    await t.daemon.cycle.run();
+    const after = t.daemon.snapshot();
+    expect(acc(after) as number).toBeLessThan(accBefore);
+    expect(after.value('ml_features_drifted', { model: 'fraud-detector', window: '1h' }) as number).toBeGreaterThan(0);
+    expect(after.value('ml_feature_new_category_ratio', { model: 'churn-risk', feature: 'plan', window: '1h' }) as number).toBeGreaterThan(0.05);
+    expect(sim.sent.predictions).toBe(3 * 11 * 100);
+  });
+});
