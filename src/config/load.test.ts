@@ -164,6 +164,10 @@ describe('the README documents every default', () => {
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
       'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',
+      'models[].decision_threshold', 'models[].drift.numeric_tests', 'models[].drift.categorical_tests', 'models[].drift.alpha',
+      'models[].business.tp', 'models[].business.cost_per_prediction', 'models[].experiment.control',
+      'sources[].name', 'sources[].type', 'sources[].interval', 'sources[].cron', 'sources[].timeout', 'sources[].retries',
+      'sources[].retry_backoff', 'sources[].bearer_token',
     ];
     for (const k of keys) expect(readme, `README lacks ${k}`).toContain(`\`${k}\``);
   });
