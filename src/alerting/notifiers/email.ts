@@ -5,7 +5,7 @@ import { bool, receiverBase } from './config.js';
 import { excerpt } from './http.js';
 import { NotifyError, type Notification, type Notifier, type NotifierDeps } from './notifier.js';
 import { alertTextLines, formatLabels, alertHeadline, orderedAlerts, title } from './render.js';
-import { escapeHtml } from './telegram.js';
+import { escapeAttr, escapeHtml } from './telegram.js';
 
 /**
  * E-mail over SMTP (nodemailer), after Alertmanager's `email_configs`: `to`, `from`, `smarthost`
@@ -54,8 +54,8 @@ export function buildPayload(n: Notification, cfg: Pick<EmailConfig, 'from' | 't
       const color = a.status === 'firing' ? '#d9534f' : '#5cb85c';
       const desc = a.annotations.description !== undefined && a.annotations.description !== a.annotations.summary ? `<br>${escapeHtml(a.annotations.description)}` : '';
       const links = [
-        ...(a.annotations.runbook_url !== undefined ? [`<a href="${escapeHtml(a.annotations.runbook_url)}">Runbook</a>`] : []),
-        ...(a.generatorURL !== '' ? [`<a href="${escapeHtml(a.generatorURL)}">Source</a>`] : []),
+        ...(a.annotations.runbook_url !== undefined ? [`<a href="${escapeAttr(a.annotations.runbook_url)}">Runbook</a>`] : []),
+        ...(a.generatorURL !== '' ? [`<a href="${escapeAttr(a.generatorURL)}">Source</a>`] : []),
       ].join(' · ');
       return (
         `<tr><td style="border-left:4px solid ${color};padding:6px 10px">` +
@@ -68,7 +68,7 @@ export function buildPayload(n: Notification, cfg: Pick<EmailConfig, 'from' | 't
   const html =
     `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>` +
     `<h2>${escapeHtml(subject)}</h2>\n<table cellspacing="0" cellpadding="0">\n${rows}\n</table>` +
-    `${n.externalURL === '' ? '' : `<p><a href="${escapeHtml(n.externalURL)}">Vigil</a></p>`}</body></html>`;
+    `${n.externalURL === '' ? '' : `<p><a href="${escapeAttr(n.externalURL)}">Vigil</a></p>`}</body></html>`;
   return { from: cfg.from, to: cfg.to, subject, text, html, headers: { 'X-Vigil-Group-Key': n.groupKey } };
 }
 

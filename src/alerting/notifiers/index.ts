@@ -16,6 +16,7 @@ export {
   buildPayload as buildTelegramPayload,
   createTelegramNotifier,
   escapeHtml,
+  escapeAttr,
   truncateHtml,
   TELEGRAM_MAX_TEXT,
 } from './telegram.js';

@@ -5,7 +5,7 @@ import { NotifyError, type Notification, type Notifier, type NotifierDeps } from
 import { alertHeadline, formatLabels, orderedAlerts, title } from './render.js';
 
 /**
- * Telegram Bot API `sendMessage` with HTML parse mode. Text is escaped (`&`, `<`, `>`, and `"` in
+ * Telegram Bot API `sendMessage` with HTML parse mode. Text is escaped (`&`, `<`, `>`; also `"` in
  * attributes) and cut to 4096 characters without breaking a tag or an entity. Errors are
  * `{ok: false, error_code, description, parameters?: {retry_after}}`; 429's `retry_after` is honoured.
  */
@@ -36,9 +36,14 @@ export interface TelegramPayload {
   message_thread_id?: number;
 }
 
-/** Escapes text for Telegram's HTML parse mode (and `"` so it is safe in attributes too). */
+/** Escapes text for Telegram's HTML parse mode: `&`, `<`, `>`. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escapes an attribute value (`href="…"`): also `"`. */
+export function escapeAttr(text: string): string {
+  return escapeHtml(text).replace(/"/g, '&quot;');
 }
 
 /**
@@ -79,7 +84,7 @@ export function truncateHtml(html: string, max: number): string {
   return `${html.slice(0, safe)}${ell}${closers(safeStack)}`;
 }
 
-const a = (href: string, text: string): string => `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`;
+const a = (href: string, text: string): string => `<a href="${escapeAttr(href)}">${escapeHtml(text)}</a>`;
 
 export function buildText(n: Notification): string {
   const parts = [`<b>${n.status === 'firing' ? '🔥' : '✅'} ${escapeHtml(title(n))}</b>`];
