@@ -96,7 +96,7 @@ describe('pagerduty notifier against the fake', () => {
       const bad = createPagerDutyNotifier(cfg(`${fake.url}/v2/enqueue`, { routing_key: 'too-short' }));
       const err = await bad.send(notification(), new AbortController().signal).catch((e: unknown) => e as { status: number; message: string; retryable: boolean });
       expect(err).toMatchObject({ status: 400, retryable: false });
-      expect((err as Error).message).toContain("Length of 'routing_key' is incorrect");
+      expect((err as unknown as Error).message).toContain("Length of 'routing_key' is incorrect");
     } finally {
       await fake.close();
     }

@@ -70,7 +70,7 @@ describe('slack notifier against the fake: validation', () => {
         .send(notification(), new AbortController().signal)
         .catch((e: unknown) => e as { status: number; bodyExcerpt: string; retryable: boolean; message: string });
       expect(err).toMatchObject({ status: 404, bodyExcerpt: 'no_service', retryable: false });
-      expect((err as Error).message).not.toContain('/services/wrong');
+      expect((err as unknown as Error).message).not.toContain('/services/wrong');
     } finally {
       await fake.close();
     }

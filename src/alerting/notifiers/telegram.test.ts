@@ -83,8 +83,8 @@ describe('telegram notifier against the fake', () => {
         .send(notification(), new AbortController().signal)
         .catch((e: unknown) => e as { status: number; retryable: boolean; message: string });
       expect(err).toMatchObject({ status: 401, retryable: false });
-      expect((err as Error).message).toContain('Unauthorized');
-      expect((err as Error).message).not.toContain('1:wrong');
+      expect((err as unknown as Error).message).toContain('Unauthorized');
+      expect((err as unknown as Error).message).not.toContain('1:wrong');
     } finally {
       await fake.close();
     }
