@@ -827,3 +827,18 @@ describe('scalars, strings, literals', () => {
     expectVector(run('days_in_month(vector(1709251200))', d, t), ['{} 31']);
   });
 });
+
+describe('subexpression memo (per SeriesIndex and time)', () => {
+  it('keeps NaN, ±Inf, -0 literals and evaluation times apart', () => {
+    const d = new SeriesIndex(load('v{i="1"} 1'));
+    expectVector(run('v == bool NaN', d), ['{i="1"} 0']);
+    expectVector(run('v == bool Inf', d), ['{i="1"} 0']);
+    expectVector(run('v == bool 1', d), ['{i="1"} 1']);
+    expectScalar(run('1 / -0', d), -Infinity);
+    expectScalar(run('1 / 0', d), Infinity);
+    expectScalar(run('time()', d, 1000), 1);
+    expectScalar(run('time()', d, 2000), 2);
+    expectVector(run('vector(time()) > bool 1', d, 1000), ['{} 0']);
+    expectVector(run('vector(time()) > bool 1', d, 2000), ['{} 1']);
+  });
+});

@@ -8,7 +8,7 @@ import type { Labels, PromqlValue, VectorSample } from '../types.js';
 import type { AggregateExpr, BinaryExpr, BinaryOp, Call, PromqlExpr, VectorMatching, VectorSelector } from './ast.js';
 import { PromqlError } from './errors.js';
 import { formatFloatF, formatFloatV, goLog10, goLog2, goPow } from './gomath.js';
-import { dropMetricName, formatLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, newLabels, sortedNames } from './labels.js';
+import { dropMetricName, formatLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, newLabels, pick, seal, sortedNames } from './labels.js';
 import { compileRegexForReplace, isComparison, isSetOp, stringValue, validLabelName } from './parse.js';
 import type { SeriesIndex } from './series.js';
 
@@ -117,12 +117,11 @@ function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching)
   ) {
     return lhs;
   }
-  const out = newLabels();
   const base = dropName ? dropMetricName(lhs) : lhs;
-  for (const n of sortedNames(base)) {
-    if (oneToOne && (m.on ? !m.labels.includes(n) : m.labels.includes(n))) continue;
-    out[n] = base[n] as string;
-  }
+  const kept = oneToOne ? pick(base, (n) => (m.on ? m.labels.includes(n) : !m.labels.includes(n))) : base;
+  if (m.include.length === 0) return kept;
+  const out = newLabels();
+  for (const n of sortedNames(kept)) out[n] = kept[n] as string;
   for (const ln of m.include) {
     const v = rhs[ln];
     if (v !== undefined && v !== '') out[ln] = v;
@@ -207,6 +206,9 @@ function sortAsc(h: VectorSample[], less: Less): void {
     }
   }
 }
+
+const NO_VALUES: number[] = [];
+const NO_SAMPLES: VectorSample[] = [];
 
 interface Group {
   labels: Labels;
@@ -353,10 +355,39 @@ function extractRef(str: string): { name: string; num: number; rest: string } | 
   return { name, num, rest: s.slice(i) };
 }
 
+const canonicalText = new WeakMap<PromqlExpr, string>();
+
+/** A position-free text of an expression: equal texts ⇔ the same computation. Computed once per node. */
+function canonical(e: PromqlExpr): string {
+  let c = canonicalText.get(e);
+  if (c === undefined) {
+    // Numbers as text: JSON would turn NaN and ±Inf into null (and -0 into 0), merging distinct expressions.
+    c = JSON.stringify(e, (k, v: unknown) =>
+      k === 'start' || k === 'end' || k === 'matchers' ? undefined : typeof v === 'number' ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v,
+    );
+    canonicalText.set(e, c);
+  }
+  return c;
+}
+
 class Evaluator {
-  constructor(private readonly input: EvalInput) {}
+  private readonly memo: Map<string, unknown>;
+
+  constructor(private readonly input: EvalInput) {
+    this.memo = input.series.evaluationMemo(input.timeMs);
+  }
 
   eval(e: PromqlExpr): Val {
+    if (e.kind === 'number' || e.kind === 'string' || e.kind === 'selector' || e.kind === 'paren') return this.compute(e);
+    const key = canonical(e);
+    const hit = this.memo.get(key) as Val | undefined;
+    if (hit !== undefined) return hit;
+    const v = this.compute(e);
+    this.memo.set(key, v);
+    return v;
+  }
+
+  private compute(e: PromqlExpr): Val {
     switch (e.kind) {
       case 'number':
         return { t: 'scalar', v: e.value };
@@ -505,15 +536,25 @@ class Evaluator {
     const param = e.param === undefined ? undefined : this.scalar(e.param);
     const vec = this.vector(e.expr);
     const groupKey = without ? ((set) => (l: Labels) => keyWithout(l, set))(new Set(grouping)) : (l: Labels) => (grouping.length === 0 ? '' : keyWith(l, grouping));
-    const groupLabels = (l: Labels): Labels => {
-      if (without) {
-        const out = newLabels();
-        for (const n of sortedNames(l)) if (n !== METRIC_NAME && !grouping.includes(n)) out[n] = l[n] as string;
-        return out;
-      }
+    // The group's labels are exactly what its key encodes (same order and format), so the key is sealed in.
+    const groupLabels = (l: Labels, key: string): Labels => {
       const out = newLabels();
-      for (const n of grouping) if (l[n] !== undefined) out[n] = l[n];
-      return out;
+      const names: string[] = [];
+      if (without) {
+        for (const n of sortedNames(l)) {
+          if (n === METRIC_NAME || grouping.includes(n)) continue;
+          out[n] = l[n] as string;
+          names.push(n);
+        }
+      } else {
+        for (const n of grouping) {
+          const v = l[n];
+          if (v === undefined) continue;
+          out[n] = v;
+          names.push(n);
+        }
+      }
+      return seal(out, names, key);
     };
 
     let k = 0;
@@ -536,14 +577,14 @@ class Evaluator {
         gi = groups.length;
         index.set(key, gi);
         const g: Group = {
-          labels: op === 'topk' || op === 'bottomk' ? s.labels : groupLabels(s.labels),
+          labels: op === 'topk' || op === 'bottomk' ? s.labels : groupLabels(s.labels, key),
           value: f,
           mean: f,
           kahanC: 0,
           count: 1,
           incrementalMean: false,
-          values: [f],
-          heap: [],
+          values: op === 'quantile' ? [f] : NO_VALUES,
+          heap: op === 'topk' || op === 'bottomk' ? [] : NO_SAMPLES,
         };
         if (op === 'stddev' || op === 'stdvar') g.value = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
         else if (op === 'group') g.value = 1;

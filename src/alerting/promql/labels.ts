@@ -4,23 +4,39 @@ import type { LabelMatcher, MatchOp } from './ast.js';
 
 export const METRIC_NAME = '__name__';
 
-/** Prometheus `schema.IsMetadataLabel`: the labels dropped with the metric name. */
-const METADATA_LABELS = ['__name__', '__type__', '__unit__'] as const;
-
+/** Prometheus `schema.IsMetadataLabel`: __name__, __type__, __unit__ are dropped with the metric name. */
 /** A fresh, prototype-free label object (so a label named `constructor` is just a label). */
 export function newLabels(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
 }
 
-const namesCache = new WeakMap<Labels, readonly string[]>();
-const keyCache = new WeakMap<Labels, string>();
-const droppedCache = new WeakMap<Labels, Labels>();
+/*
+ * Per-label-set caches, keyed by object identity. Plain Maps, not WeakMaps: WeakMap insertion was
+ * the bottleneck at 10^5 entries per evaluation. They are cleared when a new SeriesIndex is built
+ * (a new snapshot) and when they grow past a bound, so they hold at most about one snapshot's worth
+ * of evaluations; a cleared entry is only recomputed, never wrong.
+ */
+const namesCache = new Map<Labels, readonly string[]>();
+const keyCache = new Map<Labels, string>();
+const droppedCache = new Map<Labels, Labels>();
+const MAX_CACHED = 2_000_000;
+
+export function resetLabelCaches(): void {
+  namesCache.clear();
+  keyCache.clear();
+  droppedCache.clear();
+}
+
+function bound(): void {
+  if (keyCache.size > MAX_CACHED || namesCache.size > MAX_CACHED || droppedCache.size > MAX_CACHED) resetLabelCaches();
+}
 
 /** Label names in Prometheus order (sorted). Cached per label-set object. */
 export function sortedNames(labels: Labels): readonly string[] {
   let names = namesCache.get(labels);
   if (names === undefined) {
     names = Object.keys(labels).sort(compareStrings);
+    bound();
     namesCache.set(labels, names);
   }
   return names;
@@ -30,7 +46,33 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function part(name: string, value: string): string {
+/**
+ * Records what is already known about a label set built in sorted order: its sorted names and key
+ * (so neither is recomputed). `names` must be sorted and `key` must equal what labelsKey computes.
+ */
+export function seal(labels: Labels, names: readonly string[], key: string): Labels {
+  bound();
+  namesCache.set(labels, names);
+  keyCache.set(labels, key);
+  return labels;
+}
+
+/** Builds a label set from a source, keeping the names `keep` accepts (source order is sorted). */
+export function pick(src: Labels, keep: (name: string) => boolean): Labels {
+  const out = newLabels();
+  const names: string[] = [];
+  let key = '';
+  for (const n of sortedNames(src)) {
+    if (!keep(n)) continue;
+    const v = src[n] as string;
+    out[n] = v;
+    names.push(n);
+    key += part(n, v);
+  }
+  return seal(out, names, key);
+}
+
+export function part(name: string, value: string): string {
   return `${name.length}:${name}${value.length}:${value}`;
 }
 
@@ -70,9 +112,7 @@ export function dropMetricName(labels: Labels): Labels {
   if (labels[METRIC_NAME] === undefined && labels['__type__'] === undefined && labels['__unit__'] === undefined) return labels;
   let out = droppedCache.get(labels);
   if (out === undefined) {
-    const o = newLabels();
-    for (const n of sortedNames(labels)) if (!(METADATA_LABELS as readonly string[]).includes(n)) o[n] = labels[n] as string;
-    out = o;
+    out = pick(labels, (n) => n !== '__name__' && n !== '__type__' && n !== '__unit__');
     droppedCache.set(labels, out);
   }
   return out;

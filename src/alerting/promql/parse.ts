@@ -554,7 +554,7 @@ class Walker {
       const wantType: PromqlType = op === 'count_values' ? 'string' : 'scalar';
       if (param.type !== wantType) this.parseError(`expected type ${DOC_TYPE[wantType]} in aggregation parameter, got ${DOC_TYPE[param.type]}`, param.start);
     }
-    return { kind: 'aggregate', op, expr, param, grouping: [...grouping].sort(), without, type: 'vector', start: n.from, end: n.to };
+    return { kind: 'aggregate', op, expr, param, grouping: [...new Set(grouping)].sort(), without, type: 'vector', start: n.from, end: n.to };
   }
 
   private call(n: SyntaxNode): PromqlExpr {

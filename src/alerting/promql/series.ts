@@ -1,7 +1,7 @@
 import type { Sample } from '../../metrics/snapshot.js';
 import type { Labels, VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
-import { labelsKey, METRIC_NAME, newLabels } from './labels.js';
+import { compareStrings, METRIC_NAME, newLabels, part, resetLabelCaches, seal } from './labels.js';
 
 /**
  * The instant snapshot as PromQL sees it: every sample as a series whose labels include
@@ -13,15 +13,20 @@ export class SeriesIndex {
   private readonly byName = new Map<string, VectorSample[]>();
   private readonly all: VectorSample[] = [];
   private readonly selections = new Map<string, readonly VectorSample[]>();
+  private memoTime = NaN;
+  private memo = new Map<string, unknown>();
 
   constructor(samples: readonly Sample[]) {
+    resetLabelCaches();
     const seen = new Map<string, number>();
     for (const s of samples) {
       const labels = newLabels();
       for (const [k, v] of Object.entries(s.labels)) if (v !== '' && k !== METRIC_NAME) labels[k] = v;
       if (s.name !== '') labels[METRIC_NAME] = s.name;
-      const series: VectorSample = { labels: labels as Labels, value: s.value };
-      const key = labelsKey(series.labels);
+      const names = Object.keys(labels).sort(compareStrings);
+      let key = '';
+      for (const n of names) key += part(n, labels[n] as string);
+      const series: VectorSample = { labels: seal(labels as Labels, names, key), value: s.value };
       const at = seen.get(key);
       if (at !== undefined) {
         // The same series twice: the later sample replaces the earlier one (as SnapshotBuilder does).
@@ -37,6 +42,19 @@ export class SeriesIndex {
       if (list === undefined) this.byName.set(name, [series]);
       else list.push(series);
     }
+  }
+
+  /**
+   * Results of already evaluated subexpressions at `timeMs` (by canonical expression text): the
+   * snapshot is immutable and evaluation is pure, so rules sharing a subexpression (the same
+   * `sum by (model) (…)`) compute it once per snapshot and time. Internal to the evaluator.
+   */
+  evaluationMemo(timeMs: number): Map<string, unknown> {
+    if (timeMs !== this.memoTime) {
+      this.memo = new Map();
+      this.memoTime = timeMs;
+    }
+    return this.memo;
   }
 
   get size(): number {
