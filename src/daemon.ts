@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
+import { Alerting } from './alerting/wiring.js';
+import { ConfigError, loadConfigFile, type ConfigIssue, type LoadedConfig } from './config/load.js';
 import type { VigilConfig } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
@@ -12,7 +13,9 @@ import { Ingestor } from './ingest/ingestor.js';
 import { createRunnableSources } from './ingest/sources/config.js';
 import { SourceRunner } from './ingest/sources/runner.js';
 import { MetricsRegistry, createMetrics, type VigilMetrics } from './metrics/registry.js';
-import { Snapshot, SnapshotBuilder, registerSnapshotFamilies } from './metrics/snapshot.js';
+import { liveSamples } from './metrics/live.js';
+import { CATALOG } from './metrics/catalog.js';
+import { Snapshot, SnapshotBuilder, registerSnapshotFamilies, type Sample } from './metrics/snapshot.js';
 import { MonitorEngine } from './monitors/engine.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -36,6 +39,7 @@ export interface Daemon {
   readonly cycle: Cycle;
   readonly engine: MonitorEngine;
   readonly sources: SourceRunner;
+  readonly alerting: Alerting;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -76,15 +80,36 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   ingestor.subscribe(engine);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);
+  const alerting = new Alerting({ store, logger, clock, config, metrics });
+  const snapshotFamilies = new Set(CATALOG.filter((c) => c.origin === 'snapshot').map((c) => c.name));
+  // What the current cycle computed, and the ALERTS series of its rule evaluation.
+  let computed: Sample[] = [];
+  let alertSamples: Sample[] = [];
 
   const stages: CycleStage[] = [
     {
-      // compute every monitor → publish one immutable snapshot (a scrape never computes)
       name: 'monitors',
       run: async (ctx) => {
+        const samples = await engine.compute(ctx.config, ctx.now);
+        samples.push(...sources.samples()); // pulled by the sources on their own schedules
+        computed = samples;
+      },
+    },
+    {
+      // Rules see exactly what /metrics will show: the computed samples and the live metrics.
+      name: 'rules',
+      run: async (ctx) => {
+        const live = await liveSamples(registry, snapshotFamilies);
+        alertSamples = await alerting.evaluate([...computed, ...live], ctx.now);
+      },
+    },
+    {
+      // One immutable snapshot per cycle: /metrics serves it, a scrape never computes.
+      name: 'publish',
+      run: async (ctx) => {
         const b = new SnapshotBuilder();
-        b.addAll(await engine.compute(ctx.config, ctx.now));
-        b.addAll(sources.samples()); // pulled by the sources on their own schedules
+        b.addAll(computed);
+        b.addAll(alertSamples);
         snapshot = b.build(ctx.now);
       },
     },
@@ -126,6 +151,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     },
   });
 
+  scheduler.add({ name: 'notifications', schedule: { everyMs: 1000 }, run: async () => alerting.flush(clock.now()) });
+
   const markLoaded = (): void => {
     metrics.reloadSuccessful.set(1);
     metrics.reloadTimestamp.set(clock.now() / 1000);
@@ -139,6 +166,12 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const file = current.file;
       try {
         const next = await loadConfigFile(file, deps.env);
+        const ruleErrors = await alerting.reload(next.config, file);
+        if (ruleErrors.length > 0) {
+          throw new ConfigError(
+            ruleErrors.map((e): ConfigIssue => ({ file: e.file, line: e.line, column: e.column, path: '', code: 'VIGIL_ERR_RULES_INVALID', message: e.message })),
+          );
+        }
         const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
         sources.replace(createRunnableSources(next.config.sources));
         current = next;
@@ -168,6 +201,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     registry,
     ingestor,
     engine,
+    alerting: alerting.service,
+    silences: alerting.silences,
     clock,
     reload,
     bodyLimit: config().server.max_body_bytes,
@@ -189,11 +224,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     cycle,
     engine,
     sources,
+    alerting,
     config,
     snapshot: () => snapshot,
     reload,
     async start() {
       await engine.load(config(), clock.now());
+      await alerting.start(current.file);
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       scheduler.start();
       log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion() }, 'vigil started');
@@ -206,6 +243,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
+        await alerting.stop(); // undelivered notifications stay in the outbox
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
         await store.close();
         log.info({ reason }, 'vigil stopped');

@@ -1,5 +1,7 @@
 import { ConfigError, formatIssue, loadConfigFile } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
+import { loadConfiguredRules } from '../alerting/service.js';
+import { formatRuleFileError } from '../alerting/rules/index.js';
 import type { CliIo } from './args.js';
 import { parseCli } from './args.js';
 
@@ -14,10 +16,17 @@ export async function runCheckConfig(argv: string[], io: CliIo, env: Readonly<Re
   for (const file of positionals) {
     try {
       const { config } = await loadConfigFile(file, env);
+      const rules = await loadConfiguredRules(config, file);
+      if (rules.errors.length > 0) {
+        for (const r of rules.errors) io.stderr(`${formatRuleFileError(r)}\n`);
+        io.stderr(`${file}: ${rules.errors.length} problem(s) in rule files\n`);
+        code = 2;
+        continue;
+      }
       io.stdout(
         `${file}: OK — ${config.models.length} model(s)` +
           `${config.models.length ? ` (${config.models.map((m) => `${m.name}: ${m.task}, ${m.features.length} features`).join('; ')})` : ''}` +
-          `, evaluation every ${formatDuration(config.evaluation_interval)}\n`,
+          `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} alert rule(s), evaluation every ${formatDuration(config.evaluation_interval)}\n`,
       );
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;

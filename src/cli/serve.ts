@@ -4,6 +4,8 @@ import { parseDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createDaemon } from '../daemon.js';
+import { RuleFilesError } from '../alerting/wiring.js';
+import { formatRuleFileError } from '../alerting/rules/index.js';
 import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
 import type { CliIo } from './args.js';
 import { parseCli } from './args.js';
@@ -37,8 +39,13 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   try {
     url = await daemon.start();
   } catch (e) {
-    logger.fatal({ err: errorMessage(e) }, 'cannot start');
     await daemon.stop('start failed');
+    if (e instanceof RuleFilesError) {
+      for (const r of e.errors) io.stderr(`${formatRuleFileError(r)}\n`);
+      logger.flush();
+      return 2;
+    }
+    logger.fatal({ err: errorMessage(e) }, 'cannot start');
     logger.flush();
     return 1;
   }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { bool, durationMs, int, num, positiveDuration } from './primitives.js';
 import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
+import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
+import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
+import { parseMatcherList } from '../alerting/notifiers/matchers.js';
 
 /**
  * The configuration schema: the single source of truth for Vigil's configuration types.
@@ -108,6 +111,48 @@ export const ModelSchema = z.strictObject({
   experiment: ExperimentSchema.optional(),
 });
 
+export const AlertingSchema = z.strictObject({
+  /** Load the bundled ML rules (rules/vigil-ml.rules.yml) besides `rule_files`. */
+  bundled_rules: bool().default(true),
+  /** Labels added to every alert Vigil sends (as Prometheus's external_labels). */
+  external_labels: z.record(z.string().regex(LABEL_NAME_RE, 'must be a Prometheus label name'), z.string()).default({}),
+  /** Minimum time between re-sends of a still-firing alert (Prometheus --rules.alert.resend-delay). */
+  resend_delay: durationMs().default(60_000),
+  /** `for` is restored after a restart only for rules with `for` at least this long. */
+  for_grace_period: durationMs().default(600_000),
+  /** Alert state older than this is not restored after a restart. */
+  for_outage_tolerance: durationMs().default(3_600_000),
+});
+
+const timestamp = () =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : Date.parse(v);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid time (RFC 3339, e.g. 2026-11-22T18:00:00Z)', params: { vigil: 'VALUE' } });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const matcherList = () =>
+  z.array(z.string().min(1)).min(1).superRefine((list, ctx) => {
+    try {
+      parseMatcherList(list);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, params: { vigil: 'VALUE' } });
+    }
+  });
+
+/** A scheduled maintenance window: suppresses notifications and remediation of matching alerts. */
+export const MaintenanceWindowSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    matchers: matcherList(),
+    starts_at: timestamp(),
+    ends_at: timestamp(),
+  })
+  .refine((w) => w.ends_at > w.starts_at, { message: 'ends_at must be after starts_at', path: ['ends_at'], params: { vigil: 'VALUE' } });
+
 export const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -119,6 +164,14 @@ export const ConfigSchema = z
     log: LogSchema.prefault({}),
     evaluation_interval: positiveDuration().default(30_000),
     models: z.array(ModelSchema).default([]),
+    /** Prometheus rule files (globs relative to this file); the bundled rules load unless alerting.bundled_rules is false. */
+    rule_files: z.array(z.string().min(1)).default([]),
+    alerting: AlertingSchema.prefault({}),
+    /** Alertmanagers Vigil sends its alerts to (API v2), as Prometheus does. */
+    alertmanagers: AlertmanagersConfigSchema,
+    /** Direct notifiers and their routes (src/alerting/notifiers). */
+    notifications: NotificationsConfigSchema.prefault({}),
+    maintenance_windows: z.array(MaintenanceWindowSchema).default([]),
     /** Pull sources (src/ingest/sources). */
     sources: z.array(SourceConfigSchema).default([]),
   })

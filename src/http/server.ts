@@ -6,7 +6,10 @@ import type { Logger } from '../core/logger.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { MonitorEngine } from '../monitors/engine.js';
+import type { AlertingService } from '../alerting/service.js';
+import type { Silences } from '../alerting/silences.js';
 import type { Store } from '../store/store.js';
+import { alertingRoutes } from './routes/alerting.js';
 import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -22,6 +25,8 @@ export interface ServerDeps {
   registry: MetricsRegistry;
   ingestor: Ingestor;
   engine: MonitorEngine;
+  alerting: AlertingService;
+  silences: Silences;
   clock: Clock;
   /** Reloads the configuration; a bad one keeps the running config and says why. */
   reload: () => Promise<ReloadOutcome>;
@@ -73,6 +78,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(ingestRoutes, { deps });
   void app.register(modelRoutes, { deps });
   void app.register(baselineRoutes, { deps });
+  void app.register(alertingRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });
   return app;
 }

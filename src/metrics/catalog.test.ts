@@ -6,7 +6,7 @@ import { CATALOG, renderCatalogMarkdown } from './catalog.js';
 describe('metric catalog', () => {
   it('names follow Prometheus conventions', () => {
     for (const c of CATALOG) {
-      expect(c.name).toMatch(/^(ml|vigil|feast)_[a-z0-9_]+$/);
+      expect(c.name).toMatch(/^((ml|vigil|feast)_[a-z0-9_]+|ALERTS|ALERTS_FOR_STATE)$/);
       if (c.type === 'counter') expect(c.name.endsWith('_total'), c.name).toBe(true);
       else expect(c.name.endsWith('_total'), c.name).toBe(false);
       if (c.unit === 'seconds') expect(c.name).toMatch(/_seconds$/);

@@ -14,6 +14,8 @@ export interface CatalogEntry {
   help: string;
   /** `live`: updated as events happen; `snapshot`: computed by the evaluation cycle. */
   origin: 'live' | 'snapshot';
+  /** The series also carry the labels of whatever produced them (ALERTS: the alert's labels). */
+  dynamicLabels?: boolean;
 }
 
 export const CATALOG: readonly CatalogEntry[] = [
@@ -69,6 +71,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'ml_model_info', type: 'gauge', unit: '', labels: ['model', 'version', 'stage'], origin: 'snapshot', help: 'Always 1 for each registered version that has an MLflow alias or a stage other than None (stage = alias or stage, lower-case); from the mlflow source.' },
   { name: 'feast_feature_freshness_seconds', type: 'gauge', unit: 'seconds', labels: ['feature_view', 'project'], origin: 'snapshot', help: 'Seconds since the newest event timestamp of a Feast feature view (feast source).' },
   { name: 'feast_feature_completeness_ratio', type: 'gauge', unit: 'ratio', labels: ['feature_view', 'project'], origin: 'snapshot', help: 'Share of probed Feast online values with status PRESENT (feast source).' },
+  { name: 'ALERTS', type: 'gauge', unit: '', labels: ['alertname', 'alertstate'], dynamicLabels: true, origin: 'snapshot', help: 'Always 1 for each pending or firing alert of Vigil\'s rules, with the alert\'s labels (as Prometheus).' },
+  { name: 'ALERTS_FOR_STATE', type: 'gauge', unit: 'timestamp_seconds', labels: ['alertname'], dynamicLabels: true, origin: 'snapshot', help: 'When each pending or firing alert became active (unix seconds), with the alert\'s labels (as Prometheus).' },
   { name: 'vigil_hot_window_rows', type: 'gauge', unit: '', labels: ['model'], origin: 'snapshot', help: 'Predictions held in memory for the model\'s windows.' },
   { name: 'vigil_hot_window_bytes', type: 'gauge', unit: 'bytes', labels: ['model'], origin: 'snapshot', help: 'Memory held by the model\'s hot window columns.' },
   { name: 'vigil_baseline_info', type: 'gauge', unit: '', labels: ['model', 'version', 'baseline_version', 'source'], origin: 'snapshot', help: 'Always 1: the baseline each serving version is compared with (its own, or the model\'s latest).' },
@@ -82,6 +86,9 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'vigil_source_up', type: 'gauge', unit: '', labels: ['source'], origin: 'live', help: '1 if the source\'s last collection succeeded, else 0.' },
   { name: 'vigil_source_last_success_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: ['source'], origin: 'live', help: 'When the source last collected successfully.' },
   { name: 'vigil_source_scrape_duration_seconds', type: 'gauge', unit: 'seconds', labels: ['source'], origin: 'live', help: 'Duration of the source\'s last collection.' },
+  { name: 'vigil_rule_evaluation_failures_total', type: 'counter', unit: '', labels: ['rule_group'], origin: 'live', help: 'Alert-rule evaluations that failed (the rule keeps its alerts and reports health err).' },
+  { name: 'vigil_notifications_total', type: 'counter', unit: '', labels: ['receiver', 'outcome'], origin: 'live', help: 'Notification attempts by receiver (direct notifiers and Alertmanagers) and outcome (success|failure|retry|dropped).' },
+  { name: 'vigil_notifications_dropped_total', type: 'counter', unit: '', labels: ['receiver'], origin: 'live', help: 'Notifications dropped because a receiver\'s bounded queue was full (the oldest go first).' },
   { name: 'vigil_job_runs_total', type: 'counter', unit: '', labels: ['job', 'outcome'], origin: 'live', help: 'Scheduled job runs by outcome (success|error).' },
   { name: 'vigil_job_overruns_total', type: 'counter', unit: '', labels: ['job'], origin: 'live', help: 'Ticks skipped because the previous run of the same job was still running.' },
   { name: 'vigil_job_last_success_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: ['job'], origin: 'live', help: 'When each scheduled job last succeeded.' },
@@ -102,7 +109,8 @@ export const catalogEntry = (name: string): CatalogEntry => {
 /** The catalog as a Markdown table (for the README). */
 export function renderCatalogMarkdown(): string {
   const rows = CATALOG.map(
-    (c) => `| \`${c.name}\` | ${c.type} | ${c.labels.length === 0 ? '—' : c.labels.map((l) => `\`${l}\``).join(', ')} | ${c.help} |`,
+    (c) =>
+      `| \`${c.name}\` | ${c.type} | ${c.labels.length === 0 ? '—' : c.labels.map((l) => `\`${l}\``).join(', ')}${c.dynamicLabels ? ', + the alert\'s labels' : ''} | ${c.help} |`,
   );
   return ['| Metric | Type | Labels | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

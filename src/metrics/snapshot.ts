@@ -52,10 +52,11 @@ export class SnapshotBuilder {
     if (entry === undefined) throw new Error(`${name} is not a snapshot metric of the catalog`);
     if (Number.isNaN(value)) return;
     const keys = Object.keys(labels);
-    if (keys.length !== entry.labels.length || !entry.labels.every((l) => l in labels)) {
+    if ((!entry.dynamicLabels && keys.length !== entry.labels.length) || !entry.labels.every((l) => l in labels)) {
       throw new Error(`${name} takes labels {${entry.labels.join(',')}}, got {${keys.join(',')}}`);
     }
-    this.series.set(`${name}${JSON.stringify(entry.labels.map((l) => labels[l]))}`, { name, labels, value });
+    const id = entry.dynamicLabels ? keys.sort().map((k) => [k, labels[k]]) : entry.labels.map((l) => labels[l]);
+    this.series.set(`${name}${JSON.stringify(id)}`, { name, labels, value });
   }
 
   addAll(samples: Iterable<Sample>): void {

@@ -107,6 +107,35 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('keeps silences: create, update, list the live ones, expire', async () => {
+      const h = await factory();
+      const s1 = { id: 's1', matchers: ['model="fraud"'], startsAt: T0, endsAt: T0 + 1000, createdBy: 'ops', comment: 'deploy', createdAt: T0 };
+      await h.store.saveSilence(s1);
+      await h.store.saveSilence({ ...s1, id: 's2', endsAt: T0 + 10, createdAt: T0 + 1 });
+      expect((await h.store.listSilences(T0 + 20)).map((s) => s.id)).toEqual(['s1']);
+      await h.store.saveSilence({ ...s1, comment: 'longer', endsAt: T0 + 5000 });
+      expect((await h.store.listSilences()).map((s) => [s.id, s.comment])).toEqual([['s1', 'longer'], ['s2', 'deploy']]);
+      expect(await h.store.expireSilence('s1', T0 + 100)).toBe(true);
+      expect(await h.store.expireSilence('nope', T0 + 100)).toBe(false);
+      expect((await h.store.listSilences(T0 + 100)).map((s) => s.id)).toEqual([]);
+      const all = await h.store.listSilences();
+      expect(all.find((s) => s.id === 's1')).toMatchObject({ endsAt: T0 + 100, matchers: ['model="fraud"'] });
+      await h.store.close();
+    });
+
+    it('keeps the notification outbox across reopen', async () => {
+      const h = await factory();
+      await h.store.saveOutbox({ id: 'n2', receiver: 'slack', payload: '{"b":2}', attempts: 0, nextAttemptAt: T0 + 5, createdAt: T0 + 1 });
+      await h.store.saveOutbox({ id: 'n1', receiver: 'hook', payload: '{"a":1}', attempts: 1, nextAttemptAt: T0 + 9, createdAt: T0 });
+      await h.store.saveOutbox({ id: 'n2', receiver: 'slack', payload: '{"b":2}', attempts: 3, nextAttemptAt: T0 + 9, createdAt: T0 + 1 });
+      await h.store.deleteOutbox('missing');
+      const store = h.reopen ? await h.reopen() : h.store;
+      expect((await store.listOutbox()).map((e) => [e.id, e.attempts])).toEqual([['n1', 1], ['n2', 3]]);
+      await store.deleteOutbox('n1');
+      expect((await store.listOutbox()).map((e) => e.id)).toEqual(['n2']);
+      await store.close();
+    });
+
     it('keys ids per model', async () => {
       const { store } = await factory();
       await store.insertPredictions('m1', [pred('same')], T0);

@@ -90,6 +90,28 @@ export interface PruneResult {
   labels: number;
 }
 
+/** An Alertmanager-style silence (matchers as text, e.g. `model="fraud"`). */
+export interface SilenceRecord {
+  id: string;
+  matchers: string[];
+  startsAt: number;
+  endsAt: number;
+  createdBy: string;
+  comment: string;
+  createdAt: number;
+}
+
+/** A notification waiting to be delivered (survives restarts). */
+export interface OutboxRecord {
+  id: string;
+  receiver: string;
+  /** JSON text */
+  payload: string;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+}
+
 export interface Store {
   /** Stores a batch atomically (one transaction). */
   insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult>;
@@ -107,6 +129,15 @@ export interface Store {
   modelCounts(model: string): Promise<ModelCounts>;
   /** Deletes predictions and labels whose event time is before `beforeTs`. */
   prune(beforeTs: number): Promise<PruneResult>;
+  saveSilence(s: SilenceRecord): Promise<void>;
+  /** Silences whose end is after `endsAfter` (all when omitted), oldest first. */
+  listSilences(endsAfter?: number): Promise<SilenceRecord[]>;
+  /** Ends a silence now (Alertmanager expires, it does not delete); false when unknown. */
+  expireSilence(id: string, now: number): Promise<boolean>;
+  saveOutbox(e: OutboxRecord): Promise<void>;
+  deleteOutbox(id: string): Promise<void>;
+  /** Oldest first. */
+  listOutbox(): Promise<OutboxRecord[]>;
   /** Small durable key/value state (heartbeats, last shutdown, …). */
   getState(key: string): Promise<string | undefined>;
   setState(key: string, value: string, now: number): Promise<void>;

@@ -70,6 +70,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX baselines_model ON baselines (model, id);
     `,
   },
+  {
+    version: 4,
+    name: 'silences and notification outbox',
+    up: `
+      CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        receiver TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

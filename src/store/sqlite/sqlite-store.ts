@@ -5,6 +5,8 @@ import { VigilError } from '../../core/errors.js';
 import type {
   BaselineRecord,
   LabelRecord,
+  OutboxRecord,
+  SilenceRecord,
   ModelCounts,
   PredictionRecord,
   PruneResult,
@@ -64,6 +66,12 @@ export class SqliteStore implements Store {
     saveBaseline: Statement;
     listBaselines: Statement;
     baselineGeneration: Statement;
+    saveSilence: Statement;
+    listSilences: Statement;
+    expireSilence: Statement;
+    saveOutbox: Statement;
+    deleteOutbox: Statement;
+    listOutbox: Statement;
   };
 
   constructor(options: SqliteStoreOptions) {
@@ -109,6 +117,15 @@ export class SqliteStore implements Store {
         VALUES (?, ?, ?, ?, ?, ?)`),
       listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
       baselineGeneration: db.prepare('SELECT coalesce(max(id), 0) AS g FROM baselines'),
+      saveSilence: db.prepare(`INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, starts_at = excluded.starts_at,
+        ends_at = excluded.ends_at, created_by = excluded.created_by, comment = excluded.comment`),
+      listSilences: db.prepare('SELECT * FROM silences WHERE ends_at > ? ORDER BY created_at, id'),
+      expireSilence: db.prepare('UPDATE silences SET ends_at = min(ends_at, ?), starts_at = min(starts_at, ?) WHERE id = ?'),
+      saveOutbox: db.prepare(`INSERT INTO outbox (id, receiver, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`),
+      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      listOutbox: db.prepare('SELECT * FROM outbox ORDER BY created_at, id'),
     };
   }
 
@@ -239,6 +256,53 @@ export class SqliteStore implements Store {
   async baselineGeneration(): Promise<number> {
     this.check();
     return (this.stmts.baselineGeneration.get() as { g: number }).g;
+  }
+
+  async saveSilence(x: SilenceRecord): Promise<void> {
+    this.check();
+    this.stmts.saveSilence.run(x.id, JSON.stringify(x.matchers), x.startsAt, x.endsAt, x.createdBy, x.comment, x.createdAt);
+  }
+
+  async listSilences(endsAfter = Number.NEGATIVE_INFINITY): Promise<SilenceRecord[]> {
+    this.check();
+    type Row = { id: string; matchers: string; starts_at: number; ends_at: number; created_by: string; comment: string; created_at: number };
+    return (this.stmts.listSilences.all(Number.isFinite(endsAfter) ? endsAfter : -Number.MAX_SAFE_INTEGER) as Row[]).map((r) => ({
+      id: r.id,
+      matchers: JSON.parse(r.matchers) as string[],
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      createdBy: r.created_by,
+      comment: r.comment,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async expireSilence(id: string, now: number): Promise<boolean> {
+    this.check();
+    return this.stmts.expireSilence.run(now, now, id).changes > 0;
+  }
+
+  async saveOutbox(e: OutboxRecord): Promise<void> {
+    this.check();
+    this.stmts.saveOutbox.run(e.id, e.receiver, e.payload, e.attempts, e.nextAttemptAt, e.createdAt);
+  }
+
+  async deleteOutbox(id: string): Promise<void> {
+    this.check();
+    this.stmts.deleteOutbox.run(id);
+  }
+
+  async listOutbox(): Promise<OutboxRecord[]> {
+    this.check();
+    type Row = { id: string; receiver: string; payload: string; attempts: number; next_attempt_at: number; created_at: number };
+    return (this.stmts.listOutbox.all() as Row[]).map((r) => ({
+      id: r.id,
+      receiver: r.receiver,
+      payload: r.payload,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      createdAt: r.created_at,
+    }));
   }
 
   async modelCounts(model: string): Promise<ModelCounts> {

@@ -1,0 +1,147 @@
+import { dirname } from 'node:path';
+import type { VigilConfig } from '../config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { packageRoot } from '../core/paths.js';
+import type { Sample } from '../metrics/snapshot.js';
+import type { Store } from '../store/store.js';
+import {
+  buildAlertsResponse,
+  buildRulesResponse,
+  groupKey,
+  restoreForState,
+  RuleManager,
+  vectorOf,
+  type PersistedAlert,
+  type RulesQuery,
+} from './engine/index.js';
+import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
+import { formatRuleFileError, loadRuleFiles, type RuleFileError } from './rules/index.js';
+import type { AlertPayload, RuleGroupDef } from './types.js';
+
+/** The bundled ML rules (rules/*.rules.yml in the package). */
+export const BUNDLED_RULES_GLOB = 'rules/*.rules.yml';
+const STATE_KEY = 'alerting.state';
+
+export interface RulesLoad {
+  groups: RuleGroupDef[];
+  errors: RuleFileError[];
+}
+
+/** Loads the configured rule files (relative to the config file) and, unless disabled, the bundled ones. */
+export async function loadConfiguredRules(config: VigilConfig, configFile: string): Promise<RulesLoad> {
+  const a = config.alerting;
+  const parts = await Promise.all([
+    a.bundled_rules ? loadRuleFiles([BUNDLED_RULES_GLOB], { baseDir: packageRoot(), defaultIntervalMs: config.evaluation_interval }) : { groups: [], errors: [] },
+    loadRuleFiles(config.rule_files, { baseDir: dirname(configFile), defaultIntervalMs: config.evaluation_interval }),
+  ]);
+  return { groups: parts.flatMap((p) => p.groups), errors: parts.flatMap((p) => p.errors) };
+}
+
+/**
+ * Vigil's own Prometheus-style rule evaluation: rule groups over the cycle's samples, Prometheus's
+ * alert state machine, state persisted in the store and restored at start-up as Prometheus does.
+ */
+export class AlertingService {
+  private manager: RuleManager;
+  private index = new SeriesIndex([]);
+  private readonly parsed = new Map<string, PromqlExpr>();
+  private readonly lastEval = new Map<string, number>();
+  private readonly log: Logger;
+  private groups: RuleGroupDef[] = [];
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      logger: Logger;
+      config: () => VigilConfig;
+      onRuleFailure?: (group: string, rule: string) => void;
+    },
+  ) {
+    this.log = deps.logger.child({ component: 'alerting' });
+    this.manager = this.newManager();
+  }
+
+  private newManager(): RuleManager {
+    const a = this.deps.config().alerting;
+    return new RuleManager({
+      evaluate: (rule, ts) => {
+        let expr = this.parsed.get(rule.expr);
+        if (expr === undefined) {
+          expr = parsePromql(rule.expr);
+          this.parsed.set(rule.expr, expr);
+        }
+        try {
+          return vectorOf(evaluate(expr, { series: this.index, timeMs: ts }));
+        } catch (e) {
+          this.deps.onRuleFailure?.(rule.file, rule.name);
+          throw e;
+        }
+      },
+      externalLabels: a.external_labels,
+      ...(this.deps.config().server.external_url ? { externalURL: this.deps.config().server.external_url as string } : {}),
+      resendDelayMs: a.resend_delay,
+      forGracePeriodMs: a.for_grace_period,
+      outageToleranceMs: a.for_outage_tolerance,
+    });
+  }
+
+  /** Start-up: restore persisted alert state (Prometheus semantics) and apply the rules. */
+  async start(groups: RuleGroupDef[]): Promise<void> {
+    const raw = await this.deps.store.getState(STATE_KEY);
+    if (raw !== undefined) {
+      try {
+        this.manager.setRestoreSource(JSON.parse(raw) as PersistedAlert[]);
+      } catch (e) {
+        this.log.error({ err: errorMessage(e) }, 'persisted alert state cannot be read; starting fresh');
+      }
+    }
+    this.apply(groups);
+  }
+
+  /** Applies a new rule set (reload): alert state carries over by rule and labels, as Prometheus. */
+  apply(groups: RuleGroupDef[]): void {
+    this.groups = groups;
+    this.manager.update(groups);
+    this.log.info({ groups: groups.length, rules: groups.reduce((n, g) => n + g.rules.length, 0) }, 'alert rules loaded');
+  }
+
+  ruleGroups(): readonly RuleGroupDef[] {
+    return this.groups;
+  }
+
+  /**
+   * Evaluates every group whose interval has elapsed over these samples, persists the state and
+   * returns the ALERTS series and the alerts to send now.
+   */
+  async evaluate(samples: readonly Sample[], now: number): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
+    this.index = new SeriesIndex(samples);
+    const toSend: AlertPayload[] = [];
+    for (const g of this.groups) {
+      const key = groupKey(g.file, g.name);
+      const last = this.lastEval.get(key);
+      // A group runs at most once per its interval (and at most once per cycle).
+      if (last !== undefined && now - last < g.intervalMs - 1000) continue;
+      this.lastEval.set(key, now);
+      const r = this.manager.evalGroup(key, now);
+      toSend.push(...r.toSend);
+    }
+    await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
+    return { samples: this.manager.samples(), toSend };
+  }
+
+  rulesResponse(q: RulesQuery) {
+    return buildRulesResponse(this.manager.ruleGroups(), q);
+  }
+
+  alertsResponse() {
+    return buildAlertsResponse(this.manager.ruleGroups());
+  }
+
+  /** Active (pending or firing) alerts, for silences and remediation. */
+  activeAlerts() {
+    return this.manager.alertingRules().flatMap((r) => r.activeAlerts().map((a) => ({ rule: r, alert: a })));
+  }
+}
+
+export { formatRuleFileError, restoreForState };

@@ -1,0 +1,136 @@
+import type { VigilConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { VigilMetrics } from '../metrics/registry.js';
+import type { Sample } from '../metrics/snapshot.js';
+import type { Store } from '../store/store.js';
+import { AlertmanagerSender, Dispatcher, createNotifiers, type NotificationMetrics, type OutboxStore } from './notifiers/index.js';
+import { AlertingService, loadConfiguredRules } from './service.js';
+import { Silences } from './silences.js';
+import type { AlertPayload } from './types.js';
+import { formatRuleFileError, type RuleFileError } from './rules/index.js';
+
+/**
+ * The alerting subsystem as the daemon uses it: rules (service), silences and maintenance windows,
+ * and delivery (Alertmanagers the Prometheus way, direct notifiers through the dispatcher with its
+ * persisted outbox). Silenced firing alerts are neither sent nor remediated; resolutions always go.
+ */
+export class Alerting {
+  readonly service: AlertingService;
+  readonly silences: Silences;
+  private dispatcher: Dispatcher;
+  private sender: AlertmanagerSender;
+  private deliveryKey: string;
+  private readonly log: Logger;
+  private readonly outbox: OutboxStore;
+  private readonly notificationMetrics: NotificationMetrics;
+  /** Listeners of every evaluation's alerts to send (remediation). */
+  private readonly listeners: ((alerts: readonly AlertPayload[], now: number) => void | Promise<void>)[] = [];
+
+  constructor(
+    private readonly deps: { store: Store; logger: Logger; clock: Clock; config: () => VigilConfig; metrics: VigilMetrics },
+  ) {
+    this.log = deps.logger.child({ component: 'alerting' });
+    this.service = new AlertingService({
+      store: deps.store,
+      logger: deps.logger,
+      config: deps.config,
+      onRuleFailure: (group) => deps.metrics.ruleFailures.inc({ rule_group: group }),
+    });
+    this.silences = new Silences({ store: deps.store, clock: deps.clock, windows: () => deps.config().maintenance_windows });
+    this.outbox = {
+      save: (e) => deps.store.saveOutbox(e),
+      delete: (id) => deps.store.deleteOutbox(id),
+      list: () => deps.store.listOutbox(),
+    };
+    this.notificationMetrics = {
+      notification: (receiver, outcome) => {
+        deps.metrics.notifications.inc({ receiver, outcome });
+        if (outcome === 'dropped') deps.metrics.notificationsDropped.inc({ receiver });
+      },
+    };
+    ({ dispatcher: this.dispatcher, sender: this.sender } = this.delivery(deps.config()));
+    this.deliveryKey = deliveryKeyOf(deps.config());
+  }
+
+  private delivery(cfg: VigilConfig): { dispatcher: Dispatcher; sender: AlertmanagerSender } {
+    const common = { metrics: this.notificationMetrics, logger: this.deps.logger, clock: this.deps.clock };
+    return {
+      dispatcher: new Dispatcher({
+        config: cfg.notifications,
+        notifiers: createNotifiers(cfg.notifications.receivers),
+        outbox: this.outbox,
+        ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
+        ...common,
+      }),
+      sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, ...common }),
+    };
+  }
+
+  onAlerts(listener: (alerts: readonly AlertPayload[], now: number) => void | Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  /** Start-up: rules (a bad rule file fails the start), silences, persisted state, the outbox. */
+  async start(configFile: string): Promise<void> {
+    const { groups, errors } = await loadConfiguredRules(this.deps.config(), configFile);
+    if (errors.length > 0) throw new RuleFilesError(errors);
+    await this.silences.load();
+    await this.service.start(groups);
+    const restored = await this.dispatcher.restore();
+    if (restored > 0) this.log.info({ restored }, 'pending notifications restored from the outbox');
+  }
+
+  /** Reload: rules (kept on error), delivery (rebuilt when its configuration changed). */
+  async reload(next: VigilConfig, configFile: string): Promise<RuleFileError[]> {
+    const { groups, errors } = await loadConfiguredRules(next, configFile);
+    if (errors.length > 0) return errors;
+    this.service.apply(groups);
+    const key = deliveryKeyOf(next);
+    if (key !== this.deliveryKey) {
+      const old = { dispatcher: this.dispatcher, sender: this.sender };
+      ({ dispatcher: this.dispatcher, sender: this.sender } = this.delivery(next));
+      this.deliveryKey = key;
+      await Promise.all([old.dispatcher.stop(), old.sender.stop()]);
+      await this.dispatcher.restore();
+    }
+    return [];
+  }
+
+  /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series. */
+  async evaluate(samples: readonly Sample[], now: number): Promise<Sample[]> {
+    const r = await this.service.evaluate(samples, now);
+    const deliver = r.toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
+    if (deliver.length > 0) {
+      this.sender.send(deliver);
+      this.dispatcher.process(deliver, now);
+      for (const l of this.listeners) {
+        try {
+          await l(deliver, now);
+        } catch (e) {
+          this.log.error({ err: errorMessage(e) }, 'alert listener failed');
+        }
+      }
+    }
+    await this.flush(now);
+    return r.samples;
+  }
+
+  /** Sends the notifications that are due (group_wait / group_interval / repeat_interval). */
+  async flush(now: number): Promise<void> {
+    await this.dispatcher.flush(now);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.dispatcher.stop(), this.sender.stop()]);
+  }
+}
+
+const deliveryKeyOf = (c: VigilConfig): string => JSON.stringify([c.notifications, c.alertmanagers, c.server.external_url ?? null]);
+
+export class RuleFilesError extends Error {
+  constructor(readonly errors: RuleFileError[]) {
+    super(`invalid rule files:\n${errors.map(formatRuleFileError).join('\n')}`);
+  }
+}

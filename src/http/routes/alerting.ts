@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyPluginAsync } from 'fastify';
+import { packagePath } from '../../core/paths.js';
+import { VigilError } from '../../core/errors.js';
+import { rulesQueryFromParams } from '../../alerting/engine/index.js';
+import { Silences, type SilenceInput } from '../../alerting/silences.js';
+import { requireRole } from '../auth.js';
+import type { ServerDeps } from '../server.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Prometheus-compatible `GET /api/v1/rules` and `GET /api/v1/alerts` (same JSON shapes and
+ * filters, so the same jq one-liners work), silences (`/v1/silences`, admin token), and the
+ * runbooks the alerts link to (`/runbooks/<AlertName>`).
+ */
+export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
+  app.get('/api/v1/rules', async (req, reply) => {
+    const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    const r = deps.alerting.rulesResponse(rulesQueryFromParams(params));
+    return reply.status(r.status === 'success' ? 200 : 400).send(r);
+  });
+
+  app.get('/api/v1/alerts', async () => {
+    const r = deps.alerting.alertsResponse();
+    const now = deps.clock.now();
+    // Vigil addition: which silences / maintenance windows suppress each alert's notifications.
+    return { ...r, data: { alerts: r.data.alerts.map((a) => ({ ...a, silencedBy: deps.silences.silencedBy(a.labels, now) })) } };
+  });
+
+  const admin = requireRole(() => deps.config().server.tokens, 'admin');
+  app.post('/v1/silences', { preHandler: admin, schema: { body: { type: 'object', required: ['matchers', 'endsAt', 'createdBy', 'comment'] } } }, async (req) => {
+    const s = await deps.silences.create(req.body as SilenceInput);
+    return { silenceID: s.id };
+  });
+
+  app.get('/v1/silences', async () => ({
+    silences: deps.silences.list().map(({ record, state }) => ({
+      id: record.id,
+      matchers: record.matchers,
+      startsAt: iso(record.startsAt),
+      endsAt: iso(record.endsAt),
+      createdBy: record.createdBy,
+      comment: record.comment,
+      status: { state },
+    })),
+    maintenance_windows: deps.config().maintenance_windows.map((w) => ({
+      name: w.name,
+      matchers: w.matchers,
+      startsAt: iso(w.starts_at),
+      endsAt: iso(w.ends_at),
+      status: { state: Silences.state({ startsAt: w.starts_at, endsAt: w.ends_at }, deps.clock.now()) },
+    })),
+  }));
+
+  app.delete('/v1/silences/:id', { preHandler: admin, schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } } }, async (req) => {
+    await deps.silences.expire((req.params as { id: string }).id);
+    return { status: 'expired' };
+  });
+
+  app.get('/runbooks/:name', async (req, reply) => {
+    const name = (req.params as { name: string }).name.replace(/\.md$/, '');
+    if (!/^[A-Za-z0-9_]{1,80}$/.test(name)) throw new VigilError('VIGIL_ERR_RUNBOOK_UNKNOWN', `no runbook "${name}"`, { statusCode: 404 });
+    let text: string;
+    try {
+      text = await readFile(packagePath('runbooks', `${name}.md`), 'utf8');
+    } catch {
+      throw new VigilError('VIGIL_ERR_RUNBOOK_UNKNOWN', `no runbook "${name}"`, { statusCode: 404 });
+    }
+    return reply.header('Content-Type', 'text/markdown; charset=utf-8').send(text);
+  });
+};
