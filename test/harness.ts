@@ -75,6 +75,7 @@ export async function testDaemon(
     env: {},
     ...(opts.openStore ? { openStore: () => (opts.openStore as (p: string) => Store)(join(dir, 'vigil.db')) } : {}),
   });
+  await daemon.alerting.start(configFile);
   await daemon.app.ready();
   return {
     daemon,

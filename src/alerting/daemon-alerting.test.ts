@@ -1,0 +1,176 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeAlertmanager, type FakeAlertmanager } from '../../test/fakes/fake-alertmanager.js';
+import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
+import { testDaemon, writeConfig, type TestDaemon } from '../../test/harness.js';
+
+let t: TestDaemon | undefined;
+let am: FakeAlertmanager | undefined;
+let hook: FakeWebhook | undefined;
+afterEach(async () => {
+  await t?.close();
+  await am?.close();
+  await hook?.close();
+  t = am = hook = undefined;
+});
+
+const T0 = Date.UTC(2026, 10, 1, 12);
+const RULES = `groups:
+  - name: test
+    rules:
+      - alert: BusyModel
+        expr: ml_window_samples{window="1h"} > 10
+        for: 2m
+        labels: { severity: critical }
+        annotations:
+          summary: "{{ $labels.model }} has {{ $value }} samples"
+          runbook_url: "{{ $externalURL }}/runbooks/BusyModel"
+      - alert: SilencedOne
+        expr: ml_window_samples{window="1h"} > 10
+        labels: { severity: info }
+`;
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('alerting in the daemon', () => {
+  it('pending → firing after `for`, ALERTS on /metrics, Alertmanager and webhook receive it, silences suppress, resolution is sent', async () => {
+    am = await startFakeAlertmanager();
+    hook = await startFakeWebhook();
+    const config = (rules: string) => `
+server:
+  external_url: http://vigil.test:9470
+rule_files: [${rules}]
+alerting:
+  bundled_rules: false
+alertmanagers:
+  - url: ${am?.url}
+notifications:
+  default_receiver: hook
+  group_wait: 10s
+  receivers:
+    - { name: hook, type: webhook, url: "${hook?.url}/alerts" }
+models:
+  - name: fraud
+    task: binary
+    windows: [1h]
+    min_samples: 5
+`;
+    t = await testDaemon(config('alerts.yml'), { now: T0 });
+    writeFileSync(join(t.dir, 'alerts.yml'), RULES);
+    // The harness built the daemon before the rule file existed: load it as a reload would.
+    expect((await t.daemon.reload()).ok).toBe(true);
+    const d = t.daemon;
+    const silence = await d.app.inject({
+      method: 'POST',
+      url: '/v1/silences',
+      payload: { matchers: ['alertname="SilencedOne"'], endsAt: new Date(T0 + 86_400_000).toISOString(), createdBy: 'test', comment: 'quiet please' },
+    });
+    expect(silence.statusCode).toBe(200);
+    const silenceId = silence.json().silenceID as string;
+
+    const preds = Array.from({ length: 20 }, (_, i) => ({ id: `p${i}`, ts: T0 - 1000, prediction: 1, score: 0.9 }));
+    await d.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(preds) });
+
+    await d.cycle.run(); // t0: pending
+    let alerts = (await d.app.inject({ url: '/api/v1/alerts' })).json().data.alerts as { labels: Record<string, string>; state: string; silencedBy: string[] }[];
+    const busy = () => alerts.find((a) => a.labels.alertname === 'BusyModel');
+    expect(busy()?.state).toBe('pending');
+    expect(alerts.find((a) => a.labels.alertname === 'SilencedOne')).toMatchObject({ state: 'firing', silencedBy: [silenceId] });
+    let metrics = (await d.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('ALERTS{alertname="BusyModel",alertstate="pending",model="fraud",severity="critical",version="unknown",window="1h"} 1');
+    expect(metrics).toContain(`ALERTS_FOR_STATE{alertname="BusyModel",model="fraud",severity="critical",version="unknown",window="1h"} ${T0 / 1000}`);
+
+    t.clock.advance(60_000);
+    await d.cycle.run(); // t0+1m: still pending
+    alerts = (await d.app.inject({ url: '/api/v1/alerts' })).json().data.alerts;
+    expect(busy()?.state).toBe('pending');
+    t.clock.advance(60_000);
+    await d.cycle.run(); // t0+2m: firing
+    alerts = (await d.app.inject({ url: '/api/v1/alerts' })).json().data.alerts;
+    expect(busy()?.state).toBe('firing');
+
+    // Alertmanager gets the firing alert (Prometheus payload), never the silenced one.
+    await until(() => [...(am as FakeAlertmanager).state.alerts.values()].some((a) => a.labels.alertname === 'BusyModel'), 'Alertmanager');
+    const stored = [...am.state.alerts.values()];
+    expect(stored.find((a) => a.labels.alertname === 'SilencedOne')).toBeUndefined();
+    const sent = stored.find((a) => a.labels.alertname === 'BusyModel');
+    expect(sent).toMatchObject({
+      labels: { alertname: 'BusyModel', model: 'fraud', severity: 'critical' },
+      annotations: { summary: 'fraud has 20 samples', runbook_url: 'http://vigil.test:9470/runbooks/BusyModel' },
+    });
+    expect(Date.parse(sent?.startsAt ?? '')).toBe(T0 + 120_000); // startsAt = firedAt
+    expect(Date.parse(sent?.endsAt ?? '')).toBe(T0 + 120_000 + 4 * 60_000); // validUntil = ts + 4 × max(interval 30s, resend 1m)
+
+    // The webhook receiver gets Alertmanager's payload version 4 after group_wait.
+    t.clock.advance(10_000);
+    await d.alerting.flush(t.clock.now());
+    await until(() => (hook as FakeWebhook).state.payloads.length > 0, 'webhook');
+    const payload = hook.state.payloads[0] as { version: string; status: string; receiver: string; alerts: { labels: Record<string, string> }[] };
+    expect(payload).toMatchObject({ version: '4', status: 'firing', receiver: 'hook' });
+    expect(payload.alerts.map((a) => a.labels.alertname)).toEqual(['BusyModel']);
+
+    // /api/v1/rules in Prometheus's shape.
+    const rules = (await d.app.inject({ url: '/api/v1/rules?type=alert' })).json();
+    expect(rules.status).toBe('success');
+    expect(rules.data.groups[0]).toMatchObject({ name: 'test', interval: 30, rules: [{ type: 'alerting', name: 'BusyModel', duration: 120, health: 'ok', state: 'firing' }, { name: 'SilencedOne' }] });
+
+    // The series goes away → resolved, and the resolution is sent.
+    t.clock.advance(2 * 3_600_000);
+    await d.cycle.run();
+    alerts = (await d.app.inject({ url: '/api/v1/alerts' })).json().data.alerts;
+    expect(alerts).toEqual([]);
+    await until(() => Date.parse((am as FakeAlertmanager).state.alerts.get(sent?.fingerprint ?? '')?.endsAt ?? '') === t!.clock.now(), 'resolution');
+    metrics = (await d.app.inject({ url: '/metrics' })).body;
+    expect(metrics).not.toMatch(/^ALERTS\{/m);
+
+    // A bad rule file is refused on reload: file:line, and the old rules stay.
+    writeFileSync(join(t.dir, 'alerts.yml'), `${RULES}      - alert: Broken\n        expr: rate(ml_predictions_total[5m]) > 1\n`);
+    const bad = await d.app.inject({ method: 'POST', url: '/-/reload' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.issues[0]).toMatchObject({ code: 'VIGIL_ERR_RULES_INVALID', line: 15 });
+    expect(bad.json().error.issues[0].message).toContain('rate()');
+    expect((await d.app.inject({ url: '/api/v1/rules' })).json().data.groups[0].rules).toHaveLength(2);
+    writeConfig(t, config('alerts.yml'));
+  });
+
+  it('serves the runbooks of the bundled rules, and every bundled alert has one', async () => {
+    t = await testDaemon();
+    const rules = (await t.daemon.app.inject({ url: '/api/v1/rules' })).json().data.groups.flatMap((g: { rules: { name: string; annotations: Record<string, string> }[] }) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(15);
+    for (const r of rules) {
+      expect(r.annotations.runbook_url, r.name).toContain(`/runbooks/${r.name}`);
+      const page = await t.daemon.app.inject({ url: `/runbooks/${r.name}` });
+      expect(page.statusCode, r.name).toBe(200);
+      expect(page.body).toContain(`# ${r.name}`);
+      for (const section of ['## What it means', '## Likely causes', '## What to look at', '## Immediate actions', '## Automated remediation', '## When to escalate']) expect(page.body).toContain(section);
+    }
+    expect((await t.daemon.app.inject({ url: '/runbooks/../package' })).statusCode).toBe(404);
+  });
+
+  it('silences: validation, listing, expiry; admin token when tokens are configured', async () => {
+    t = await testDaemon(`server:\n  tokens:\n    admin: ["admin-token-0123456789ab"]\nmodels:\n  - { name: m, task: binary }\n`);
+    const post = (payload: unknown, token?: string) =>
+      t!.daemon.app.inject({ method: 'POST', url: '/v1/silences', payload: payload as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const ok = { matchers: [{ name: 'model', value: 'm', isRegex: false }], endsAt: Date.now() + 3_600_000, createdBy: 'ops', comment: 'deploy' };
+    expect((await post(ok)).statusCode).toBe(401);
+    const created = await post(ok, 'admin-token-0123456789ab');
+    expect(created.statusCode).toBe(200);
+    const everything = await post({ ...ok, matchers: ['model=~".*"'] }, 'admin-token-0123456789ab');
+    expect(everything.statusCode).toBe(400);
+    expect(everything.json().error.message).toContain('silence everything');
+    const badMatcher = await post({ ...ok, matchers: ['model=~"("'] }, 'admin-token-0123456789ab');
+    expect(badMatcher.statusCode).toBe(400);
+    const list = (await t.daemon.app.inject({ url: '/v1/silences' })).json().silences;
+    expect(list).toMatchObject([{ id: created.json().silenceID, matchers: ['model="m"'], status: { state: 'active' } }]);
+    const del = await t.daemon.app.inject({ method: 'DELETE', url: `/v1/silences/${created.json().silenceID}`, headers: { authorization: 'Bearer admin-token-0123456789ab' } });
+    expect(del.statusCode).toBe(200);
+    expect((await t.daemon.app.inject({ url: '/v1/silences' })).json().silences[0].status.state).toBe('expired');
+  });
+});
