@@ -53,7 +53,7 @@ export interface TestDaemon {
 /** A daemon on a temporary directory (config file + SQLite file), never listening. */
 export async function testDaemon(
   yaml: string = BASE_CONFIG,
-  opts: { openStore?: (path: string) => Store; now?: number } = {},
+  opts: { openStore?: (path: string) => Store; now?: number; clock?: Clock } = {},
 ): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const configFile = join(dir, 'vigil.yaml');
@@ -71,7 +71,7 @@ export async function testDaemon(
   const daemon = createDaemon({
     initial,
     logger,
-    clock,
+    clock: opts.clock ?? clock,
     env: {},
     ...(opts.openStore ? { openStore: () => (opts.openStore as (p: string) => Store)(join(dir, 'vigil.db')) } : {}),
   });

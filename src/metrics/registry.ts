@@ -16,7 +16,7 @@ export class MetricsRegistry {
 
   register(metric: Metric): void {
     this.text.registerMetric(metric);
-    this.openMetrics.registerMetric(metric);
+    this.openMetrics.registerMetric(forOpenMetrics(metric));
   }
 
   /** The registry for an HTTP `Accept` header. */
@@ -27,6 +27,26 @@ export class MetricsRegistry {
   names(): string[] {
     return this.text.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
   }
+}
+
+/**
+ * prom-client's OpenMetrics rendering renames a counter object in place (`x_total` → `x`), which
+ * would then break the Prometheus-text registry sharing it. The OpenMetrics registry therefore gets
+ * a thin view of each counter with the OpenMetrics family name; the values are the counter's own.
+ */
+function forOpenMetrics(metric: Metric): Metric {
+  const m = metric as unknown as { name: string; help: string; type?: string; aggregator?: string; get: () => Promise<{ name: string }> };
+  if (m.type !== 'counter') return metric;
+  const family = m.name.replace(/_total$/, '');
+  const view = {
+    name: family,
+    help: m.help,
+    type: 'counter',
+    aggregator: m.aggregator ?? 'sum',
+    get: async () => ({ ...(await m.get()), name: family }),
+    reset: () => undefined,
+  };
+  return view as unknown as Metric;
 }
 
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -83,7 +103,7 @@ export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
   collectDefaultMetrics({ register: reg.text });
   // prom-client names these gauges `_total`, which `promtool check metrics` rejects: leave them out.
   for (const name of LINT_FAILING_DEFAULTS) reg.text.removeSingleMetric(name);
-  for (const metric of reg.text.getMetricsAsArray()) if (!before.has(metric)) reg.openMetrics.registerMetric(metric as unknown as Metric);
+  for (const metric of reg.text.getMetricsAsArray()) if (!before.has(metric)) reg.openMetrics.registerMetric(forOpenMetrics(metric as unknown as Metric));
   return m;
 }
 

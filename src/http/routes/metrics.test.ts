@@ -30,6 +30,19 @@ describe('/metrics', () => {
     expect(r.body).toContain('# TYPE ml_predictions counter');
   });
 
+  it('an OpenMetrics scrape leaves the Prometheus text format intact (counters keep _total)', async () => {
+    await t.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: '[{"id":"a","prediction":1}]' });
+    const om = await t.daemon.app.inject({ url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(om.body).toContain('# TYPE ml_predictions counter');
+    expect(om.body).toContain('ml_predictions_total{model="fraud",version="unknown"} 1');
+    expect(om.body).not.toContain('_total_total');
+    const text = (await t.daemon.app.inject({ url: '/metrics' })).body;
+    expect(text).toContain('# TYPE ml_predictions_total counter');
+    expect(text).toContain('ml_predictions_total{model="fraud",version="unknown"} 1');
+    const again = (await t.daemon.app.inject({ url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).body;
+    expect(again).toContain('ml_predictions_total{model="fraud",version="unknown"} 1');
+  });
+
   it('exports exactly the catalog (plus the default process metrics)', async () => {
     // Touch every labelled live metric so it shows up.
     await t.daemon.app.inject({
