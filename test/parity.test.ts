@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/core/clock.js';
 import { debianTool } from './debian.js';
 import { testDaemon, type TestDaemon } from './harness.js';
+import { Processes, freePort, waitFor } from './processes.js';
 
 /**
  * Parity with the real thing: the Debian `prometheus` scrapes a Vigil whose series the test
@@ -36,52 +35,13 @@ const RULES = `groups:
 `;
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-parity-'));
-const children: ChildProcess[] = [];
+const procs = new Processes();
 let t: TestDaemon | undefined;
 afterAll(async () => {
-  for (const c of children) {
-    c.kill('SIGTERM');
-    await new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)));
-  }
+  await procs.stopAll();
   await t?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-
-function run(cmd: string, args: string[]): ChildProcess {
-  const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  c.stderr?.on('data', (d) => (err = (err + String(d)).slice(-4000)));
-  c.on('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`${cmd} exited ${code}: ${err}\n`);
-  });
-  children.push(c);
-  return c;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000, detail?: () => string): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  while (Date.now() - t0 < ms) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${detail ? `\n${detail()}` : ''}`);
-}
 
 type Alert = { labels: Record<string, string>; state: string };
 const key = (a: Alert): string => JSON.stringify(Object.entries(a.labels).sort());
@@ -101,12 +61,12 @@ describe.runIf(prometheus.available && alertmanager.available)('parity with Prom
     const vigilHost = vigilUrl.replace('http://', '');
 
     writeFileSync(join(dir, 'alertmanager.yml'), 'route:\n  receiver: none\nreceivers:\n  - name: none\n');
-    run('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${mkdtempSync(join(dir, 'am-'))}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
+    procs.run('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${mkdtempSync(join(dir, 'am-'))}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
     writeFileSync(
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${join(dir, 'parity.rules.yml')}]\nscrape_configs:\n  - job_name: vigil\n    static_configs: [{ targets: ['${vigilHost}'] }]\n    metric_relabel_configs:\n      # compare series as Vigil sees them: without the target labels\n      - { action: labeldrop, regex: 'job|instance' }\n`,
     );
-    run('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${mkdtempSync(join(dir, 'tsdb-'))}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+    procs.run('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${mkdtempSync(join(dir, 'tsdb-'))}`, `--web.listen-address=127.0.0.1:${promPort}`]);
     const promApi = `http://127.0.0.1:${promPort}`;
     await waitFor('prometheus ready', async () => ((await fetch(`${promApi}/-/ready`)).ok ? true : undefined));
     await waitFor('alertmanager ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined));

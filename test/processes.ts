@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** Child processes of real programs (Prometheus, Alertmanager) started by a test, stopped by PID. */
+export class Processes {
+  private readonly children: ChildProcess[] = [];
+
+  run(cmd: string, args: string[]): ChildProcess {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr?.on('data', (d) => (err = (err + String(d)).slice(-4000)));
+    c.on('exit', (code) => {
+      if (code !== 0 && code !== null) process.stderr.write(`${cmd} exited ${code}: ${err}\n`);
+    });
+    this.children.push(c);
+    return c;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const c of this.children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGTERM');
+      await new Promise((r) => c.once('exit', r));
+    }
+  }
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+/** Polls `fn` until it returns a value (not undefined), or fails after `ms` with `detail()`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000, detail?: () => string): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  while (Date.now() - t0 < ms) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${detail ? `\n${detail()}` : ''}`);
+}
