@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError, embeddedConfigPath, formatIssue, loadConfigFile } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
 import { buildBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
-import { parseCli } from './args.js';
+import { loadConfigForCli, parseCli } from './args.js';
 
 /**
  * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE]`: summarizes
@@ -26,14 +25,8 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     io.stderr('usage: vigil baseline --model M --version V --from train.csv|train.ndjson [--config vigil.yaml]\n');
     return 2;
   }
-  let loaded;
-  try {
-    loaded = await loadConfigFile(values.config ?? embeddedConfigPath(), env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const issue of e.issues) io.stderr(`${formatIssue(issue)}\n`);
-    return 2;
-  }
+  const loaded = await loadConfigForCli(values.config, io, env);
+  if (loaded === null) return 2;
   const model = loaded.config.models.find((m) => m.name === values.model);
   if (model === undefined) {
     io.stderr(`vigil baseline: model "${values.model}" is not in ${loaded.file} (models: ${loaded.config.models.map((m) => m.name).join(', ') || 'none'})\n`);

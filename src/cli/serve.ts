@@ -1,4 +1,3 @@
-import { ConfigError, embeddedConfigPath, formatIssue, loadConfigFile } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
@@ -8,7 +7,7 @@ import { RuleFilesError } from '../alerting/wiring.js';
 import { formatRuleFileError } from '../alerting/rules/index.js';
 import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
 import type { CliIo } from './args.js';
-import { parseCli } from './args.js';
+import { loadConfigForCli, parseCli } from './args.js';
 
 /**
  * `vigil serve [--config FILE] [--simulate] [--drift-after 2m]`. Without --config it runs the
@@ -23,15 +22,8 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
     'drift-after': { type: 'string' },
     'sim-rate': { type: 'string' },
   });
-  const file = values.config ?? embeddedConfigPath();
-  let loaded;
-  try {
-    loaded = await loadConfigFile(file, env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const issue of e.issues) io.stderr(`${formatIssue(issue)}\n`);
-    return 2;
-  }
+  const loaded = await loadConfigForCli(values.config, io, env);
+  if (loaded === null) return 2;
   const logger = createLogger({ level: loaded.config.log.level });
   const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
 

@@ -1,10 +1,9 @@
-import { ConfigError, embeddedConfigPath, formatIssue, loadConfigFile } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
 import type { CliIo } from './args.js';
-import { parseCli } from './args.js';
+import { loadConfigForCli, parseCli } from './args.js';
 
 /**
  * `vigil simulate --url http://127.0.0.1:9470 [--config FILE] [--drift-after 2m] [--rate 20]
@@ -24,14 +23,8 @@ export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Recor
     io.stderr('usage: vigil simulate --url http://127.0.0.1:9470 [--config FILE] [--drift-after 2m] [--rate 20] [--duration 10m]\n');
     return 2;
   }
-  let loaded;
-  try {
-    loaded = await loadConfigFile(values.config ?? embeddedConfigPath(), env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const issue of e.issues) io.stderr(`${formatIssue(issue)}\n`);
-    return 2;
-  }
+  const loaded = await loadConfigForCli(values.config, io, env);
+  if (loaded === null) return 2;
   const logger = createLogger({ level: 'info' });
   const token = values.token ?? env.VIGIL_TOKEN;
   const sim = new Simulator(

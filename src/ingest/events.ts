@@ -153,22 +153,9 @@ export class ModelValidator {
     const out: ValidatedBatch<PredictionRecord> = { records: [], indexes: [], rejected: [] };
     const task = this.model.task;
     for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const reject = (field: string, reason: string): void => {
-        const id = idOf(item);
-        out.rejected.push(id === undefined ? { index: i, field, reason } : { index: i, id, field, reason });
-      };
-      if (!this.prediction(item)) {
-        const d = describe((this.prediction.errors as ErrorObject[])[0] as ErrorObject);
-        reject(d.field, d.reason);
-        continue;
-      }
-      const it = item as Record<string, unknown>;
-      const ts = parseTs(it.ts, ctx);
-      if (typeof ts === 'string') {
-        reject('ts', ts);
-        continue;
-      }
+      const checked = check(this.prediction, items[i], i, ctx, out.rejected);
+      if (checked === null) continue;
+      const { it, ts, reject } = checked;
       const prediction: Target = task === 'regression' ? (it.prediction as number) : classOf(it.prediction);
       if (task === 'multiclass') {
         const bad = this.checkClass(prediction, 'prediction');
@@ -209,22 +196,9 @@ export class ModelValidator {
   labels(items: readonly unknown[], ctx: ValidationContext): ValidatedBatch<LabelRecord> {
     const out: ValidatedBatch<LabelRecord> = { records: [], indexes: [], rejected: [] };
     for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const reject = (field: string, reason: string): void => {
-        const id = idOf(item);
-        out.rejected.push(id === undefined ? { index: i, field, reason } : { index: i, id, field, reason });
-      };
-      if (!this.label(item)) {
-        const d = describe((this.label.errors as ErrorObject[])[0] as ErrorObject);
-        reject(d.field, d.reason);
-        continue;
-      }
-      const it = item as Record<string, unknown>;
-      const ts = parseTs(it.ts, ctx);
-      if (typeof ts === 'string') {
-        reject('ts', ts);
-        continue;
-      }
+      const checked = check(this.label, items[i], i, ctx, out.rejected);
+      if (checked === null) continue;
+      const { it, ts, reject } = checked;
       const label: Target = this.model.task === 'regression' ? (it.label as number) : classOf(it.label);
       const bad = this.model.task === 'multiclass' ? this.checkClass(label, 'label') : undefined;
       if (bad !== undefined) {
@@ -236,6 +210,35 @@ export class ModelValidator {
     }
     return out;
   }
+}
+
+/**
+ * The checks every item gets: its JSON Schema, then its event time. Returns the item with its
+ * time and a `reject` for later checks, or null when it was rejected (and recorded).
+ */
+function check(
+  validate: ValidateFunction,
+  item: unknown,
+  index: number,
+  ctx: ValidationContext,
+  rejected: ItemRejection[],
+): { it: Record<string, unknown>; ts: number; reject: (field: string, reason: string) => void } | null {
+  const reject = (field: string, reason: string): void => {
+    const id = idOf(item);
+    rejected.push(id === undefined ? { index, field, reason } : { index, id, field, reason });
+  };
+  if (!validate(item)) {
+    const d = describe((validate.errors as ErrorObject[])[0] as ErrorObject);
+    reject(d.field, d.reason);
+    return null;
+  }
+  const it = item as Record<string, unknown>;
+  const ts = parseTs(it.ts, ctx);
+  if (typeof ts === 'string') {
+    reject('ts', ts);
+    return null;
+  }
+  return { it, ts, reject };
 }
 
 function idOf(item: unknown): string | undefined {
