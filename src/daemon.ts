@@ -243,6 +243,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
+        await engine.close(); // terminates the drift worker
         await alerting.stop(); // undelivered notifications stay in the outbox
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
         await store.close();

@@ -26,41 +26,71 @@ function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array |
     : categoricalOutcomes(name, ref as CategoricalReferenceSummary, current as Map<string, number>, tests.categorical);
 }
 
+/** Outcomes of one numeric feature: its window values sorted once (float32 radix sort), then every numeric test. */
+export function numericFeatureOutcomes(name: string, ref: NumericReferenceSummary, values: Float32Array, rows: Int32Array, tests: readonly DriftTest[]): TestOutcome[] {
+  // Missing values (NaN) and ±Infinity are dropped and counted, as the statistics core does.
+  const s = sortedFloat32(values, rows);
+  return numericOutcomes(name, ref, { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } }, tests);
+}
+
+/** A numeric feature to test: its column and reference. */
+export interface NumericTask {
+  readonly name: string;
+  readonly ref: NumericReferenceSummary;
+  readonly values: Float32Array;
+}
+
 /**
- * Feature drift against the baseline of the model's current version, every configured test per
- * feature, p-values Benjamini–Hochberg-corrected across the model's features, decisions combining
- * significance with effect size (src/stats/drift-decision.ts). Also prediction (score) drift and
- * label drift. Nothing without a baseline or below `min_samples` rows.
+ * Computes the outcomes of numeric tasks elsewhere (the drift worker). `start` returns null when it
+ * cannot take the job (the main thread then computes everything).
  */
-export function driftMonitor(v: WindowView, emit: Emit): void {
+export interface NumericOffload {
+  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[] }): OffloadedJob | null;
+}
+
+export interface OffloadedJob {
+  /** Claims the next task index (shared with the worker): values >= tasks.length mean none left. */
+  claim(): number;
+  /** The worker's outcomes by task index; never rejects (a failed worker gives what it had, possibly nothing). */
+  readonly done: Promise<ReadonlyMap<number, TestOutcome[]>>;
+}
+
+type Entry = { readonly numeric: number } | { readonly outcomes: TestOutcome[] };
+
+/** A drift computation of one model and window, started (planned and, when offloaded, handed to the worker). */
+export interface DriftRun {
+  /** Computes the main thread's share, waits for the worker's, decides and emits (in the single-threaded order). */
+  finish(emit: Emit): Promise<void>;
+}
+
+interface Plan {
+  readonly tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[] };
+  readonly entries: Entry[];
+  readonly tasks: NumericTask[];
+}
+
+function plan(v: WindowView): Plan | null {
   const b = v.baseline;
-  if (b === undefined || v.rows.length < v.model.min_samples) return;
+  if (b === undefined || v.rows.length < v.model.min_samples) return null;
   const cfg = v.model.drift;
   const tests = { numeric: cfg.numeric_tests, categorical: cfg.categorical_tests };
-  const outcomes: TestOutcome[] = [];
+  const entries: Entry[] = [];
+  const tasks: NumericTask[] = [];
   for (const [name, col] of v.w.features) {
     const ref = b.features.get(name);
     if (ref === undefined || ref.kind !== col.kind) continue;
-    let current: PreparedCurrent | Map<string, number>;
     if (col.kind === 'numeric') {
-      // Missing values (NaN) and ±Infinity are dropped and counted, as the statistics core does.
-      const s = sortedFloat32(col.values, v.rows);
-      current = { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } };
-    } else current = categoryCounts(col.codes, v.rows, col.dict.values);
-    outcomes.push(...outcomesOf(name, ref, current, tests));
+      entries.push({ numeric: tasks.length });
+      tasks.push({ name, ref: ref as NumericReferenceSummary, values: col.values });
+    } else entries.push({ outcomes: outcomesOf(name, ref, categoryCounts(col.codes, v.rows, col.dict.values), tests) });
   }
-  const report = decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: cfg.alpha });
-  let drifted = 0;
-  for (const d of report.decisions) {
-    const labels = { model: v.model.name, feature: d.feature, test: d.test, window: v.window };
-    if (d.status === 'insufficient_data') continue;
-    emit('ml_feature_drift_score', labels, d.statistic);
-    if (d.adjustedPValue !== null) emit('ml_feature_drift_p_value', labels, d.adjustedPValue);
-    emit('ml_feature_drift_detected', labels, d.status === 'drift' ? 1 : 0);
-  }
-  drifted = report.summary.featuresDrifted;
-  emit('ml_features_drifted', { model: v.model.name, window: v.window }, drifted);
+  return { tests, entries, tasks };
+}
 
+/** Prediction and label drift (cheap, main thread), as samples to emit after the feature drift. */
+function tailDrift(v: WindowView, tests: Plan['tests'], emit: Emit): void {
+  const b = v.baseline;
+  if (b === undefined) return;
   // Prediction drift: the score (binary), predicted class (multiclass) or predicted value (regression).
   if (b.prediction !== undefined) {
     let current: Float64Array | Map<string, number>;
@@ -79,6 +109,69 @@ export function driftMonitor(v: WindowView, emit: Emit): void {
       if (Number.isFinite(o.statistic)) emit('ml_label_drift_score', { model: v.model.name, test: o.test, window: v.window }, o.statistic);
     }
   }
+}
+
+function emitFeatures(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] | undefined)[], emit: Emit): void {
+  const outcomes: TestOutcome[] = [];
+  for (const e of p.entries) outcomes.push(...('numeric' in e ? (numeric[e.numeric] as TestOutcome[]) : e.outcomes));
+  const report = decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: v.model.drift.alpha });
+  for (const d of report.decisions) {
+    const labels = { model: v.model.name, feature: d.feature, test: d.test, window: v.window };
+    if (d.status === 'insufficient_data') continue;
+    emit('ml_feature_drift_score', labels, d.statistic);
+    if (d.adjustedPValue !== null) emit('ml_feature_drift_p_value', labels, d.adjustedPValue);
+    emit('ml_feature_drift_detected', labels, d.status === 'drift' ? 1 : 0);
+  }
+  emit('ml_features_drifted', { model: v.model.name, window: v.window }, report.summary.featuresDrifted);
+}
+
+/**
+ * Feature drift against the baseline of the model's current version, every configured test per
+ * feature, p-values Benjamini–Hochberg-corrected across the model's features, decisions combining
+ * significance with effect size (src/stats/drift-decision.ts). Also prediction (score) drift and
+ * label drift. Nothing without a baseline or below `min_samples` rows. Single-threaded.
+ */
+export function driftMonitor(v: WindowView, emit: Emit): void {
+  const p = plan(v);
+  if (p === null) return;
+  const numeric = p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.values, v.rows, p.tests.numeric));
+  emitFeatures(v, p, numeric, emit);
+  tailDrift(v, p.tests, emit);
+}
+
+/**
+ * The same computation as `driftMonitor`, with the numeric features shared between the main thread
+ * and `offload` (work stealing over a shared counter). Starting hands the job to the worker; other
+ * monitors can run on the main thread before `finish`. The emitted samples are identical: each
+ * feature's outcomes are the same function of the same values wherever computed, and the decision
+ * (Benjamini–Hochberg across all the model's features) is taken here, in feature order.
+ */
+export function startDrift(v: WindowView, offload: NumericOffload | null): DriftRun | null {
+  const p = plan(v);
+  if (p === null) return null;
+  const job = offload !== null && p.tasks.length > 0 ? offload.start({ v, tasks: p.tasks, tests: p.tests.numeric }) : null;
+  return {
+    async finish(emit: Emit): Promise<void> {
+      const numeric: (TestOutcome[] | undefined)[] = new Array<TestOutcome[] | undefined>(p.tasks.length);
+      const compute = (k: number): void => {
+        const t = p.tasks[k] as NumericTask;
+        numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.values, v.rows, p.tests.numeric);
+      };
+      // Everything that reads the window happens before the first await (ingestion may run then).
+      const tail: [string, Record<string, string>, number][] = [];
+      tailDrift(v, p.tests, (name, labels, value) => tail.push([name, labels, value]));
+      if (job === null) for (let k = 0; k < p.tasks.length; k++) compute(k);
+      else {
+        for (let k = job.claim(); k < p.tasks.length; k = job.claim()) compute(k);
+        const theirs = await job.done;
+        for (const [k, o] of theirs) if (k >= 0 && k < p.tasks.length && numeric[k] === undefined) numeric[k] = o;
+        // Whatever the worker claimed but did not deliver (it failed): computed here.
+        for (let k = 0; k < p.tasks.length; k++) if (numeric[k] === undefined) compute(k);
+      }
+      emitFeatures(v, p, numeric, emit);
+      for (const [name, labels, value] of tail) emit(name, labels, value);
+    },
+  };
 }
 
 function classCounts(v: WindowView, col: Float64Array, rows: Int32Array): Map<string, number> {

@@ -9,7 +9,8 @@ import { abTestMonitor } from './abtest.js';
 import { loadBaseline, type LoadedBaseline } from './baseline.js';
 import { businessMonitor } from './business.js';
 import { dataQualityMonitor, freshnessMonitor } from './data-quality.js';
-import { driftMonitor } from './drift.js';
+import { driftMonitor, startDrift, type DriftRun } from './drift.js';
+import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
 import { estimateMonitor } from './estimate.js';
 import { latencyMonitor } from './latency.js';
 import { performanceMonitor } from './performance.js';
@@ -51,8 +52,25 @@ export class MonitorEngine implements IngestListener {
   /** Monitor failures since start, by monitor (exported as vigil_cycle_stage_errors_total). */
   readonly failures = new Map<string, number>();
 
-  constructor(private readonly deps: { store: Store; logger: Logger; onMonitorError?: (monitor: string) => void }) {
+  /** The drift worker (null: drift on the main thread only). */
+  readonly driftPool: DriftPool | null;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      logger: Logger;
+      onMonitorError?: (monitor: string) => void;
+      /** The drift worker thread: options, or false for none (default: one worker, used for large windows). */
+      driftWorker?: DriftPoolOptions | false;
+    },
+  ) {
     this.log = deps.logger.child({ component: 'monitors' });
+    this.driftPool = deps.driftWorker === false ? null : new DriftPool(this.log, deps.driftWorker ?? {});
+  }
+
+  /** Terminates the drift worker (shutdown). */
+  async close(): Promise<void> {
+    await this.driftPool?.close();
   }
 
   /** Rebuilds the hot window of a model from the store. */
@@ -199,13 +217,36 @@ export class MonitorEngine implements IngestListener {
         baseline,
         baselineFor: (version) => this.baselineFor(m.name, version),
       };
-      for (const [name, monitor] of MONITORS) {
+      // Drift starts first (its numeric features go to the worker as well), the other monitors run
+      // meanwhile, then drift finishes; the samples are emitted in MONITORS order as before.
+      const outs: Sample[][] = MONITORS.map(() => []);
+      const into =
+        (buf: Sample[]): Emit =>
+        (name, labels, value) =>
+          buf.push({ name, labels, value });
+      let drift: DriftRun | null = null;
+      const di = MONITORS.findIndex(([name]) => name === 'drift');
+      try {
+        drift = startDrift(view, this.driftPool);
+      } catch (e) {
+        this.failed('drift', m.name, e);
+      }
+      MONITORS.forEach(([name, monitor], i) => {
+        if (i === di) return;
         try {
-          monitor(view, emit);
+          monitor(view, into(outs[i] as Sample[]));
         } catch (e) {
           this.failed(name, m.name, e);
         }
+      });
+      if (drift !== null) {
+        try {
+          await drift.finish(into(outs[di] as Sample[]));
+        } catch (e) {
+          this.failed('drift', m.name, e);
+        }
       }
+      for (const buf of outs) for (const s of buf) emit(s.name, s.labels, s.value);
     }
   }
 }

@@ -39,10 +39,23 @@ const grow = <T extends Float64Array | Float32Array | Int32Array | Uint16Array |
 };
 
 /**
+ * A numeric feature column grown onto a new SharedArrayBuffer, so the drift worker reads the rows
+ * without a copy. The old buffer is left as it was: a computation already started keeps reading it.
+ */
+const growShared = (a: Float32Array, n: number): Float32Array => {
+  const b = new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
+  b.set(a);
+  b.fill(NaN, a.length);
+  return b;
+};
+
+/**
  * The hot window of one model: every prediction of the last `horizonMs` (the longest window) in
  * compact columns — so a cycle never re-reads or re-parses stored rows. Numeric features are held
  * as float32 (about 7 significant digits), categories as int32 codes, classes as codes, and rows
  * in store-sequence order (a label finds its row by binary search on the sequence).
+ *
+ * Numeric feature columns live on SharedArrayBuffers (see the drift worker, drift-pool.ts).
  *
  * Memory: about 29 bytes per row + 4 bytes per row and feature.
  */
@@ -96,7 +109,7 @@ export class ModelWindow {
     this.latency = grow(this.latency, cap, NaN);
     this.error = grow(this.error, cap);
     for (const col of this.features.values()) {
-      if (col.kind === 'numeric') col.values = grow(col.values, cap, NaN);
+      if (col.kind === 'numeric') col.values = growShared(col.values, cap);
       else col.codes = grow(col.codes, cap, -1);
     }
     this.cap = cap;

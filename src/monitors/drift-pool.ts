@@ -1,0 +1,222 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { DriftTest, TestOutcome } from '../stats/drift-decision.js';
+import type { NumericReferenceSummary } from '../stats/reference.js';
+import type { LoadedBaseline } from './baseline.js';
+import type { NumericOffload, NumericTask, OffloadedJob } from './drift.js';
+import type { WindowView } from './view.js';
+
+/** Messages to the drift worker. */
+export type ToWorker =
+  | { type: 'baseline'; id: number; features: [string, NumericReferenceSummary][] }
+  | {
+      type: 'job';
+      job: number;
+      baseline: number;
+      /** feature names and their columns (Float32Array on SharedArrayBuffers) */
+      tasks: { name: string; values: Float32Array }[];
+      /** the window's row indexes (on a SharedArrayBuffer) */
+      rows: Int32Array;
+      /** [0]: the next task index to claim (Atomics.add), shared with the main thread */
+      counter: Int32Array;
+      tests: readonly DriftTest[];
+      /** test only: make the worker fail on this job */
+      fault?: 'throw' | 'exit';
+    };
+
+/** Messages from the drift worker: the outcomes of the tasks it claimed (all, or those done before an error). */
+export type FromWorker = { type: 'done'; job: number; results: [number, TestOutcome[]][]; error?: string };
+
+export interface DriftPoolOptions {
+  /** The worker script; default: drift-worker.js beside this file, else (running from sources) the built one in dist/. null: no worker. */
+  workerFile?: string | URL | null;
+  /** Minimum numeric features × rows of a window for the worker to take part (default 160,000: 8 features × 20k rows). */
+  minWork?: number;
+}
+
+export const DEFAULT_MIN_WORK = 160_000;
+
+/** The built worker script: beside this module (dist/), else dist/src/monitors/ of the package (tests run from src/). */
+export function locateDriftWorker(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  const beside = join(dirname(here), 'drift-worker.js');
+  if (here.endsWith('.js') && existsSync(beside)) return beside;
+  let d = dirname(here);
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(d, 'package.json'))) {
+      const built = join(d, 'dist', 'src', 'monitors', 'drift-worker.js');
+      return existsSync(built) ? built : null;
+    }
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  return null;
+}
+
+interface Pending {
+  resolve: (r: ReadonlyMap<number, TestOutcome[]>) => void;
+}
+
+const isShared = (a: ArrayBufferView): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+
+/**
+ * One worker thread computing numeric drift tests beside the main thread (this machine class has
+ * two cores). It reads the window's columns from their SharedArrayBuffers, caches each baseline's
+ * numeric reference summaries (sent once per baseline id, their sorted values moved onto shared
+ * memory so nothing is duplicated), and claims features from a shared counter, as the main thread
+ * does. A failed or crashed worker costs nothing but time: its unfinished features are computed on
+ * the main thread, the failure is logged once, and a new worker is started at the next use. The
+ * worker never keeps the process alive (unref'd while idle); `close()` terminates it.
+ */
+export class DriftPool implements NumericOffload {
+  private worker: Worker | null = null;
+  /** Baseline ids whose summaries the current worker holds. */
+  private sent = new Set<number>();
+  private readonly pending = new Map<number, Pending>();
+  private nextJob = 1;
+  private closed = false;
+  private readonly file: string | URL | null;
+  private readonly minWork: number;
+  private warnedMissing = false;
+  private warnedJobError = false;
+  /** Test only: the next job makes the worker throw (uncaught) or exit. */
+  faultNext: 'throw' | 'exit' | undefined;
+  /** Workers started so far (observability, tests). */
+  started = 0;
+
+  constructor(
+    private readonly log: Logger,
+    opts: DriftPoolOptions = {},
+  ) {
+    this.file = opts.workerFile === undefined ? locateDriftWorker() : opts.workerFile;
+    this.minWork = opts.minWork ?? DEFAULT_MIN_WORK;
+  }
+
+  /** Whether a worker thread is running. */
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[] }): OffloadedJob | null {
+    const { v, tasks, tests } = job;
+    const b = v.baseline;
+    if (this.closed || b === undefined || tasks.length < 2 || tasks.length * v.rows.length < this.minWork) return null;
+    if (!tasks.every((t) => isShared(t.values))) return null;
+    const w = this.worker ?? this.spawn();
+    if (w === null) return null;
+    try {
+      this.share(w, b);
+      const rows = new Int32Array(new SharedArrayBuffer(v.rows.length * Int32Array.BYTES_PER_ELEMENT));
+      rows.set(v.rows);
+      const counter = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      const id = this.nextJob++;
+      const done = new Promise<ReadonlyMap<number, TestOutcome[]>>((resolve) => {
+        this.pending.set(id, { resolve });
+      });
+      if (this.pending.size === 1) w.ref(); // a job in flight keeps the process alive until it is answered
+      const fault = this.faultNext;
+      this.faultNext = undefined;
+      const msg: ToWorker = {
+        type: 'job',
+        job: id,
+        baseline: b.record.id,
+        tasks: tasks.map((t) => ({ name: t.name, values: t.values })),
+        rows,
+        counter,
+        tests,
+        ...(fault === undefined ? {} : { fault }),
+      };
+      w.postMessage(msg);
+      return { claim: () => Atomics.add(counter, 0, 1), done };
+    } catch (e) {
+      this.lost(w, e);
+      return null;
+    }
+  }
+
+  /** Terminates the worker (shutdown); later jobs run on the main thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = null;
+    this.settleAll();
+    if (w !== null) await w.terminate();
+  }
+
+  /** Sends a baseline's numeric summaries once per worker, their sorted values on shared memory. */
+  private share(w: Worker, b: LoadedBaseline): void {
+    const id = b.record.id;
+    if (this.sent.has(id)) return;
+    const features: [string, NumericReferenceSummary][] = [];
+    for (const [name, ref] of b.features) {
+      if (ref.kind !== 'numeric') continue;
+      let shared = ref;
+      if (!isShared(ref.sorted)) {
+        const sorted = new Float64Array(new SharedArrayBuffer(ref.sorted.length * Float64Array.BYTES_PER_ELEMENT));
+        sorted.set(ref.sorted);
+        shared = { ...ref, sorted };
+        b.features.set(name, shared); // same values; the private copy can go
+      }
+      features.push([name, shared]);
+    }
+    const msg: ToWorker = { type: 'baseline', id, features };
+    w.postMessage(msg);
+    this.sent.add(id);
+  }
+
+  private spawn(): Worker | null {
+    if (this.file === null) {
+      if (!this.warnedMissing) this.log.warn('drift worker script not found (not built?); drift is computed on the main thread');
+      this.warnedMissing = true;
+      return null;
+    }
+    let w: Worker;
+    try {
+      w = new Worker(this.file);
+    } catch (e) {
+      if (!this.warnedMissing) this.log.warn({ err: errorMessage(e) }, 'drift worker cannot start; drift is computed on the main thread');
+      this.warnedMissing = true;
+      return null;
+    }
+    this.started++;
+    w.unref();
+    w.on('message', (m: FromWorker) => this.answer(w, m));
+    w.on('error', (e) => this.lost(w, e));
+    w.on('exit', (code) => this.lost(w, new Error(`drift worker exited with code ${code}`)));
+    this.worker = w;
+    this.sent = new Set();
+    return w;
+  }
+
+  private answer(w: Worker, m: FromWorker): void {
+    const p = this.pending.get(m.job);
+    if (p === undefined) return;
+    this.pending.delete(m.job);
+    if (this.pending.size === 0 && this.worker === w) w.unref();
+    if (m.error !== undefined && !this.warnedJobError) {
+      this.warnedJobError = true;
+      this.log.warn({ err: m.error }, 'drift worker failed on a job; its features are computed on the main thread');
+    }
+    p.resolve(new Map(m.results));
+  }
+
+  /** The worker failed or exited: its jobs are finished on the main thread; a new one starts at the next use. */
+  private lost(w: Worker, e: unknown): void {
+    if (this.worker !== w) return; // already handled (an error is followed by an exit), or closed
+    this.worker = null;
+    this.sent = new Set();
+    if (!this.closed) this.log.error({ err: errorMessage(e) }, 'drift worker failed; computing drift on the main thread (restarted at the next use)');
+    void w.terminate().catch(() => undefined);
+    this.settleAll();
+  }
+
+  private settleAll(): void {
+    for (const p of this.pending.values()) p.resolve(new Map());
+    this.pending.clear();
+  }
+}
