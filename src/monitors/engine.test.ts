@@ -272,6 +272,9 @@ describe('baselines', () => {
     await post(t, '/v1/models/fraud/predictions', fraudBatch('v9', 30, T0 - 1000, { version: 'v9' }).preds);
     await t.daemon.cycle.run();
     expect(value(t, 'vigil_baseline_info', { model: 'fraud', version: 'v9', baseline_version: 'v1', source: 'api' })).toBe(1);
+    const status = (await t.daemon.app.inject({ url: '/v1/models/fraud' })).json();
+    expect(status.versions).toMatchObject([{ version: 'v9', baseline: { version: 'v1', own: false } }]);
+    expect(status.latest_baseline).toMatchObject({ version: 'v1', source: 'api', rows: 100 });
   });
 
   it('freezes a baseline from a stored window', async () => {

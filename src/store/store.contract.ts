@@ -104,6 +104,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.saveBaseline({ model: 'n', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' });
       expect((await store.listBaselines('m')).map((b) => [b.id, b.version, b.summary])).toEqual([[b2.id, 'v2', '{"b":2}'], [b1.id, 'v1', '{"a":1}']]);
       expect(await store.baselineGeneration()).toBeGreaterThan(b2.id);
+      const meta = await store.saveBaseline({ model: 'q', version: 'v1', createdAt: T0, source: 'api', rows: 5, summary: JSON.stringify({ features: { a: {}, b: {} }, quality: { accuracy: 0.9 } }) });
+      expect(await store.listBaselineMeta('q')).toEqual([{ id: meta.id, model: 'q', version: 'v1', createdAt: T0, source: 'api', rows: 5, features: ['a', 'b'], quality: { accuracy: 0.9 } }]);
       await store.close();
     });
 

@@ -91,6 +91,12 @@ export interface PruneResult {
 }
 
 /** An Alertmanager-style silence (matchers as text, e.g. `model="fraud"`). */
+/** What the API shows of a baseline (no reference data). */
+export interface BaselineMeta extends Omit<BaselineRecord, 'summary'> {
+  features: string[];
+  quality: Record<string, number>;
+}
+
 export interface SilenceRecord {
   id: string;
   matchers: string[];
@@ -124,6 +130,8 @@ export interface Store {
   saveBaseline(b: Omit<BaselineRecord, 'id'>): Promise<BaselineRecord>;
   /** A model's baselines, newest first (summaries included). */
   listBaselines(model: string): Promise<BaselineRecord[]>;
+  /** A model's baselines without their summaries (cheap), newest first. */
+  listBaselineMeta(model: string): Promise<BaselineMeta[]>;
   /** The highest baseline id of all models (0 when none): a cheap change check. */
   baselineGeneration(): Promise<number>;
   modelCounts(model: string): Promise<ModelCounts>;

@@ -89,12 +89,9 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
   app.get('/v1/models/:model/baselines', { schema: { params: MODEL_PARAMS } }, async (req) => {
     const { model } = req.params as { model: string };
     deps.ingestor.model(model);
-    const list = await deps.store.listBaselines(model);
+    const list = await deps.store.listBaselineMeta(model);
     return {
-      baselines: list.map((b) => {
-        const s = JSON.parse(b.summary) as { quality?: unknown; features?: Record<string, unknown> };
-        return { id: b.id, version: b.version, source: b.source, rows: b.rows, created_at: iso(b.createdAt), features: Object.keys(s.features ?? {}), quality: s.quality ?? {} };
-      }),
+      baselines: list.map((b) => ({ id: b.id, version: b.version, source: b.source, rows: b.rows, created_at: iso(b.createdAt), features: b.features, quality: b.quality })),
     };
   });
 };

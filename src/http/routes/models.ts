@@ -10,7 +10,8 @@ const iso = (ts: number | null): string | null => (ts === null ? null : new Date
 
 /** A model's configuration and what the store holds for it. */
 export async function modelStatus(m: ModelConfig, store: Store) {
-  const c = await store.modelCounts(m.name);
+  const [c, baselines] = await Promise.all([store.modelCounts(m.name), store.listBaselineMeta(m.name)]);
+  const latest = baselines[0];
   return {
     name: m.name,
     task: m.task,
@@ -26,7 +27,18 @@ export async function modelStatus(m: ModelConfig, store: Store) {
     label_coverage_ratio: c.predictions === 0 ? null : c.labeledPredictions / c.predictions,
     last_prediction_at: iso(c.lastPredictionTs),
     last_label_at: iso(c.lastLabelTs),
-    versions: c.versions.map((v) => ({ version: v.version, predictions: v.predictions, first_prediction_at: iso(v.firstTs), last_prediction_at: iso(v.lastTs) })),
+    versions: c.versions.map((v) => {
+      // A version without its own baseline is compared with the model's latest one.
+      const b = baselines.find((x) => x.version === v.version) ?? latest;
+      return {
+        version: v.version,
+        predictions: v.predictions,
+        first_prediction_at: iso(v.firstTs),
+        last_prediction_at: iso(v.lastTs),
+        baseline: b === undefined ? null : { id: b.id, version: b.version, own: b.version === v.version },
+      };
+    }),
+    latest_baseline: latest === undefined ? null : { id: latest.id, version: latest.version, source: latest.source, rows: latest.rows, created_at: iso(latest.createdAt) },
   };
 }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
 import type {
+  BaselineMeta,
   BaselineRecord,
   LabelRecord,
   OutboxRecord,
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
     scan: Statement;
     saveBaseline: Statement;
     listBaselines: Statement;
+    listBaselineMeta: Statement;
     baselineGeneration: Statement;
     saveSilence: Statement;
     listSilences: Statement;
@@ -116,6 +118,11 @@ export class SqliteStore implements Store {
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
       listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
+      // JSON parsed by SQLite: the (possibly large) reference data never reaches JavaScript.
+      listBaselineMeta: db.prepare(`SELECT id, model, version, created_at, source, rows,
+          coalesce(json_extract(summary, '$.quality'), '{}') AS quality,
+          (SELECT json_group_array(key) FROM json_each(summary, '$.features')) AS features
+        FROM baselines WHERE model = ? ORDER BY id DESC`),
       baselineGeneration: db.prepare('SELECT coalesce(max(id), 0) AS g FROM baselines'),
       saveSilence: db.prepare(`INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, starts_at = excluded.starts_at,
@@ -251,6 +258,21 @@ export class SqliteStore implements Store {
     return (this.stmts.listBaselines.all(model) as { id: number; model: string; version: string; created_at: number; source: string; rows: number; summary: string }[]).map(
       (r) => ({ id: r.id, model: r.model, version: r.version, createdAt: r.created_at, source: r.source, rows: r.rows, summary: r.summary }),
     );
+  }
+
+  async listBaselineMeta(model: string): Promise<BaselineMeta[]> {
+    this.check();
+    type Row = { id: number; model: string; version: string; created_at: number; source: string; rows: number; quality: string; features: string };
+    return (this.stmts.listBaselineMeta.all(model) as Row[]).map((r) => ({
+      id: r.id,
+      model: r.model,
+      version: r.version,
+      createdAt: r.created_at,
+      source: r.source,
+      rows: r.rows,
+      quality: JSON.parse(r.quality) as Record<string, number>,
+      features: JSON.parse(r.features) as string[],
+    }));
   }
 
   async baselineGeneration(): Promise<number> {
