@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAlertmanager, type FakeAlertmanager } from '../../test/fakes/fake-alertmanager.js';
@@ -172,5 +172,40 @@ models:
     const del = await t.daemon.app.inject({ method: 'DELETE', url: `/v1/silences/${created.json().silenceID}`, headers: { authorization: 'Bearer admin-token-0123456789ab' } });
     expect(del.statusCode).toBe(200);
     expect((await t.daemon.app.inject({ url: '/v1/silences' })).json().silences[0].status.state).toBe('expired');
+  });
+});
+
+describe('alert state across a restart', () => {
+  it('restores `for` from the store as Prometheus does (activeAt shifted by the downtime)', async () => {
+    const { SqliteStore } = await import('../store/sqlite/sqlite-store.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const shared = mkdtempSync(join(tmpdir(), 'vigil-restore-'));
+    writeFileSync(join(shared, 'slow.yml'), 'groups:\n  - name: slow\n    rules:\n      - alert: Slow\n        expr: ml_window_samples{window="1h"} > 10\n        for: 20m\n');
+    const cfg = `rule_files: [${join(shared, 'slow.yml')}]\nalerting:\n  bundled_rules: false\nmodels:\n  - { name: fraud, task: binary, windows: [1h], min_samples: 5 }\n`;
+    const first = await testDaemon(cfg, { now: T0 });
+    const preds = Array.from({ length: 20 }, (_, i) => ({ id: `p${i}`, ts: T0 - 1000, prediction: 1 }));
+    await first.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(preds) });
+    for (let i = 0; i <= 10; i++) {
+      await first.daemon.cycle.run(); // pending from T0, last evaluation at T0 + 5m
+      if (i < 10) first.clock.advance(30_000);
+    }
+    const dbPath = join(first.dir, 'vigil.db');
+    await first.daemon.stop('restart');
+
+    // Up again at T0 + 6m (down for 1 minute) on the same store and rules.
+    t = await testDaemon(cfg, { now: T0 + 6 * 60_000, openStore: () => new SqliteStore({ path: dbPath, now: T0 }) });
+    await t.daemon.cycle.run();
+    t.clock.advance(30_000);
+    await t.daemon.cycle.run(); // restore runs after the second evaluation, as in Prometheus
+    t.clock.advance(30_000);
+    await t.daemon.cycle.run();
+    const forState = t.daemon.snapshot().samples.find((s) => s.name === 'ALERTS_FOR_STATE' && s.labels.alertname === 'Slow');
+    // Last state written at T0+5m, restored at the second evaluation (T0+6m30s): remaining `for`
+    // (20m - 5m) >= grace period (10m), so activeAt T0 is shifted by the 1m30s of downtime.
+    expect(forState?.value).toBe((T0 + 90_000) / 1000);
+    expect((await t.daemon.app.inject({ url: '/api/v1/alerts' })).json().data.alerts[0]).toMatchObject({ state: 'pending', activeAt: '2026-11-01T12:01:30Z' });
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(first.dir, { recursive: true, force: true });
   });
 });
