@@ -39,6 +39,7 @@ export interface DriftPoolOptions {
 }
 
 export const DEFAULT_MIN_WORK = 160_000;
+const MAX_FAILURES = 3;
 
 /** The built worker script: beside this module (dist/), else dist/src/monitors/ of the package (tests run from src/). */
 export function locateDriftWorker(): string | null {
@@ -84,10 +85,13 @@ export class DriftPool implements NumericOffload {
   private readonly minWork: number;
   private warnedMissing = false;
   private warnedJobError = false;
+  /** Worker failures since the last answered job: after MAX_FAILURES in a row, no more workers. */
+  private failuresInARow = 0;
   /** Test only: the next job makes the worker throw (uncaught) or exit. */
   faultNext: 'throw' | 'exit' | undefined;
-  /** Workers started so far (observability, tests). */
+  /** Workers started so far, and features computed by them (observability, tests). */
   started = 0;
+  offloaded = 0;
 
   constructor(
     private readonly log: Logger,
@@ -102,10 +106,15 @@ export class DriftPool implements NumericOffload {
     return this.worker !== null;
   }
 
+  /** The worker thread, if running. */
+  get thread(): Worker | null {
+    return this.worker;
+  }
+
   start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[] }): OffloadedJob | null {
     const { v, tasks, tests } = job;
     const b = v.baseline;
-    if (this.closed || b === undefined || tasks.length < 2 || tasks.length * v.rows.length < this.minWork) return null;
+    if (this.closed || this.failuresInARow >= MAX_FAILURES || b === undefined || tasks.length < 2 || tasks.length * v.rows.length < this.minWork) return null;
     if (!tasks.every((t) => isShared(t.values))) return null;
     const w = this.worker ?? this.spawn();
     if (w === null) return null;
@@ -177,7 +186,9 @@ export class DriftPool implements NumericOffload {
     }
     let w: Worker;
     try {
-      w = new Worker(this.file);
+      // Not the parent's --input-type (the worker is a file; node refuses the flag without --eval).
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      w = new Worker(this.file, { execArgv });
     } catch (e) {
       if (!this.warnedMissing) this.log.warn({ err: errorMessage(e) }, 'drift worker cannot start; drift is computed on the main thread');
       this.warnedMissing = true;
@@ -202,6 +213,8 @@ export class DriftPool implements NumericOffload {
       this.warnedJobError = true;
       this.log.warn({ err: m.error }, 'drift worker failed on a job; its features are computed on the main thread');
     }
+    this.offloaded += m.results.length;
+    this.failuresInARow = 0;
     p.resolve(new Map(m.results));
   }
 
@@ -210,7 +223,14 @@ export class DriftPool implements NumericOffload {
     if (this.worker !== w) return; // already handled (an error is followed by an exit), or closed
     this.worker = null;
     this.sent = new Set();
-    if (!this.closed) this.log.error({ err: errorMessage(e) }, 'drift worker failed; computing drift on the main thread (restarted at the next use)');
+    if (!this.closed) {
+      this.failuresInARow++;
+      const disabled = this.failuresInARow >= MAX_FAILURES;
+      this.log.error(
+        { err: errorMessage(e), failuresInARow: this.failuresInARow },
+        disabled ? 'drift worker failed again; drift is computed on the main thread from now on' : 'drift worker failed; computing drift on the main thread (restarted at the next use)',
+      );
+    }
     void w.terminate().catch(() => undefined);
     this.settleAll();
   }
