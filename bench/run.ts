@@ -1,5 +1,6 @@
 import { benchCycle } from './cycle.js';
 import { benchIngest } from './ingest.js';
+import { benchMetrics } from './metrics.js';
 import { benchPromql } from './promql.js';
 import { benchDrift } from './stats-drift.js';
 import { benchQuality } from './stats-quality.js';
@@ -10,6 +11,7 @@ const only = process.argv[2];
 
 const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
+  metrics: benchMetrics,
   cycle: benchCycle,
   promql: benchPromql,
   drift: benchDrift,

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
-import { catalogEntry } from './catalog.js';
+import { CATALOG, catalogEntry } from './catalog.js';
+import { renderSnapshot, type Snapshot } from './snapshot.js';
 
 /**
  * Vigil's own metrics registries — never prom-client's global one. The same metric objects are
@@ -10,10 +11,37 @@ export class MetricsRegistry {
   readonly text = new Registry();
   readonly openMetrics = new Registry<OpenMetricsContentType>();
 
+  private snapshotSource: (() => Snapshot) | null = null;
+  private rendered: { snapshot: Snapshot; text: string } | null = null;
+
   constructor() {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   }
 
+  /** Where the computed (snapshot) families come from; they are rendered once per snapshot. */
+  setSnapshotSource(current: () => Snapshot): void {
+    this.snapshotSource = current;
+  }
+
+  /** Renders the snapshot now (the cycle calls this at publish, so no scrape pays for it). */
+  snapshotText(): string {
+    if (this.snapshotSource === null) return '';
+    const snap = this.snapshotSource();
+    if (this.rendered?.snapshot !== snap) this.rendered = { snapshot: snap, text: renderSnapshot(snap) };
+    return this.rendered.text;
+  }
+
+  /** The `/metrics` answer for an Accept header: live metrics from prom-client + the snapshot text. */
+  async exposition(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    const reg = this.forAccept(accept);
+    const live = await reg.metrics();
+    const snap = this.snapshotText();
+    if (reg === (this.openMetrics as unknown)) {
+      // OpenMetrics ends with "# EOF": the snapshot families go before it (their gauges read the same).
+      return { contentType: reg.contentType, body: `${live.replace(/# EOF\n?$/, '')}${snap}# EOF\n` };
+    }
+    return { contentType: reg.contentType, body: `${live}\n${snap}` };
+  }
   register(metric: Metric): void {
     this.text.registerMetric(metric);
     this.openMetrics.registerMetric(forOpenMetrics(metric));
@@ -24,8 +52,10 @@ export class MetricsRegistry {
     return accept !== undefined && accept.includes('application/openmetrics-text') ? this.openMetrics : this.text;
   }
 
+  /** Every family this registry exports: live ones and, with a snapshot source, the snapshot ones. */
   names(): string[] {
-    return this.text.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+    const live = this.text.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+    return this.snapshotSource === null ? live : [...live, ...CATALOG.filter((c) => c.origin === 'snapshot').map((c) => c.name)];
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Metric } from 'prom-client';
 import { CATALOG, type CatalogEntry } from './catalog.js';
 import type { MetricsRegistry } from './registry.js';
 
@@ -72,25 +71,29 @@ export class SnapshotBuilder {
   }
 }
 
-/** Registers every snapshot family of the catalog in the registries, served from `current()`. */
+/**
+ * Serves every snapshot family of the catalog from `current()`: `/metrics` renders a snapshot once
+ * (then reuses the text until the next snapshot), so a scrape never computes.
+ */
 export function registerSnapshotFamilies(reg: MetricsRegistry, current: () => Snapshot): void {
-  for (const entry of SNAPSHOT_ENTRIES.values()) reg.register(snapshotFamily(entry, current) as unknown as Metric);
+  reg.setSnapshotSource(current);
 }
 
-function snapshotFamily(entry: CatalogEntry, current: () => Snapshot) {
-  return {
-    name: entry.name,
-    help: entry.help,
-    type: entry.type,
-    aggregator: 'omit',
-    // prom-client calls get() at scrape time: it only reads the published snapshot.
-    get: async () => ({
-      name: entry.name,
-      help: entry.help,
-      type: entry.type,
-      aggregator: 'omit',
-      values: (current().byName.get(entry.name) ?? []).map((s) => ({ labels: s.labels, value: s.value })),
-    }),
-    reset: () => undefined,
-  };
+const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const formatValue = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+
+/** The exposition text of a snapshot's families (HELP/TYPE for every catalog family, then its series). */
+export function renderSnapshot(snapshot: Snapshot): string {
+  const out: string[] = [];
+  for (const entry of SNAPSHOT_ENTRIES.values()) {
+    out.push(`# HELP ${entry.name} ${escapeHelp(entry.help)}`, `# TYPE ${entry.name} ${entry.type}`);
+    for (const s of snapshot.byName.get(entry.name) ?? []) {
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
+      out.push(`${entry.name}${labels === '' ? '' : `{${labels}}`} ${formatValue(s.value)}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
 }
