@@ -59,6 +59,20 @@ export function locateDriftWorker(): string | null {
   return null;
 }
 
+/**
+ * Starts the worker with the parent's node options (inherited), except --input-type, which node
+ * refuses for a worker started from a file (`node --input-type=module -e …`); an explicit option
+ * list must hold only options valid in a worker, else none are passed.
+ */
+function startWorker(file: string | URL): Worker {
+  if (!process.execArgv.some((a) => a.startsWith('--input-type'))) return new Worker(file);
+  try {
+    return new Worker(file, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
+  } catch {
+    return new Worker(file, { execArgv: [] });
+  }
+}
+
 interface Pending {
   resolve: (r: ReadonlyMap<number, TestOutcome[]>) => void;
 }
@@ -186,9 +200,7 @@ export class DriftPool implements NumericOffload {
     }
     let w: Worker;
     try {
-      // Not the parent's --input-type (the worker is a file; node refuses the flag without --eval).
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      w = new Worker(this.file, { execArgv });
+      w = startWorker(this.file);
     } catch (e) {
       if (!this.warnedMissing) this.log.warn({ err: errorMessage(e) }, 'drift worker cannot start; drift is computed on the main thread');
       this.warnedMissing = true;
