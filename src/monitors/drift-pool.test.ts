@@ -14,6 +14,7 @@ import { buildBaseline, type BaselineRow } from './baseline.js';
 import { driftMonitor, startDrift } from './drift.js';
 import { locateDriftWorker } from './drift-pool.js';
 import { MonitorEngine } from './engine.js';
+import { testDaemon } from '../../test/harness.js';
 import type { WindowView } from './view.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -283,5 +284,17 @@ describe('a worker that cannot run', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('daemon shutdown', () => {
+  it('stop() closes the drift worker', async () => {
+    const t = await testDaemon();
+    const pool = t.daemon.engine.driftPool;
+    expect(pool?.isClosed).toBe(false);
+    await t.daemon.stop('test');
+    expect(pool?.isClosed).toBe(true);
+    expect(pool?.running).toBe(false);
+    await t.close();
   });
 });

@@ -120,6 +120,11 @@ export class DriftPool implements NumericOffload {
     return this.worker !== null;
   }
 
+  /** Whether close() was called (no more workers). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** The worker thread, if running. */
   get thread(): Worker | null {
     return this.worker;
