@@ -8,7 +8,10 @@ export async function startVigil(config: string, args: string[] = []): Promise<{
   const child = spawn(process.execPath, [main, 'serve', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('vigil did not start within 15 s')), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a daemon behind
+      reject(new Error('vigil did not start within 15 s'));
+    }, 15_000);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; url?: string };

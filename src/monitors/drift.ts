@@ -1,6 +1,6 @@
 import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
 import type { CategoricalReferenceSummary, NumericReferenceSummary, ReferenceSummary } from '../stats/reference.js';
-import { sortedFloat32 } from './sort32.js';
+import { sortedFloat32Scratch } from './sort32.js';
 import { gather, labelled, type Emit, type WindowView } from './view.js';
 import type { PreparedCurrent } from '../stats/reference.js';
 
@@ -29,7 +29,7 @@ function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array |
 /** Outcomes of one numeric feature: its window values sorted once (float32 radix sort), then every numeric test. */
 export function numericFeatureOutcomes(name: string, ref: NumericReferenceSummary, values: Float32Array, rows: Int32Array, tests: readonly DriftTest[]): TestOutcome[] {
   // Missing values (NaN) and ±Infinity are dropped and counted, as the statistics core does.
-  const s = sortedFloat32(values, rows);
+  const s = sortedFloat32Scratch(values, rows); // a reused buffer: read only within this call
   return numericOutcomes(name, ref, { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } }, tests);
 }
 

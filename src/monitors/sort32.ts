@@ -5,8 +5,24 @@
  * were NaN (missing) and ±Infinity (dropped, as the statistics core drops them).
  */
 export function sortedFloat32(col: Float32Array, rows: Int32Array): { sorted: Float64Array; nan: number; posInf: number; negInf: number } {
+  const r = sortedFloat32Scratch(col, rows);
+  return { ...r, sorted: r.sorted.slice() };
+}
+
+/** Buffers reused from one call to the next (one set per thread): no garbage per feature. */
+let scratch = { keys: new Uint32Array(0), tmp: new Uint32Array(0), out: new Float64Array(0) };
+
+/**
+ * As {@link sortedFloat32}, but `sorted` is a view into a buffer the next call overwrites: use it
+ * before sorting again, and keep no reference to it (the drift tests only read it).
+ */
+export function sortedFloat32Scratch(col: Float32Array, rows: Int32Array): { sorted: Float64Array; nan: number; posInf: number; negInf: number } {
   const n = rows.length;
-  const keys = new Uint32Array(n);
+  if (scratch.keys.length < n) {
+    const size = Math.max(n, Math.ceil(scratch.keys.length * 1.5));
+    scratch = { keys: new Uint32Array(size), tmp: new Uint32Array(size), out: new Float64Array(size) };
+  }
+  const keys = scratch.keys;
   const bits = new Uint32Array(col.buffer, col.byteOffset, col.length);
   let m = 0;
   let nan = 0;
@@ -31,13 +47,13 @@ export function sortedFloat32(col: Float32Array, rows: Int32Array): { sorted: Fl
     // order-preserving key: flip all bits of negatives, the sign bit of positives
     keys[m++] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
   }
-  const tmp = new Uint32Array(m);
+  const tmp = scratch.tmp;
   const count = new Uint32Array(2048);
   radixPass(keys, tmp, m, 0, count);
   radixPass(tmp, keys, m, 11, count);
   radixPass(keys, tmp, m, 22, count);
   keys.set(tmp.subarray(0, m));
-  const sorted = new Float64Array(m);
+  const sorted = scratch.out.subarray(0, m);
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   for (let k = 0; k < m; k++) {
