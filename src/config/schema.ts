@@ -106,6 +106,8 @@ export const ModelSchema = z.strictObject({
   evaluation_interval: positiveDuration().optional(),
   /** Binary: score at or above which the positive class is predicted (label-free estimate). */
   decision_threshold: num().pipe(z.number().min(0).max(1)).default(0.5),
+  /** Binary: the label-free estimate is trusted (ml_model_estimate_reliable = 1) while the baseline's expected calibration error is at most this. */
+  estimate_max_calibration_error: num().pipe(z.number().min(0).max(1)).default(0.05),
   drift: DriftConfigSchema.prefault({}),
   business: BusinessConfigSchema.optional(),
   experiment: ExperimentSchema.optional(),

@@ -111,6 +111,10 @@ describe('the monitoring cycle', () => {
     const baselineAcc = value(t, 'ml_model_quality_baseline', { model: 'fraud', version: 'v1', metric: 'accuracy' }) as number;
     expect(baselineAcc).toBeGreaterThan(0.85);
     expect(value(t, 'ml_accuracy_improvement_ratio', fraud1h)).toBeCloseTo((acc1h - baselineAcc) / baselineAcc, 12);
+    // The test scores are not calibrated (0.5–1 for every predicted positive): the estimate is flagged unreliable.
+    const ece = value(t, 'ml_model_quality_baseline', { model: 'fraud', version: 'v1', metric: 'calibration_error' }) as number;
+    expect(value(t, 'ml_model_estimate_reliable', { model: 'fraud', version: 'v1' })).toBe(ece <= 0.05 ? 1 : 0);
+    expect(ece).toBeGreaterThan(0.05);
 
     // Drift: amount shifted in the last hour; the constant feature never drifts.
     const drift = (feature: string, test: string, window = '1h') => value(t as TestDaemon, 'ml_feature_drift_detected', { model: 'fraud', feature, test, window });
@@ -197,6 +201,10 @@ describe('the monitoring cycle', () => {
     expect(value(t, 'ml_ab_test_p_value', l)).toBeLessThan(0.001);
     expect(value(t, 'ml_ab_test_significant', l)).toBe(1);
     expect(value(t, 'ml_ab_test_lift_ratio', l)).toBeLessThan(-0.2);
+    for (const metric of ['precision', 'recall']) expect(value(t, 'ml_ab_test_p_value', { ...l, metric })).toBeGreaterThanOrEqual(0);
+    // accuracy of v1 vs v2, computed by hand: the z-test's lift is (B − A) / A
+    const acc = (b: ReturnType<typeof fraudBatch>) => b.preds.filter((p, i) => p.prediction === b.labels[i]?.label).length / b.preds.length;
+    expect(value(t, 'ml_ab_test_lift_ratio', l)).toBeCloseTo((acc(b) - acc(a)) / acc(a), 12);
   });
 
   it('regression models get error metrics', async () => {
@@ -209,6 +217,20 @@ describe('the monitoring cycle', () => {
     expect(value(t, 'ml_model_mae', l)).toBe(1);
     expect(value(t, 'ml_model_rmse', l)).toBe(1);
     expect(value(t, 'ml_model_accuracy', l)).toBeUndefined();
+  });
+
+  it('regression versions are compared on absolute and squared errors', async () => {
+    t = await testDaemon(CONFIG, { now: T0 });
+    const mk = (v: string, err: number) => Array.from({ length: 40 }, (_, i) => ({ id: `${v}-${i}`, ts: T0 - 1000, model_version: v, features: { km: i }, prediction: i + err * (1 + (i % 3)) }));
+    const rows = [...mk('v1', 1), ...mk('v2', 3)];
+    await post(t, '/v1/models/eta/predictions', rows);
+    await post(t, '/v1/models/eta/labels', rows.map((p) => ({ id: p.id, label: p.features.km })));
+    await t.daemon.cycle.run();
+    for (const metric of ['mae', 'mse']) {
+      const l = { model: 'eta', window: '1h', metric, control: 'v1', variant: 'v2' };
+      expect(value(t, 'ml_ab_test_significant', l)).toBe(1);
+      expect(value(t, 'ml_ab_test_lift_ratio', l)).toBeGreaterThan(1); // errors grew: worse
+    }
   });
 
   it('a restart rebuilds the hot windows from the store and exports the same numbers', async () => {
