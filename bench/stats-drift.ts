@@ -9,32 +9,7 @@
 import { ks2samp } from '../src/stats/ks.js';
 import { psi } from '../src/stats/psi.js';
 import { ksAgainstReference, summarizeNumeric } from '../src/stats/reference.js';
-
-/** mulberry32 PRNG: uniform [0, 1) */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n normal variates N(mean, sd²) by Box–Muller from a seeded mulberry32 stream */
-export function seededNormals(n: number, mean: number, sd: number, seed: number): Float64Array {
-  const rnd = mulberry32(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - rnd();
-    const v = rnd();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out[i] = mean + sd * r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = mean + sd * r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
+import { seededNormals } from '../src/core/random.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { mulberry32 } from '../core/random.js';
 
 /**
  * The demo traffic simulator. It plays serving apps: it posts predictions (NDJSON, over real
@@ -35,17 +36,8 @@ export const DEFAULT_SIMULATOR: Omit<SimulatorOptions, 'url' | 'models'> = {
   tickMs: 1000,
 };
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulator (re-exported for callers that used it from here). */
+export const prng = mulberry32;
 
 const hash = (s: string): number => {
   let h = 2166136261;

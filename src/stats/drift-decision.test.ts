@@ -3,29 +3,9 @@ import fc from 'fast-check';
 import { categoricalOutcomes, decideDrift, numericOutcomes, DEFAULT_THRESHOLDS, type TestOutcome } from './drift-decision.js';
 import { summarizeCategorical, summarizeNumeric } from './reference.js';
 import { StatsInputError } from './types.js';
+import { seededNormals } from '../core/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function normals(n: number, mean: number, sd: number, seed: number): Float64Array {
-  const r = mulberry32(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - r();
-    const v = r();
-    const m = Math.sqrt(-2 * Math.log(u));
-    out[i] = mean + sd * m * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = mean + sd * m * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
+const normals = seededNormals;
 
 describe('drift decisions on numeric features', () => {
   const ref = summarizeNumeric(normals(100_000, 0, 1, 1));
