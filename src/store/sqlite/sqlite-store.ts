@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import Database, { type Database as Db, type RunResult, type Statement } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
 import type {
   BaselineMeta,
@@ -44,6 +44,19 @@ interface PredictionRow {
 }
 
 const PRUNE_CHUNK = 10_000;
+
+/** A stored row as the record it was written from. */
+const recordOf = (r: PredictionRow): PredictionRecord => ({
+  id: r.id,
+  ts: r.ts,
+  version: r.version,
+  features: JSON.parse(r.features) as PredictionRecord['features'],
+  prediction: r.prediction,
+  score: r.score === null ? null : (JSON.parse(r.score) as PredictionRecord['score']),
+  latencyMs: r.latency_ms,
+  segment: r.segment,
+  error: r.error,
+});
 
 /** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
 export class SqliteStore implements Store {
@@ -89,6 +102,19 @@ export class SqliteStore implements Store {
       throw new VigilError('VIGIL_ERR_STORE_OPEN', `cannot open the store at ${options.path}: ${(e as Error).message}`, { cause: e });
     }
     const db = this.db;
+    this.batchTx = db.transaction((model: string, receivedAt: number, n: number, write: (i: number) => RunResult): WriteResult => {
+      this.stmts.model.run(model, receivedAt);
+      const duplicates: number[] = [];
+      const seqs: number[] = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const info = write(i);
+        if (info.changes === 0) {
+          duplicates.push(i);
+          seqs[i] = -1;
+        } else seqs[i] = Number(info.lastInsertRowid);
+      }
+      return { inserted: n - duplicates.length, duplicates, seqs };
+    });
     this.stmts = {
       model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
       prediction: db.prepare(`INSERT INTO predictions
@@ -136,52 +162,11 @@ export class SqliteStore implements Store {
     };
   }
 
-  private readonly insertPredictionsTx = (model: string, records: readonly PredictionRecord[], receivedAt: number): WriteResult => {
-    return this.db.transaction((): WriteResult => {
-      this.stmts.model.run(model, receivedAt);
-      const duplicates: number[] = [];
-      const seqs: number[] = new Array<number>(records.length);
-      const stmt = this.stmts.prediction;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i] as PredictionRecord;
-        const info = stmt.run(
-          model,
-          r.id,
-          r.ts,
-          r.version,
-          JSON.stringify(r.features),
-          r.prediction,
-          r.score === null ? null : JSON.stringify(r.score),
-          r.latencyMs,
-          r.segment,
-          r.error,
-          receivedAt,
-        );
-        if (info.changes === 0) {
-          duplicates.push(i);
-          seqs[i] = -1;
-        } else seqs[i] = Number(info.lastInsertRowid);
-      }
-      return { inserted: records.length - duplicates.length, duplicates, seqs };
-    })();
-  };
-
-  private readonly insertLabelsTx = (model: string, records: readonly LabelRecord[], receivedAt: number): WriteResult => {
-    return this.db.transaction((): WriteResult => {
-      this.stmts.model.run(model, receivedAt);
-      const duplicates: number[] = [];
-      const seqs: number[] = new Array<number>(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i] as LabelRecord;
-        const info = this.stmts.label.run(model, r.id, r.ts, r.label, receivedAt);
-        if (info.changes === 0) {
-          duplicates.push(i);
-          seqs[i] = -1;
-        } else seqs[i] = Number(info.lastInsertRowid);
-      }
-      return { inserted: records.length - duplicates.length, duplicates, seqs };
-    })();
-  };
+  /**
+   * One batch in one transaction (created once, as better-sqlite3 advises): registers the model,
+   * runs `write(i)` for every record and collects which were new (their sequence) or duplicates.
+   */
+  private readonly batchTx: (model: string, receivedAt: number, n: number, write: (i: number) => RunResult) => WriteResult;
 
   private check(): void {
     if (!this.open) throw new VigilError('VIGIL_ERR_STORE_CLOSED', 'the store is closed', { statusCode: 503 });
@@ -190,13 +175,33 @@ export class SqliteStore implements Store {
   async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
-    return this.insertPredictionsTx(model, records, receivedAt);
+    const stmt = this.stmts.prediction;
+    return this.batchTx(model, receivedAt, records.length, (i) => {
+      const r = records[i] as PredictionRecord;
+      return stmt.run(
+        model,
+        r.id,
+        r.ts,
+        r.version,
+        JSON.stringify(r.features),
+        r.prediction,
+        r.score === null ? null : JSON.stringify(r.score),
+        r.latencyMs,
+        r.segment,
+        r.error,
+        receivedAt,
+      );
+    });
   }
 
   async insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
-    return this.insertLabelsTx(model, records, receivedAt);
+    const stmt = this.stmts.label;
+    return this.batchTx(model, receivedAt, records.length, (i) => {
+      const r = records[i] as LabelRecord;
+      return stmt.run(model, r.id, r.ts, r.label, receivedAt);
+    });
   }
 
   async getPrediction(model: string, id: string): Promise<StoredPrediction | undefined> {
@@ -204,15 +209,7 @@ export class SqliteStore implements Store {
     const row = this.stmts.getPrediction.get(model, id) as PredictionRow | undefined;
     if (row === undefined) return undefined;
     return {
-      id: row.id,
-      ts: row.ts,
-      version: row.version,
-      features: JSON.parse(row.features) as StoredPrediction['features'],
-      prediction: row.prediction,
-      score: row.score === null ? null : (JSON.parse(row.score) as StoredPrediction['score']),
-      latencyMs: row.latency_ms,
-      segment: row.segment,
-      error: row.error,
+      ...recordOf(row),
       receivedAt: row.received_at,
       label: row.label === null || row.label_ts === null ? null : { id: row.id, ts: row.label_ts, label: row.label },
     };
@@ -229,16 +226,8 @@ export class SqliteStore implements Store {
     for (const raw of this.stmts.scan.iterate(model, fromTs)) {
       const r = raw as PredictionRow & { seq: number };
       onRow({
+        ...recordOf(r),
         seq: r.seq,
-        id: r.id,
-        ts: r.ts,
-        version: r.version,
-        features: JSON.parse(r.features) as WindowRow['features'],
-        prediction: r.prediction,
-        score: r.score === null ? null : (JSON.parse(r.score) as WindowRow['score']),
-        latencyMs: r.latency_ms,
-        segment: r.segment,
-        error: r.error,
         label: r.label,
         labelTs: r.label_ts,
       });
