@@ -7,7 +7,7 @@ import { createLogger } from '../src/core/logger.js';
 import { Snapshot, SnapshotBuilder } from '../src/metrics/snapshot.js';
 import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { MonitorEngine } from '../src/monitors/engine.js';
-import { prng } from '../src/sim/simulator.js';
+import { mulberry32 } from '../src/core/random.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { PredictionRecord } from '../src/store/store.js';
 import { median } from './process.js';
@@ -32,7 +32,7 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
     const logger = createLogger({ level: 'warn', destination: process.env.VIGIL_BENCH_LOG === '1' ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) });
     // VIGIL_BENCH_DRIFT_WORKER=0: drift on the main thread only (for comparison)
     const engine = new MonitorEngine({ store, logger, ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}) });
-    const rnd = prng(3);
+    const rnd = mulberry32(3);
     const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
     let seq = 1;
     for (const m of config.models) {

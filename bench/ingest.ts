@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prng } from '../src/sim/simulator.js';
+import { mulberry32 } from '../src/core/random.js';
 import { quantile, startVigil } from './process.js';
 
 const FEATURES = 20;
@@ -24,7 +24,7 @@ export async function benchIngest(print: (line: string) => void): Promise<void> 
   );
   const vigil = await startVigil(config);
   try {
-    const rnd = prng(7);
+    const rnd = mulberry32(7);
     const now = Date.now();
     const bodies: string[] = [];
     for (let b = 0; b < BATCHES; b++) {

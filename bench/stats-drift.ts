@@ -10,12 +10,7 @@ import { ks2samp } from '../src/stats/ks.js';
 import { psi } from '../src/stats/psi.js';
 import { ksAgainstReference, summarizeNumeric } from '../src/stats/reference.js';
 import { seededNormals } from '../src/core/random.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
+import { median } from './process.js';
 
 function time(runs: number, fn: () => unknown): { ms: number; last: unknown } {
   const times: number[] = [];

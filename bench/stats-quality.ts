@@ -1,22 +1,7 @@
 import { binaryReport, f1, rocAuc } from '../src/stats/classification.js';
 import { regressionReport } from '../src/stats/regression.js';
-
-/** Small seeded PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
+import { median } from './process.js';
+import { mulberry32 } from '../src/core/random.js';
 
 function time(fn: () => unknown, runs = 5): number {
   fn(); // warm-up (JIT)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../core/random.js';
 import { parseConfigText } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
 import { createLogger } from '../core/logger.js';
@@ -48,16 +49,6 @@ ${Array.from({ length: 10 }, (_, i) => `      - { name: k${i}, type: numeric }`)
 ${Array.from({ length: 9 }, (_, i) => `      - { name: x${i}, type: numeric }`).join('\n')}
       - { name: shop, type: categorical }
 `;
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A value for a numeric feature: some NaN (missing), ±Infinity, ties; drifted on some features. */
 function numeric(r: () => number, k: number, current: boolean): number | null {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../core/random.js';
 import { debianTool } from '../../test/debian.js';
 import { ManualClock, testDaemon, type TestDaemon } from '../../test/harness.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -39,17 +40,6 @@ afterEach(async () => {
 
 const T0 = Date.UTC(2026, 10, 1, 12);
 const H = 3_600_000;
-
-/** Deterministic pseudo-random numbers. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const post = async (d: TestDaemon, url: string, body: unknown) => {
   const r = await d.daemon.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });

@@ -36,9 +36,6 @@ export const DEFAULT_SIMULATOR: Omit<SimulatorOptions, 'url' | 'models'> = {
   tickMs: 1000,
 };
 
-/** The seeded PRNG of the simulator (re-exported for callers that used it from here). */
-export const prng = mulberry32;
-
 const hash = (s: string): number => {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -63,7 +60,7 @@ export class ModelWorld {
     readonly model: ModelConfig,
     seed: number,
   ) {
-    this.rnd = prng(seed ^ hash(model.name));
+    this.rnd = mulberry32(seed ^ hash(model.name));
     this.classes =
       model.task === 'multiclass' ? (model.classes ?? ['a', 'b', 'c']) : model.task === 'binary' ? ['0', model.positive_class ?? '1'] : [];
     this.weights = new Map(model.features.map((f) => [f.name, ((hash(f.name) % 200) - 100) / 100]));
@@ -164,7 +161,7 @@ export class Simulator {
       validateStatus: () => true,
     });
     this.worlds = opts.models.map((m) => new ModelWorld(m, opts.seed));
-    this.rnd = prng(opts.seed + 1);
+    this.rnd = mulberry32(opts.seed + 1);
   }
 
   /** Posts each model's training data as its baseline (version v1), like a training pipeline would. */

@@ -3,17 +3,7 @@ import fc from 'fast-check';
 import { calibrationCheck, cbpe, estimatePerformance } from './estimate.js';
 import { binaryReport } from './classification.js';
 import { StatsInputError, type StatResult } from './types.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../core/random.js';
 
 /** Calibrated synthetic data: p from a skewed mixture, y ~ Bernoulli(p). */
 function synth(seed: number, n: number, shift = 0): { p: Float64Array; y: Uint8Array } {
