@@ -78,18 +78,29 @@ export function jensenShannonSamples(reference: NumericInput, current: NumericIn
     }
   }
   const edges = equalWidthEdges(lo, hi, bins);
-  const nr = r.values.length;
-  const nc = c.values.length;
-  const refProps = countEqualWidth(r.values, edges).map((x) => x / nr);
-  const curProps = countEqualWidth(c.values, edges).map((x) => x / nc);
+  return binnedJsd(edges, countEqualWidth(r.values, edges), r.values.length, countEqualWidth(c.values, edges), c.values.length, r.dropped, c.dropped);
+}
+
+/** The binned JS result from bin counts of both samples (shared with the reference-summary path). */
+export function binnedJsd(
+  edges: number[],
+  refCounts: readonly number[],
+  nRef: number,
+  curCounts: readonly number[],
+  nCur: number,
+  droppedRef: DroppedCounts,
+  droppedCur: DroppedCounts,
+): BinnedJsdResult {
+  const refProps = refCounts.map((x) => x / nRef);
+  const curProps = curCounts.map((x) => x / nCur);
   return {
     distance: jensenShannon(refProps, curProps, 2),
     distanceBaseE: jensenShannon(refProps, curProps, Math.E),
     edges,
     refProps,
     curProps,
-    droppedRef: r.dropped,
-    droppedCur: c.dropped,
+    droppedRef,
+    droppedCur,
   };
 }
 

@@ -35,7 +35,7 @@ import {
   psiCategorical,
   type CategoricalPsiResult,
 } from './psi.js';
-import { jensenShannon, type BinnedJsdResult } from './jsd.js';
+import { binnedJsd, jensenShannon, type BinnedJsdResult } from './jsd.js';
 import { wassersteinSorted } from './wasserstein.js';
 import { chi2Categorical, countCategories, type Chi2Options, type Chi2Result } from './chi2.js';
 import { cleanNonEmpty, isSortedAscending, sortInPlace, type DroppedCounts, type NumericInput, NO_DROPS } from './sample.js';
@@ -291,19 +291,15 @@ export function jsdAgainstReference(ref: NumericReferenceSummary, current: Numer
   const lo = Math.min(ref.min, cur.sorted[0] as number);
   const hi = Math.max(ref.max, cur.sorted[cur.sorted.length - 1] as number);
   const edges = equalWidthEdges(lo, hi, ref.bins);
-  const nr = ref.sorted.length;
-  const nc = cur.sorted.length;
-  const refProps = countEqualWidthSorted(ref.sorted, edges).map((x) => x / nr);
-  const curProps = countEqualWidthSorted(cur.sorted, edges).map((x) => x / nc);
-  return {
-    distance: jensenShannon(refProps, curProps, 2),
-    distanceBaseE: jensenShannon(refProps, curProps, Math.E),
+  return binnedJsd(
     edges,
-    refProps,
-    curProps,
-    droppedRef: ref.dropped,
-    droppedCur: cur.dropped,
-  };
+    countEqualWidthSorted(ref.sorted, edges),
+    ref.sorted.length,
+    countEqualWidthSorted(cur.sorted, edges),
+    cur.sorted.length,
+    ref.dropped,
+    cur.dropped,
+  );
 }
 
 /** Wasserstein-1 between the reference (or its sketch) and a current window. */
