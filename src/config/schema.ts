@@ -4,6 +4,7 @@ import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
 import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
 import { parseMatcherList } from '../alerting/notifiers/matchers.js';
+import { RemediationConfigSchema } from '../remediation/config.js';
 
 /**
  * The configuration schema: the single source of truth for Vigil's configuration types.
@@ -176,6 +177,8 @@ export const ConfigSchema = z
     maintenance_windows: z.array(MaintenanceWindowSchema).default([]),
     /** Pull sources (src/ingest/sources). */
     sources: z.array(SourceConfigSchema).default([]),
+    /** Actions, routes from alerts to actions, and guardrails (src/remediation). */
+    remediation: RemediationConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) });

@@ -1,5 +1,5 @@
 import { fingerprint } from '../../src/alerting/notifiers/fingerprint.js';
-import { newFakeState, startFake, type FakeServer, type FakeState } from './fake-server.js';
+import { newFakeState, startFake, type FakeServer, type FakeState } from '../../src/sim/fake-http.js';
 
 /**
  * A fake Alertmanager API v2: `POST /api/v2/alerts` takes `[{labels, annotations?, startsAt?,

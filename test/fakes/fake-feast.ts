@@ -1,4 +1,4 @@
-import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState, type RecordedRequest } from './fake-server.js';
+import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState, type RecordedRequest } from '../../src/sim/fake-http.js';
 
 /**
  * A fake Feast Python feature server (`feast serve`, REFERENCE.md §2): `POST /get-online-features`

@@ -1,4 +1,4 @@
-import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState } from './fake-server.js';
+import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState } from '../../src/sim/fake-http.js';
 
 /** A generic JSON endpoint: `routes` maps a path to the reply (faults come first). */
 export interface FakeJsonState extends FakeState {

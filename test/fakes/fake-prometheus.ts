@@ -1,4 +1,4 @@
-import { newFakeState, startFake, type FakeServer, type FakeState } from './fake-server.js';
+import { newFakeState, startFake, type FakeServer, type FakeState } from '../../src/sim/fake-http.js';
 
 /**
  * A fake Prometheus HTTP API: `GET|POST /api/v1/query?query=&time=` answers the envelope

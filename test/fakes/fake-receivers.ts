@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { newFakeState, startFake, type Fault, type FakeHandler, type FakeServer, type FakeState, type RecordedRequest } from './fake-server.js';
+import { newFakeState, startFake, type Fault, type FakeHandler, type FakeServer, type FakeState, type RecordedRequest } from '../../src/sim/fake-http.js';
 
 /**
  * Fake notification receivers: real servers on 127.0.0.1 speaking the documented shapes of a

@@ -6,7 +6,7 @@ import type { Logger } from '../../core/logger.js';
 import type { AlertPayload } from '../types.js';
 import { bool, durationMs, int, positiveDurationMs } from './config.js';
 import { fingerprint } from './fingerprint.js';
-import { formatMatchers, matchesAll, parseMatcherList, quote, type LabelMatcher } from './matchers.js';
+import { formatMatchers, matcherListSchema as matcherList, matchesAll, parseMatcherList, quote, type LabelMatcher } from './matchers.js';
 import { noopNotificationMetrics, type NotificationMetrics } from './metrics.js';
 import type { Notification, NotificationAlert, Notifier } from './notifier.js';
 import { parseNotification, type OutboxStore } from './outbox.js';
@@ -29,16 +29,6 @@ const groupBy = () =>
     .array(z.string().regex(/^([a-zA-Z_][a-zA-Z0-9_]*|\.\.\.)$/, 'must be a label name or "..." (all labels)'))
     .refine((a) => !a.includes('...') || a.length === 1, { message: '"..." must be the only entry' });
 
-const matcherList = () =>
-  z.array(z.string()).superRefine((items, ctx) => {
-    items.forEach((s, i) => {
-      try {
-        parseMatcherList([s]);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: [i], message: errorMessage(e), params: { vigil: 'VALUE' } });
-      }
-    });
-  });
 
 export const RouteSchema = z.strictObject({
   /** Alertmanager matchers, all of which must match (`severity="critical"`, `model=~"fraud.*"`). */

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
-import { VigilError } from '../../core/errors.js';
+import { z } from 'zod';
+import { errorMessage, VigilError } from '../../core/errors.js';
 
 /**
  * Alertmanager label matchers: `name="value"`, `name!="value"`, `name=~"regex"`, `name!~"regex"`.
@@ -162,3 +163,15 @@ export function parseMatchers(text: string): LabelMatcher[] {
 export function parseMatcherList(items: readonly string[]): LabelMatcher[] {
   return items.flatMap((s) => parseMatchers(s));
 }
+
+/** A config list of matcher strings; each bad entry is reported at its own index. */
+export const matcherListSchema = () =>
+  z.array(z.string()).superRefine((items, ctx) => {
+    items.forEach((s, i) => {
+      try {
+        parseMatcherList([s]);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: [i], message: errorMessage(e), params: { vigil: 'VALUE' } });
+      }
+    });
+  });

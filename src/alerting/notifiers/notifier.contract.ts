@@ -1,5 +1,5 @@
 import { describe, expect, it, afterEach } from 'vitest';
-import type { Fault, FakeState } from '../../../test/fakes/fake-server.js';
+import type { Fault, FakeState } from '../../sim/fake-http.js';
 import type { Receiver } from '../../../test/fakes/fake-receivers.js';
 import { Dispatcher, NotificationsConfigSchema } from './dispatcher.js';
 import { CountingNotificationMetrics } from './metrics.js';

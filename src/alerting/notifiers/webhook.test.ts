@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeWebhook, type FakeWebhook } from '../../../test/fakes/fake-receivers.js';
-import { basicAuth } from '../../../test/fakes/fake-server.js';
+import { basicAuth } from '../../sim/fake-http.js';
 import { alert, deliverOnce, notification, notifierContract, steppedTime, T0 } from './notifier.contract.js';
 import { buildPayload, createWebhookNotifier, WebhookConfigSchema } from './webhook.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeMlflow, type FakeMlflow } from '../../../test/fakes/fake-mlflow.js';
+import { startFakeMlflow, type FakeMlflow } from '../../sim/fake-mlflow.js';
 import { startFakePrometheus, vector, type FakePrometheus } from '../../../test/fakes/fake-prometheus.js';
 import { testDaemon, type TestDaemon } from '../../../test/harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeJson, type FakeJson } from '../../../test/fakes/fake-json.js';
-import { basicAuth } from '../../../test/fakes/fake-server.js';
+import { basicAuth } from '../../sim/fake-http.js';
 import { settings, testContext, testRunner, validatingIngest } from '../../../test/fakes/source-harness.js';
 import { createHttpJsonSource, HttpJsonSourceSchema, sampleValue } from './http-json.js';
 

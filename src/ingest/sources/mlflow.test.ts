@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeMlflow, type FakeMlflow } from '../../../test/fakes/fake-mlflow.js';
-import { basicAuth } from '../../../test/fakes/fake-server.js';
+import { startFakeMlflow, type FakeMlflow } from '../../sim/fake-mlflow.js';
+import { basicAuth } from '../../sim/fake-http.js';
 import { settings, testContext, testRunner } from '../../../test/fakes/source-harness.js';
 import { createMlflowSource, MlflowClient, MlflowSourceSchema } from './mlflow.js';
 

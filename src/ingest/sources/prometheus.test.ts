@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakePrometheus, vector, type FakePrometheus } from '../../../test/fakes/fake-prometheus.js';
-import { basicAuth } from '../../../test/fakes/fake-server.js';
+import { basicAuth } from '../../sim/fake-http.js';
 import { settings, TEST_CATALOG, testContext, testRunner } from '../../../test/fakes/source-harness.js';
 import { createPrometheusSource, PrometheusSourceSchema } from './prometheus.js';
 

@@ -1,4 +1,4 @@
-import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState, type RecordedRequest } from './fake-server.js';
+import { newFakeState, startFake, type FakeReply, type FakeServer, type FakeState, type RecordedRequest } from './fake-http.js';
 
 /**
  * A fake MLflow tracking server's Model Registry REST API (`/api/2.0/mlflow`), with the documented
