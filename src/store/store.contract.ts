@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PredictionRecord, Store } from './store.js';
+import type { ActionRecord, IncidentRecord, PredictionRecord, Store } from './store.js';
 
 /**
  * The contract every Store backend must pass. A backend's test file calls
@@ -23,6 +23,42 @@ export const pred = (id: string, over: Partial<PredictionRecord> = {}): Predicti
   latencyMs: 12,
   segment: null,
   error: null,
+  ...over,
+});
+
+const incident = (id: string, over: Partial<IncidentRecord> = {}): IncidentRecord => ({
+  id,
+  fingerprint: `fp-${id}`,
+  alertname: 'MLAccuracyDrop',
+  model: 'fraud',
+  labels: { alertname: 'MLAccuracyDrop', model: 'fraud' },
+  annotations: { summary: 's' },
+  firedAt: T0,
+  resolvedAt: null,
+  status: 'open',
+  createdAt: T0,
+  ...over,
+});
+
+const action = (id: string, over: Partial<ActionRecord> = {}): ActionRecord => ({
+  id,
+  incidentId: 'i1',
+  idempotencyKey: null,
+  model: 'fraud',
+  action: 'rollback',
+  type: 'mlflow_rollback',
+  status: 'skipped',
+  reason: 'cooldown',
+  createdAt: T0,
+  startedAt: null,
+  endedAt: null,
+  expiresAt: null,
+  attempts: 0,
+  error: null,
+  details: {},
+  plan: {},
+  decidedBy: null,
+  updatedAt: T0,
   ...over,
 });
 
@@ -227,6 +263,54 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(await again.modelCounts('m')).toMatchObject({ predictions: 2, labels: 1, labeledPredictions: 1 });
       expect((await again.getPrediction('m', 'b'))?.features).toEqual(pred('b').features);
       await again.close();
+    });
+
+    it('keeps incidents and filters them by model, status, time, action and outcome', async () => {
+      const h = await factory();
+      const store = h.store;
+      await store.saveIncident(incident('i1'));
+      await store.saveIncident(incident('i2', { model: 'churn', fingerprint: 'fp2', firedAt: T0 + 10 }));
+      await store.saveIncident(incident('i1', { status: 'resolved', resolvedAt: T0 + 5 })); // update in place
+      await store.saveAction(action('a1', { incidentId: 'i1', status: 'succeeded', idempotencyKey: 'i1/rollback' }));
+      await store.saveAction(action('a2', { incidentId: 'i2', action: 'breaker', type: 'circuit_breaker', status: 'skipped' }));
+      expect(await store.getIncident('i1')).toEqual(incident('i1', { status: 'resolved', resolvedAt: T0 + 5 }));
+      expect((await store.listIncidents({})).map((i) => i.id)).toEqual(['i2', 'i1']);
+      expect((await store.listIncidents({ model: 'fraud' })).map((i) => i.id)).toEqual(['i1']);
+      expect((await store.listIncidents({ status: 'open' })).map((i) => i.id)).toEqual(['i2']);
+      expect((await store.listIncidents({ since: T0 + 1 })).map((i) => i.id)).toEqual(['i2']);
+      expect((await store.listIncidents({ until: T0 + 1 })).map((i) => i.id)).toEqual(['i1']);
+      expect((await store.listIncidents({ action: 'rollback' })).map((i) => i.id)).toEqual(['i1']);
+      expect((await store.listIncidents({ outcome: 'skipped' })).map((i) => i.id)).toEqual(['i2']);
+      expect((await store.listIncidents({ action: 'rollback', outcome: 'skipped' })).map((i) => i.id)).toEqual([]);
+      expect((await store.listIncidents({ limit: 1 })).map((i) => i.id)).toEqual(['i2']);
+      expect(await store.getIncident('nope')).toBeUndefined();
+      await store.close();
+    });
+
+    it('keeps action records, updates them in place and never lets two share an idempotency key', async () => {
+      const h = await factory();
+      const store = h.store;
+      const a = action('a1', { status: 'running', idempotencyKey: 'i1/rollback', plan: { from: '3', to: '2' }, startedAt: T0 });
+      await store.saveAction(a);
+      await store.saveAction({ ...a, status: 'succeeded', endedAt: T0 + 9, attempts: 2, details: { verified: true }, updatedAt: T0 + 9 });
+      await store.saveAction(action('a2', { createdAt: T0 + 1, reason: 'silenced' }));
+      await expect(store.saveAction(action('a3', { idempotencyKey: 'i1/rollback' }))).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_CONFLICT' });
+      expect(await store.getAction('a1')).toEqual({ ...a, status: 'succeeded', endedAt: T0 + 9, attempts: 2, details: { verified: true }, updatedAt: T0 + 9 });
+      expect((await store.listActions({})).map((x) => x.id)).toEqual(['a2', 'a1']);
+      expect((await store.listActions({ status: 'succeeded' })).map((x) => x.id)).toEqual(['a1']);
+      expect((await store.listActions({ incidentId: 'i1', model: 'fraud', action: 'rollback', since: T0, until: T0 + 1 })).map((x) => x.id)).toEqual(['a1']);
+      expect(await store.listActions({ model: 'churn' })).toEqual([]);
+      await store.close();
+    });
+
+    it('keeps circuit breakers across reopen', async () => {
+      const h = await factory();
+      const c = { model: 'fraud', state: 'half_open' as const, since: T0, reason: 'MLAccuracyDrop resolved', incidentId: 'i1', probeUntil: T0 + 600_000, manual: false, generation: 3 };
+      await h.store.saveCircuit(c);
+      await h.store.saveCircuit({ model: 'churn', state: 'open', since: T0, reason: 'admin', incidentId: null, probeUntil: null, manual: true, generation: 1 });
+      const s = h.reopen ? await h.reopen() : h.store;
+      expect(await s.listCircuits()).toEqual([{ model: 'churn', state: 'open', since: T0, reason: 'admin', incidentId: null, probeUntil: null, manual: true, generation: 1 }, c]);
+      await s.close();
     });
   });
 }

@@ -118,6 +118,105 @@ export interface OutboxRecord {
   createdAt: number;
 }
 
+/** An alert episode that matched a remediation route: from firing to resolved. */
+export interface IncidentRecord {
+  id: string;
+  /** fingerprint(alert labels): one open incident per fingerprint at a time. */
+  fingerprint: string;
+  alertname: string;
+  /** The alert's `model` label ('' when it has none). */
+  model: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  firedAt: number;
+  resolvedAt: number | null;
+  status: 'open' | 'resolved';
+  createdAt: number;
+}
+
+/**
+ * One remediation decision. An execution (pending_approval → running → succeeded|failed|…) is one
+ * record updated in place, keyed by its idempotency key (incident + action); skips are records of
+ * their own without a key.
+ */
+export type ActionStatus =
+  | 'pending_approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'refused'
+  | 'skipped'
+  | 'dry_run'
+  | 'rejected'
+  | 'expired'
+  | 'interrupted';
+
+export interface ActionRecord {
+  id: string;
+  incidentId: string;
+  /** `<incident id>/<action name>` for executions; null for skips. Unique. */
+  idempotencyKey: string | null;
+  model: string;
+  /** The configured action name. */
+  action: string;
+  type: string;
+  status: ActionStatus;
+  /** Why (skips: silenced, paused, cooldown, rate_limited, loop_detected, …; other states: a sentence). */
+  reason: string;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Pending approvals expire at this time. */
+  expiresAt: number | null;
+  attempts: number;
+  error: string | null;
+  /** What the action did or would do. */
+  details: Record<string, unknown>;
+  /** What the action saved before acting (for a resumed attempt). */
+  plan: Record<string, unknown>;
+  /** Who approved or rejected it. */
+  decidedBy: string | null;
+  updatedAt: number;
+}
+
+export interface CircuitRecord {
+  model: string;
+  state: 'closed' | 'open' | 'half_open';
+  since: number;
+  reason: string;
+  incidentId: string | null;
+  /** Half-open: when the probe period ends. */
+  probeUntil: number | null;
+  /** Set by an admin (PUT): automation leaves a manually opened breaker alone. */
+  manual: boolean;
+  /** Increases on every change (ETag). */
+  generation: number;
+}
+
+export interface IncidentFilter {
+  model?: string;
+  status?: 'open' | 'resolved';
+  /** Incidents with at least one record of this action … */
+  action?: string;
+  /** … or with this status (outcome). */
+  outcome?: ActionStatus;
+  /** firedAt >= since, firedAt < until */
+  since?: number;
+  until?: number;
+  limit?: number;
+}
+
+export interface ActionFilter {
+  incidentId?: string;
+  model?: string;
+  action?: string;
+  status?: ActionStatus;
+  /** createdAt >= since, createdAt < until */
+  since?: number;
+  until?: number;
+  limit?: number;
+}
+
 export interface Store {
   /** Stores a batch atomically (one transaction). */
   insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult>;
@@ -146,6 +245,21 @@ export interface Store {
   deleteOutbox(id: string): Promise<void>;
   /** Oldest first. */
   listOutbox(): Promise<OutboxRecord[]>;
+  /** Inserts or replaces an incident (by id). */
+  saveIncident(i: IncidentRecord): Promise<void>;
+  getIncident(id: string): Promise<IncidentRecord | undefined>;
+  /** Newest first (by firedAt). */
+  listIncidents(f: IncidentFilter): Promise<IncidentRecord[]>;
+  /**
+   * Inserts or replaces a decision record (by id). A second record with the idempotency key of
+   * another one is refused (VIGIL_ERR_STORE_CONFLICT): an action never executes twice.
+   */
+  saveAction(a: ActionRecord): Promise<void>;
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  /** Newest first (by createdAt, then id). */
+  listActions(f: ActionFilter): Promise<ActionRecord[]>;
+  saveCircuit(c: CircuitRecord): Promise<void>;
+  listCircuits(): Promise<CircuitRecord[]>;
   /** Small durable key/value state (heartbeats, last shutdown, …). */
   getState(key: string): Promise<string | undefined>;
   setState(key: string, value: string, now: number): Promise<void>;

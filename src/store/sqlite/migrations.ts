@@ -93,6 +93,60 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'remediation: incidents, action records, circuit breakers',
+    up: `
+      CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        alertname TEXT NOT NULL,
+        model TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        annotations TEXT NOT NULL,
+        fired_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX incidents_fired ON incidents (fired_at DESC);
+      CREATE INDEX incidents_model ON incidents (model, fired_at DESC);
+      CREATE INDEX incidents_open ON incidents (status) WHERE status = 'open';
+      CREATE TABLE remediation_actions (
+        id TEXT PRIMARY KEY,
+        incident_id TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        model TEXT NOT NULL,
+        action TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        expires_at INTEGER,
+        attempts INTEGER NOT NULL,
+        error TEXT,
+        details TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        decided_by TEXT,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX remediation_actions_incident ON remediation_actions (incident_id);
+      CREATE INDEX remediation_actions_created ON remediation_actions (created_at DESC);
+      CREATE INDEX remediation_actions_model ON remediation_actions (model, action, created_at DESC);
+      CREATE TABLE circuit_breakers (
+        model TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+        since INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        incident_id TEXT,
+        probe_until INTEGER,
+        manual INTEGER NOT NULL,
+        generation INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

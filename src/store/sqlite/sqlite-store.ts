@@ -3,6 +3,11 @@ import { dirname } from 'node:path';
 import Database, { type Database as Db, type RunResult, type Statement } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
 import type {
+  ActionFilter,
+  ActionRecord,
+  CircuitRecord,
+  IncidentFilter,
+  IncidentRecord,
   BaselineMeta,
   BaselineRecord,
   LabelRecord,
@@ -44,6 +49,100 @@ interface PredictionRow {
 }
 
 const PRUNE_CHUNK = 10_000;
+
+interface IncidentRow {
+  id: string;
+  fingerprint: string;
+  alertname: string;
+  model: string;
+  labels: string;
+  annotations: string;
+  fired_at: number;
+  resolved_at: number | null;
+  status: 'open' | 'resolved';
+  created_at: number;
+}
+
+interface ActionRow {
+  id: string;
+  incident_id: string;
+  idempotency_key: string | null;
+  model: string;
+  action: string;
+  type: string;
+  status: ActionRecord['status'];
+  reason: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  expires_at: number | null;
+  attempts: number;
+  error: string | null;
+  details: string;
+  plan: string;
+  decided_by: string | null;
+  updated_at: number;
+}
+
+interface CircuitRow {
+  model: string;
+  state: CircuitRecord['state'];
+  since: number;
+  reason: string;
+  incident_id: string | null;
+  probe_until: number | null;
+  manual: number;
+  generation: number;
+}
+
+const incidentOf = (r: IncidentRow): IncidentRecord => ({
+  id: r.id,
+  fingerprint: r.fingerprint,
+  alertname: r.alertname,
+  model: r.model,
+  labels: JSON.parse(r.labels) as Record<string, string>,
+  annotations: JSON.parse(r.annotations) as Record<string, string>,
+  firedAt: r.fired_at,
+  resolvedAt: r.resolved_at,
+  status: r.status,
+  createdAt: r.created_at,
+});
+
+const actionOf = (r: ActionRow): ActionRecord => ({
+  id: r.id,
+  incidentId: r.incident_id,
+  idempotencyKey: r.idempotency_key,
+  model: r.model,
+  action: r.action,
+  type: r.type,
+  status: r.status,
+  reason: r.reason,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  expiresAt: r.expires_at,
+  attempts: r.attempts,
+  error: r.error,
+  details: JSON.parse(r.details) as Record<string, unknown>,
+  plan: JSON.parse(r.plan) as Record<string, unknown>,
+  decidedBy: r.decided_by,
+  updatedAt: r.updated_at,
+});
+
+const circuitOf = (r: CircuitRow): CircuitRecord => ({
+  model: r.model,
+  state: r.state,
+  since: r.since,
+  reason: r.reason,
+  incidentId: r.incident_id,
+  probeUntil: r.probe_until,
+  manual: r.manual === 1,
+  generation: r.generation,
+});
+
+/** Optional filters as `(? IS NULL OR …)` so one prepared statement serves every combination. */
+const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+const MAX_LIST = 10_000;
 
 /** A stored row as the record it was written from. */
 const recordOf = (r: PredictionRow): PredictionRecord => ({
@@ -87,6 +186,15 @@ export class SqliteStore implements Store {
     saveOutbox: Statement;
     deleteOutbox: Statement;
     listOutbox: Statement;
+    saveIncident: Statement;
+    getIncident: Statement;
+    listIncidents: Statement;
+    saveAction: Statement;
+    getAction: Statement;
+    actionByKey: Statement;
+    listActions: Statement;
+    saveCircuit: Statement;
+    listCircuits: Statement;
   };
 
   constructor(options: SqliteStoreOptions) {
@@ -159,6 +267,27 @@ export class SqliteStore implements Store {
         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at`),
       deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
       listOutbox: db.prepare('SELECT * FROM outbox ORDER BY created_at, id'),
+      saveIncident: db.prepare(`INSERT OR REPLACE INTO incidents (id, fingerprint, alertname, model, labels, annotations, fired_at, resolved_at, status, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      getIncident: db.prepare('SELECT * FROM incidents WHERE id = ?'),
+      listIncidents: db.prepare(`SELECT * FROM incidents i
+        WHERE (@model IS NULL OR i.model = @model) AND (@status IS NULL OR i.status = @status)
+          AND (@since IS NULL OR i.fired_at >= @since) AND (@until IS NULL OR i.fired_at < @until)
+          AND (@action IS NULL AND @outcome IS NULL OR EXISTS (SELECT 1 FROM remediation_actions a WHERE a.incident_id = i.id
+            AND (@action IS NULL OR a.action = @action) AND (@outcome IS NULL OR a.status = @outcome)))
+        ORDER BY i.fired_at DESC, i.id DESC LIMIT @limit`),
+      saveAction: db.prepare(`INSERT OR REPLACE INTO remediation_actions (id, incident_id, idempotency_key, model, action, type, status, reason, created_at,
+          started_at, ended_at, expires_at, attempts, error, details, plan, decided_by, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      getAction: db.prepare('SELECT * FROM remediation_actions WHERE id = ?'),
+      actionByKey: db.prepare('SELECT id FROM remediation_actions WHERE idempotency_key = ?'),
+      listActions: db.prepare(`SELECT * FROM remediation_actions
+        WHERE (@incident IS NULL OR incident_id = @incident) AND (@model IS NULL OR model = @model) AND (@action IS NULL OR action = @action)
+          AND (@status IS NULL OR status = @status) AND (@since IS NULL OR created_at >= @since) AND (@until IS NULL OR created_at < @until)
+        ORDER BY created_at DESC, rowid DESC LIMIT @limit`),
+      saveCircuit: db.prepare(`INSERT OR REPLACE INTO circuit_breakers (model, state, since, reason, incident_id, probe_until, manual, generation)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      listCircuits: db.prepare('SELECT * FROM circuit_breakers ORDER BY model'),
     };
   }
 
@@ -354,6 +483,91 @@ export class SqliteStore implements Store {
       }
     }
     return out;
+  }
+
+  async saveIncident(i: IncidentRecord): Promise<void> {
+    this.check();
+    this.stmts.saveIncident.run(i.id, i.fingerprint, i.alertname, i.model, JSON.stringify(i.labels), JSON.stringify(i.annotations), i.firedAt, i.resolvedAt, i.status, i.createdAt);
+  }
+
+  async getIncident(id: string): Promise<IncidentRecord | undefined> {
+    this.check();
+    const r = this.stmts.getIncident.get(id) as IncidentRow | undefined;
+    return r === undefined ? undefined : incidentOf(r);
+  }
+
+  async listIncidents(f: IncidentFilter): Promise<IncidentRecord[]> {
+    this.check();
+    const rows = this.stmts.listIncidents.all({
+      model: opt(f.model),
+      status: opt(f.status),
+      since: opt(f.since),
+      until: opt(f.until),
+      action: opt(f.action),
+      outcome: opt(f.outcome),
+      limit: Math.min(f.limit ?? MAX_LIST, MAX_LIST),
+    }) as IncidentRow[];
+    return rows.map(incidentOf);
+  }
+
+  async saveAction(a: ActionRecord): Promise<void> {
+    this.check();
+    if (a.idempotencyKey !== null) {
+      const other = this.stmts.actionByKey.get(a.idempotencyKey) as { id: string } | undefined;
+      if (other !== undefined && other.id !== a.id) {
+        throw new VigilError('VIGIL_ERR_STORE_CONFLICT', `action ${other.id} already holds idempotency key ${a.idempotencyKey}`, { statusCode: 409 });
+      }
+    }
+    this.stmts.saveAction.run(
+      a.id,
+      a.incidentId,
+      a.idempotencyKey,
+      a.model,
+      a.action,
+      a.type,
+      a.status,
+      a.reason,
+      a.createdAt,
+      a.startedAt,
+      a.endedAt,
+      a.expiresAt,
+      a.attempts,
+      a.error,
+      JSON.stringify(a.details),
+      JSON.stringify(a.plan),
+      a.decidedBy,
+      a.updatedAt,
+    );
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    this.check();
+    const r = this.stmts.getAction.get(id) as ActionRow | undefined;
+    return r === undefined ? undefined : actionOf(r);
+  }
+
+  async listActions(f: ActionFilter): Promise<ActionRecord[]> {
+    this.check();
+    const rows = this.stmts.listActions.all({
+      incident: opt(f.incidentId),
+      model: opt(f.model),
+      action: opt(f.action),
+      status: opt(f.status),
+      since: opt(f.since),
+      until: opt(f.until),
+      limit: Math.min(f.limit ?? MAX_LIST, MAX_LIST),
+    }) as ActionRow[];
+    return rows.map(actionOf);
+  }
+
+  async saveCircuit(c: CircuitRecord): Promise<void> {
+    this.check();
+    this.stmts.saveCircuit.run(c.model, c.state, c.since, c.reason, c.incidentId, c.probeUntil, c.manual ? 1 : 0, c.generation);
+  }
+
+  async listCircuits(): Promise<CircuitRecord[]> {
+    this.check();
+    return (this.stmts.listCircuits.all() as CircuitRow[]).map(circuitOf);
   }
 
   async getState(key: string): Promise<string | undefined> {
