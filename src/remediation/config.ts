@@ -90,8 +90,9 @@ export const WebhookActionSchema = z
     method: z.enum(['POST', 'PUT']).default('POST'),
     ...httpKeys,
     /**
-     * JSON body; every string in it is a template (`{{ $labels.model }}`, `{{ .IncidentID }}`…).
-     * Default: the alert, model, action, incident id and idempotency key.
+     * JSON body; every string in it is a template with the alert's labels (`{{ $labels.model }}`,
+     * `{{ $labels.alertname }}`; Prometheus alert-template semantics, keys are not expanded).
+     * Default: the alert, model, action, incident id and idempotency key (also sent as headers).
      */
     body: z.unknown().optional(),
   })
@@ -102,7 +103,10 @@ export const ExecActionSchema = z.strictObject({
   ...guardrailKeys({ cooldown: 600_000, timeout: 60_000, retries: 0, maxRuns: 10 }),
   /** argv: program and arguments, run without a shell; arguments are templates. */
   command: z.array(z.string().min(1)).min(1),
-  /** The whole environment of the process (plus VIGIL_* variables about the alert). */
+  /**
+   * The whole environment of the process (plus VIGIL_* variables about the alert): nothing is
+   * inherited, so give PATH here or an absolute program path.
+   */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
   cwd: z.string().min(1).optional(),
 });

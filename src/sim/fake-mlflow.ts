@@ -37,6 +37,12 @@ export interface FakeMlflowState extends FakeState {
   timestampsAsStrings: boolean;
   /** The clock used for last_updated_timestamp on writes. */
   now: () => number;
+  /**
+   * Called before each request is handled (after auth and `faults`): a reply answers it instead of
+   * the registry, undefined lets the registry answer (the hook may change `models` first — e.g.
+   * another deployer moving an alias between a write and its read-back). null: none.
+   */
+  intercept: ((req: RecordedRequest) => FakeReply | undefined) | null;
 }
 
 export type FakeMlflow = FakeServer<FakeMlflowState> & {
@@ -52,7 +58,7 @@ const notFound = (what: string) => err(404, 'RESOURCE_DOES_NOT_EXIST', what);
 const invalid = (message: string) => err(400, 'INVALID_PARAMETER_VALUE', message);
 
 export async function startFakeMlflow(port = 0): Promise<FakeMlflow> {
-  const state: FakeMlflowState = { ...newFakeState(), models: new Map(), timestampsAsStrings: false, now: () => Date.now() };
+  const state: FakeMlflowState = { ...newFakeState(), models: new Map(), timestampsAsStrings: false, now: () => Date.now(), intercept: null };
   const ts = (n: number) => (state.timestampsAsStrings ? String(n) : n);
 
   const aliasesOf = (m: FakeRegisteredModel, version: string) =>
@@ -99,6 +105,8 @@ export async function startFakeMlflow(port = 0): Promise<FakeMlflow> {
   const params = (req: RecordedRequest): Record<string, unknown> => (req.method === 'GET' ? req.query : ((req.json ?? {}) as Record<string, unknown>));
 
   function handle(req: RecordedRequest): FakeReply {
+    const intercepted = state.intercept?.(req);
+    if (intercepted !== undefined) return intercepted;
     if (!req.path.startsWith(BASE)) return { status: 404, body: '<html><body>Not Found</body></html>', raw: true, headers: { 'content-type': 'text/html' } };
     const route = `${req.method} ${req.path.slice(BASE.length)}`;
     if (req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith('application/json')) {
