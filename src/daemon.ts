@@ -17,6 +17,8 @@ import { liveSamples } from './metrics/live.js';
 import { CATALOG } from './metrics/catalog.js';
 import { Snapshot, SnapshotBuilder, registerSnapshotFamilies, type Sample } from './metrics/snapshot.js';
 import { MonitorEngine } from './monitors/engine.js';
+import type { MlflowSource } from './ingest/sources/mlflow.js';
+import { Remediator, type ServingVersion } from './remediation/runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -40,6 +42,7 @@ export interface Daemon {
   readonly engine: MonitorEngine;
   readonly sources: SourceRunner;
   readonly alerting: Alerting;
+  readonly remediation: Remediator;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -86,6 +89,35 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   let computed: Sample[] = [];
   let alertSamples: Sample[] = [];
 
+  const remediation = new Remediator({
+    store,
+    logger,
+    clock,
+    config,
+    metrics: {
+      action: (model, action, outcome) => metrics.remediationActions.inc({ model, action, outcome }),
+      lastFailure: (model, action, ts) => metrics.remediationLastFailure.set({ model, action }, ts),
+      rollbackLoop: (model, v) => metrics.rollbackLoop.set({ model }, v),
+      incidentResolved: (model, sec) => metrics.incidentResolution.observe({ model }, sec),
+      paused: (v) => metrics.remediationPaused.set(v),
+      circuitState: (model, v) => metrics.circuitState.set({ model }, v),
+    },
+    firing: () => {
+      const external = config().alerting.external_labels;
+      return alerting.service
+        .activeAlerts()
+        .filter(({ alert }) => alert.state === 'firing')
+        .map(({ alert }) => ({ fingerprint: alert.fingerprint, labels: { ...external, ...alert.labels }, annotations: alert.annotations, firedAt: alert.firedAt ?? alert.activeAt }));
+    },
+    silencedBy: (labels, now) => alerting.silences.silencedBy(labels, now),
+    serving: () => servingVersions(sources.list()),
+    freshness: () => {
+      const out = new Map<string, number>();
+      for (const s of sources.samples()) if (s.name === 'feast_feature_freshness_seconds' && s.labels.feature_view !== undefined) out.set(s.labels.feature_view, s.value);
+      return out;
+    },
+  });
+
   const stages: CycleStage[] = [
     {
       name: 'monitors',
@@ -102,6 +134,11 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const live = await liveSamples(registry, snapshotFamilies);
         alertSamples = await alerting.evaluate([...computed, ...live], ctx.now);
       },
+    },
+    {
+      // Decides and starts actions for the firing alerts (they run in the background).
+      name: 'remediation',
+      run: async (ctx) => remediation.step(ctx.now),
     },
     {
       // One immutable snapshot per cycle: /metrics serves it, a scrape never computes.
@@ -175,6 +212,9 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
         sources.replace(createRunnableSources(next.config.sources));
         current = next;
+        metrics.circuitState.reset();
+        metrics.rollbackLoop.reset();
+        remediation.reloaded();
         scheduler.reschedule(JOB_CYCLE, { everyMs: next.config.evaluation_interval });
         scheduler.reschedule(JOB_RETENTION, { everyMs: next.config.storage.prune_interval });
         markLoaded();
@@ -203,6 +243,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     engine,
     alerting: alerting.service,
     silences: alerting.silences,
+    remediation,
     clock,
     reload,
     bodyLimit: config().server.max_body_bytes,
@@ -225,12 +266,14 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     engine,
     sources,
     alerting,
+    remediation,
     config,
     snapshot: () => snapshot,
     reload,
     async start() {
       await engine.load(config(), clock.now());
       await alerting.start(current.file);
+      await remediation.start();
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       scheduler.start();
       log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion() }, 'vigil started');
@@ -243,6 +286,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
+        await remediation.stop(); // idempotent actions in flight resume at the next start
         await engine.close(); // terminates the drift worker
         await alerting.stop(); // undelivered notifications stay in the outbox
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
@@ -252,4 +296,20 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       return stopped;
     },
   };
+}
+
+/** Who holds each serving slot (alias, or the Production stage) per Vigil model, from the mlflow sources. */
+function servingVersions(sources: readonly { type: string }[]): ServingVersion[] {
+  const out: ServingVersion[] = [];
+  for (const src of sources) {
+    if (src.type !== 'mlflow') continue;
+    const state = (src as MlflowSource).versions();
+    if (state === null) continue;
+    for (const m of state.models.values()) {
+      const model = state.modelMap[m.name] ?? m.name;
+      for (const [alias, version] of Object.entries(m.aliases)) out.push({ model, slot: alias, version });
+      for (const v of m.versions) if (v.stage.toLowerCase() === 'production') out.push({ model, slot: 'Production', version: v.version });
+    }
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import type { MonitorEngine } from '../monitors/engine.js';
 import type { AlertingService } from '../alerting/service.js';
 import type { Silences } from '../alerting/silences.js';
+import type { Remediator } from '../remediation/runner.js';
 import type { Store } from '../store/store.js';
 import { alertingRoutes } from './routes/alerting.js';
 import { baselineRoutes } from './routes/baselines.js';
@@ -16,6 +17,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
+import { remediationRoutes } from './routes/remediation.js';
 
 export interface ServerDeps {
   logger: Logger;
@@ -27,6 +29,7 @@ export interface ServerDeps {
   engine: MonitorEngine;
   alerting: AlertingService;
   silences: Silences;
+  remediation: Remediator;
   clock: Clock;
   /** Reloads the configuration; a bad one keeps the running config and says why. */
   reload: () => Promise<ReloadOutcome>;
@@ -80,5 +83,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(baselineRoutes, { deps });
   void app.register(alertingRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });
+  void app.register(remediationRoutes, { deps });
   return app;
 }

@@ -77,6 +77,13 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'vigil_hot_window_rows', type: 'gauge', unit: '', labels: ['model'], origin: 'snapshot', help: 'Predictions held in memory for the model\'s windows.' },
   { name: 'vigil_hot_window_bytes', type: 'gauge', unit: 'bytes', labels: ['model'], origin: 'snapshot', help: 'Memory held by the model\'s hot window columns.' },
   { name: 'vigil_baseline_info', type: 'gauge', unit: '', labels: ['model', 'version', 'baseline_version', 'source'], origin: 'snapshot', help: 'Always 1: the baseline each serving version is compared with (its own, or the model\'s latest).' },
+  // Remediation (live: they change when an action or an admin acts, not once per cycle)
+  { name: 'ml_circuit_breaker_state', type: 'gauge', unit: '', labels: ['model'], origin: 'live', help: 'Circuit breaker of each configured model: 0 closed (serve the model), 1 open (serve the fallback), 2 half-open (probing).' },
+  { name: 'ml_remediation_actions_total', type: 'counter', unit: '', labels: ['model', 'action', 'outcome'], origin: 'live', help: 'Remediation decisions by configured action and outcome (succeeded|failed|refused|skipped|dry_run|rejected|expired|interrupted).' },
+  { name: 'ml_remediation_last_failure_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: ['model', 'action'], origin: 'live', help: 'When a remediation action last failed, was refused or was interrupted (MLRemediationFailed).' },
+  { name: 'ml_remediation_rollback_loop', type: 'gauge', unit: '', labels: ['model'], origin: 'live', help: '1 while the model had loop_detection.max_rollbacks rollbacks within the window: automation stopped acting on it (MLRollbackLoop).' },
+  { name: 'ml_incident_resolution_seconds', type: 'histogram', unit: 'seconds', labels: ['model'], origin: 'live', help: 'Time from firing to resolution of incidents on which a remediation action ran (MTTR).' },
+  { name: 'vigil_remediation_paused', type: 'gauge', unit: '', labels: [], origin: 'live', help: '1 while remediation is paused (configuration or POST /v1/remediation/pause).' },
   // Vigil's own health
   { name: 'vigil_build_info', type: 'gauge', unit: '', labels: ['version', 'node_version'], origin: 'live', help: 'Always 1; labels carry the Vigil and Node.js versions.' },
   { name: 'vigil_ingest_rejected_items_total', type: 'counter', unit: '', labels: ['model', 'kind'], origin: 'live', help: 'Items rejected by validation, by kind (predictions|labels).' },

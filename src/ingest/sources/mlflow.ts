@@ -145,6 +145,8 @@ export interface RegisteredModelState {
 export interface RegistryState {
   /** When it was read (ms since the epoch). */
   at: number;
+  /** The source's model_map: MLflow name → Vigil model name. */
+  modelMap: Readonly<Record<string, string>>;
   models: Map<string, RegisteredModelState>;
 }
 
@@ -212,7 +214,7 @@ export function createMlflowSource(cfg: MlflowSourceConfig): MlflowSource {
       }
       const models = new Map<string, RegisteredModelState>();
       for (const t of targets) models.set(t.name, await readModel(t.name, t.known, ctx));
-      last = { at: ctx.now, models };
+      last = { at: ctx.now, modelMap: cfg.model_map, models };
       return { samples: modelInfoSamples(models, cfg.model_map) };
     },
   };

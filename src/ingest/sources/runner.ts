@@ -183,6 +183,11 @@ export class SourceRunner {
     return out;
   }
 
+  /** The current sources (e.g. the mlflow sources' registry state, for remediation). */
+  list(): RunnableSource['source'][] {
+    return [...this.entries.values()].map((e) => e.runnable.source);
+  }
+
   health(): SourceHealth[] {
     return [...this.entries.values()].map((e) => ({ ...e.health, samples: e.samples.length }));
   }

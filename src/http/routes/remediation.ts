@@ -1,0 +1,183 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { VigilError } from '../../core/errors.js';
+import type { Remediator } from '../../remediation/runner.js';
+import type { ActionFilter, ActionRecord, ActionStatus, CircuitRecord, IncidentFilter, IncidentRecord } from '../../store/store.js';
+import { requireRole } from '../auth.js';
+import type { ServerDeps } from '../server.js';
+
+/**
+ * Remediation API: the audit trail (`GET /v1/incidents`, `GET /v1/actions`), approvals
+ * (`POST /v1/actions/:id/approve|reject`), the kill switch (`POST /v1/remediation/pause|resume`),
+ * status (`GET /v1/remediation`), and each model's circuit breaker (`GET /v1/models/:model/circuit`
+ * for serving apps — cheap, with ETag — and `PUT` for the admin override). Writes need the admin
+ * token.
+ */
+
+const STATUSES: readonly ActionStatus[] = ['pending_approval', 'running', 'succeeded', 'failed', 'refused', 'skipped', 'dry_run', 'rejected', 'expired', 'interrupted'];
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function badParam(name: string, message: string): VigilError {
+  return new VigilError('VIGIL_ERR_HTTP_PARAMETER', `query parameter ${name}: ${message}`, { statusCode: 400, details: { field: name } });
+}
+
+function timeParam(q: Record<string, string | undefined>, name: string): number | undefined {
+  const v = q[name];
+  if (v === undefined || v === '') return undefined;
+  const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
+  if (!Number.isFinite(ms)) throw badParam(name, `"${v}" is not a time (RFC 3339 or Unix seconds)`);
+  return ms;
+}
+
+function commonFilter(q: Record<string, string | undefined>): { model?: string; action?: string; since?: number; until?: number; limit: number } {
+  const limit = q.limit === undefined ? 100 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badParam('limit', 'must be an integer from 1 to 1000');
+  const since = timeParam(q, 'since');
+  const until = timeParam(q, 'until');
+  return { limit, ...(q.model ? { model: q.model } : {}), ...(q.action ? { action: q.action } : {}), ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+}
+
+function statusParam(q: Record<string, string | undefined>, name: string): ActionStatus | undefined {
+  const v = q[name];
+  if (v === undefined || v === '') return undefined;
+  if (!STATUSES.includes(v as ActionStatus)) throw badParam(name, `must be one of ${STATUSES.join(', ')}`);
+  return v as ActionStatus;
+}
+
+export const actionJson = (a: ActionRecord) => ({
+  id: a.id,
+  incident_id: a.incidentId,
+  idempotency_key: a.idempotencyKey,
+  model: a.model,
+  action: a.action,
+  type: a.type,
+  status: a.status,
+  reason: a.reason,
+  created_at: iso(a.createdAt),
+  started_at: iso(a.startedAt),
+  ended_at: iso(a.endedAt),
+  expires_at: iso(a.expiresAt),
+  attempts: a.attempts,
+  error: a.error,
+  details: a.details,
+  decided_by: a.decidedBy,
+});
+
+const incidentJson = (i: IncidentRecord, actions: ActionRecord[]) => ({
+  id: i.id,
+  status: i.status,
+  alertname: i.alertname,
+  model: i.model,
+  fingerprint: i.fingerprint,
+  labels: i.labels,
+  annotations: i.annotations,
+  fired_at: iso(i.firedAt),
+  resolved_at: iso(i.resolvedAt),
+  duration_seconds: i.resolvedAt === null ? null : Math.round((i.resolvedAt - i.firedAt) / 1000),
+  // oldest first: the order things happened
+  actions: actions.map(actionJson).reverse(),
+});
+
+export const circuitJson = (c: CircuitRecord) => ({
+  model: c.model,
+  state: c.state,
+  since: c.since === 0 ? null : iso(c.since),
+  reason: c.reason,
+  incident_id: c.incidentId,
+  probe_until: iso(c.probeUntil),
+  manual: c.manual,
+});
+
+export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remediation: Remediator } }> = async (app, { deps }) => {
+  const { store, remediation } = deps;
+  const admin = requireRole(() => deps.config().server.tokens, 'admin');
+  const byOf = (body: unknown): string => {
+    const b = (body ?? {}) as { by?: unknown };
+    return typeof b.by === 'string' && b.by.trim() !== '' ? b.by.trim().slice(0, 200) : 'admin';
+  };
+
+  app.get('/v1/incidents', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const f: IncidentFilter = { ...commonFilter(q) };
+    const outcome = statusParam(q, 'outcome');
+    if (outcome !== undefined) f.outcome = outcome;
+    if (q.status !== undefined && q.status !== '') {
+      if (q.status !== 'open' && q.status !== 'resolved') throw badParam('status', 'must be open or resolved');
+      f.status = q.status;
+    }
+    const incidents = await store.listIncidents(f);
+    return { incidents: await Promise.all(incidents.map(async (i) => incidentJson(i, await store.listActions({ incidentId: i.id })))) };
+  });
+
+  app.get('/v1/incidents/:id', async (req) => {
+    const { id } = req.params as { id: string };
+    const i = await store.getIncident(id);
+    if (i === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no incident ${id}`, { statusCode: 404 });
+    return incidentJson(i, await store.listActions({ incidentId: id }));
+  });
+
+  app.get('/v1/actions', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const f: ActionFilter = { ...commonFilter(q) };
+    const status = statusParam(q, 'status') ?? statusParam(q, 'outcome');
+    if (status !== undefined) f.status = status;
+    if (q.incident_id) f.incidentId = q.incident_id;
+    return { actions: (await store.listActions(f)).map(actionJson) };
+  });
+
+  app.get('/v1/actions/:id', async (req) => {
+    const { id } = req.params as { id: string };
+    const a = await store.getAction(id);
+    if (a === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no action ${id}`, { statusCode: 404 });
+    return actionJson(a);
+  });
+
+  app.post('/v1/actions/:id/approve', { preHandler: admin }, async (req) => {
+    return actionJson(await remediation.approve((req.params as { id: string }).id, byOf(req.body), deps.clock.now()));
+  });
+
+  app.post('/v1/actions/:id/reject', { preHandler: admin }, async (req) => {
+    return actionJson(await remediation.reject((req.params as { id: string }).id, byOf(req.body), deps.clock.now()));
+  });
+
+  app.get('/v1/remediation', async () => ({ ...remediation.status(), circuits: remediation.circuits.list().map(circuitJson) }));
+
+  app.post('/v1/remediation/pause', { preHandler: admin }, async (req) => {
+    const b = (req.body ?? {}) as { reason?: unknown };
+    return remediation.pauseAll(byOf(req.body), typeof b.reason === 'string' ? b.reason.slice(0, 500) : '', deps.clock.now());
+  });
+
+  app.post('/v1/remediation/resume', { preHandler: admin }, async (req) => {
+    const b = (req.body ?? {}) as { model?: unknown };
+    if (b.model !== undefined && (typeof b.model !== 'string' || !deps.config().models.some((m) => m.name === b.model))) {
+      throw new VigilError('VIGIL_ERR_HTTP_VALIDATION', 'body.model: not a configured model', { statusCode: 400, details: { field: 'model' } });
+    }
+    return remediation.resume(byOf(req.body), deps.clock.now(), b.model as string | undefined);
+  });
+
+  const knownModel = (model: string): void => {
+    if (!deps.config().models.some((m) => m.name === model)) throw new VigilError('VIGIL_ERR_MODEL_UNKNOWN', `unknown model "${model}"`, { statusCode: 404 });
+  };
+
+  // Serving apps poll this: answered from memory, with an ETag that changes on every transition.
+  app.get('/v1/models/:model/circuit', async (req, reply) => {
+    const { model } = req.params as { model: string };
+    knownModel(model);
+    const c = remediation.circuits.get(model);
+    const etag = `"${c.generation}-${c.state}"`;
+    void reply.header('ETag', etag).header('Cache-Control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+    return circuitJson(c);
+  });
+
+  app.put('/v1/models/:model/circuit', { preHandler: admin }, async (req) => {
+    const { model } = req.params as { model: string };
+    knownModel(model);
+    const b = (req.body ?? {}) as { state?: unknown; reason?: unknown };
+    if (b.state !== 'open' && b.state !== 'closed') {
+      throw new VigilError('VIGIL_ERR_HTTP_VALIDATION', 'body.state: must be "open" or "closed"', { statusCode: 400, details: { field: 'state' } });
+    }
+    const reason = `admin ${byOf(req.body)}: ${typeof b.reason === 'string' && b.reason !== '' ? b.reason.slice(0, 500) : `forced ${b.state}`}`;
+    await remediation.circuits.force(model, b.state, reason, deps.clock.now());
+    return circuitJson(remediation.circuits.get(model));
+  });
+};

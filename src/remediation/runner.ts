@@ -1,0 +1,631 @@
+import { randomUUID } from 'node:crypto';
+import { matchesAll, parseMatcherList, type LabelMatcher } from '../alerting/notifiers/matchers.js';
+import { realSleep } from '../alerting/notifiers/sender.js';
+import type { VigilConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage, isVigilError, VigilError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { SourceError } from '../ingest/sources/http.js';
+import type { ActionRecord, ActionStatus, IncidentRecord, Store } from '../store/store.js';
+import type { ActionContext, RemediationAction } from './action.js';
+import { createActions } from './actions/index.js';
+import { CircuitBreakers, type CircuitWebhook } from './circuit.js';
+import type { ActionConfig, RemediationConfig } from './config.js';
+import { KnownGoodHistory } from './known-good.js';
+
+/**
+ * The remediation runner. Once per evaluation cycle (`step(now)`, after the rules), it reads the
+ * firing alerts, opens an incident for each one a route matches (one open incident per alert
+ * fingerprint, persisted, so a restart continues it), and decides each routed action through the
+ * guardrails, in this order: the alert has the needed `model` label; no silence or maintenance
+ * window matches; remediation is not paused; no rollback loop on the model; the action's cooldown
+ * for the model has passed; the action's run budget (`max_runs` per `max_runs_window`) is not
+ * spent; no other action runs for the model (it waits, unrecorded); then dry-run, approval, or
+ * execution. Every decision is an audit record (skips are recorded once per reason and re-checked
+ * every cycle while the alert fires); an execution is one record keyed by its idempotency key
+ * (`<incident>/<action>`), which the store keeps unique — an action never executes twice for one
+ * incident. Executions run in the background with a timeout and retries; a restart resumes an
+ * idempotent action that was running and records any other as `interrupted`, never repeating it.
+ * When an incident's alert resolves, the incident closes (MTTR observed when an action ran) and
+ * the circuit breakers it held go half-open.
+ */
+
+export interface FiringAlert {
+  readonly fingerprint: string;
+  /** The alert's labels (alertname included) plus the external labels. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly firedAt: number;
+}
+
+/** What holds a serving slot (alias or `Production`) of a Vigil model, from the mlflow sources. */
+export interface ServingVersion {
+  readonly model: string;
+  readonly slot: string;
+  readonly version: string;
+}
+
+export interface RemediationMetrics {
+  action(model: string, action: string, outcome: ActionStatus): void;
+  lastFailure(model: string, action: string, tsSeconds: number): void;
+  rollbackLoop(model: string, value: 0 | 1): void;
+  incidentResolved(model: string, seconds: number): void;
+  paused(value: 0 | 1): void;
+  circuitState(model: string, value: number): void;
+}
+
+export interface RemediatorDeps {
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  config: () => VigilConfig;
+  metrics: RemediationMetrics;
+  firing: () => FiringAlert[];
+  silencedBy: (labels: Readonly<Record<string, string>>, now: number) => string[];
+  serving: () => ServingVersion[];
+  /** feature view → seconds since its last update (feast source). */
+  freshness: () => ReadonlyMap<string, number>;
+}
+
+/** Statuses of an execution record (it holds the idempotency key). */
+const EXECUTED: ReadonlySet<ActionStatus> = new Set(['running', 'succeeded', 'failed', 'refused', 'interrupted']);
+const FAILURES: ReadonlySet<ActionStatus> = new Set(['failed', 'refused', 'interrupted']);
+const PAUSE_KEY = 'remediation.paused';
+const LOOP_RESET_KEY = 'remediation.loop_reset';
+const HISTORY_KEY = 'remediation.known_good';
+/** Actions that only change Vigil's own state: they do not take the per-model lock. */
+const LOCAL_TYPES: ReadonlySet<string> = new Set(['circuit_breaker']);
+
+interface OpenIncident {
+  rec: IncidentRecord;
+  /** Actions with an execution record (final for this incident). */
+  executed: Set<string>;
+  /** The last skip reason recorded per action (a skip is recorded once per reason). */
+  lastSkip: Map<string, string>;
+  /** Its circuit_breaker action opened (or kept open) the model's breaker. */
+  holdsCircuit: boolean;
+  /** Any execution ran (for MTTR). */
+  acted: boolean;
+}
+
+export interface RuntimePause {
+  by: string;
+  reason: string;
+  at: number;
+}
+
+export interface RemediationStatus {
+  paused: boolean;
+  paused_by_config: boolean;
+  pause: RuntimePause | null;
+  dry_run: boolean;
+  running: string[];
+  open_incidents: number;
+  rollback_loops: string[];
+}
+
+interface ResolvedRoute {
+  matchers: LabelMatcher[];
+  actions: readonly string[];
+  continue: boolean;
+}
+
+export class Remediator {
+  readonly circuits: CircuitBreakers;
+  readonly history: KnownGoodHistory;
+  private readonly log: Logger;
+  private readonly incidents = new Map<string, OpenIncident>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly lockedModels = new Set<string>();
+  private readonly aborts = new Set<AbortController>();
+  private actions = new Map<string, RemediationAction>();
+  private routes: ResolvedRoute[] = [];
+  private builtFor: RemediationConfig | null = null;
+  private pause: RuntimePause | null = null;
+  private loopReset: Record<string, number> = {};
+  private loops = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  private kicked = false;
+  private stopping = false;
+
+  constructor(private readonly deps: RemediatorDeps) {
+    this.log = deps.logger.child({ component: 'remediation' });
+    this.circuits = new CircuitBreakers({
+      store: deps.store,
+      logger: deps.logger,
+      exportState: (m, v) => deps.metrics.circuitState(m, v),
+      probePeriod: () => deps.config().remediation.circuit_breaker.probe_period,
+      webhook: (): CircuitWebhook | undefined => {
+        const w = deps.config().remediation.circuit_breaker.webhook;
+        return w && { url: w.url, headers: w.headers, auth: w, timeout: w.timeout };
+      },
+    });
+    this.history = new KnownGoodHistory({ load: () => deps.store.getState(HISTORY_KEY), save: (json, now) => deps.store.setState(HISTORY_KEY, json, now) });
+  }
+
+  private get cfg(): RemediationConfig {
+    return this.deps.config().remediation;
+  }
+
+  private models(): string[] {
+    return this.deps.config().models.map((m) => m.name);
+  }
+
+  /** Loads persisted state; resumes (idempotent) or closes (others) executions a stop interrupted. */
+  async start(): Promise<void> {
+    const { store } = this.deps;
+    this.rebuild();
+    await this.history.load();
+    this.pause = parseJson<RuntimePause>(await store.getState(PAUSE_KEY));
+    this.loopReset = parseJson<Record<string, number>>(await store.getState(LOOP_RESET_KEY)) ?? {};
+    await this.circuits.load(this.models());
+    for (const rec of await store.listIncidents({ status: 'open' })) {
+      const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false };
+      for (const a of (await store.listActions({ incidentId: rec.id })).reverse()) this.note(inc, a);
+      this.incidents.set(rec.fingerprint, inc);
+    }
+    const now = this.deps.clock.now();
+    for (const rec of await store.listActions({ status: 'running' })) {
+      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      const action = this.actions.get(rec.action);
+      if (inc !== undefined && action !== undefined && action.idempotent) {
+        this.log.warn({ id: rec.id, action: rec.action, model: rec.model }, 'resuming a remediation action interrupted by a stop (it is idempotent)');
+        this.launch(rec, inc, action, true);
+      } else {
+        await this.finish(rec, 'interrupted', now, {
+          reason: 'Vigil stopped during the action',
+          error: `Vigil stopped while this ${rec.type} action ran; it is not repeated (idempotency key ${rec.idempotencyKey ?? '-'}) — check its target`,
+        });
+      }
+    }
+    this.deps.metrics.paused(this.isPaused() ? 1 : 0);
+    for (const m of this.models()) this.deps.metrics.rollbackLoop(m, 0);
+  }
+
+  /** Applies a reloaded configuration (actions, routes, exported series). */
+  reloaded(): void {
+    this.rebuild();
+    this.circuits.exportAll(this.models());
+    this.deps.metrics.paused(this.isPaused() ? 1 : 0);
+  }
+
+  private rebuild(): void {
+    const cfg = this.cfg;
+    if (this.builtFor === cfg) return;
+    this.actions = createActions(cfg.actions, { circuits: this.circuits, knownGood: this.history, freshness: this.deps.freshness });
+    this.routes = cfg.routes.map((r) => ({ matchers: parseMatcherList(r.matchers), actions: r.actions, continue: r.continue }));
+    this.builtFor = cfg;
+  }
+
+  /** One remediation pass (serialized: a pass never overlaps another). */
+  step(now: number): Promise<void> {
+    const p = this.chain.then(() => this.doStep(now));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Re-runs a pass soon (after an action finished, an approval, a resume). */
+  private kick(): void {
+    if (this.kicked || this.stopping) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.step(this.deps.clock.now()).catch((e: unknown) => this.log.error({ err: errorMessage(e) }, 'remediation pass failed'));
+    });
+  }
+
+  private routedActions(labels: Readonly<Record<string, string>>): string[] {
+    const out: string[] = [];
+    for (const r of this.routes) {
+      if (!matchesAll(r.matchers, labels)) continue;
+      for (const a of r.actions) if (!out.includes(a)) out.push(a);
+      if (!r.continue) break;
+    }
+    return out;
+  }
+
+  private async doStep(now: number): Promise<void> {
+    if (this.stopping) return;
+    this.rebuild();
+    const firing = this.deps.firing();
+    const firingNow = new Set(firing.map((a) => a.fingerprint));
+    for (const inc of [...this.incidents.values()]) if (!firingNow.has(inc.rec.fingerprint)) await this.resolve(inc, now);
+    for (const alert of firing) {
+      const names = this.routedActions(alert.labels);
+      let inc = this.incidents.get(alert.fingerprint);
+      if (names.length === 0 && inc === undefined) continue;
+      inc ??= await this.openIncident(alert, now);
+      for (const name of names) await this.decide(inc, name, alert, now);
+    }
+    await this.settleApprovals(now);
+    await this.circuits.tick(now);
+    await this.updateLoops(now);
+    for (const s of this.deps.serving()) if (!this.hasOpenIncident(s.model)) this.history.observe(s.model, s.slot, s.version, now);
+    await this.history.flush(now);
+  }
+
+  private hasOpenIncident(model: string): boolean {
+    for (const i of this.incidents.values()) if (i.rec.model === model) return true;
+    return false;
+  }
+
+  private async openIncident(alert: FiringAlert, now: number): Promise<OpenIncident> {
+    const rec: IncidentRecord = {
+      id: randomUUID(),
+      fingerprint: alert.fingerprint,
+      alertname: alert.labels.alertname ?? '',
+      model: alert.labels.model ?? '',
+      labels: { ...alert.labels },
+      annotations: { ...alert.annotations },
+      firedAt: alert.firedAt,
+      resolvedAt: null,
+      status: 'open',
+      createdAt: now,
+    };
+    await this.deps.store.saveIncident(rec);
+    const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false };
+    this.incidents.set(rec.fingerprint, inc);
+    this.log.info({ incident: rec.id, alertname: rec.alertname, model: rec.model }, 'incident opened');
+    return inc;
+  }
+
+  private async resolve(inc: OpenIncident, now: number): Promise<void> {
+    this.incidents.delete(inc.rec.fingerprint);
+    inc.rec = { ...inc.rec, status: 'resolved', resolvedAt: now };
+    await this.deps.store.saveIncident(inc.rec);
+    for (const a of await this.deps.store.listActions({ incidentId: inc.rec.id, status: 'pending_approval' })) {
+      await this.finish(a, 'expired', now, { reason: 'the alert resolved before an approval' });
+    }
+    if (inc.acted) this.deps.metrics.incidentResolved(inc.rec.model, Math.max(0, now - inc.rec.firedAt) / 1000);
+    this.log.info({ incident: inc.rec.id, alertname: inc.rec.alertname, model: inc.rec.model, duration_s: Math.round((now - inc.rec.firedAt) / 1000) }, 'incident resolved');
+    if (inc.holdsCircuit) {
+      const others = [...this.incidents.values()].some((i) => i.rec.model === inc.rec.model && i.holdsCircuit);
+      if (!others) await this.circuits.probe(inc.rec.model, `${inc.rec.alertname} resolved`, now);
+    }
+  }
+
+  /** Why the action may not run now ('busy': wait, unrecorded), or null. */
+  private async guard(inc: OpenIncident, name: string, a: ActionConfig, action: RemediationAction, alert: FiringAlert, now: number): Promise<string | null> {
+    const model = inc.rec.model;
+    if (action.needsModel && model === '') return 'no_model_label';
+    const silences = this.deps.silencedBy(alert.labels, now);
+    if (silences.length > 0) return `silenced (${silences.join(', ')})`;
+    if (this.isPaused()) return 'paused';
+    // A rollback loop stops automation on the model; the breaker (the safe direction) still opens.
+    if (this.loops.has(model) && a.type !== 'circuit_breaker') return 'loop_detected';
+    if (a.cooldown > 0) {
+      const recent = await this.deps.store.listActions({ model, action: name, since: now - a.cooldown, limit: 100 });
+      if (recent.some((r) => EXECUTED.has(r.status) && r.incidentId !== inc.rec.id)) return 'cooldown';
+    }
+    const window = await this.deps.store.listActions({ action: name, since: now - a.max_runs_window });
+    if (window.filter((r) => EXECUTED.has(r.status)).length >= a.max_runs) return 'rate_limited';
+    if (!LOCAL_TYPES.has(a.type) && this.lockedModels.has(model)) return 'busy';
+    return null;
+  }
+
+  private async decide(inc: OpenIncident, name: string, alert: FiringAlert, now: number): Promise<void> {
+    if (inc.executed.has(name)) return;
+    const a = this.cfg.actions[name];
+    const action = this.actions.get(name);
+    if (a === undefined || action === undefined) return;
+    const model = inc.rec.model;
+    const why = await this.guard(inc, name, a, action, alert, now);
+    if (why === 'busy') return;
+    const base = this.newRecord(inc, name, a, now);
+    if (why !== null) {
+      if (inc.lastSkip.get(name) === why) return;
+      inc.lastSkip.set(name, why);
+      const rec: ActionRecord = { ...base, idempotencyKey: null, status: 'skipped', reason: why, endedAt: now };
+      await this.deps.store.saveAction(rec);
+      this.deps.metrics.action(model, name, 'skipped');
+      this.log.info({ incident: inc.rec.id, action: name, model, reason: why }, 'remediation action skipped');
+      return;
+    }
+    const planned = action.describe({ model, alert: this.trigger(inc) });
+    if (this.cfg.dry_run || a.dry_run) {
+      inc.executed.add(name);
+      await this.deps.store.saveAction({ ...base, status: 'dry_run', reason: 'dry run: decided, nothing called', details: planned, endedAt: now });
+      this.deps.metrics.action(model, name, 'dry_run');
+      this.log.info({ incident: inc.rec.id, action: name, model, plan: planned }, 'remediation action decided (dry run)');
+      return;
+    }
+    if (a.require_approval) {
+      inc.executed.add(name);
+      await this.deps.store.saveAction({ ...base, status: 'pending_approval', reason: 'waiting for approval', details: planned, expiresAt: now + a.approval_timeout });
+      this.log.warn({ incident: inc.rec.id, action: name, model, id: base.id, expires_at: new Date(now + a.approval_timeout).toISOString() }, 'remediation action awaits approval');
+      return;
+    }
+    await this.start1(base, inc, action, now);
+  }
+
+  private newRecord(inc: OpenIncident, name: string, a: ActionConfig, now: number): ActionRecord {
+    return {
+      id: randomUUID(),
+      incidentId: inc.rec.id,
+      idempotencyKey: `${inc.rec.id}/${name}`,
+      model: inc.rec.model,
+      action: name,
+      type: a.type,
+      status: 'running',
+      reason: '',
+      createdAt: now,
+      startedAt: null,
+      endedAt: null,
+      expiresAt: null,
+      attempts: 0,
+      error: null,
+      details: {},
+      plan: {},
+      decidedBy: null,
+      updatedAt: now,
+    };
+  }
+
+  /** Persists the execution record (the idempotency key is taken here), then runs it in the background. */
+  private async start1(rec: ActionRecord, inc: OpenIncident, action: RemediationAction, now: number): Promise<void> {
+    const running: ActionRecord = { ...rec, status: 'running', reason: 'running', startedAt: now, updatedAt: now };
+    try {
+      await this.deps.store.saveAction(running);
+    } catch (e) {
+      if (isVigilError(e) && e.code === 'VIGIL_ERR_STORE_CONFLICT') {
+        inc.executed.add(rec.action); // already executed for this incident: never twice
+        return;
+      }
+      throw e;
+    }
+    inc.executed.add(rec.action);
+    this.log.info({ incident: inc.rec.id, action: rec.action, type: rec.type, model: rec.model, id: rec.id }, 'remediation action started');
+    this.launch(running, inc, action, false);
+  }
+
+  private launch(rec: ActionRecord, inc: OpenIncident, action: RemediationAction, resumed: boolean): void {
+    const local = LOCAL_TYPES.has(rec.type);
+    if (!local) this.lockedModels.add(rec.model);
+    inc.acted = true;
+    const p = this.execute(rec, inc, action, resumed)
+      .catch((e: unknown) => this.log.error({ id: rec.id, err: errorMessage(e) }, 'remediation action bookkeeping failed'))
+      .finally(() => {
+        this.running.delete(rec.id);
+        if (!local) this.lockedModels.delete(rec.model);
+        this.kick();
+      });
+    this.running.set(rec.id, p);
+  }
+
+  private trigger(inc: OpenIncident) {
+    return { alertname: inc.rec.alertname, labels: inc.rec.labels, annotations: inc.rec.annotations, fingerprint: inc.rec.fingerprint, firedAt: inc.rec.firedAt };
+  }
+
+  private async execute(rec: ActionRecord, inc: OpenIncident, action: RemediationAction, resumed: boolean): Promise<void> {
+    const a = this.cfg.actions[rec.action];
+    const timeoutMs = a?.timeout ?? 60_000;
+    const retries = a?.retries ?? 0;
+    const backoff = a?.retry_backoff ?? 1000;
+    const stop = new AbortController();
+    this.aborts.add(stop);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([stop.signal, timeout]);
+    const log = this.log.child({ action: rec.action, type: rec.type, model: rec.model, incident: rec.incidentId, id: rec.id });
+    const ctx: ActionContext = {
+      model: rec.model,
+      alert: this.trigger(inc),
+      incidentId: rec.incidentId,
+      idempotencyKey: rec.idempotencyKey ?? `${rec.incidentId}/${rec.action}`,
+      action: rec.action,
+      signal,
+      now: () => this.deps.clock.now(),
+      get plan() {
+        return rec.plan;
+      },
+      savePlan: async (plan) => {
+        rec.plan = { ...rec.plan, ...plan };
+        rec.updatedAt = this.deps.clock.now();
+        await this.deps.store.saveAction(rec);
+      },
+      sleep: (ms) => realSleep(ms, signal),
+      logger: log,
+    };
+    if (resumed) rec.details = { ...rec.details, resumed: true };
+    try {
+      for (let attempt = 0; ; attempt++) {
+        rec.attempts += 1;
+        try {
+          const r = await action.execute(ctx);
+          if (r.outcome === 'succeeded' && rec.type === 'circuit_breaker') inc.holdsCircuit = true;
+          await this.finish(rec, r.outcome, this.deps.clock.now(), { reason: r.message, details: { ...rec.details, ...r.details } });
+          return;
+        } catch (e) {
+          // Vigil is stopping: an idempotent action stays `running` and is resumed at the next start.
+          const stopped = async (): Promise<void> => {
+            if (action.idempotent) return;
+            await this.finish(rec, 'interrupted', this.deps.clock.now(), { reason: 'Vigil stopped during the action', error: `stopped while running; not repeated: ${errorMessage(e)}` });
+          };
+          if (stop.signal.aborted) return await stopped();
+          const timedOut = timeout.aborted;
+          const retryable = e instanceof SourceError && e.retryable;
+          if (retryable && !timedOut && attempt < retries) {
+            const delay = Math.min(Math.max((e as SourceError).retryAfterMs ?? 0, backoff * 2 ** attempt), 60_000);
+            log.warn({ attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(e) }, 'remediation action failed; retrying');
+            try {
+              await ctx.sleep(delay);
+              continue;
+            } catch {
+              /* timed out or stopping while waiting: fall through to the failure below */
+            }
+            if (stop.signal.aborted) return await stopped();
+          }
+          const message = timedOut || timeout.aborted ? `timed out after ${timeoutMs} ms (${errorMessage(e)})` : errorMessage(e);
+          const code = isVigilError(e) ? e.code : 'VIGIL_ERR_REMEDIATION_FAILED';
+          await this.finish(rec, 'failed', this.deps.clock.now(), { reason: message, error: `${code}: ${message}` });
+          return;
+        }
+      }
+    } finally {
+      this.aborts.delete(stop);
+    }
+  }
+
+  /** Ends a record with its outcome: persisted, counted, logged; failures stamp the failure gauge. */
+  private async finish(rec: ActionRecord, status: ActionStatus, now: number, extra: { reason: string; error?: string; details?: Record<string, unknown>; by?: string }): Promise<void> {
+    Object.assign(rec, { status, reason: extra.reason, endedAt: now, updatedAt: now });
+    if (extra.error !== undefined) rec.error = extra.error;
+    if (extra.details !== undefined) rec.details = extra.details;
+    if (extra.by !== undefined) rec.decidedBy = extra.by;
+    await this.deps.store.saveAction(rec);
+    this.deps.metrics.action(rec.model, rec.action, status);
+    const fields = { id: rec.id, incident: rec.incidentId, action: rec.action, type: rec.type, model: rec.model, reason: rec.reason };
+    if (FAILURES.has(status)) {
+      this.deps.metrics.lastFailure(rec.model, rec.action, now / 1000);
+      this.log.error({ ...fields, status, err: rec.error }, 'remediation action failed');
+    } else this.log.info({ ...fields, status, details: rec.details }, `remediation action ${status}`);
+    if (status === 'succeeded' && rec.type === 'mlflow_rollback' && typeof rec.details.from === 'string') {
+      this.history.markBad(rec.model, rec.details.from);
+      await this.history.flush(now);
+    }
+  }
+
+  /** Expires pending approvals; starts approved ones when their model is free. */
+  private async settleApprovals(now: number): Promise<void> {
+    for (const rec of await this.deps.store.listActions({ status: 'pending_approval' })) {
+      if (rec.decidedBy === null) {
+        if (rec.expiresAt !== null && now >= rec.expiresAt) await this.finish(rec, 'expired', now, { reason: 'no approval before the timeout' });
+        continue;
+      }
+      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      const action = this.actions.get(rec.action);
+      if (inc === undefined || action === undefined) {
+        await this.finish(rec, 'expired', now, { reason: inc === undefined ? 'the alert resolved before the approved action ran' : 'the action is no longer configured' });
+        continue;
+      }
+      if (this.isPaused() || (!LOCAL_TYPES.has(rec.type) && this.lockedModels.has(rec.model))) continue;
+      const running: ActionRecord = { ...rec, status: 'running', startedAt: now, updatedAt: now };
+      await this.deps.store.saveAction(running);
+      this.log.info({ incident: inc.rec.id, action: rec.action, model: rec.model, id: rec.id, approved_by: rec.decidedBy }, 'remediation action started (approved)');
+      this.launch(running, inc, action, false);
+    }
+  }
+
+  private async updateLoops(now: number): Promise<void> {
+    const ld = this.cfg.loop_detection;
+    const next = new Set<string>();
+    for (const model of this.models()) {
+      const since = Math.max(now - ld.window, this.loopReset[model] ?? Number.NEGATIVE_INFINITY);
+      const done = await this.deps.store.listActions({ model, status: 'succeeded', since });
+      if (done.filter((r) => r.type === 'mlflow_rollback').length >= ld.max_rollbacks) next.add(model);
+    }
+    for (const m of next) {
+      if (!this.loops.has(m)) this.log.error({ model: m, max_rollbacks: ld.max_rollbacks, window_ms: ld.window }, 'rollback loop detected: remediation stops acting on the model');
+    }
+    for (const m of this.models()) this.deps.metrics.rollbackLoop(m, next.has(m) ? 1 : 0);
+    this.loops = next;
+  }
+
+  private isPaused(): boolean {
+    return this.cfg.paused || this.pause !== null;
+  }
+
+  // --- the API -----------------------------------------------------------------------------
+
+  async approve(id: string, by: string, now: number): Promise<ActionRecord> {
+    const rec = await this.pendingRecord(id, now);
+    if (rec.decidedBy !== null) throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} was already approved by ${rec.decidedBy}`, { statusCode: 409 });
+    if (this.isPaused()) throw new VigilError('VIGIL_ERR_REMEDIATION_PAUSED', 'remediation is paused: resume it before approving', { statusCode: 409 });
+    Object.assign(rec, { decidedBy: by, reason: `approved by ${by}`, updatedAt: now });
+    await this.deps.store.saveAction(rec);
+    this.log.info({ id, action: rec.action, model: rec.model, by }, 'remediation action approved');
+    this.kick();
+    return rec;
+  }
+
+  async reject(id: string, by: string, now: number): Promise<ActionRecord> {
+    const rec = await this.pendingRecord(id, now);
+    if (rec.decidedBy !== null) throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} was already approved by ${rec.decidedBy}`, { statusCode: 409 });
+    await this.finish(rec, 'rejected', now, { reason: `rejected by ${by}`, by });
+    return rec;
+  }
+
+  private async pendingRecord(id: string, now: number): Promise<ActionRecord> {
+    const rec = await this.deps.store.getAction(id);
+    if (rec === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no action ${id}`, { statusCode: 404 });
+    if (rec.status !== 'pending_approval') throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} is ${rec.status}, not pending approval`, { statusCode: 409 });
+    if (rec.decidedBy === null && rec.expiresAt !== null && now >= rec.expiresAt) {
+      await this.finish(rec, 'expired', now, { reason: 'no approval before the timeout' });
+      throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} expired at ${new Date(rec.expiresAt).toISOString()}`, { statusCode: 409 });
+    }
+    return rec;
+  }
+
+  async pauseAll(by: string, reason: string, now: number): Promise<RemediationStatus> {
+    this.pause = { by, reason, at: now };
+    await this.deps.store.setState(PAUSE_KEY, JSON.stringify(this.pause), now);
+    this.deps.metrics.paused(1);
+    this.log.warn({ by, reason }, 'remediation paused');
+    return this.status();
+  }
+
+  /** Resumes everything (no model), or clears one model's rollback loop (`model`). */
+  async resume(by: string, now: number, model?: string): Promise<RemediationStatus> {
+    if (model !== undefined) {
+      this.loopReset[model] = now;
+      await this.deps.store.setState(LOOP_RESET_KEY, JSON.stringify(this.loopReset), now);
+      this.loops.delete(model);
+      this.deps.metrics.rollbackLoop(model, 0);
+      this.log.warn({ by, model }, 'rollback loop cleared: remediation acts on the model again');
+    } else {
+      if (this.cfg.paused) throw new VigilError('VIGIL_ERR_REMEDIATION_PAUSED', 'remediation.paused is true in the configuration: change it there and reload', { statusCode: 409 });
+      this.pause = null;
+      await this.deps.store.setState(PAUSE_KEY, 'null', now);
+      this.deps.metrics.paused(0);
+      this.log.warn({ by }, 'remediation resumed');
+    }
+    this.kick();
+    return this.status();
+  }
+
+  status(): RemediationStatus {
+    return {
+      paused: this.isPaused(),
+      paused_by_config: this.cfg.paused,
+      pause: this.pause,
+      dry_run: this.cfg.dry_run,
+      running: [...this.running.keys()],
+      open_incidents: this.incidents.size,
+      rollback_loops: [...this.loops].sort(),
+    };
+  }
+
+  /** Settles when no action runs and no pass is queued (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.chain;
+      if (this.running.size === 0 && !this.kicked) break;
+      await Promise.all([...this.running.values()]);
+      await new Promise((r) => setImmediate(r));
+    }
+    await this.circuits.idle();
+  }
+
+  /** Stops: running actions are aborted (idempotent ones resume at the next start). */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    for (const a of this.aborts) a.abort(new VigilError('VIGIL_ERR_REMEDIATION_STOPPED', 'Vigil is stopping'));
+    await Promise.race([Promise.all([...this.running.values()]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.circuits.idle();
+  }
+
+  private note(inc: OpenIncident, a: ActionRecord): void {
+    if (a.idempotencyKey !== null) inc.executed.add(a.action);
+    else inc.lastSkip.set(a.action, a.reason);
+    if (EXECUTED.has(a.status)) inc.acted = true;
+    if (a.type === 'circuit_breaker' && a.status === 'succeeded') inc.holdsCircuit = true;
+  }
+}
+
+function parseJson<T>(text: string | undefined): T | null {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as T | null;
+  } catch {
+    return null;
+  }
+}
