@@ -5,6 +5,7 @@ import { runSimulate } from './simulate.js';
 import { runDrift } from './drift.js';
 import type { CliIo } from './args.js';
 import { runServe } from './serve.js';
+import { runDemoRegistry } from './demo-registry.js';
 import { isVigilError } from '../core/errors.js';
 import { vigilVersion } from '../core/version.js';
 
@@ -21,6 +22,8 @@ Commands:
                           store a model version's baseline from training data (CSV or NDJSON)
   simulate --url URL [--config FILE] [--drift-after 2m] [--rate 20] [--duration 10m]
                           demo traffic (predictions, delayed labels, then drift) against a running Vigil
+  demo-registry [--port 9471] [--address 127.0.0.1] [--config FILE]
+                          a FAKE, in-memory MLflow model registry for the demo (never for production)
   version                 print the version
 
 Exit codes: 0 success, 1 failure, 2 bad input (configuration or usage).
@@ -41,6 +44,8 @@ export async function main(argv: string[], io: CliIo, env: Readonly<Record<strin
         return await runBaseline(rest, io, env);
       case 'simulate':
         return await runSimulate(rest, io, env);
+      case 'demo-registry':
+        return await runDemoRegistry(rest, io, env);
       case 'version':
       case '--version':
         io.stdout(`vigil ${vigilVersion()}\n`);

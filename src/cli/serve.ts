@@ -6,12 +6,16 @@ import { createDaemon } from '../daemon.js';
 import { RuleFilesError } from '../alerting/wiring.js';
 import { formatRuleFileError } from '../alerting/rules/index.js';
 import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
+import { DEMO_REGISTRY_PORT, startDemoRegistry } from '../sim/demo-registry.js';
+import type { FakeMlflow } from '../sim/fake-mlflow.js';
 import type { CliIo } from './args.js';
 import { loadConfigForCli, parseCli } from './args.js';
 
 /**
  * `vigil serve [--config FILE] [--simulate] [--drift-after 2m]`. Without --config it runs the
- * embedded demo configuration (examples/vigil.yaml). Signals: SIGTERM/SIGINT stop gracefully
+ * embedded demo configuration (examples/vigil.yaml). With --simulate and no VIGIL_REGISTRY_URL in
+ * the environment it also starts the demo registry (a fake, in-memory MLflow) on 127.0.0.1:9471,
+ * which the demo configuration's mlflow source and rollback action use. Signals: SIGTERM/SIGINT stop gracefully
  * (in-flight writes finish, the store closes) within server.shutdown_timeout; SIGHUP reloads.
  * Resolves with the exit code once the daemon has stopped.
  */
@@ -43,7 +47,17 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   }
 
   let sim: Simulator | null = null;
+  let registry: FakeMlflow | null = null;
   if (values.simulate) {
+    let registryUrl = env.VIGIL_REGISTRY_URL;
+    if (registryUrl === undefined || registryUrl === '') {
+      try {
+        registry = await startDemoRegistry({ models: daemon.config().models.map((m) => m.name), port: DEMO_REGISTRY_PORT, logger });
+        registryUrl = registry.url;
+      } catch (e) {
+        logger.warn({ port: DEMO_REGISTRY_PORT, err: errorMessage(e) }, 'demo registry not started; the simulator serves v1 and rollbacks have no registry');
+      }
+    }
     sim = new Simulator(
       {
         ...DEFAULT_SIMULATOR,
@@ -52,6 +66,7 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
         ...(values['drift-after'] ? { driftAfterMs: parseDuration(values['drift-after']) } : {}),
         ...(values['sim-rate'] ? { rate: Number(values['sim-rate']) } : {}),
         ...(daemon.config().server.tokens.ingest[0] ? { token: daemon.config().server.tokens.ingest[0] as string } : {}),
+        ...(registryUrl ? { registryUrl } : {}),
       },
       { logger, clock: systemClock },
     );
@@ -65,6 +80,7 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
       if (exiting) return;
       exiting = true;
       sim?.stop();
+      void registry?.close();
       const force = setTimeout(() => {
         logger.error({ signal }, 'shutdown timed out; exiting');
         logger.flush();

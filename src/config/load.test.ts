@@ -90,6 +90,15 @@ describe('good configuration files', () => {
       alertmanagers: [],
       notifications: expect.objectContaining({ receivers: [], routes: [], group_by: ['alertname'], group_wait: 30_000, group_interval: 300_000, repeat_interval: 14_400_000 }),
       maintenance_windows: [],
+      remediation: {
+        dry_run: false,
+        paused: false,
+        allow_exec: false,
+        actions: {},
+        routes: [],
+        loop_detection: { max_rollbacks: 3, window: 6 * 3_600_000 },
+        circuit_breaker: { probe_period: 600_000 },
+      },
     });
   });
 

@@ -86,8 +86,8 @@ function faultReply(f: Exclude<Fault, { hang: true }>): FakeReply {
   return { status: 200, body: f.body ?? { unexpected: true } };
 }
 
-/** Starts a fake on 127.0.0.1 (port 0 = any free port). */
-export async function startFake<S extends FakeState>(state: S, handler: FakeHandler, port = 0): Promise<FakeServer<S>> {
+/** Starts a fake on 127.0.0.1 (port 0 = any free port; another host for the demo registry in a container). */
+export async function startFake<S extends FakeState>(state: S, handler: FakeHandler, port = 0, host = '127.0.0.1'): Promise<FakeServer<S>> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -124,11 +124,11 @@ export async function startFake<S extends FakeState>(state: S, handler: FakeHand
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${addr.port}`,
     port: addr.port,
     state,
     close: () =>

@@ -57,7 +57,7 @@ const err = (status: number, error_code: string, message: string): FakeReply => 
 const notFound = (what: string) => err(404, 'RESOURCE_DOES_NOT_EXIST', what);
 const invalid = (message: string) => err(400, 'INVALID_PARAMETER_VALUE', message);
 
-export async function startFakeMlflow(port = 0): Promise<FakeMlflow> {
+export async function startFakeMlflow(port = 0, host = '127.0.0.1'): Promise<FakeMlflow> {
   const state: FakeMlflowState = { ...newFakeState(), models: new Map(), timestampsAsStrings: false, now: () => Date.now(), intercept: null };
   const ts = (n: number) => (state.timestampsAsStrings ? String(n) : n);
 
@@ -200,7 +200,7 @@ export async function startFakeMlflow(port = 0): Promise<FakeMlflow> {
     }
   }
 
-  const server = await startFake(state, handle, port);
+  const server = await startFake(state, handle, port, host);
   const addModel: FakeMlflow['addModel'] = (name, opts = {}) => {
     const now = state.now();
     const m: FakeRegisteredModel = { name, description: '', creation_timestamp: now, last_updated_timestamp: now, tags: {}, aliases: {}, ...opts, versions: [] };

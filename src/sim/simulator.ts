@@ -10,6 +10,12 @@ import { mulberry32 } from '../core/random.js';
  * HTTP) for every configured model and, after a delay, ground-truth labels for most of them.
  * After `driftAfterMs` it injects feature drift (shifted numeric features, a new category) and
  * an accuracy drop, so a newcomer sees drift and quality metrics move and alerts fire.
+ *
+ * With `registryUrl` (the demo registry, or any MLflow), it serves like an app that loads the
+ * `champion` alias: predictions carry the champion's version, polled every few seconds. The
+ * accuracy drop then hits only the version that was champion when the simulator started (the
+ * "bad deploy"): once Vigil rolls the alias back, quality recovers, while the feature drift (the
+ * data) stays.
  */
 export interface SimulatorOptions {
   url: string;
@@ -25,6 +31,9 @@ export interface SimulatorOptions {
   driftAfterMs: number;
   seed: number;
   tickMs: number;
+  /** MLflow tracking URL whose `champion` alias says which version serves. */
+  registryUrl?: string;
+  registryPollMs?: number;
 }
 
 export const DEFAULT_SIMULATOR: Omit<SimulatorOptions, 'url' | 'models'> = {
@@ -75,7 +84,7 @@ export class ModelWorld {
   }
 
   /** One prediction event and its true label. */
-  next(now: number, drifted: boolean): { prediction: Record<string, unknown>; label: string | number } {
+  next(now: number, drifted: boolean, degraded = drifted, version = 'v1'): { prediction: Record<string, unknown>; label: string | number } {
     const features: Record<string, number | string | null> = {};
     let signal = 0;
     this.model.features.forEach((f, i) => {
@@ -95,19 +104,20 @@ export class ModelWorld {
       }
     });
     const id = `${this.model.name}-${now}-${this.seq++}`;
-    const latency = Math.exp(Math.log(25) + 0.5 * this.normal()) * (drifted ? 1.6 : 1);
-    const base = { id, ts: now, model_version: 'v1', features, latency_ms: Math.round(latency * 10) / 10, ...(this.rnd() < 0.005 ? { error: 'upstream timeout' } : {}) };
-    // The model is good before the drift and much worse after it.
-    const noise = drifted ? 2.2 : 0.4;
+    const latency = Math.exp(Math.log(25) + 0.5 * this.normal()) * (degraded ? 1.6 : 1);
+    const base = { id, ts: now, model_version: version, features, latency_ms: Math.round(latency * 10) / 10, ...(this.rnd() < 0.005 ? { error: 'upstream timeout' } : {}) };
+    // The model is good before the drift and much worse after it (when degraded).
+    const noise = degraded ? 2.2 : 0.4;
     if (this.model.task === 'regression') {
       const truth = 30 + 8 * signal + 2 * this.normal();
-      const pred = truth + (drifted ? 6 + 6 * this.normal() : 1.5 * this.normal());
+      const pred = truth + (degraded ? 6 + 6 * this.normal() : 1.5 * this.normal());
       return { prediction: { ...base, prediction: Math.round(pred * 100) / 100 }, label: Math.round(truth * 100) / 100 };
     }
     if (this.model.task === 'binary') {
       const p = 1 / (1 + Math.exp(-2 * signal));
       const truth = this.rnd() < p ? 1 : 0;
-      const est = 1 / (1 + Math.exp(-(2 * signal + noise * this.normal())));
+      // A bad deploy: weaker signal, biased towards the positive class, noisier.
+      const est = 1 / (1 + Math.exp(-((degraded ? 0.5 : 2) * signal + (degraded ? 1.2 : 0) + noise * this.normal())));
       const score = Math.round(est * 10_000) / 10_000;
       return {
         prediction: { ...base, prediction: score >= 0.5 ? this.classes[1] : this.classes[0], score },
@@ -148,6 +158,12 @@ export class Simulator {
   private readonly log: Logger;
   private readonly rnd: () => number;
   readonly sent = { predictions: 0, labels: 0, failures: 0 };
+  /** model → the version serving (the registry's champion; 'v1' without a registry). */
+  readonly serving = new Map<string, string>();
+  /** model → the champion when the simulator started: the version the accuracy drop hits. */
+  private readonly badVersion = new Map<string, string>();
+  private lastPoll = Number.NEGATIVE_INFINITY;
+  private pollWarned = false;
 
   constructor(
     private readonly opts: SimulatorOptions,
@@ -206,11 +222,18 @@ export class Simulator {
         this.driftLogged = true;
         this.log.warn({}, 'simulator: injecting feature drift and an accuracy drop');
       }
+      if (this.opts.registryUrl !== undefined && now - this.lastPoll >= (this.opts.registryPollMs ?? 5000)) {
+        this.lastPoll = now;
+        await this.pollRegistry();
+      }
       const n = Math.max(1, Math.round((this.opts.rate * this.opts.tickMs) / 1000));
       for (const w of this.worlds) {
         const lines: string[] = [];
+        const version = this.serving.get(w.model.name) ?? 'v1';
+        const bad = this.badVersion.get(w.model.name);
+        const degraded = drifted && (this.opts.registryUrl === undefined || bad === undefined || version === bad);
         for (let i = 0; i < n; i++) {
-          const { prediction, label } = w.next(now, drifted);
+          const { prediction, label } = w.next(now, drifted, degraded, version);
           lines.push(JSON.stringify(prediction));
           if (this.rnd() < this.opts.labelShare) {
             this.pending.push({ dueAt: now + this.opts.labelDelayMs, model: w.model.name, item: { id: prediction.id as string, label, ts: now + this.opts.labelDelayMs } });
@@ -228,6 +251,25 @@ export class Simulator {
       for (const [model, lines] of due) await this.post(`/v1/models/${encodeURIComponent(model)}/labels`, lines, 'labels');
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Reads each model's `champion` alias: the version that serves. */
+  private async pollRegistry(): Promise<void> {
+    for (const w of this.worlds) {
+      const name = w.model.name;
+      try {
+        const r = await axios.get(`${(this.opts.registryUrl as string).replace(/\/+$/, '')}/api/2.0/mlflow/registered-models/alias`, { params: { name, alias: 'champion' }, timeout: 5000, validateStatus: () => true });
+        const version = (r.data as { model_version?: { version?: unknown } } | undefined)?.model_version?.version;
+        if (r.status !== 200 || typeof version !== 'string') throw new Error(`HTTP ${r.status}`);
+        const before = this.serving.get(name);
+        if (before !== version) this.log.info({ model: name, version, before: before ?? null }, 'simulator: serving the champion version');
+        this.serving.set(name, version);
+        if (!this.badVersion.has(name)) this.badVersion.set(name, version);
+      } catch (e) {
+        if (!this.pollWarned) this.log.warn({ model: name, err: errorMessage(e) }, 'simulator: cannot read the champion alias; serving v1');
+        this.pollWarned = true;
+      }
     }
   }
 

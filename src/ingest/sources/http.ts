@@ -40,7 +40,7 @@ export interface HttpAuth {
 }
 
 export interface HttpRequest {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;

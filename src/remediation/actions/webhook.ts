@@ -72,7 +72,7 @@ export function createWebhookAction(cfg: WebhookActionConfig): RemediationAction
       const body = cfg.body === undefined ? defaultWebhookBody(ctx) : expandBody(cfg.body, ctx.alert, ctx.action);
       const res = await httpRequest({
         // httpRequest hands the method to axios as is; its type does not list PUT.
-        method: cfg.method as NonNullable<HttpRequest['method']>,
+        method: cfg.method,
         url: cfg.url,
         headers: {
           ...cfg.headers,
