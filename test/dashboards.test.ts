@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CATALOG } from '../src/metrics/catalog.js';
+import { allPanels, dashboardExpressions, dashboardFiles, dataPanels, DASHBOARDS, loadDashboard, substituteVariables, variableQuery, type Link, type Panel, type Variable } from './grafana.js';
 import { hostPath, loadCompose, ROOT, service } from './stack.js';
 
 /**
@@ -27,49 +28,17 @@ const PENDING_CATALOG: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'
 /** Series Prometheus records itself for every target (not exported by Vigil). */
 const PROMETHEUS_SERIES = new Set(['up']);
 
-const DASHBOARDS = join(ROOT, 'dashboards');
-const files = readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).sort();
+const files = dashboardFiles();
 const provisioning = join(ROOT, 'deploy/grafana/provisioning');
 const datasources = (parse(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string; url: string }[] }).datasources;
 const prom = datasources.find((d) => d.type === 'prometheus');
 const DS = { type: 'prometheus', uid: prom?.uid };
-
-interface Target { refId?: string; expr?: string; datasource?: unknown }
-interface Link { url?: string }
-interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  gridPos: { x: number; y: number; w: number; h: number };
-  datasource?: unknown;
-  targets?: Target[];
-  links?: Link[];
-  panels?: Panel[];
-  collapsed?: boolean;
-  fieldConfig?: { defaults?: { unit?: string; links?: Link[] }; overrides?: { properties: { id: string; value: unknown }[] }[] };
-}
-interface Variable { type: string; name: string; datasource?: unknown; query?: unknown; definition?: string }
-interface Dashboard { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating: { list: Variable[] } }
-
-const load = (file: string): Dashboard => JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard;
-const allPanels = (d: Dashboard): Panel[] => d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-const dataPanels = (d: Dashboard): Panel[] => allPanels(d).filter((p) => p.type !== 'row');
-const variableQuery = (v: Variable): string => (typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? ''));
+const load = loadDashboard;
 
 /** Grafana's interval variables become distinct durations, so the parsed tree still tells them apart. */
 const INTERVALS: Readonly<Record<string, string>> = { __rate_interval: '1111ms', __interval: '2222ms', __range: '3333ms' };
 const INTERVAL_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(INTERVALS).map(([k, v]) => [v, `$${k}`]));
-
-/** `$var`, `${var}`, `${var:format}` and `[[var]]` replaced by a value (unknown variables are errors). */
-function substitute(expr: string, vars: ReadonlySet<string>): string {
-  return expr.replace(/\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)/g, (_m, a?: string, b?: string, c?: string) => {
-    const name = (a ?? b ?? c) as string;
-    const interval = INTERVALS[name];
-    if (interval !== undefined) return interval;
-    if (vars.has(name)) return 'x';
-    throw new Error(`unknown variable $${name} in ${expr}`);
-  });
-}
+const substitute = (expr: string, vars: ReadonlySet<string>): string => substituteVariables(expr, { ...Object.fromEntries([...vars].map((v) => [v, 'x'])), ...INTERVALS });
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 const children = (n: SyntaxNode): SyntaxNode[] => {
@@ -125,19 +94,6 @@ const catalogued = (name: string): boolean => {
   const m = /^(.*)_(bucket|sum|count)$/.exec(name);
   return m !== null && byName.get(m[1] as string) === 'histogram';
 };
-
-/** Every expression of a dashboard: panel targets and the selectors inside label_values(...) queries. */
-function expressions(d: Dashboard): { where: string; expr: string }[] {
-  const out: { where: string; expr: string }[] = [];
-  for (const p of dataPanels(d)) for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId ?? ''}`, expr: t.expr ?? '' });
-  for (const v of d.templating.list) {
-    if (v.type !== 'query') continue;
-    const q = variableQuery(v);
-    const m = /^label_values\((.+),\s*([a-zA-Z_]\w*)\s*\)$/.exec(q.trim());
-    out.push({ where: `variable ${v.name}`, expr: m?.[1] ?? `label_values query expected, got: ${q}` });
-  }
-  return out;
-}
 
 function links(p: Panel): string[] {
   const urls = [...(p.links ?? []), ...(p.fieldConfig?.defaults?.links ?? [])].map((l) => l.url ?? '');
@@ -217,7 +173,7 @@ describe.each(files)('dashboard %s', (file) => {
   it('has only valid PromQL (lezer-promql) over catalogued metrics, with rate() over $__rate_interval', () => {
     const problems: string[] = [];
     let metrics = 0;
-    for (const { where, expr } of expressions(d)) {
+    for (const { where, expr } of dashboardExpressions(d)) {
       const a = analyse(expr, vars);
       problems.push(...a.errors.map((e) => `${where}: ${e}`));
       for (const m of a.metrics) {
