@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 export class Processes {
   private readonly children: ChildProcess[] = [];
 
-  run(cmd: string, args: string[]): ChildProcess {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     let err = '';
     c.stderr?.on('data', (d) => (err = (err + String(d)).slice(-4000)));
     c.on('exit', (code) => {

@@ -41,7 +41,13 @@ export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Recor
   if (!values['no-baseline']) await sim.postBaselines();
   sim.start();
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
+    // The simulator's own timer is unref'd (it must not keep a daemon alive): this one keeps the
+    // `vigil simulate` process running until a signal or --duration.
+    const alive = setInterval(() => undefined, 60_000);
+    const stop = (): void => {
+      clearInterval(alive);
+      resolve();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (values.duration) setTimeout(stop, parseDuration(values.duration));

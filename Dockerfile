@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+# Vigil's container image: a multi-stage build.
+#   build:   all dependencies (TypeScript, the better-sqlite3 native module compiled for this very
+#            base image), `npm run build`, then `npm prune --omit=dev`: node_modules keeps the
+#            production dependencies only, with the native module built here.
+#   runtime: the same base image, node_modules and dist/ copied over, non-root user `node`.
+#
+#   docker build -t vigil:dev .
+#   docker run --rm -p 9470:9470 -v vigil-data:/var/lib/vigil vigil:dev serve --simulate
+#   docker run --rm -p 9470:9470 -v "$PWD/vigil.yaml:/etc/vigil/vigil.yaml:ro" -v vigil-data:/var/lib/vigil \
+#     vigil:dev serve --config /etc/vigil/vigil.yaml
+#
+# Signals: the entry point is exec form, so `node` itself is PID 1 and receives SIGTERM from
+# `docker stop`; `vigil serve` handles SIGTERM/SIGINT (finishes in-flight writes, closes the
+# store, exit 0 within server.shutdown_timeout, default 10s) and SIGHUP (reload). Node is not an
+# init process (it reaps no zombies); Vigil starts no child processes unless an `exec`
+# remediation action is enabled — then run with `docker run --init` (compose: `init: true`).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Toolchain for better-sqlite3 when no prebuilt binary matches (it is compiled from source then).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && node -e "require('better-sqlite3')(':memory:').close()"
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    VIGIL_ADDRESS=0.0.0.0 \
+    VIGIL_PORT=9470 \
+    VIGIL_DB=/var/lib/vigil/vigil.db
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json LICENSE ./
+COPY rules ./rules
+COPY runbooks ./runbooks
+COPY examples ./examples
+COPY dashboards ./dashboards
+# Config (read-only, mount your vigil.yaml here) and data (the SQLite file: mount a volume).
+RUN mkdir -p /etc/vigil /var/lib/vigil && chown node:node /var/lib/vigil
+VOLUME ["/etc/vigil", "/var/lib/vigil"]
+USER node
+EXPOSE 9470
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.VIGIL_PORT||9470)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
+# Without --config: the embedded demo configuration (examples/vigil.yaml), which reads
+# VIGIL_ADDRESS, VIGIL_PORT and VIGIL_DB from the environment set above.
+CMD ["serve"]
