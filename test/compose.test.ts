@@ -60,9 +60,12 @@ describe('the compose file', () => {
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['alertmanager-data', 'grafana-data', 'prometheus-data', 'vigil-data']);
   });
 
-  it('runs the demo simulator by default against Vigil, and the registry with demo-registry', () => {
-    expect(service(compose, 'simulator').command?.slice(0, 3)).toEqual(['simulate', '--url', 'http://vigil:9470']);
-    expect(service(compose, 'mlflow').command).toEqual(['demo-registry', '--port', '5000']);
+  it('runs the demo simulator by default against Vigil, and the registry with demo-registry; both Vigil and the simulator use it', () => {
+    const sim = service(compose, 'simulator').command ?? [];
+    expect(sim.slice(0, 3)).toEqual(['simulate', '--url', 'http://vigil:9470']);
+    expect(sim.slice(sim.indexOf('--registry-url'))).toEqual(['--registry-url', 'http://mlflow:5000']);
+    expect(service(compose, 'mlflow').command).toEqual(['demo-registry', '--port', '5000', '--address', '0.0.0.0', '--config', '/etc/vigil/vigil.yaml']);
+    expect(service(compose, 'vigil').environment?.VIGIL_REGISTRY_URL).toBe('http://mlflow:5000');
   });
 
   it('Grafana: anonymous viewers, provisioning and dashboards mounted', () => {

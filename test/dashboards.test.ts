@@ -16,15 +16,6 @@ import { hostPath, loadCompose, ROOT, service } from './stack.js';
  * runbook links point at runbooks that exist.
  */
 
-// TEMPORARY (delete when merging with main): families being added to the catalog on main
-// together with remediation. Used only while src/metrics/catalog.ts lacks them.
-const PENDING_CATALOG: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> = {
-  ml_circuit_breaker_state: 'gauge',
-  ml_remediation_actions_total: 'counter',
-  ml_remediation_last_failure_timestamp_seconds: 'gauge',
-  ml_remediation_rollback_loop: 'gauge',
-  ml_incident_resolution_seconds: 'histogram',
-};
 /** Series Prometheus records itself for every target (not exported by Vigil). */
 const PROMETHEUS_SERIES = new Set(['up']);
 
@@ -88,7 +79,7 @@ function analyse(raw: string, vars: ReadonlySet<string>): Analysis {
 }
 
 const catalogued = (name: string): boolean => {
-  const byName = new Map<string, string>([...CATALOG.map((c) => [c.name, c.type] as const), ...Object.entries(PENDING_CATALOG).filter(([n]) => !CATALOG.some((c) => c.name === n))]);
+  const byName = new Map<string, string>(CATALOG.map((c) => [c.name, c.type] as const));
   if (byName.has(name) && byName.get(name) !== 'histogram') return true;
   if (PROMETHEUS_SERIES.has(name)) return true;
   const m = /^(.*)_(bucket|sum|count)$/.exec(name);

@@ -53,7 +53,8 @@ type SinkAlert = { receiver: string | null; status: string | null; labels: Recor
 describe.runIf(prometheus.available && alertmanager.available)('the docker-compose stack, natively', () => {
   it('simulator drift → DemoFeatureDrift fires in Vigil and Prometheus → Alertmanager → webhook sink', async () => {
     const compose = loadCompose();
-    const [vigilPort, promPort, amPort, sinkPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [vigilPort, promPort, amPort, sinkPort, registryPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const registryUrl = `http://127.0.0.1:${registryPort}`;
     const vigilUrl = `http://127.0.0.1:${vigilPort}`;
     const promUrl = `http://127.0.0.1:${promPort}`;
     const amUrl = `http://127.0.0.1:${amPort}`;
@@ -64,7 +65,19 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
       'localhost:9090': `127.0.0.1:${promPort}`,
       'alertmanager:9093': `127.0.0.1:${amPort}`,
       'webhook-sink:8080': `127.0.0.1:${sinkPort}`,
+      'mlflow:5000': `127.0.0.1:${registryPort}`,
     };
+
+    // The registry (the demo's fake MLflow), as the compose service runs it, on loopback.
+    const registryArgs = localCommand(compose, 'mlflow', service(compose, 'mlflow').command ?? [], {}, addresses);
+    const option = (name: string, value: string) => {
+      const i = registryArgs.indexOf(name);
+      expect(i).toBeGreaterThan(-1);
+      registryArgs[i + 1] = value;
+    };
+    option('--port', String(registryPort));
+    option('--address', '127.0.0.1');
+    procs.run(process.execPath, [MAIN, ...registryArgs], { env: { ...process.env, VIGIL_LOG_LEVEL: 'warn' } });
 
     // The webhook sink, as the compose service runs it.
     const sink = service(compose, 'webhook-sink');
@@ -106,6 +119,7 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     await waitFor('prometheus ready', () => ready(`${promUrl}/-/ready`), 30_000);
     await waitFor('alertmanager ready', () => ready(`${amUrl}/-/ready`), 30_000);
     await waitFor('webhook sink ready', () => ready(`${sinkUrl}/healthz`), 30_000);
+    await waitFor('registry ready', () => ready(`${registryUrl}/api/2.0/mlflow/registered-models/search`), 30_000);
 
     // The simulator, as the compose service runs it, with drift after 1s.
     const sim = service(compose, 'simulator');
@@ -162,6 +176,20 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     expect(received[0]?.receiver).toBe('webhook-sink');
     expect(received[0]?.status).toBe('firing');
 
+    // The accuracy drop of the deployed version 2 makes Vigil roll fraud-detector back in the
+    // registry and open its circuit breaker; the simulator then serves version 1.
+    const champion = async () =>
+      (await getJson<{ model_version: { version: string } }>(`${registryUrl}/api/2.0/mlflow/registered-models/alias?name=fraud-detector&alias=champion`)).model_version.version;
+    expect(['1', '2']).toContain(await champion());
+    await waitFor('the rollback of fraud-detector in the registry', async () => ((await champion()) === '1' ? true : undefined), 150_000);
+    const incidents = await getJson<{ incidents: { alertname: string; actions: { action: string; status: string }[] }[] }>(`${vigilUrl}/v1/incidents?model=fraud-detector&action=rollback`);
+    expect(incidents.incidents[0]?.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['open-circuit:succeeded', 'rollback:succeeded']);
+    expect((await getJson<{ state: string }>(`${vigilUrl}/v1/models/fraud-detector/circuit`)).state).toBe('open');
+    await waitFor('Prometheus to see the open circuit', async () => {
+      const q = await getJson<{ data: { result: { value: [number, string] }[] } }>(`${promUrl}/api/v1/query?query=${encodeURIComponent('ml_circuit_breaker_state{model="fraud-detector"}')}`);
+      return q.data.result[0]?.value[1] === '1' ? true : undefined;
+    }, 30_000);
+
     // Every dashboard query runs in the real Prometheus.
     const values = { model: '.*', version: '.*', window: '5m', vigil_url: vigilUrl, __rate_interval: '1m', __interval: '15s', __range: '5m' };
     const rejected: string[] = [];
@@ -177,5 +205,5 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     }
     expect(rejected).toEqual([]);
     expect(withData).toBeGreaterThan(20);
-  }, 300_000);
+  }, 420_000);
 });

@@ -20,7 +20,7 @@ Commands:
                           compare two CSV/NDJSON files feature by feature (exit 0 no drift, 1 drift, 2 bad input)
   baseline --model M --version V --from train.csv [--config FILE]
                           store a model version's baseline from training data (CSV or NDJSON)
-  simulate --url URL [--config FILE] [--drift-after 2m] [--rate 20] [--duration 10m]
+  simulate --url URL [--config FILE] [--drift-after 2m] [--rate 20] [--duration 10m] [--registry-url URL]
                           demo traffic (predictions, delayed labels, then drift) against a running Vigil
   demo-registry [--port 9471] [--address 127.0.0.1] [--config FILE]
                           a FAKE, in-memory MLflow model registry for the demo (never for production)

@@ -7,7 +7,9 @@ import { loadConfigForCli, parseCli } from './args.js';
 
 /**
  * `vigil simulate --url http://127.0.0.1:9470 [--config FILE] [--drift-after 2m] [--rate 20]
- * [--duration 10m] [--token T] [--no-baseline]`: demo traffic against a running Vigil.
+ * [--duration 10m] [--token T] [--registry-url URL] [--no-baseline]`: demo traffic against a
+ * running Vigil. With a registry (--registry-url or VIGIL_REGISTRY_URL), it serves the version the
+ * `champion` alias names and the accuracy drop hits only the version that was champion at the start.
  */
 export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const { values } = parseCli(argv, {
@@ -17,6 +19,7 @@ export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Recor
     rate: { type: 'string' },
     duration: { type: 'string' },
     token: { type: 'string' },
+    'registry-url': { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
   });
   if (!values.url) {
@@ -35,6 +38,7 @@ export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Recor
       ...(values['drift-after'] ? { driftAfterMs: parseDuration(values['drift-after']) } : {}),
       ...(values.rate ? { rate: Number(values.rate) } : {}),
       ...(token ? { token } : {}),
+      ...((values['registry-url'] ?? env.VIGIL_REGISTRY_URL) ? { registryUrl: (values['registry-url'] ?? env.VIGIL_REGISTRY_URL) as string } : {}),
     },
     { logger, clock: systemClock },
   );
