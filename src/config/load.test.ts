@@ -1,3 +1,4 @@
+import { ConfigSchema } from './schema.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,7 +170,33 @@ describe('${VAR} interpolation', () => {
   });
 });
 
+/** Every key name anywhere in a zod schema (objects inside arrays, records, unions, pipes, defaults…). */
+function schemaKeys(schema: unknown, out = new Set<string>(), seen = new Set<unknown>()): Set<string> {
+  if (schema === null || typeof schema !== 'object' || seen.has(schema)) return out;
+  seen.add(schema);
+  const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  if (def === undefined) return out;
+  if (def.type === 'object') {
+    for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) {
+      out.add(k);
+      schemaKeys(v, out, seen);
+    }
+  }
+  for (const key of ['innerType', 'in', 'out', 'element', 'valueType', 'left', 'right']) schemaKeys(def[key], out, seen);
+  for (const o of (def.options as unknown[] | undefined) ?? []) schemaKeys(o, out, seen);
+  return out;
+}
+
 describe('the README documents every default', () => {
+  it('every key of the configuration schema, at any depth, is named in the README', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const named = new Set<string>();
+    for (const m of readme.matchAll(/`([^`\n]+)`/g)) for (const w of (m[1] as string).split(/[^A-Za-z0-9_]+/)) if (w !== '') named.add(w);
+    const keys = [...schemaKeys(ConfigSchema)];
+    expect(keys.length).toBeGreaterThan(150);
+    expect(keys.filter((k) => !named.has(k)).sort()).toEqual([]);
+  });
+
   it('each key of the schema appears in the configuration reference', () => {
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
     const keys = [

@@ -10,7 +10,7 @@ import { RemediationConfigSchema } from '../remediation/config.js';
  * The configuration schema: the single source of truth for Vigil's configuration types.
  * YAML keys are snake_case and so are the inferred types. Durations are Prometheus-style
  * strings in the file and milliseconds after parsing. Every default here is documented in the
- * README's configuration reference (docs are checked against `CONFIG_DOCS` by a test).
+ * README's configuration reference (a test checks that every key, at any depth, is named there).
  */
 
 /** Label names as Prometheus accepts them. */
