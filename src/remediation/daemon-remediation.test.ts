@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeMlflow, type FakeMlflow } from '../sim/fake-mlflow.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
+import { startFakeFeast, type FakeFeast } from '../../test/fakes/fake-feast.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
 
 /**
@@ -20,7 +21,10 @@ const INGEST = 'ingest-token-0123456789abcdef';
 let t: TestDaemon | undefined;
 let mlflow: FakeMlflow | undefined;
 let serving: FakeWebhook | undefined;
+let feast: FakeFeast | undefined;
 afterEach(async () => {
+  await feast?.close();
+  feast = undefined;
   await t?.close();
   await mlflow?.close();
   await serving?.close();
@@ -35,6 +39,14 @@ const RULES = `groups:
         labels: { severity: critical }
         annotations: { summary: "accuracy of {{ $labels.model }} {{ $labels.version }} is {{ $value }}" }
 `;
+
+async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('remediation in the daemon', () => {
   it('accuracy drop → circuit open + rollback verified → recovery → alert resolved → incident closed → circuit closed', async () => {
@@ -185,6 +197,47 @@ remediation:
     const alerts = (await d.app.inject({ url: '/api/v1/alerts' })).json().data.alerts as { labels: Record<string, string>; state: string }[];
     expect(alerts.find((a) => a.labels.alertname === 'MLRemediationFailed')).toMatchObject({ state: 'firing', labels: { model: 'fraud', action: 'rollback', severity: 'critical' } });
     expect((await d.app.inject({ url: '/metrics' })).body).toContain('ml_remediation_actions_total{model="fraud",action="rollback",outcome="failed"} 1');
+  });
+
+  it('stale Feast features: the alert re-materializes the view, and the action waits for the feast source to see it fresh', async () => {
+    feast = await startFakeFeast();
+    t = await testDaemon(
+      `
+rule_files: [feast.yml]
+alerting: { bundled_rules: false }
+models:
+  - { name: fraud, task: binary }
+sources:
+  - { name: features, type: feast, metrics_url: '${feast.url}/metrics', interval: 1h }
+remediation:
+  actions:
+    refresh: { type: feast_materialize, url: '${feast.url}', max_staleness: 10m, poll_interval: 20ms, timeout: 20s }
+  routes:
+    - matchers: ['alertname="FeastStale"']
+      actions: [refresh]
+`,
+      { now: T0 },
+    );
+    writeFileSync(join(t.dir, 'feast.yml'), 'groups:\n  - name: feast\n    rules:\n      - alert: FeastStale\n        expr: feast_feature_freshness_seconds > 3600\n');
+    expect((await t.daemon.reload()).ok).toBe(true);
+    const d = t.daemon;
+    const clock = t.clock;
+    feast.state.now = () => clock.now();
+    feast.state.views.set('customer_stats', { joinKey: 'customer_id', features: ['spend'], rows: new Map([['1', { values: { spend: 3 }, ts: T0 - 2 * 3_600_000 }]]) });
+    await d.sources.trigger('features');
+    await d.cycle.run(); // FeastStale fires for feature_view="customer_stats"; the action starts
+    const f = feast;
+    await until(() => f.state.materializations.length === 1);
+    expect(f.state.materializations[0]?.body).toMatchObject({ end_ts: new Date(T0).toISOString(), feature_views: ['customer_stats'] });
+    // Still stale as far as Vigil knows: the action keeps waiting…
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await d.app.inject({ url: '/v1/actions' })).json().actions[0]).toMatchObject({ action: 'refresh', status: 'running' });
+    // …until the feast source collects again and sees the fresh view.
+    await d.sources.trigger('features');
+    await d.remediation.idle();
+    const [action] = (await d.app.inject({ url: '/v1/actions' })).json().actions as { status: string; details: Record<string, unknown> }[];
+    expect(action?.status).toBe('succeeded');
+    expect(JSON.stringify(action?.details)).toContain('customer_stats');
   });
 
   it('admin API: circuit override, pause/resume and approvals need the admin token and validate input', async () => {
