@@ -98,7 +98,7 @@ describe('good configuration files', () => {
         actions: {},
         routes: [],
         loop_detection: { max_rollbacks: 3, window: 6 * 3_600_000 },
-        circuit_breaker: { probe_period: 600_000 },
+        circuit_breaker: { probe_period: 600_000, min_open: 60_000 },
       },
     });
   });

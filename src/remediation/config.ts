@@ -149,6 +149,8 @@ export const RemediationConfigSchema = z
       .strictObject({
         /** After the alert resolves: half-open this long, then closed if no routed alert fired again. */
         probe_period: positiveDuration().default(600_000),
+        /** A breaker stays open at least this long (serving apps polling every few seconds see it). */
+        min_open: durationMs().default(60_000),
         /** Notified (POST JSON) on every transition of any model's breaker. */
         webhook: z
           .strictObject({ url: urlString(), ...httpKeys, timeout: positiveDuration().default(10_000) })

@@ -525,6 +525,35 @@ remediation:
     expect(t.rec.circuit.get('fraud')).toBe(1);
   });
 
+  it('a verified rollback releases the breaker: half-open after min_open although the alert (about the old version) still fires', async () => {
+    const m = await registry();
+    m.state.models.get('fraud')!.aliases['previous-champion'] = '2';
+    const t = await rig(`
+remediation:
+  circuit_breaker: { probe_period: 10m, min_open: 2m }
+  actions:
+    breaker: { type: circuit_breaker }
+    rollback: { type: mlflow_rollback, url: '${m.url}' }
+  routes:
+    - matchers: ['alertname="MLAccuracyDrop"']
+      actions: [breaker, rollback]
+`);
+    t.firing = [alert('MLAccuracyDrop', 'fraud', T0, { version: '3' })];
+    await t.pass();
+    expect(champion(m)).toBe('2');
+    expect(t.r.circuits.get('fraud').state).toBe('open');
+    t.clock.advance(MIN);
+    await t.pass();
+    expect(t.r.circuits.get('fraud').state).toBe('open'); // min_open: 2m
+    t.clock.advance(MIN);
+    await t.pass();
+    expect(t.r.circuits.get('fraud')).toMatchObject({ state: 'half_open', reason: 'rolled back from version 3 to 2' });
+    t.clock.advance(10 * MIN);
+    await t.pass();
+    expect(t.r.circuits.get('fraud').state).toBe('closed');
+    expect((await t.store.listIncidents({}))[0]?.status).toBe('open'); // the alert about version 3 still fires
+  });
+
   it('an admin-forced open breaker stays open through resolutions until an admin closes it', async () => {
     const hook = await startFakeWebhook();
     cleanups.push(() => hook.close());

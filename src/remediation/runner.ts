@@ -26,8 +26,9 @@ import { KnownGoodHistory } from './known-good.js';
  * (`<incident>/<action>`), which the store keeps unique — an action never executes twice for one
  * incident. Executions run in the background with a timeout and retries; a restart resumes an
  * idempotent action that was running and records any other as `interrupted`, never repeating it.
- * When an incident's alert resolves, the incident closes (MTTR observed when an action ran) and
- * the circuit breakers it held go half-open.
+ * When an incident's alert resolves, the incident closes (MTTR observed when an action ran). A
+ * circuit breaker goes half-open once no open incident holds it (their alerts resolved, or a
+ * verified rollback replaced the version they are about) and it has been open for `min_open`.
  */
 
 export interface FiringAlert {
@@ -124,6 +125,8 @@ export class Remediator {
   private pause: RuntimePause | null = null;
   private loopReset: Record<string, number> = {};
   private loops = new Set<string>();
+  /** model → why its breaker was released (for the half-open reason). */
+  private readonly released = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
   private kicked = false;
   private stopping = false;
@@ -238,6 +241,7 @@ export class Remediator {
       for (const name of names) await this.decide(inc, name, alert, now);
     }
     await this.settleApprovals(now);
+    await this.releaseCircuits(now);
     await this.circuits.tick(now);
     await this.updateLoops(now);
     for (const s of this.deps.serving()) if (!this.hasOpenIncident(s.model)) this.history.observe(s.model, s.slot, s.version, now);
@@ -278,9 +282,21 @@ export class Remediator {
     }
     if (inc.acted) this.deps.metrics.incidentResolved(inc.rec.model, Math.max(0, now - inc.rec.firedAt) / 1000);
     this.log.info({ incident: inc.rec.id, alertname: inc.rec.alertname, model: inc.rec.model, duration_s: Math.round((now - inc.rec.firedAt) / 1000) }, 'incident resolved');
-    if (inc.holdsCircuit) {
-      const others = [...this.incidents.values()].some((i) => i.rec.model === inc.rec.model && i.holdsCircuit);
-      if (!others) await this.circuits.probe(inc.rec.model, `${inc.rec.alertname} resolved`, now);
+    if (inc.holdsCircuit) this.released.set(inc.rec.model, `${inc.rec.alertname} resolved`);
+  }
+
+  /**
+   * An open breaker (not forced by an admin) that no open incident holds any more — its alerts
+   * resolved, or a verified rollback replaced the version they are about — goes half-open once it
+   * has been open for `min_open`.
+   */
+  private async releaseCircuits(now: number): Promise<void> {
+    const minOpen = this.cfg.circuit_breaker.min_open;
+    for (const c of this.circuits.list()) {
+      if (c.state !== 'open' || c.manual || now - c.since < minOpen) continue;
+      if ([...this.incidents.values()].some((i) => i.rec.model === c.model && i.holdsCircuit)) continue;
+      await this.circuits.probe(c.model, this.released.get(c.model) ?? 'no open incident holds it', now);
+      this.released.delete(c.model);
     }
   }
 
@@ -481,6 +497,12 @@ export class Remediator {
     if (status === 'succeeded' && rec.type === 'mlflow_rollback' && typeof rec.details.from === 'string') {
       this.history.markBad(rec.model, rec.details.from);
       await this.history.flush(now);
+      // The version the incident is about no longer serves: it stops holding the breaker.
+      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      if (inc?.holdsCircuit === true) {
+        inc.holdsCircuit = false;
+        this.released.set(rec.model, `rolled back from version ${rec.details.from} to ${String(rec.details.to)}`);
+      }
     }
   }
 
@@ -618,6 +640,7 @@ export class Remediator {
     else inc.lastSkip.set(a.action, a.reason);
     if (EXECUTED.has(a.status)) inc.acted = true;
     if (a.type === 'circuit_breaker' && a.status === 'succeeded') inc.holdsCircuit = true;
+    if (a.type === 'mlflow_rollback' && a.status === 'succeeded') inc.holdsCircuit = false;
   }
 }
 
