@@ -1,84 +1,70 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../src/config/load.js';
-import { createLogger } from '../src/core/logger.js';
-import { Snapshot, SnapshotBuilder } from '../src/metrics/snapshot.js';
-import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
-import { MonitorEngine } from '../src/monitors/engine.js';
 import { mulberry32 } from '../src/core/random.js';
+import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { PredictionRecord } from '../src/store/store.js';
+import { benchConfigText } from './cycle-load.js';
 import { median } from './process.js';
 
 const MODELS = 8;
 const FEATURES = 70;
 const ROWS = 100_000;
+const REFERENCE_ROWS = 20_000;
+
+const mb = (b: number): string => (b / 1024 / 1024).toFixed(0);
 
 /**
  * A full monitoring cycle for 8 binary models × 70 numeric features with 100,000-row windows
- * (labels on 80 %), in memory as the daemon holds it; then the RSS, and /metrics rendering of the
- * resulting snapshot (prom-client formatting only; HTTP is measured by the ingest bench).
+ * (labels on 80 %) against 20,000-row baselines. This process builds the baselines into a store;
+ * a child process (bench/cycle-load.ts) loads them as the daemon does, fills the hot windows
+ * through the ingestion path, runs the cycles and reports its own memory: the RSS printed is the
+ * child's, without the bench's preparation.
  */
 export async function benchCycle(print: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cycle-'));
   try {
-    const features = Array.from({ length: FEATURES }, (_, i) => `      - { name: f${i}, type: numeric }`).join('\n');
-    const models = Array.from({ length: MODELS }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n    features:\n${features}`).join('\n');
-    const config = parseConfigText(`models:\n${models}\n`, 'bench.yaml', {});
+    const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
     const now = Date.now();
-    const store = new SqliteStore({ path: join(dir, 'bench.db'), now });
-    const logger = createLogger({ level: 'warn', destination: process.env.VIGIL_BENCH_LOG === '1' ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) });
-    // VIGIL_BENCH_DRIFT_WORKER=0: drift on the main thread only (for comparison)
-    const engine = new MonitorEngine({ store, logger, ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}) });
+    const db = join(dir, 'bench.db');
+    const store = new SqliteStore({ path: db, now });
     const rnd = mulberry32(3);
     const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
-    let seq = 1;
     for (const m of config.models) {
-      // baseline: 20,000 reference rows
       const ref: BaselineRow[] = [];
-      for (let i = 0; i < 20_000; i++) {
+      for (let i = 0; i < REFERENCE_ROWS; i++) {
         const f: Record<string, number> = {};
         for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1);
         const y = rnd() < 0.3 ? '1' : '0';
         ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
       }
       await store.saveBaseline({ model: m.name, version: 'v1', createdAt: now, source: 'bench', rows: ref.length, summary: JSON.stringify(buildBaseline(m, ref)) });
-      await engine.rebuild(m, now);
-      for (let start = 0; start < ROWS; start += 10_000) {
-        const batch: PredictionRecord[] = [];
-        const seqs: number[] = [];
-        for (let i = start; i < start + 10_000; i++) {
-          const f: Record<string, number> = {};
-          for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
-          batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null });
-          seqs.push(seq++);
-        }
-        engine.predictions(m, batch, seqs);
-        const w = engine.window(m.name);
-        if (w) for (let i = 0; i < batch.length; i++) if (rnd() < 0.8) w.setLabel(seqs[i] as number, { id: '', ts: now, label: rnd() < 0.3 ? '1' : '0' });
-      }
     }
-    const times: number[] = [];
-    let samples = 0;
-    let snapshot = Snapshot.EMPTY;
-    for (let run = 0; run < 5; run++) {
-      const t0 = performance.now();
-      const b = new SnapshotBuilder();
-      b.addAll(await engine.compute(config, now));
-      snapshot = b.build(now);
-      times.push(performance.now() - t0);
-      samples = snapshot.samples.length;
-    }
-    global.gc?.();
-    const rss = process.memoryUsage().rss / 1024 / 1024;
-    print(`cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${samples.toLocaleString('en')} series: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (target < 2,000 ms; runs ${times.map((t) => t.toFixed(0)).join(', ')} ms; drift worker: ${engine.driftPool?.offloaded ?? 0} of the features)`);
-    print(`RSS at that load: ${rss.toFixed(0)} MB (target < 300 MB; hot windows ${(config.models.reduce((s, m) => s + (engine.window(m.name)?.bytes() ?? 0), 0) / 1024 / 1024).toFixed(0)} MB)`);
-
-    // /metrics with 10,000 series: see bench/metrics.ts.
-    await engine.close();
     await store.close();
+    const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
+    const out = execFileSync(process.execPath, ['--expose-gc', child, db, String(MODELS), String(FEATURES), String(ROWS), String(now)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env, maxBuffer: 1 << 20 });
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as {
+      times: number[];
+      series: number;
+      loaded: Record<string, number>;
+      afterCycles: Record<string, number>;
+      settled: Record<string, number>;
+      windowBytes: number;
+      referenceBytes: number;
+      workerStarted: number;
+      offloaded: number;
+    };
+    const breakdown = (m: Record<string, number>): string =>
+      `heap used ${mb(m['heapUsed'] as number)} of ${mb(m['heapTotal'] as number)}, array buffers ${mb(m['arrayBuffers'] as number)}, external ${mb(m['external'] as number)}`;
+    print(
+      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms; runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started)`,
+    );
+    print(
+      `RSS at that load: ${mb(r.settled['rss'] as number)} MB settled (full GC, 5 s idle), ${mb(r.afterCycles['rss'] as number)} MB right after the cycles (target < 300 MB; measured in the child process that holds the load, not the bench's preparation): hot windows ${mb(r.windowBytes)} MB, reference summaries ${mb(r.referenceBytes)} MB; settled ${breakdown(r.settled)}; after the cycles ${breakdown(r.afterCycles)}; after loading the baselines, before any row: RSS ${mb(r.loaded['rss'] as number)} MB, ${breakdown(r.loaded)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,8 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { ItemRejection } from '../ingest/events.js';
 import type { TabularData, TypeOverrides } from '../ingest/tabular.js';
-import type { FeatureValue, Target } from '../store/store.js';
+import type { FeatureValue, Store, Target } from '../store/store.js';
 import type { BaselineRow } from './baseline.js';
-import type { ModelWindow } from './window.js';
 
 const SPECIAL = new Set(['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error']);
 
@@ -87,24 +86,28 @@ export function rowsFromItems(model: ModelConfig, items: readonly unknown[]): { 
   return { rows, rejected };
 }
 
-/** Rows of a hot window (to freeze a baseline from live data). */
-export function rowsFromWindow(w: ModelWindow, rows: Int32Array): BaselineRow[] {
+/**
+ * Rows of the stored traffic with event time in [fromTs, toTs] (to freeze a baseline from live
+ * data), labels joined. Read from the store, not the hot window: the window keeps numeric values
+ * only as codes against the current baseline (stats/coded.ts), and the store has them exactly.
+ */
+export async function rowsFromStore(store: Store, model: ModelConfig, fromTs: number, toTs: number): Promise<BaselineRow[]> {
   const out: BaselineRow[] = [];
-  const regression = w.model.task === 'regression';
-  const target = (x: number): Target | null => (Number.isNaN(x) ? null : regression ? x : (w.classes.values[x] as string));
-  for (const i of rows) {
+  const regression = model.task === 'regression';
+  const target = (x: Target | null | undefined): Target | null => (x === null || x === undefined ? null : regression ? Number(x) : String(x));
+  await store.scanPredictions(model.name, fromTs, (r) => {
+    if (r.ts > toTs) return;
     const features: Record<string, FeatureValue> = {};
-    for (const [name, col] of w.features) {
-      if (col.kind === 'numeric') {
-        const x = col.values[i] as number;
-        features[name] = Number.isNaN(x) ? null : x;
-      } else {
-        const c = col.codes[i] as number;
-        features[name] = c < 0 ? null : (col.dict.values[c] as string);
-      }
+    for (const f of model.features) {
+      const v = r.features[f.name];
+      if (v === null || v === undefined) features[f.name] = null;
+      else if (f.type === 'numeric') {
+        const x = typeof v === 'number' ? v : Number(v);
+        features[f.name] = Number.isNaN(x) ? null : x;
+      } else features[f.name] = String(v);
     }
-    const s = w.score[i] as number;
-    out.push({ features, prediction: target(w.pred[i] as number), label: target(w.label[i] as number), ...(Number.isNaN(s) ? {} : { score: s }) });
-  }
+    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : r.score[String(r.prediction)];
+    out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || Number.isNaN(s) ? {} : { score: s }) });
+  });
   return out;
 }

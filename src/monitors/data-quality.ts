@@ -1,3 +1,4 @@
+import { CODE_MISSING, rangeCodes } from '../stats/coded.js';
 import type { Emit, WindowView } from './view.js';
 
 /**
@@ -13,14 +14,18 @@ export function dataQualityMonitor(v: WindowView, emit: Emit): void {
     let present = 0;
     let outside = 0;
     if (col.kind === 'numeric') {
-      const lo = ref?.kind === 'numeric' ? ref.min : -Infinity;
-      const hi = ref?.kind === 'numeric' ? ref.max : Infinity;
+      // codes against the baseline (stats/coded.ts): below the minimum when < below, above the
+      // maximum when >= above; ±Infinity count as out of range, missing values as absent
+      const coded = v.w.codedFor(col, v.baseline?.record.id);
+      if (coded === undefined) throw new Error(`window of ${v.model.name} is not coded against baseline ${String(v.baseline?.record.id)}`);
+      const codes = coded.codes;
+      const range = ref?.kind === 'numeric' ? rangeCodes(ref) : { below: -1, above: Infinity };
+      const { below, above } = range;
       for (const i of v.rows) {
-        const x = col.values[i] as number;
-        if (Number.isNaN(x)) continue;
+        const c = codes[i] as number;
+        if (c === CODE_MISSING) continue;
         present++;
-        // float32 storage: compare with the reference range rounded the same way
-        if (x < Math.fround(lo) || x > Math.fround(hi)) outside++;
+        if (c < below || c >= above) outside++;
       }
       if (ref?.kind === 'numeric' && present > 0) emit('ml_feature_out_of_range_ratio', labels, outside / present);
     } else {

@@ -17,8 +17,8 @@ export type ToWorker =
       type: 'job';
       job: number;
       baseline: number;
-      /** feature names and their columns (Float32Array on SharedArrayBuffers) */
-      tasks: { name: string; values: Float32Array }[];
+      /** features: their codes against the baseline and raw values if kept (on SharedArrayBuffers) */
+      tasks: WorkerTask[];
       /** the window's row indexes (on a SharedArrayBuffer) */
       rows: Int32Array;
       /** [0]: the next task index to claim (Atomics.add), shared with the main thread */
@@ -28,13 +28,21 @@ export type ToWorker =
       fault?: 'throw' | 'exit';
     };
 
+/** A feature as the worker gets it (stats/coded.ts). */
+export interface WorkerTask {
+  name: string;
+  codes: Uint16Array | Uint32Array;
+  nCodes: number;
+  raw: Float32Array | null;
+}
+
 /** Messages from the drift worker: the outcomes of the tasks it claimed (all, or those done before an error). */
 export type FromWorker = { type: 'done'; job: number; results: [number, TestOutcome[]][]; error?: string };
 
 export interface DriftPoolOptions {
   /** The worker script; default: drift-worker.js beside this file, else (running from sources) the built one in dist/. null: no worker. */
   workerFile?: string | URL | null;
-  /** Minimum numeric features × rows of a window for the worker to take part (default 160,000: 8 features × 20k rows). */
+  /** Minimum numeric features × rows of a window for the worker to take part (default 160,000: 8 features × 20k rows); only windows whose features need their raw values sorted (JS distance, Wasserstein) are offloaded. */
   minWork?: number;
 }
 
@@ -81,10 +89,11 @@ const isShared = (a: ArrayBufferView): boolean => typeof SharedArrayBuffer !== '
 
 /**
  * One worker thread computing numeric drift tests beside the main thread (this machine class has
- * two cores). It reads the window's columns from their SharedArrayBuffers, caches each baseline's
- * numeric reference summaries (sent once per baseline id, their sorted values moved onto shared
- * memory so nothing is duplicated), and claims features from a shared counter, as the main thread
- * does. A failed or crashed worker costs nothing but time: its unfinished features are computed on
+ * two cores), for windows whose features need their raw values sorted (JS distance, Wasserstein;
+ * KS and PSI come from the codes, a counting pass the main thread does faster than a message). It
+ * reads the window's columns from their SharedArrayBuffers, caches each baseline's numeric reference
+ * summaries (sent once per baseline id; their sorted values are decoded onto shared memory, so
+ * nothing is duplicated), and claims features from a shared counter, as the main thread does. A failed or crashed worker costs nothing but time: its unfinished features are computed on
  * the main thread, the failure is logged once, and a new worker is started at the next use. The
  * worker never keeps the process alive (unref'd while idle); `close()` terminates it.
  */
@@ -134,7 +143,10 @@ export class DriftPool implements NumericOffload {
     const { v, tasks, tests } = job;
     const b = v.baseline;
     if (this.closed || this.failuresInARow >= MAX_FAILURES || b === undefined || tasks.length < 2 || tasks.length * v.rows.length < this.minWork) return null;
-    if (!tasks.every((t) => isShared(t.values))) return null;
+    // Features tested from their codes alone cost one counting pass over the rows (stats/coded.ts):
+    // cheaper on the main thread than a message. The worker helps where values are sorted (raw).
+    if (!tasks.some((t) => t.raw !== null)) return null;
+    if (!tasks.every((t) => isShared(t.codes) && (t.raw === null || isShared(t.raw)))) return null;
     const w = this.worker ?? this.spawn();
     if (w === null) return null;
     try {
@@ -153,7 +165,7 @@ export class DriftPool implements NumericOffload {
         type: 'job',
         job: id,
         baseline: b.record.id,
-        tasks: tasks.map((t) => ({ name: t.name, values: t.values })),
+        tasks: tasks.map((t): WorkerTask => ({ name: t.name, codes: t.codes, nCodes: t.nCodes, raw: t.raw })),
         rows,
         counter,
         tests,

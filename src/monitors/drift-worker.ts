@@ -1,6 +1,6 @@
 /**
  * The drift worker thread (see drift-pool.ts): computes the numeric drift tests of the features it
- * claims from a counter shared with the main thread, reading the window's columns from shared
+ * claims from a counter shared with the main thread, reading the window's code columns from shared
  * memory, against the reference summaries cached per baseline id.
  */
 import { parentPort } from 'node:worker_threads';
@@ -8,7 +8,7 @@ import type { TestOutcome } from '../stats/drift-decision.js';
 import type { NumericReferenceSummary } from '../stats/reference.js';
 import { errorMessage } from '../core/errors.js';
 import { numericFeatureOutcomes } from './drift.js';
-import type { FromWorker, ToWorker } from './drift-pool.js';
+import type { FromWorker, ToWorker, WorkerTask } from './drift-pool.js';
 
 const baselines = new Map<number, Map<string, NumericReferenceSummary>>();
 const port = parentPort;
@@ -26,10 +26,10 @@ port?.on('message', (m: ToWorker) => {
     const refs = baselines.get(m.baseline);
     if (refs === undefined) throw new Error(`baseline ${m.baseline} not sent to the worker`);
     for (let k = Atomics.add(m.counter, 0, 1); k < m.tasks.length; k = Atomics.add(m.counter, 0, 1)) {
-      const t = m.tasks[k] as { name: string; values: Float32Array };
+      const t = m.tasks[k] as WorkerTask;
       const ref = refs.get(t.name);
       if (ref === undefined) throw new Error(`no reference for feature ${t.name} in baseline ${m.baseline}`);
-      results.push([k, numericFeatureOutcomes(t.name, ref, t.values, m.rows, m.tests)]);
+      results.push([k, numericFeatureOutcomes(t.name, ref, t.codes, t.nCodes, t.raw, m.rows, m.tests)]);
     }
   } catch (e) {
     error = errorMessage(e);

@@ -1,4 +1,5 @@
-import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
+import { countCodes, type CodeArray } from '../stats/coded.js';
+import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, numericOutcomesCoded, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
 import type { CategoricalReferenceSummary, NumericReferenceSummary, ReferenceSummary } from '../stats/reference.js';
 import { sortedFloat32Scratch } from './sort32.js';
 import { gather, labelled, type Emit, type WindowView } from './view.js';
@@ -26,18 +27,44 @@ function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array |
     : categoricalOutcomes(name, ref as CategoricalReferenceSummary, current as Map<string, number>, tests.categorical);
 }
 
-/** Outcomes of one numeric feature: its window values sorted once (float32 radix sort), then every numeric test. */
-export function numericFeatureOutcomes(name: string, ref: NumericReferenceSummary, values: Float32Array, rows: Int32Array, tests: readonly DriftTest[]): TestOutcome[] {
+/** Code counts reused from one feature to the next (one per thread): no garbage per feature. */
+let countScratch = new Int32Array(0);
+
+/**
+ * Outcomes of one numeric feature: the codes of its window rows counted once (stats/coded.ts), KS
+ * and PSI from the counts; JS distance and Wasserstein-1, when configured, from the raw float32
+ * values sorted once (radix sort).
+ */
+export function numericFeatureOutcomes(
+  name: string,
+  ref: NumericReferenceSummary,
+  codes: CodeArray,
+  nCodes: number,
+  raw: Float32Array | null,
+  rows: Int32Array,
+  tests: readonly DriftTest[],
+): TestOutcome[] {
+  if (countScratch.length < nCodes) countScratch = new Int32Array(nCodes);
+  const counts = countCodes(codes, rows, countScratch, nCodes); // reused: read only within this call
   // Missing values (NaN) and ±Infinity are dropped and counted, as the statistics core does.
-  const s = sortedFloat32Scratch(values, rows); // a reused buffer: read only within this call
-  return numericOutcomes(name, ref, { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } }, tests);
+  const prepared =
+    raw === null
+      ? undefined
+      : () => {
+          const s = sortedFloat32Scratch(raw, rows); // a reused buffer: read only within this call
+          return { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } };
+        };
+  return numericOutcomesCoded(name, ref, counts, tests, prepared);
 }
 
-/** A numeric feature to test: its column and reference. */
+/** A numeric feature to test: its reference, its codes against that reference, its raw values if kept. */
 export interface NumericTask {
   readonly name: string;
   readonly ref: NumericReferenceSummary;
-  readonly values: Float32Array;
+  readonly codes: CodeArray;
+  /** number of distinct codes of the reference's grid */
+  readonly nCodes: number;
+  readonly raw: Float32Array | null;
 }
 
 /**
@@ -80,8 +107,10 @@ function plan(v: WindowView): Plan | null {
     const ref = b.features.get(name);
     if (ref === undefined || ref.kind !== col.kind) continue;
     if (col.kind === 'numeric') {
+      const coded = v.w.codedFor(col, b.record.id);
+      if (coded === undefined) throw new Error(`window of ${v.model.name} is not coded against baseline ${b.record.id}`);
       entries.push({ numeric: tasks.length });
-      tasks.push({ name, ref: ref as NumericReferenceSummary, values: col.values });
+      tasks.push({ name, ref: ref as NumericReferenceSummary, codes: coded.codes, nCodes: coded.grid.codes, raw: col.raw });
     } else entries.push({ outcomes: outcomesOf(name, ref, categoryCounts(col.codes, v.rows, col.dict.values), tests) });
   }
   return { tests, entries, tasks };
@@ -134,7 +163,7 @@ function emitFeatures(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] |
 export function driftMonitor(v: WindowView, emit: Emit): void {
   const p = plan(v);
   if (p === null) return;
-  const numeric = p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.values, v.rows, p.tests.numeric));
+  const numeric = p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric));
   emitFeatures(v, p, numeric, emit);
   tailDrift(v, p.tests, emit);
 }
@@ -155,7 +184,7 @@ export function startDrift(v: WindowView, offload: NumericOffload | null): Drift
       const numeric: (TestOutcome[] | undefined)[] = new Array<TestOutcome[] | undefined>(p.tasks.length);
       const compute = (k: number): void => {
         const t = p.tasks[k] as NumericTask;
-        numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.values, v.rows, p.tests.numeric);
+        numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric);
       };
       // Everything that reads the window happens before the first await (ingestion may run then).
       const tail: [string, Record<string, string>, number][] = [];
@@ -174,7 +203,7 @@ export function startDrift(v: WindowView, offload: NumericOffload | null): Drift
   };
 }
 
-function classCounts(v: WindowView, col: Float64Array, rows: Int32Array): Map<string, number> {
+function classCounts(v: WindowView, col: ArrayLike<number>, rows: Int32Array): Map<string, number> {
   const out = new Map<string, number>();
   for (const i of rows) {
     const name = v.w.classes.values[col[i] as number] as string;

@@ -4,7 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { IngestListener } from '../ingest/ingestor.js';
 import type { Sample } from '../metrics/snapshot.js';
-import type { LabelRecord, PredictionRecord, Store, WindowRow } from '../store/store.js';
+import type { BaselineRecord, LabelRecord, PredictionRecord, Store, WindowRow } from '../store/store.js';
 import { abTestMonitor } from './abtest.js';
 import { loadBaseline, type LoadedBaseline } from './baseline.js';
 import { businessMonitor } from './business.js';
@@ -15,7 +15,7 @@ import { estimateMonitor } from './estimate.js';
 import { latencyMonitor } from './latency.js';
 import { performanceMonitor } from './performance.js';
 import type { Emit, WindowView } from './view.js';
-import { ModelWindow } from './window.js';
+import { ModelWindow, needsRawValues } from './window.js';
 
 type Monitor = (v: WindowView, emit: Emit) => void;
 
@@ -36,7 +36,17 @@ interface Held {
 }
 
 const windowKey = (m: ModelConfig): string =>
-  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows)]);
+  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m)]);
+
+/** The versions of the rows in a window. */
+function presentVersions(w: ModelWindow): string[] {
+  const seen = new Uint8Array(w.versions.values.length);
+  for (let i = 0; i < w.n; i++) seen[w.version[i] as number] = 1;
+  return w.versions.values.filter((_, c) => seen[c] === 1);
+}
+
+/** Baseline ids of a window's coding (0: none). */
+const idOf = (b: LoadedBaseline | undefined): number => b?.record.id ?? 0;
 
 /**
  * Holds every model's hot window (rebuilt from the store at start-up, then fed by ingestion) and
@@ -44,8 +54,9 @@ const windowKey = (m: ModelConfig): string =>
  */
 export class MonitorEngine implements IngestListener {
   private readonly held = new Map<string, Held>();
-  private baselines = new Map<string, LoadedBaseline[]>();
-  private generation = -1;
+  /** Per model: its usable baselines, newest first, and the baseline generation they were loaded at. */
+  private readonly baselines = new Map<string, LoadedBaseline[]>();
+  private readonly loadedAt = new Map<string, number>();
   /** Per model: the samples of its last computation and when (for per-model evaluation intervals). */
   private readonly lastSamples = new Map<string, { at: number; samples: Sample[] }>();
   private readonly log: Logger;
@@ -73,9 +84,44 @@ export class MonitorEngine implements IngestListener {
     await this.driftPool?.close();
   }
 
-  /** Rebuilds the hot window of a model from the store. */
+  /**
+   * Rebuilds the hot window of a model from the store, its numeric values coded against the
+   * baselines drift can use for the versions in it (a second pass when the rows show versions
+   * whose baseline was not expected).
+   */
   async rebuild(model: ModelConfig, now: number): Promise<ModelWindow> {
-    const w = new ModelWindow(model);
+    await this.loadBaselines([model]);
+    const before = this.held.get(model.name)?.w;
+    let coding = this.codingFor(model.name, before === undefined ? [] : presentVersions(before));
+    let w = await this.scan(model, now, coding);
+    const needed = this.codingFor(model.name, presentVersions(w));
+    if (needed.some((b) => !coding.includes(b))) {
+      coding = needed;
+      w = await this.scan(model, now, coding);
+    }
+    this.held.set(model.name, { w, key: windowKey(model) });
+    return w;
+  }
+
+  /**
+   * The baselines a window of these versions must be coded against: each version's baseline (the
+   * model's newest when there is no version yet). Empty when the model has none.
+   */
+  private codingFor(model: string, versions: readonly string[]): LoadedBaseline[] {
+    const out = new Set<LoadedBaseline>();
+    if (versions.length === 0) {
+      const newest = this.baselinesOf(model)[0];
+      if (newest !== undefined) out.add(newest);
+    }
+    for (const v of versions) {
+      const b = this.baselineFor(model, v);
+      if (b !== undefined) out.add(b);
+    }
+    return [...out].sort((a, b) => b.record.id - a.record.id);
+  }
+
+  private async scan(model: ModelConfig, now: number, coding: readonly LoadedBaseline[]): Promise<ModelWindow> {
+    const w = new ModelWindow(model, coding);
     const horizon = Math.max(...model.windows);
     const batch: WindowRow[] = [];
     const seqs: number[] = [];
@@ -90,8 +136,7 @@ export class MonitorEngine implements IngestListener {
       if (batch.length >= 10_000) flush();
     });
     flush();
-    this.held.set(model.name, { w, key: windowKey(model) });
-    this.log.info({ model: model.name, rows: n, horizon: formatDuration(horizon) }, 'hot window loaded');
+    this.log.info({ model: model.name, rows: n, horizon: formatDuration(horizon), baselines: w.coding }, 'hot window loaded');
     return w;
   }
 
@@ -125,23 +170,40 @@ export class MonitorEngine implements IngestListener {
     });
   }
 
-  private async refreshBaselines(config: VigilConfig): Promise<void> {
+  /**
+   * Loads the baselines of these models when the store has new ones (or they were never loaded).
+   * Per model, only the newest baseline of each version is kept (no other can be chosen), and a
+   * baseline already loaded is reused, never parsed again (windows are coded against its
+   * summaries); summaries are read from the store only when there is a new baseline to parse.
+   */
+  private async loadBaselines(models: readonly ModelConfig[]): Promise<void> {
     const gen = await this.deps.store.baselineGeneration();
-    if (gen === this.generation) return;
-    const next = new Map<string, LoadedBaseline[]>();
-    for (const m of config.models) {
+    for (const m of models) {
+      if (this.loadedAt.get(m.name) === gen) continue;
+      const known = new Map((this.baselines.get(m.name) ?? []).map((b) => [b.record.id, b]));
+      let records: Map<number, BaselineRecord> | undefined; // summaries, read only when something is to be parsed
       const loaded: LoadedBaseline[] = [];
-      for (const rec of await this.deps.store.listBaselines(m.name)) {
-        try {
-          loaded.push(loadBaseline(rec));
-        } catch (e) {
-          this.log.error({ model: m.name, baseline: rec.id, err: errorMessage(e) }, 'baseline cannot be read; skipped');
+      const versions = new Set<string>();
+      for (const meta of await this.deps.store.listBaselineMeta(m.name)) {
+        if (versions.has(meta.version)) continue; // an older baseline of a version that has a newer one: never used
+        let b = known.get(meta.id);
+        if (b === undefined) {
+          records ??= new Map((await this.deps.store.listBaselines(m.name)).map((r) => [r.id, r]));
+          const rec = records.get(meta.id);
+          if (rec === undefined) continue;
+          try {
+            b = loadBaseline(rec);
+          } catch (e) {
+            this.log.error({ model: m.name, baseline: rec.id, err: errorMessage(e) }, 'baseline cannot be read; skipped');
+            continue;
+          }
         }
+        versions.add(meta.version);
+        loaded.push(b);
       }
-      next.set(m.name, loaded);
+      this.baselines.set(m.name, loaded);
+      this.loadedAt.set(m.name, gen);
     }
-    this.baselines = next;
-    this.generation = gen;
   }
 
   /** A version's own newest baseline, else the model's newest. */
@@ -156,7 +218,7 @@ export class MonitorEngine implements IngestListener {
 
   /** Computes every monitor of every model; returns the samples for the snapshot. */
   async compute(config: VigilConfig, now: number): Promise<Sample[]> {
-    await this.refreshBaselines(config);
+    await this.loadBaselines(config.models);
     const out: Sample[] = [];
     const configured = new Set(config.models.map((m) => m.name));
     for (const name of [...this.held.keys()]) {
@@ -193,8 +255,17 @@ export class MonitorEngine implements IngestListener {
   private async computeModel(m: ModelConfig, now: number, emit: Emit): Promise<void> {
     let h = this.held.get(m.name);
     if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
-    const w = h.w;
-    w.evict(now - Math.max(...m.windows));
+    let w = h.w;
+    const from = now - Math.max(...m.windows);
+    w.evict(from);
+    // The window must be coded against the baseline of each version in it (drift and data quality
+    // read the codes): a new baseline, or a version with its own, means a rebuild from the store.
+    const coding = this.codingFor(m.name, presentVersions(w)).map(idOf);
+    if (coding.length === 0) coding.push(0);
+    if (coding.some((id) => !w.coding.includes(id))) {
+      w = await this.rebuild(m, now);
+      w.evict(from);
+    } else w.retainCoding(new Set(coding));
     emit('vigil_hot_window_rows', { model: m.name }, w.n);
     emit('vigil_hot_window_bytes', { model: m.name }, w.bytes());
     freshnessMonitor(m.name, w, now, emit);

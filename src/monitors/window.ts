@@ -1,5 +1,8 @@
 import type { ModelConfig } from '../config/schema.js';
 import { positiveClassOf } from '../config/schema.js';
+import { codeArrayFor, encode, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import { CODED_TESTS } from '../stats/drift-decision.js';
+import type { LoadedBaseline } from './baseline.js';
 import type { FeatureValue, LabelRecord, PredictionRecord, Target, WindowRow } from '../store/store.js';
 
 /** A string ↔ small-integer dictionary (versions, classes, categories). */
@@ -20,16 +23,29 @@ export class Dictionary {
   }
 }
 
-interface NumericColumn {
+/** A numeric column coded against one baseline's reference of the feature (stats/coded.ts). */
+export interface CodedValues {
+  /** the grid the codes refer to (EMPTY_GRID: no numeric reference for the feature) */
+  readonly grid: CodeGrid;
+  codes: CodeArray;
+}
+
+export interface NumericColumn {
   kind: 'numeric';
-  values: Float32Array;
+  /** codes per coding baseline id (0: no baseline), in the order of ModelWindow.coding */
+  coded: CodedValues[];
+  /** the raw values as float32, only when a configured drift test needs them (JS distance, Wasserstein) */
+  raw: Float32Array | null;
 }
 interface CategoricalColumn {
   kind: 'categorical';
   codes: Int32Array;
   dict: Dictionary;
 }
-type FeatureColumn = NumericColumn | CategoricalColumn;
+export type FeatureColumn = NumericColumn | CategoricalColumn;
+
+/** Whether the model's numeric drift tests need the raw values (not computable from codes). */
+export const needsRawValues = (model: ModelConfig): boolean => model.drift.numeric_tests.some((t) => !CODED_TESTS.includes(t));
 
 const grow = <T extends Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number, fill?: number): T => {
   const b = new (a.constructor as new (n: number) => T)(n);
@@ -49,15 +65,33 @@ const growShared = (a: Float32Array, n: number): Float32Array => {
   return b;
 };
 
+/** A code column grown onto a new SharedArrayBuffer (new rows: code 0, missing). */
+const growCodes = (c: CodedValues, n: number): void => {
+  const b = codeArrayFor(c.grid, n, true);
+  b.set(c.codes);
+  c.codes = b;
+};
+
+/** Rows added at a time at most before the capacity grows geometrically (by a quarter). */
+const GROW_STEP = 16_384;
+
 /**
  * The hot window of one model: every prediction of the last `horizonMs` (the longest window) in
  * compact columns — so a cycle never re-reads or re-parses stored rows. Numeric features are held
- * as float32 (about 7 significant digits), categories as int32 codes, classes as codes, and rows
- * in store-sequence order (a label finds its row by binary search on the sequence).
+ * as codes against the feature's reference in each coding baseline (stats/coded.ts): exact for KS,
+ * PSI (quantile bins), completeness and the reference range, 2 bytes per value for references of
+ * up to 32,766 points (4 beyond); without a baseline the codes only tell missing, ±Infinity and
+ * finite. The raw values are kept as well, as float32 (about 7 significant digits), only when a
+ * configured drift test needs them (JS distance, Wasserstein-1). A window is coded against the
+ * baselines given at construction: when drift needs another one, the engine rebuilds the window
+ * from the store. Categories are held as int32 codes, classes as codes, and rows in
+ * store-sequence order (a label finds its row by binary search on the sequence).
  *
  * Numeric feature columns live on SharedArrayBuffers (see the drift worker, drift-pool.ts).
  *
- * Memory: about 29 bytes per row + 4 bytes per row and feature.
+ * Memory: about 47 bytes per row (39 for classifiers) + per row and numeric feature 2 bytes per coding baseline
+ * (+ 4 with raw values), 4 per categorical feature; the capacity grows by 16,384 rows at a time,
+ * or by a quarter beyond 65,536 rows.
  */
 export class ModelWindow {
   n = 0;
@@ -65,13 +99,12 @@ export class ModelWindow {
   seq = new Float64Array(0);
   ts = new Float64Array(0);
   version = new Uint16Array(0);
-  /** Regression: the value; classifiers: the class code. */
-  pred = new Float64Array(0);
+  /** Regression: the value; classifiers: the class code (float32: exact for codes). */
+  pred: Float64Array | Float32Array;
   /** Binary: probability of the positive class; multiclass: probability of the predicted class. */
   score = new Float64Array(0);
-  /** Regression: the value; classifiers: the class code; NaN = no label yet. */
-  label = new Float64Array(0);
-  labelTs = new Float64Array(0);
+  /** Regression: the value; classifiers: the class code (float32: exact for codes); NaN = no label yet. */
+  label: Float64Array | Float32Array;
   latency = new Float32Array(0);
   error = new Uint8Array(0);
   readonly features = new Map<string, FeatureColumn>();
@@ -82,13 +115,31 @@ export class ModelWindow {
   lastPredictionTs: number | null = null;
   lastLabelTs: number | null = null;
   readonly positiveCode: number;
+  /** Ids of the baselines the numeric columns are coded against (0: none, codes without reference). */
+  readonly coding: number[];
 
-  constructor(readonly model: ModelConfig) {
+  /**
+   * @param baselines the baselines to code numeric values against (none: codes without reference,
+   *   enough for completeness); their numeric reference summaries must stay as they are.
+   */
+  constructor(
+    readonly model: ModelConfig,
+    baselines: readonly LoadedBaseline[] = [],
+  ) {
+    const raw = needsRawValues(model);
+    const Target = model.task === 'regression' ? Float64Array : Float32Array;
+    this.pred = new Target(0);
+    this.label = new Target(0);
+    this.coding = baselines.length === 0 ? [0] : baselines.map((b) => b.record.id);
     for (const f of model.features) {
-      this.features.set(
-        f.name,
-        f.type === 'numeric' ? { kind: 'numeric', values: new Float32Array(0) } : { kind: 'categorical', codes: new Int32Array(0), dict: new Dictionary() },
-      );
+      if (f.type === 'numeric') {
+        const coded = (baselines.length === 0 ? [undefined] : baselines).map((b): CodedValues => {
+          const ref = b?.features.get(f.name);
+          const grid = ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID;
+          return { grid, codes: codeArrayFor(grid, 0, true) };
+        });
+        this.features.set(f.name, { kind: 'numeric', coded, raw: raw ? new Float32Array(new SharedArrayBuffer(0)) : null });
+      } else this.features.set(f.name, { kind: 'categorical', codes: new Int32Array(0), dict: new Dictionary() });
     }
     if (model.task === 'multiclass') for (const c of model.classes ?? []) this.classes.code(c);
     this.positiveCode = model.task === 'binary' ? this.classes.code(positiveClassOf(model)) : -1;
@@ -98,19 +149,20 @@ export class ModelWindow {
     const need = this.n + extra;
     if (need <= this.cap) return;
     let cap = Math.max(1024, this.cap);
-    while (cap < need) cap *= 2;
+    while (cap < need) cap += Math.max(GROW_STEP, cap >> 2);
     this.seq = grow(this.seq, cap);
     this.ts = grow(this.ts, cap);
     this.version = grow(this.version, cap);
     this.pred = grow(this.pred, cap);
     this.score = grow(this.score, cap, NaN);
     this.label = grow(this.label, cap, NaN);
-    this.labelTs = grow(this.labelTs, cap, NaN);
     this.latency = grow(this.latency, cap, NaN);
     this.error = grow(this.error, cap);
     for (const col of this.features.values()) {
-      if (col.kind === 'numeric') col.values = growShared(col.values, cap);
-      else col.codes = grow(col.codes, cap, -1);
+      if (col.kind === 'numeric') {
+        for (const c of col.coded) growCodes(c, cap);
+        if (col.raw !== null) col.raw = growShared(col.raw, cap);
+      } else col.codes = grow(col.codes, cap, -1);
     }
     this.cap = cap;
   }
@@ -134,13 +186,15 @@ export class ModelWindow {
       this.error[i] = r.error === null ? 0 : 1;
       if (r.label !== undefined && r.label !== null) {
         this.label[i] = this.target(r.label);
-        this.labelTs[i] = r.labelTs ?? NaN;
       }
       for (const [name, col] of this.features) {
         const v: FeatureValue | undefined = r.features[name];
         if (v === null || v === undefined) continue;
-        if (col.kind === 'numeric') col.values[i] = v as number;
-        else col.codes[i] = col.dict.code(String(v));
+        if (col.kind === 'numeric') {
+          const x = typeof v === 'number' ? v : Number(v);
+          for (const c of col.coded) c.codes[i] = encode(c.grid, x);
+          if (col.raw !== null) col.raw[i] = x;
+        } else col.codes[i] = col.dict.code(String(v));
         if (r.ts > (this.featureLastTs.get(name) ?? -Infinity)) this.featureLastTs.set(name, r.ts);
       }
       if (this.lastPredictionTs === null || r.ts > this.lastPredictionTs) this.lastPredictionTs = r.ts;
@@ -175,7 +229,6 @@ export class ModelWindow {
     const i = this.rowOf(seq);
     if (i < 0) return false;
     this.label[i] = this.target(label.label);
-    this.labelTs[i] = label.ts;
     return true;
   }
 
@@ -188,8 +241,26 @@ export class ModelWindow {
       w++;
     }
     const dropped = this.n - w;
+    this.clear(w, this.n);
     this.n = w;
     return dropped;
+  }
+
+  /**
+   * Empties rows [from, to) as new capacity is: append writes only what a row has, so a reused
+   * row must not keep the label or feature values of an evicted one.
+   */
+  private clear(from: number, to: number): void {
+    if (from >= to) return;
+    this.score.fill(NaN, from, to);
+    this.label.fill(NaN, from, to);
+    this.latency.fill(NaN, from, to);
+    for (const col of this.features.values()) {
+      if (col.kind === 'numeric') {
+        for (const c of col.coded) c.codes.fill(0, from, to);
+        col.raw?.fill(NaN, from, to);
+      } else col.codes.fill(-1, from, to);
+    }
   }
 
   private move(from: number, to: number): void {
@@ -199,12 +270,13 @@ export class ModelWindow {
     this.pred[to] = this.pred[from] as number;
     this.score[to] = this.score[from] as number;
     this.label[to] = this.label[from] as number;
-    this.labelTs[to] = this.labelTs[from] as number;
     this.latency[to] = this.latency[from] as number;
     this.error[to] = this.error[from] as number;
     for (const col of this.features.values()) {
-      if (col.kind === 'numeric') col.values[to] = col.values[from] as number;
-      else col.codes[to] = col.codes[from] as number;
+      if (col.kind === 'numeric') {
+        for (const c of col.coded) c.codes[to] = c.codes[from] as number;
+        if (col.raw !== null) col.raw[to] = col.raw[from] as number;
+      } else col.codes[to] = col.codes[from] as number;
     }
   }
 
@@ -224,10 +296,31 @@ export class ModelWindow {
     return out;
   }
 
+  /** The codes of a numeric column against a coding baseline (undefined: the window has no baselines), if coded so. */
+  codedFor(col: NumericColumn, baselineId: number | undefined): CodedValues | undefined {
+    const k = this.coding.indexOf(baselineId ?? 0);
+    return k < 0 ? undefined : col.coded[k];
+  }
+
+  /** Stops coding against baselines not in `keep` (frees their columns); never drops the last one. */
+  retainCoding(keep: ReadonlySet<number>): void {
+    const idx = this.coding.map((id, k) => (keep.has(id) ? k : -1)).filter((k) => k >= 0);
+    if (idx.length === 0 || idx.length === this.coding.length) return;
+    for (const col of this.features.values()) if (col.kind === 'numeric') col.coded = idx.map((k) => col.coded[k] as CodedValues);
+    const ids = idx.map((k) => this.coding[k] as number);
+    this.coding.length = 0;
+    this.coding.push(...ids);
+  }
+
   /** Bytes held by the columns. */
   bytes(): number {
-    let b = this.cap * (8 * 6 + 2 + 4 + 1);
-    for (const col of this.features.values()) b += this.cap * 4 + (col.kind === 'categorical' ? col.dict.values.length * 48 : 0);
+    let b = this.cap * (8 * 3 + 2 + 4 + 1 + 2 * this.pred.BYTES_PER_ELEMENT);
+    for (const col of this.features.values()) {
+      if (col.kind === 'numeric') {
+        for (const c of col.coded) b += c.codes.byteLength;
+        if (col.raw !== null) b += this.cap * 4;
+      } else b += this.cap * 4 + col.dict.values.length * 48;
+    }
     return b;
   }
 }

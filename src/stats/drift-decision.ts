@@ -35,6 +35,7 @@ import {
 } from './reference.js';
 import { droppedTotal, type NumericInput } from './sample.js';
 import { countCategories } from './chi2.js';
+import { codedSummary, gridOf, ksFromCodeCounts, psiFromCodeCounts } from './coded.js';
 
 export type DriftTest = 'ks' | 'psi' | 'chi2' | 'jsd' | 'wasserstein';
 export type DriftStatus = 'stable' | 'moderate' | 'drift' | 'insufficient_data';
@@ -356,6 +357,48 @@ export function numericOutcomes(
         const eff = ref.std > 0 ? w / ref.std : w === 0 ? 0 : Infinity;
         return { ...base, test: 'wasserstein', statistic: w, pValue: null, effectSize: eff, effectName: effectNames.wasserstein };
       }
+    }
+  });
+}
+
+/** Tests computed exactly from coded values (coded.ts); the others need the raw values. */
+export const CODED_TESTS: readonly DriftTest[] = ['ks', 'psi'];
+
+/**
+ * The outcomes `numericOutcomes` gives, from the code counts of the current values (coded.ts):
+ * KS and PSI (quantile bins) from the counts, exactly; JS distance and Wasserstein-1 from `raw`
+ * (the current values cleaned and sorted), which they need. The same outcomes as numericOutcomes
+ * on the raw values whenever `raw` holds those values.
+ */
+export function numericOutcomesCoded(
+  feature: string,
+  ref: NumericReferenceSummary,
+  counts: Int32Array,
+  tests: readonly DriftTest[] = ['ks', 'psi'],
+  raw?: () => PreparedCurrent,
+): TestOutcome[] {
+  const wanted = tests.filter((x) => NUMERIC_TESTS.includes(x));
+  const cur = codedSummary(gridOf(ref), counts);
+  if (cur.n === 0) return wanted.map((test) => undefinedOutcome(feature, 'numeric', test, ref.count, 0, 'current sample has no finite values'));
+  const base = { feature, featureType: 'numeric' as const, nReference: ref.count, nCurrent: cur.n, droppedCurrent: droppedTotal(cur.dropped) };
+  let prepared: PreparedCurrent | undefined;
+  const values = (): PreparedCurrent => {
+    if (raw === undefined) throw new Error(`drift test on ${feature} needs the raw values, which the window does not keep`);
+    prepared ??= raw();
+    return prepared;
+  };
+  return wanted.map((test): TestOutcome => {
+    switch (test) {
+      case 'ks': {
+        const r = ksFromCodeCounts(ref, counts);
+        return { ...base, test, statistic: r.statistic, pValue: r.pvalue, effectSize: r.statistic, effectName: effectNames.ks };
+      }
+      case 'psi': {
+        const r = psiFromCodeCounts(ref, counts);
+        return { ...base, test, statistic: r.psi, pValue: null, effectSize: r.psi, effectName: effectNames.psi };
+      }
+      default:
+        return numericOutcomes(feature, ref, values(), [test])[0] as TestOutcome;
     }
   });
 }

@@ -171,6 +171,11 @@ export function ks2sampSorted(
 ): KsResult {
   validateSorted(sorted1, 'data1');
   validateSorted(sorted2, 'data2');
+  checkKsOptions(options);
+  return ksFromExtremes(sorted1.length, sorted2.length, ecdfExtremes(sorted1, sorted2), options, dropped);
+}
+
+function checkKsOptions(options: KsOptions): void {
   const alternative: Alternative = options.alternative ?? 'two-sided';
   const method: KsMethod = options.method ?? 'auto';
   if (!['two-sided', 'less', 'greater'].includes(alternative)) {
@@ -179,9 +184,25 @@ export function ks2sampSorted(
   if (!['auto', 'exact', 'asymp'].includes(method)) {
     throw new StatsInputError('VIGIL_ERR_STATS_BAD_OPTION', `invalid method: ${String(method)}`);
   }
-  const n1 = sorted1.length;
-  const n2 = sorted2.length;
-  const ex = ecdfExtremes(sorted1, sorted2);
+}
+
+/**
+ * The rest of ks_2samp once the ECDF extremes of samples of sizes n1 and n2 are known: the
+ * statistic for the alternative, and its exact or asymptotic p-value (SciPy's `auto` rule and
+ * exact→asymp fallback). Any computation giving the same extremes (e.g. from counts, see
+ * coded.ts) gives the same result.
+ */
+export function ksFromExtremes(
+  n1: number,
+  n2: number,
+  ex: EcdfExtremes,
+  options: KsOptions = {},
+  dropped: { dropped1?: DroppedCounts; dropped2?: DroppedCounts } = {},
+): KsResult {
+  checkKsOptions(options);
+  if (n1 <= 0 || n2 <= 0) throw new StatsInputError('VIGIL_ERR_STATS_EMPTY_SAMPLE', `KS needs two non-empty samples (sizes ${n1} and ${n2})`);
+  const alternative: Alternative = options.alternative ?? 'two-sided';
+  const method: KsMethod = options.method ?? 'auto';
   let d: number;
   let loc: number;
   let sign: 1 | -1;

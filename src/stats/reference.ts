@@ -5,12 +5,12 @@
  *
  * Numeric summary: count, dropped non-finite counts, min, max, mean, std, PSI quantile edges and the
  * reference counts in those bins (both closures), and the sorted reference values — exact when the
- * reference has at most `maxExact` finite values (default 50,000), otherwise a deterministic
+ * reference has at most `maxExact` finite values (default 32,000), otherwise a deterministic
  * QUANTILE SKETCH of `maxExact` values: the order statistics sorted[floor((i + 0.5)·n / k)],
  * i = 0..k-1 (its ECDF is within 1/k of the full reference's). Statistics against a sketch are
  * computed as if the sketch were the reference sample (n_ref = k), which makes KS p-values
  * slightly conservative; the PSI quantile edges/counts are always from the FULL reference.
- * Memory per numeric feature: 8·min(n, maxExact) bytes in memory (400 KB at the default cap),
+ * Memory per numeric feature: 8·min(n, maxExact) bytes in memory (256 KB at the default cap),
  * about 1.34x that as base64 in JSON, plus a few hundred bytes of metadata.
  *
  * Categorical summary: count per category (sorted keys), total, missing count. Memory: one entry
@@ -41,7 +41,11 @@ import { chi2Categorical, countCategories, type Chi2Options, type Chi2Result } f
 import { cleanNonEmpty, isSortedAscending, sortInPlace, type DroppedCounts, type NumericInput, NO_DROPS } from './sample.js';
 
 export const REFERENCE_SUMMARY_VERSION = 1;
-export const DEFAULT_MAX_EXACT = 50_000;
+/**
+ * Finite reference values kept exactly; beyond, a quantile sketch of this many. 32,000 so that the
+ * coding grid (sketch + at most bins + 1 split points) fits 2-byte codes (coded.ts, ≤ 32,766).
+ */
+export const DEFAULT_MAX_EXACT = 32_000;
 
 export interface NumericReferenceSummary {
   readonly kind: 'numeric';
@@ -77,7 +81,7 @@ export interface CategoricalReferenceSummary {
 export type ReferenceSummary = NumericReferenceSummary | CategoricalReferenceSummary;
 
 export interface SummarizeOptions {
-  /** keep every value up to this many; beyond, a quantile sketch of this size (default 50,000) */
+  /** keep every value up to this many; beyond, a quantile sketch of this size (default 32,000) */
   readonly maxExact?: number;
   /** PSI bin count (default 10) */
   readonly bins?: number;
@@ -160,11 +164,28 @@ function f64ToBase64(a: Float64Array): string {
   return buf.toString('base64');
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Decodes base64 float64 values straight into shared memory (the drift worker reads them from
+ * there: no copy per thread, no intermediate buffer); big-endian hosts swap through a DataView.
+ */
 function base64ToF64(s: string): Float64Array {
-  const buf = Buffer.from(s, 'base64');
-  if (buf.length % 8 !== 0) throw new StatsInputError('VIGIL_ERR_STATS_BAD_SUMMARY', 'sortedBase64 length is not a multiple of 8 bytes');
-  const a = new Float64Array(buf.length / 8);
-  for (let i = 0; i < a.length; i++) a[i] = buf.readDoubleLE(i * 8);
+  let bytes = Buffer.byteLength(s, 'base64'); // exact for canonical base64 (what referenceToJSON writes)
+  let mem: ArrayBuffer | SharedArrayBuffer = typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
+  if (Buffer.from(mem, 0, bytes).write(s, 'base64') !== bytes) {
+    // not canonical (whitespace, …): decoded as Buffer.from does, then copied
+    const decoded = Buffer.from(s, 'base64');
+    bytes = decoded.length;
+    mem = typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
+    decoded.copy(Buffer.from(mem, 0, bytes));
+  }
+  if (bytes % 8 !== 0) throw new StatsInputError('VIGIL_ERR_STATS_BAD_SUMMARY', 'sortedBase64 length is not a multiple of 8 bytes');
+  const a = new Float64Array(mem);
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(mem);
+    for (let i = 0; i < a.length; i++) a[i] = view.getFloat64(i * 8, true);
+  }
   return a;
 }
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { buildBaseline, type BaselineRow } from '../../monitors/baseline.js';
-import { rowsFromItems, rowsFromWindow } from '../../monitors/baseline-input.js';
+import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
 import { requireRole } from '../auth.js';
 import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
 import type { ServerDeps } from '../server.js';
@@ -62,8 +62,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
           throw new VigilError('VIGIL_ERR_BASELINE_INPUT', `from_window: not a valid duration "${b.from_window}"`, { statusCode: 400 });
         }
         if (typeof b.version === 'string') version = b.version;
-        const w = deps.engine.window(model.name) ?? (await deps.engine.rebuild(model, now));
-        rows = rowsFromWindow(w, w.rows(now - ms, now));
+        rows = await rowsFromStore(deps.store, model, now - ms, now);
         source = `window:${formatDuration(ms)}`;
       }
       if (rows.length === 0) {

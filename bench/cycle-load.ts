@@ -1,0 +1,88 @@
+/**
+ * The measured side of the cycle bench (bench/cycle.ts), in its own process so that its RSS is
+ * what a daemon at that load holds, not the bench's preparation: it opens the store the parent
+ * filled with baselines, loads the hot windows as the daemon does at start-up, feeds them
+ * 100,000 predictions per model in 10,000-row batches as ingestion does, runs 5 cycles, and
+ * prints one JSON line: cycle times, and the memory right after the cycles and once settled
+ * (after a full GC and 5 s idle, as between two 30 s cycles).
+ * Usage: node --expose-gc dist/bench/cycle-load.js <db> <models> <features> <rows>
+ */
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { parseConfigText } from '../src/config/load.js';
+import { createLogger } from '../src/core/logger.js';
+import { mulberry32 } from '../src/core/random.js';
+import { SnapshotBuilder } from '../src/metrics/snapshot.js';
+import { MonitorEngine } from '../src/monitors/engine.js';
+import { referenceMemoryBytes } from '../src/stats/reference.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { PredictionRecord } from '../src/store/store.js';
+
+const [db, modelsArg, featuresArg, rowsArg, nowArg] = process.argv.slice(2);
+const MODELS = Number(modelsArg);
+const FEATURES = Number(featuresArg);
+const ROWS = Number(rowsArg);
+const now = Number(nowArg);
+
+export function benchConfigText(models: number, features: number): string {
+  const f = Array.from({ length: features }, (_, i) => `      - { name: f${i}, type: numeric }`).join('\n');
+  return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n    features:\n${f}`).join('\n')}\n`;
+}
+
+const mem = (): Record<string, number> => {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+};
+
+const main = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (main && db !== undefined) {
+  const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
+  const store = new SqliteStore({ path: db, now });
+  const logger = createLogger({ level: 'warn', destination: process.env.VIGIL_BENCH_LOG === '1' ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) });
+  // VIGIL_BENCH_DRIFT_WORKER=0: no drift worker at all (for comparison)
+  const engine = new MonitorEngine({ store, logger, ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}) });
+  const rnd = mulberry32(4);
+  const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
+  let seq = 1;
+  await engine.load(config, now);
+  const loaded = mem(); // after loading the baselines (JSON-parsed) and the empty windows
+  for (const m of config.models) {
+    for (let start = 0; start < ROWS; start += 10_000) {
+      const batch: PredictionRecord[] = [];
+      const seqs: number[] = [];
+      for (let i = start; i < start + 10_000; i++) {
+        const f: Record<string, number> = {};
+        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
+        batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null });
+        seqs.push(seq++);
+      }
+      engine.predictions(m, batch, seqs);
+      const w = engine.window(m.name);
+      if (w) for (let i = 0; i < batch.length; i++) if (rnd() < 0.8) w.setLabel(seqs[i] as number, { id: '', ts: now, label: rnd() < 0.3 ? '1' : '0' });
+    }
+  }
+  const times: number[] = [];
+  let series = 0;
+  for (let run = 0; run < 5; run++) {
+    const t0 = performance.now();
+    const b = new SnapshotBuilder();
+    b.addAll(await engine.compute(config, now));
+    series = b.build(now).samples.length;
+    times.push(performance.now() - t0);
+  }
+  const afterCycles = mem();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  gc?.();
+  const settled = mem();
+  let windowBytes = 0;
+  let referenceBytes = 0;
+  for (const m of config.models) {
+    windowBytes += engine.window(m.name)?.bytes() ?? 0;
+    for (const b of engine.baselinesOf(m.name)) for (const r of b.features.values()) referenceBytes += referenceMemoryBytes(r);
+  }
+  process.stdout.write(`${JSON.stringify({ times, series, loaded, afterCycles, settled, windowBytes, referenceBytes, gc: gc !== undefined, workerStarted: engine.driftPool?.started ?? 0, offloaded: engine.driftPool?.offloaded ?? 0 })}\n`);
+  await engine.close();
+  await store.close();
+}
