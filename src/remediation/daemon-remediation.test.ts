@@ -5,6 +5,7 @@ import { startFakeMlflow, type FakeMlflow } from '../sim/fake-mlflow.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
 import { startFakeFeast, type FakeFeast } from '../../test/fakes/fake-feast.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
+import { waitFor } from '../../test/processes.js';
 
 /**
  * The whole loop in one daemon: predictions and labels → accuracy drops → the alert fires →
@@ -39,14 +40,6 @@ const RULES = `groups:
         labels: { severity: critical }
         annotations: { summary: "accuracy of {{ $labels.model }} {{ $labels.version }} is {{ $value }}" }
 `;
-
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('remediation in the daemon', () => {
   it('accuracy drop → circuit open + rollback verified → recovery → alert resolved → incident closed → circuit closed', async () => {
@@ -227,7 +220,7 @@ remediation:
     await d.sources.trigger('features');
     await d.cycle.run(); // FeastStale fires for feature_view="customer_stats"; the action starts
     const f = feast;
-    await until(() => f.state.materializations.length === 1);
+    await waitFor('the materialization', async () => (f.state.materializations.length === 1 ? true : undefined), 5_000);
     expect(f.state.materializations[0]?.body).toMatchObject({ end_ts: new Date(T0).toISOString(), feature_views: ['customer_stats'] });
     // Still stale as far as Vigil knows: the action keeps waiting…
     await new Promise((r) => setTimeout(r, 100));

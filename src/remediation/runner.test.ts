@@ -11,6 +11,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { ActionStatus, Store } from '../store/store.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
 import { ManualClock } from '../../test/harness.js';
+import { waitFor } from '../../test/processes.js';
 import { Remediator, type FiringAlert, type ServingVersion } from './runner.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
@@ -374,7 +375,7 @@ describe('Remediator: MLflow rollback through the guardrails', () => {
     });
     t.firing = [alert('MLAccuracyDrop', 'fraud', T0)];
     await t.r.step(t.clock.now());
-    await waitUntil(() => m.state.requests.some((q) => q.path.endsWith('/model-versions/set-tag')));
+    await waitFor('the tag request', async () => (m.state.requests.some((q) => q.path.endsWith('/model-versions/set-tag')) ? true : undefined), 5_000);
     expect(champion(m)).toBe('2');
     const [running] = await t.store.listActions({});
     expect(running).toMatchObject({ status: 'running', plan: { from: '3', to: '2' } });
@@ -428,7 +429,7 @@ ${extra}
     const t = await rig(WEBHOOKS(hook.url));
     t.firing = [alert('MLAccuracyDrop', 'fraud', T0)];
     await t.r.step(t.clock.now());
-    await waitUntil(() => hook.state.requests.length === 1);
+    await waitFor('the webhook request', async () => (hook.state.requests.length === 1 ? true : undefined), 5_000);
     await t.restart();
     await t.pass();
     const byAction = Object.fromEntries((await t.store.listActions({})).map((a) => [a.action, a]));
@@ -571,11 +572,3 @@ remediation:
     expect(t.r.circuits.get('fraud')).toMatchObject({ state: 'closed', manual: false });
   });
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -64,7 +64,7 @@ export const COMPLETENESS = 'feast_feature_completeness_ratio';
 /**
  * Feast's error bodies: a FeastError answers with a JSON-encoded *string* holding JSON
  * `{"module","class","message"}` (double-encoded); anything else is a JSON string message; FastAPI
- * validation errors are `{"detail": …}`.
+ * validation errors are `{"detail": …}` (a string, or a list of `{loc, msg}`).
  */
 export function describeFeastError(_status: number, text: string): { message: string } | undefined {
   let v: unknown;
@@ -76,16 +76,29 @@ export function describeFeastError(_status: number, text: string): { message: st
   if (typeof v === 'string') {
     try {
       const inner = JSON.parse(v) as unknown;
-      if (inner !== null && typeof inner === 'object' && 'message' in inner) {
-        const e = inner as { class?: unknown; message?: unknown };
-        return { message: `${typeof e.class === 'string' ? `${e.class}: ` : ''}${String(e.message)}` };
+      if (inner !== null && typeof inner === 'object' && typeof (inner as { message?: unknown }).message === 'string') {
+        const { class: cls, message } = inner as { class?: unknown; message: string };
+        return { message: typeof cls === 'string' && cls !== '' ? `${cls}: ${message}` : message };
       }
     } catch {
-      /* a plain message string */
+      /* a plain message as a JSON string */
     }
     return { message: v };
   }
-  if (v !== null && typeof v === 'object' && 'detail' in v) return { message: excerpt(JSON.stringify((v as { detail: unknown }).detail), 300) };
+  if (v !== null && typeof v === 'object' && 'detail' in v) {
+    const d = (v as { detail: unknown }).detail;
+    if (typeof d === 'string') return { message: d };
+    if (Array.isArray(d)) {
+      return {
+        message: d
+          .map((x: unknown) => {
+            const o = x as { loc?: unknown; msg?: unknown };
+            return `${Array.isArray(o.loc) ? o.loc.join('.') : '?'}: ${typeof o.msg === 'string' ? o.msg : JSON.stringify(x)}`;
+          })
+          .join('; '),
+      };
+    }
+  }
   return undefined;
 }
 

@@ -6,7 +6,8 @@ import { startFakeFeast, type FakeFeast } from '../../../test/fakes/fake-feast.j
 import { VigilError } from '../../core/errors.js';
 import { SourceError } from '../../ingest/sources/http.js';
 import { FeastMaterializeSchema } from '../config.js';
-import { createFeastMaterialize, describeFeastError } from './feast-materialize.js';
+import { describeFeastError } from '../../ingest/sources/feast.js';
+import { createFeastMaterialize } from './feast-materialize.js';
 import { testContext, TEST_NOW } from './test-context.js';
 
 const cfg = (over: Record<string, unknown>) => FeastMaterializeSchema.parse({ type: 'feast_materialize', ...over });

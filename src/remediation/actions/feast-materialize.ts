@@ -1,3 +1,4 @@
+import { describeFeastError } from '../../ingest/sources/feast.js';
 import { VigilError } from '../../core/errors.js';
 import { httpRequest, safeUrl, SourceError } from '../../ingest/sources/http.js';
 import type { ActionContext, RemediationAction, TriggerAlert } from '../action.js';
@@ -28,43 +29,6 @@ export interface FeastMaterializeDeps {
   freshness(): ReadonlyMap<string, number>;
   /** Runs the CLI (default: {@link runProcess}). */
   runCommand?: (opts: RunProcessOptions) => Promise<ProcessResult>;
-}
-
-/** FeastError answers are a JSON string holding `{"module","class","message"}`; others a JSON string or FastAPI's `{detail}`. */
-export function describeFeastError(_status: number, text: string): { message: string } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v === 'string') {
-    try {
-      const inner = JSON.parse(v) as unknown;
-      if (inner !== null && typeof inner === 'object' && typeof (inner as { message?: unknown }).message === 'string') {
-        const { class: cls, message } = inner as { class?: unknown; message: string };
-        return { message: typeof cls === 'string' && cls !== '' ? `${cls}: ${message}` : message };
-      }
-    } catch {
-      /* a plain message as a JSON string */
-    }
-    return { message: v };
-  }
-  if (v !== null && typeof v === 'object' && 'detail' in v) {
-    const d = (v as { detail: unknown }).detail;
-    if (typeof d === 'string') return { message: d };
-    if (Array.isArray(d)) {
-      return {
-        message: d
-          .map((x: unknown) => {
-            const o = x as { loc?: unknown; msg?: unknown };
-            return `${Array.isArray(o.loc) ? o.loc.join('.') : '?'}: ${typeof o.msg === 'string' ? o.msg : JSON.stringify(x)}`;
-          })
-          .join('; '),
-      };
-    }
-  }
-  return undefined;
 }
 
 /** The views to materialize; [] means all of them. */
