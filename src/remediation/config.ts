@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { bool, durationMs, int, positiveDuration } from '../config/primitives.js';
 import { matcherListSchema } from '../alerting/notifiers/matchers.js';
 import { httpKeys, urlString } from '../ingest/sources/common.js';
+import { checkTemplate } from '../alerting/engine/template.js';
+
+/** Reports every string of a JSON value (or argv) that is not a valid template, at its path. */
+function checkTemplates(value: unknown, path: (string | number)[], ctx: z.RefinementCtx): void {
+  if (typeof value === 'string') {
+    const err = checkTemplate(value);
+    if (err !== undefined) ctx.addIssue({ code: 'custom', path, message: `not a valid template: ${err}`, params: { vigil: 'VALUE' } });
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkTemplates(v, [...path, i], ctx));
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkTemplates(v, [...path, k], ctx);
+}
 
 /**
  * `remediation:` — named actions, routes from alerts to actions (Alertmanager route semantics),
@@ -96,20 +106,25 @@ export const WebhookActionSchema = z
      */
     body: z.unknown().optional(),
   })
-  .superRefine(exclusiveAuth);
+  .superRefine((cfg, ctx) => {
+    exclusiveAuth(cfg, ctx);
+    checkTemplates(cfg.body, ['body'], ctx);
+  });
 
-export const ExecActionSchema = z.strictObject({
-  type: z.literal('exec'),
-  ...guardrailKeys({ cooldown: 600_000, timeout: 60_000, retries: 0, maxRuns: 10 }),
-  /** argv: program and arguments, run without a shell; arguments are templates. */
-  command: z.array(z.string().min(1)).min(1),
-  /**
-   * The whole environment of the process (plus VIGIL_* variables about the alert): nothing is
-   * inherited, so give PATH here or an absolute program path.
-   */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
-  cwd: z.string().min(1).optional(),
-});
+export const ExecActionSchema = z
+  .strictObject({
+    type: z.literal('exec'),
+    ...guardrailKeys({ cooldown: 600_000, timeout: 60_000, retries: 0, maxRuns: 10 }),
+    /** argv: program and arguments, run without a shell; arguments are templates. */
+    command: z.array(z.string().min(1)).min(1),
+    /**
+     * The whole environment of the process (plus VIGIL_* variables about the alert): nothing is
+     * inherited, so give PATH here or an absolute program path.
+     */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
+    cwd: z.string().min(1).optional(),
+  })
+  .superRefine((cfg, ctx) => checkTemplates(cfg.command, ['command'], ctx));
 
 export const ActionConfigSchema = z.discriminatedUnion('type', [
   MlflowRollbackSchema,

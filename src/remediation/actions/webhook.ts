@@ -1,6 +1,6 @@
 import { VigilError } from '../../core/errors.js';
 import { expandTemplate } from '../../alerting/engine/template.js';
-import { excerpt, httpRequest, safeUrl, type HttpRequest } from '../../ingest/sources/http.js';
+import { excerpt, httpRequest, safeUrl } from '../../ingest/sources/http.js';
 import type { ActionContext, RemediationAction, TriggerAlert } from '../action.js';
 import type { WebhookActionConfig } from '../config.js';
 
@@ -71,7 +71,6 @@ export function createWebhookAction(cfg: WebhookActionConfig): RemediationAction
     async execute(ctx) {
       const body = cfg.body === undefined ? defaultWebhookBody(ctx) : expandBody(cfg.body, ctx.alert, ctx.action);
       const res = await httpRequest({
-        // httpRequest hands the method to axios as is; its type does not list PUT.
         method: cfg.method,
         url: cfg.url,
         headers: {
