@@ -126,8 +126,9 @@ describe('exec action', () => {
     expect(r.details.stdout).toBe(nodeDir);
   });
 
-  it('an invalid argv template is a non-retryable error naming the element', async () => {
-    const action = createExecAction(cfg({ command: [NODE, '{{ $labels.model'] }));
+  it('an invalid argv template is refused by the schema, and at run time is a non-retryable error naming the element', async () => {
+    expect(() => cfg({ command: [NODE, '{{ $labels.model'] })).toThrow(/not a valid template/);
+    const action = createExecAction({ ...cfg({ command: [NODE] }), command: [NODE, '{{ $labels.model'] });
     const err = (await action.execute(testContext()).catch((e: unknown) => e)) as VigilError;
     expect(err.code).toBe('VIGIL_ERR_REMEDIATION_TEMPLATE');
     expect(err.message).toContain('command[1]');

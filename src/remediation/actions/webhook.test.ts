@@ -69,8 +69,10 @@ describe('webhook action', () => {
     expect(hook.state.requests).toHaveLength(1);
   });
 
-  it('a template error is non-retryable, names the body path and sends nothing', async () => {
-    const action = createWebhookAction(cfg({ url: hook.url, body: { ok: 'fine', items: ['x', { msg: '{{ $labels.model ' }] } }));
+  it('a template error is refused by the schema, and at run time is non-retryable, names the body path and sends nothing', async () => {
+    const bad = { ok: 'fine', items: ['x', { msg: '{{ $labels.model ' }] };
+    expect(() => cfg({ url: hook.url, body: bad })).toThrow(/not a valid template/);
+    const action = createWebhookAction({ ...cfg({ url: hook.url }), body: bad });
     const err = (await action.execute(testContext()).catch((e: unknown) => e)) as VigilError;
     expect(err).toBeInstanceOf(VigilError);
     expect(err).not.toBeInstanceOf(SourceError);
