@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../src/config/load.js';
 import { mulberry32 } from '../src/core/random.js';
-import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
+import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { benchConfigText } from './cycle-load.js';
 import { median } from './process.js';
@@ -41,7 +41,7 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
         const y = rnd() < 0.3 ? '1' : '0';
         ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
       }
-      await store.saveBaseline({ model: m.name, version: 'v1', createdAt: now, source: 'bench', rows: ref.length, summary: JSON.stringify(buildBaseline(m, ref)) });
+      await storeBaseline(store, { model: m.name, version: 'v1', createdAt: now, source: 'bench' }, buildBaseline(m, ref));
     }
     await store.close();
     const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
