@@ -12,6 +12,7 @@ import {
   type ReferenceSummaryJSON,
 } from '../stats/reference.js';
 import type { BaselineRecord, FeatureValue, ReferenceKind, ReferenceValues, Store, Target } from '../store/store.js';
+import { pagedF64 } from './columns.js';
 import { qualityMetrics, type QualityMetric } from './quality.js';
 
 /** One row of reference data: features, and (when the data carries them) prediction, score, label. */
@@ -140,10 +141,6 @@ export function storeBaseline(store: Store, b: Pick<BaselineRecord, 'model' | 'v
 
 const refKey = (kind: ReferenceKind, name: string): string => `${kind}\u0000${name}`;
 
-/** Float64 memory the drift worker can read too (one copy per process, none per thread). */
-const sharedF64 = (length: number): Float64Array =>
-  new Float64Array(typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(length * 8) : new SharedArrayBuffer(length * 8));
-
 /**
  * Parses a stored baseline (once per baseline, not per cycle): its small summary JSON, and its
  * numeric reference values copied from the store straight into shared memory.
@@ -152,7 +149,7 @@ export async function loadBaseline(store: Store, record: BaselineRecord): Promis
   const s = JSON.parse(record.summary) as BaselineSummary;
   const sorted = new Map<string, Float64Array>();
   await store.readBaselineReferences(record.id, (kind, name, length) => {
-    const a = sharedF64(length);
+    const a = pagedF64(length); // shared (the drift worker reads it too), paged (columns.ts)
     sorted.set(refKey(kind, name), a);
     return a;
   });

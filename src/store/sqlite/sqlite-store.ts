@@ -226,6 +226,7 @@ export class SqliteStore implements Store {
     saveBaseline: Statement;
     saveReference: Statement;
     readReferences: Statement;
+    referenceLengths: Statement;
     listBaselines: Statement;
     listBaselineMeta: Statement;
     baselineGeneration: Statement;
@@ -306,7 +307,8 @@ export class SqliteStore implements Store {
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
       saveReference: db.prepare('INSERT INTO baseline_references (baseline_id, kind, name, sorted) VALUES (?, ?, ?, ?)'),
-      readReferences: db.prepare('SELECT kind, name, sorted FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
+      readReferences: db.prepare('SELECT sorted FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
+      referenceLengths: db.prepare('SELECT kind, name, length(sorted) AS bytes FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
       listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
       // JSON parsed by SQLite: the (possibly large) reference data never reaches JavaScript.
       listBaselineMeta: db.prepare(`SELECT id, model, version, created_at, source, rows,
@@ -431,17 +433,25 @@ export class SqliteStore implements Store {
 
   async readBaselineReferences(baselineId: number, into: (kind: ReferenceKind, name: string, length: number) => Float64Array): Promise<number> {
     this.check();
-    let n = 0;
-    // One row at a time: a single blob (as a Buffer) is held while it is copied.
-    for (const raw of this.stmts.readReferences.iterate(baselineId)) {
-      const r = raw as { kind: ReferenceKind; name: string; sorted: Buffer };
-      const length = r.sorted.length / 8;
+    // Every target is asked for first (from the lengths, without reading the blobs), then the blobs
+    // are read one at a time: the caller's memory is allocated together, not interleaved with the
+    // transient copies the driver makes of each blob, which would leave holes in the process heap.
+    const targets = (this.stmts.referenceLengths.all(baselineId) as { kind: ReferenceKind; name: string; bytes: number }[]).map((r) => {
+      const length = r.bytes / 8;
       const target = into(r.kind, r.name, length);
       if (target.length !== length) {
         throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `baseline ${baselineId} ${r.kind} ${r.name}: ${length} values do not fit an array of ${target.length}`);
       }
-      copyLeBytes(r.sorted, target);
-      n++;
+      return target;
+    });
+    let n = 0;
+    for (const raw of this.stmts.readReferences.iterate(baselineId)) {
+      const target = targets[n++];
+      const bytes = (raw as { sorted: Buffer }).sorted;
+      if (target === undefined || target.byteLength !== bytes.length) {
+        throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `baseline ${baselineId}: its reference values changed while they were read`);
+      }
+      copyLeBytes(bytes, target);
     }
     return n;
   }
