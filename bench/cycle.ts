@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../src/config/load.js';
 import { mulberry32 } from '../src/core/random.js';
-import { buildBaseline, type BaselineRow } from '../src/monitors/baseline.js';
+import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { benchConfigText } from './cycle-load.js';
 import { median } from './process.js';
@@ -41,7 +41,7 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
         const y = rnd() < 0.3 ? '1' : '0';
         ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
       }
-      await store.saveBaseline({ model: m.name, version: 'v1', createdAt: now, source: 'bench', rows: ref.length, summary: JSON.stringify(buildBaseline(m, ref)) });
+      await storeBaseline(store, { model: m.name, version: 'v1', createdAt: now, source: 'bench' }, buildBaseline(m, ref));
     }
     await store.close();
     const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
@@ -57,14 +57,21 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
       workerStarted: number;
       offloaded: number;
     };
-    const breakdown = (m: Record<string, number>): string =>
-      `heap used ${mb(m['heapUsed'] as number)} of ${mb(m['heapTotal'] as number)}, array buffers ${mb(m['arrayBuffers'] as number)}, external ${mb(m['external'] as number)}`;
+    const settled = r.settled;
+    const num = (m: Record<string, number>, k: string): number => m[k] ?? 0;
+    const data = r.windowBytes + r.referenceBytes;
     print(
-      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms; runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started)`,
+      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms); runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started`,
     );
     print(
-      `RSS at that load: ${mb(r.settled['rss'] as number)} MB settled (full GC, 5 s idle), ${mb(r.afterCycles['rss'] as number)} MB right after the cycles (target < 300 MB; measured in the child process that holds the load, not the bench's preparation): hot windows ${mb(r.windowBytes)} MB, reference summaries ${mb(r.referenceBytes)} MB; settled ${breakdown(r.settled)}; after the cycles ${breakdown(r.afterCycles)}; after loading the baselines, before any row: RSS ${mb(r.loaded['rss'] as number)} MB, ${breakdown(r.loaded)}`,
+      `cycle RSS: ${mb(num(settled, 'rss'))} MB settled (target < 300 MB; the child process that holds the load, after a full GC, 5 s idle, another full GC and 1 s); ${mb(num(r.afterCycles, 'rss'))} MB right after the 5 cycles; ${mb(num(r.loaded, 'rss'))} MB after loading the baselines, before any row`,
     );
+    if (num(settled, 'file') + num(settled, 'cHeap') + num(settled, 'anon') > 0) {
+      const other = num(settled, 'anon') - data - num(settled, 'v8Physical');
+      print(
+        `cycle RSS settled, by holder: data ${mb(data)} MB (hot windows ${mb(r.windowBytes)} + reference values ${mb(r.referenceBytes)}, on paged memory) | V8 heap ${mb(num(settled, 'v8Physical'))} MB (${mb(num(settled, 'heapUsed'))} used) | C heap ${mb(num(settled, 'cHeap'))} MB (malloc main arena: SQLite, driver buffers, V8's own) | files ${mb(num(settled, 'file'))} MB (node binary, libraries) | other anonymous ${mb(other)} MB (thread stacks and arenas, pages not yet returned)`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

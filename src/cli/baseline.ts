@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../core/clock.js';
 import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
-import { buildBaseline } from '../monitors/baseline.js';
+import { buildBaseline, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
@@ -61,11 +61,12 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     io.stderr(`vigil baseline: ${values.from} has no rows\n`);
     return 2;
   }
-  const summary = buildBaseline(model, rows);
+  const built = buildBaseline(model, rows);
+  const summary = built.summary;
   const now = systemClock.now();
   const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, now });
   try {
-    const saved = await store.saveBaseline({ model: model.name, version: values.version, createdAt: now, source: `file:${values.from}`, rows: rows.length, summary: JSON.stringify(summary) });
+    const saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built);
     io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}: ${rows.length} rows, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
     const q = Object.entries(summary.quality);
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);

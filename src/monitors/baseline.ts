@@ -11,7 +11,8 @@ import {
   type ReferenceSummary,
   type ReferenceSummaryJSON,
 } from '../stats/reference.js';
-import type { BaselineRecord, FeatureValue, Target } from '../store/store.js';
+import type { BaselineRecord, FeatureValue, ReferenceKind, ReferenceValues, Store, Target } from '../store/store.js';
+import { pagedF64 } from './columns.js';
 import { qualityMetrics, type QualityMetric } from './quality.js';
 
 /** One row of reference data: features, and (when the data carries them) prediction, score, label. */
@@ -22,7 +23,10 @@ export interface BaselineRow {
   label?: Target | null;
 }
 
-/** What a baseline stores (JSON in the store's `baselines.summary`). */
+/**
+ * What a baseline stores as JSON (the store's `baselines.summary`). The sorted values of its
+ * numeric references are not in it: they are stored beside it (see {@link BuiltBaseline}).
+ */
 export interface BaselineSummary {
   v: 1;
   task: ModelConfig['task'];
@@ -34,6 +38,12 @@ export interface BaselineSummary {
   label?: ReferenceSummaryJSON;
   /** Reference quality, when the rows carry labels and predictions. */
   quality: Partial<Record<QualityMetric, number>>;
+}
+
+/** A baseline as built from rows: its summary JSON and its numeric reference values, stored apart. */
+export interface BuiltBaseline {
+  summary: BaselineSummary;
+  references: ReferenceValues[];
 }
 
 /** A baseline ready for the cycle: summaries parsed once. */
@@ -48,9 +58,15 @@ export interface LoadedBaseline {
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Summarizes reference rows for a model: per-feature references, prediction/label distributions, quality. */
-export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]): BaselineSummary {
+export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]): BuiltBaseline {
   if (rows.length === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
   const features: Record<string, ReferenceSummaryJSON> = {};
+  const references: ReferenceValues[] = [];
+  /** The JSON of a summary; a numeric one's sorted values go to `references`. */
+  const keep = (kind: ReferenceKind, name: string, s: ReferenceSummary): ReferenceSummaryJSON => {
+    if (s.kind === 'numeric') references.push({ kind, name, sorted: s.sorted });
+    return referenceToJSON(s);
+  };
   for (const f of model.features) {
     try {
       if (f.type === 'numeric') {
@@ -59,7 +75,7 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
           const x = r.features[f.name];
           v[i] = isNum(x) ? x : NaN;
         });
-        features[f.name] = referenceToJSON(summarizeNumeric(v));
+        features[f.name] = keep('feature', f.name, summarizeNumeric(v));
       } else {
         features[f.name] = referenceToJSON(summarizeCategorical(rows.map((r) => (r.features[f.name] ?? null) as string | number | null)));
       }
@@ -73,9 +89,9 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
   try {
     if (model.task === 'binary') {
       const s = rows.map((r) => r.score).filter(isNum);
-      if (s.length > 0) out.prediction = referenceToJSON(summarizeNumeric(Float64Array.from(s)));
+      if (s.length > 0) out.prediction = keep('prediction', '', summarizeNumeric(Float64Array.from(s)));
     } else if (preds.length > 0) {
-      out.prediction = referenceToJSON(classifier ? summarizeCategorical(preds.map(String)) : summarizeNumeric(Float64Array.from(preds.map(Number))));
+      out.prediction = keep('prediction', '', classifier ? summarizeCategorical(preds.map(String)) : summarizeNumeric(Float64Array.from(preds.map(Number))));
     }
   } catch {
     // no usable predictions
@@ -83,7 +99,9 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
   const labelled = rows.filter((r) => r.label !== undefined && r.label !== null);
   if (labelled.length > 0) {
     try {
-      out.label = referenceToJSON(
+      out.label = keep(
+        'label',
+        '',
         classifier ? summarizeCategorical(labelled.map((r) => String(r.label))) : summarizeNumeric(Float64Array.from(labelled.map((r) => Number(r.label)))),
       );
     } catch {
@@ -113,20 +131,43 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
       }
     }
   }
-  return out;
+  return { summary: out, references };
 }
 
-/** Parses a stored baseline (once per baseline, not per cycle). */
-export function loadBaseline(record: BaselineRecord): LoadedBaseline {
+/** Stores a built baseline: its summary JSON and its reference values, in one transaction. */
+export function storeBaseline(store: Store, b: Pick<BaselineRecord, 'model' | 'version' | 'createdAt' | 'source'>, built: BuiltBaseline): Promise<BaselineRecord> {
+  return store.saveBaseline({ ...b, rows: built.summary.rows, summary: JSON.stringify(built.summary) }, built.references);
+}
+
+const refKey = (kind: ReferenceKind, name: string): string => `${kind}\u0000${name}`;
+
+/**
+ * Parses a stored baseline (once per baseline, not per cycle): its small summary JSON, and its
+ * numeric reference values copied from the store straight into shared memory.
+ */
+export async function loadBaseline(store: Store, record: BaselineRecord): Promise<LoadedBaseline> {
   const s = JSON.parse(record.summary) as BaselineSummary;
+  const sorted = new Map<string, Float64Array>();
+  await store.readBaselineReferences(record.id, (kind, name, length) => {
+    const a = pagedF64(length); // shared (the drift worker reads it too), paged (columns.ts)
+    sorted.set(refKey(kind, name), a);
+    return a;
+  });
+  const parse = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON): ReferenceSummary => {
+    try {
+      return referenceFromJSON(json, sorted.get(refKey(kind, name)));
+    } catch (e) {
+      throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${kind === 'feature' ? `feature ${name}` : kind}: ${(e as Error).message}`, { cause: e });
+    }
+  };
   const features = new Map<string, ReferenceSummary>();
-  for (const [name, json] of Object.entries(s.features)) features.set(name, referenceFromJSON(json));
+  for (const [name, json] of Object.entries(s.features)) features.set(name, parse('feature', name, json));
   const { summary: _omit, ...meta } = record;
   return {
     record: meta,
     features,
-    ...(s.prediction ? { prediction: referenceFromJSON(s.prediction) } : {}),
-    ...(s.label ? { label: referenceFromJSON(s.label) } : {}),
+    ...(s.prediction ? { prediction: parse('prediction', '', s.prediction) } : {}),
+    ...(s.label ? { label: parse('label', '', s.label) } : {}),
     quality: s.quality,
   };
 }

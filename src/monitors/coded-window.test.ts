@@ -13,7 +13,7 @@ import { decideDrift, DEFAULT_THRESHOLDS, numericOutcomes } from '../stats/drift
 import type { NumericReferenceSummary } from '../stats/reference.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { PredictionRecord, Store } from '../store/store.js';
-import { buildBaseline, type BaselineRow } from './baseline.js';
+import { buildBaseline, storeBaseline, type BaselineRow } from './baseline.js';
 import { MonitorEngine } from './engine.js';
 import { ModelWindow } from './window.js';
 
@@ -89,7 +89,7 @@ describe('hot windows coded against the baseline', () => {
 
   it('drift and data quality equal the statistics on the exact stored values (ties, values equal to reference points)', async () => {
     const r = rng(5);
-    await store.saveBaseline({ model: 'm', version: 'v1', createdAt: NOW - 2 * H, source: 't', rows: 2000, summary: JSON.stringify(buildBaseline(model, refRows(r, 2000))) });
+    await storeBaseline(store, { model: 'm', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, buildBaseline(model, refRows(r, 2000)));
     const recs = preds(r, 3000, NOW - 3000 * 1000, 'p');
     await store.insertPredictions('m', recs, NOW);
     const engine = new MonitorEngine({ store, logger: quiet(), driftWorker: false });
@@ -144,7 +144,7 @@ describe('hot windows coded against the baseline', () => {
     expect(s.find((x) => x.name === 'ml_feature_completeness_ratio' && x.labels['feature'] === 'grid' && x.labels['window'] === '1h')?.value).toBe(1);
     expect(engine.window('m')?.coding).toEqual([0]);
     const before = scans();
-    await store.saveBaseline({ model: 'm', version: 'v1', createdAt: NOW, source: 't', rows: 1000, summary: JSON.stringify(buildBaseline(model, refRows(r, 1000))) });
+    await storeBaseline(store, { model: 'm', version: 'v1', createdAt: NOW, source: 't' }, buildBaseline(model, refRows(r, 1000)));
     s = await engine.compute(config, NOW);
     expect(scans()).toBe(before + 1);
     expect(engine.window('m')?.coding).toEqual([engine.baselineFor('m', 'v1')?.record.id]);
@@ -157,7 +157,7 @@ describe('hot windows coded against the baseline', () => {
   it('versions with their own baselines serving at once: coded against both, no rebuild from cycle to cycle', async () => {
     const r = rng(13);
     const { scans } = counting(store);
-    for (const v of ['v1', 'v2']) await store.saveBaseline({ model: 'm', version: v, createdAt: NOW, source: 't', rows: 500, summary: JSON.stringify(buildBaseline(model, refRows(r, 500))) });
+    for (const v of ['v1', 'v2']) await storeBaseline(store, { model: 'm', version: v, createdAt: NOW, source: 't' }, buildBaseline(model, refRows(r, 500)));
     const engine = new MonitorEngine({ store, logger: quiet(), driftWorker: false });
     await engine.rebuild(model, NOW);
     let afterBoth = 0;

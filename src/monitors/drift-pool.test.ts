@@ -11,7 +11,7 @@ import { createLogger } from '../core/logger.js';
 import type { Sample } from '../metrics/snapshot.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { PredictionRecord } from '../store/store.js';
-import { buildBaseline, type BaselineRow } from './baseline.js';
+import { buildBaseline, storeBaseline, type BaselineRow } from './baseline.js';
 import { driftMonitor, startDrift } from './drift.js';
 import { locateDriftWorker } from './drift-pool.js';
 import { MonitorEngine } from './engine.js';
@@ -88,7 +88,7 @@ async function setup(dir: string, config: VigilConfig): Promise<SqliteStore> {
       const y = target(m, r);
       ref.push({ features: row(m, r, false), prediction: target(m, r), score: r(), label: y });
     }
-    await store.saveBaseline({ model: m.name, version: 'v1', createdAt: NOW - 48 * H, source: 'test', rows: ref.length, summary: JSON.stringify(buildBaseline(m, ref)) });
+    await storeBaseline(store, { model: m.name, version: 'v1', createdAt: NOW - 48 * H, source: 'test' }, buildBaseline(m, ref));
     const recs: PredictionRecord[] = [];
     for (let i = 0; i < ROWS; i++) {
       recs.push({

@@ -192,7 +192,7 @@ export class MonitorEngine implements IngestListener {
           const rec = records.get(meta.id);
           if (rec === undefined) continue;
           try {
-            b = loadBaseline(rec);
+            b = await loadBaseline(this.deps.store, rec);
           } catch (e) {
             this.log.error({ model: m.name, baseline: rec.id, err: errorMessage(e) }, 'baseline cannot be read; skipped');
             continue;

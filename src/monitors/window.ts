@@ -3,6 +3,7 @@ import { positiveClassOf } from '../config/schema.js';
 import { codeArrayFor, encode, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
 import { CODED_TESTS } from '../stats/drift-decision.js';
 import type { LoadedBaseline } from './baseline.js';
+import { growColumn } from './columns.js';
 import type { FeatureValue, LabelRecord, PredictionRecord, Target, WindowRow } from '../store/store.js';
 
 /** A string ↔ small-integer dictionary (versions, classes, categories). */
@@ -47,29 +48,9 @@ export type FeatureColumn = NumericColumn | CategoricalColumn;
 /** Whether the model's numeric drift tests need the raw values (not computable from codes). */
 export const needsRawValues = (model: ModelConfig): boolean => model.drift.numeric_tests.some((t) => !CODED_TESTS.includes(t));
 
-const grow = <T extends Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number, fill?: number): T => {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  if (fill !== undefined) b.fill(fill, a.length);
-  return b;
-};
-
-/**
- * A numeric feature column grown onto a new SharedArrayBuffer, so the drift worker reads the rows
- * without a copy. The old buffer is left as it was: a computation already started keeps reading it.
- */
-const growShared = (a: Float32Array, n: number): Float32Array => {
-  const b = new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
-  b.set(a);
-  b.fill(NaN, a.length);
-  return b;
-};
-
-/** A code column grown onto a new SharedArrayBuffer (new rows: code 0, missing). */
+/** A code column grown (in place when it can, see columns.ts; new rows: code 0, missing). */
 const growCodes = (c: CodedValues, n: number): void => {
-  const b = codeArrayFor(c.grid, n, true);
-  b.set(c.codes);
-  c.codes = b;
+  c.codes = growColumn(c.codes, n);
 };
 
 /** Rows added at a time at most before the capacity grows geometrically (by a quarter). */
@@ -87,7 +68,8 @@ const GROW_STEP = 16_384;
  * from the store. Categories are held as int32 codes, classes as codes, and rows in
  * store-sequence order (a label finds its row by binary search on the sequence).
  *
- * Numeric feature columns live on SharedArrayBuffers (see the drift worker, drift-pool.ts).
+ * Numeric feature columns live on SharedArrayBuffers (see the drift worker, drift-pool.ts). Every
+ * column is on paged memory and grows in place (columns.ts): no copy, no freed remains in the C heap.
  *
  * Memory: about 47 bytes per row (39 for classifiers) + per row and numeric feature 2 bytes per coding baseline
  * (+ 4 with raw values), 4 per categorical feature; the capacity grows by 16,384 rows at a time,
@@ -150,19 +132,19 @@ export class ModelWindow {
     if (need <= this.cap) return;
     let cap = Math.max(1024, this.cap);
     while (cap < need) cap += Math.max(GROW_STEP, cap >> 2);
-    this.seq = grow(this.seq, cap);
-    this.ts = grow(this.ts, cap);
-    this.version = grow(this.version, cap);
-    this.pred = grow(this.pred, cap);
-    this.score = grow(this.score, cap, NaN);
-    this.label = grow(this.label, cap, NaN);
-    this.latency = grow(this.latency, cap, NaN);
-    this.error = grow(this.error, cap);
+    this.seq = growColumn(this.seq, cap);
+    this.ts = growColumn(this.ts, cap);
+    this.version = growColumn(this.version, cap);
+    this.pred = growColumn(this.pred, cap);
+    this.score = growColumn(this.score, cap, NaN);
+    this.label = growColumn(this.label, cap, NaN);
+    this.latency = growColumn(this.latency, cap, NaN);
+    this.error = growColumn(this.error, cap);
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
         for (const c of col.coded) growCodes(c, cap);
-        if (col.raw !== null) col.raw = growShared(col.raw, cap);
-      } else col.codes = grow(col.codes, cap, -1);
+        if (col.raw !== null) col.raw = growColumn(col.raw, cap, NaN);
+      } else col.codes = growColumn(col.codes, cap, -1);
     }
     this.cap = cap;
   }

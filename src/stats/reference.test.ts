@@ -80,7 +80,8 @@ describe('summary serialisation and sketch', () => {
       fc.property(fc.array(fc.double({ noNaN: true, min: -1e300, max: 1e300 }), { minLength: 1, maxLength: 200 }), fc.array(fc.double({ noNaN: true, min: -1e3, max: 1e3 }), { minLength: 1, maxLength: 50 }), (a, b) => {
           const s = summarizeNumeric(a);
           const text = JSON.stringify(referenceToJSON(s));
-          const back = referenceFromJSON(text) as NumericReferenceSummary;
+          expect(text).not.toContain('sorted"'); // the values are stored apart
+          const back = referenceFromJSON(text, Float64Array.from(s.sorted)) as NumericReferenceSummary;
           expect(Array.from(back.sorted)).toEqual(Array.from(s.sorted));
           expect(back.quantileEdges).toEqual(s.quantileEdges);
           expect(ksAgainstReference(back, b).pvalue).toBe(ksAgainstReference(s, b).pvalue);
@@ -97,8 +98,12 @@ describe('summary serialisation and sketch', () => {
     expect(() => referenceFromJSON({ kind: 'x', version: 1 })).toThrow(StatsInputError);
     expect(() => referenceFromJSON({ kind: 'numeric', version: 99 })).toThrow(StatsInputError);
     const s = referenceToJSON(summarizeNumeric([3, 2, 1]));
-    const bad = { ...s, sortedBase64: Buffer.from(new Float64Array([2, 1]).buffer).toString('base64') };
-    expect(() => referenceFromJSON(bad)).toThrowError(/ascending/);
+    expect(() => referenceFromJSON(s)).toThrowError(/sorted values missing/);
+    expect(() => referenceFromJSON(s, new Float64Array([3, 2, 1]))).toThrowError(/ascending/);
+    expect(() => referenceFromJSON(s, new Float64Array([1, NaN, 3]))).toThrowError(/finite/);
+    expect(() => referenceFromJSON(s, new Float64Array([1, 2]))).toThrowError(/2 sorted values for a count of 3 \(exact\)/);
+    const sorted = new Float64Array([1, 2, 3]);
+    expect((referenceFromJSON(s, sorted) as NumericReferenceSummary).sorted).toBe(sorted); // kept, not copied
   });
   it('large references become a quantile sketch with full-reference PSI edges', () => {
     const n = 10_000;

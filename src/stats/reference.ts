@@ -10,8 +10,8 @@
  * i = 0..k-1 (its ECDF is within 1/k of the full reference's). Statistics against a sketch are
  * computed as if the sketch were the reference sample (n_ref = k), which makes KS p-values
  * slightly conservative; the PSI quantile edges/counts are always from the FULL reference.
- * Memory per numeric feature: 8·min(n, maxExact) bytes in memory (256 KB at the default cap),
- * about 1.34x that as base64 in JSON, plus a few hundred bytes of metadata.
+ * Memory per numeric feature: 8·min(n, maxExact) bytes in memory (256 KB at the default cap) and
+ * as much stored (float64 bytes beside the JSON, not in it), plus a few hundred bytes of metadata.
  *
  * Categorical summary: count per category (sorted keys), total, missing count. Memory: one entry
  * per distinct category.
@@ -152,52 +152,27 @@ export function summarizeCategorical(
 
 // ---------------------------------------------------------------- JSON (SQLite storage)
 
-export interface NumericReferenceJSON extends Omit<NumericReferenceSummary, 'sorted'> {
-  /** little-endian float64 bytes of `sorted`, base64 */
-  readonly sortedBase64: string;
-}
+/**
+ * A numeric summary as stored in JSON: everything but the sorted values, which the store keeps
+ * apart as float64 bytes (SQLite: a BLOB per reference, see Store.saveBaseline) so that loading a
+ * baseline never parses megabytes of JSON.
+ */
+export type NumericReferenceJSON = Omit<NumericReferenceSummary, 'sorted'>;
 export type ReferenceSummaryJSON = NumericReferenceJSON | CategoricalReferenceSummary;
 
-function f64ToBase64(a: Float64Array): string {
-  const buf = Buffer.alloc(a.length * 8);
-  for (let i = 0; i < a.length; i++) buf.writeDoubleLE(a[i] as number, i * 8);
-  return buf.toString('base64');
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Decodes base64 float64 values straight into shared memory (the drift worker reads them from
- * there: no copy per thread, no intermediate buffer); big-endian hosts swap through a DataView.
- */
-function base64ToF64(s: string): Float64Array {
-  let bytes = Buffer.byteLength(s, 'base64'); // exact for canonical base64 (what referenceToJSON writes)
-  let mem: ArrayBuffer | SharedArrayBuffer = typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
-  if (Buffer.from(mem, 0, bytes).write(s, 'base64') !== bytes) {
-    // not canonical (whitespace, …): decoded as Buffer.from does, then copied
-    const decoded = Buffer.from(s, 'base64');
-    bytes = decoded.length;
-    mem = typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
-    decoded.copy(Buffer.from(mem, 0, bytes));
-  }
-  if (bytes % 8 !== 0) throw new StatsInputError('VIGIL_ERR_STATS_BAD_SUMMARY', 'sortedBase64 length is not a multiple of 8 bytes');
-  const a = new Float64Array(mem);
-  if (!LITTLE_ENDIAN) {
-    const view = new DataView(mem);
-    for (let i = 0; i < a.length; i++) a[i] = view.getFloat64(i * 8, true);
-  }
-  return a;
-}
-
-/** Plain-JSON form of a summary (JSON.stringify-able). */
+/** Plain-JSON form of a summary (JSON.stringify-able); a numeric summary's `sorted` values are left out. */
 export function referenceToJSON(s: ReferenceSummary): ReferenceSummaryJSON {
   if (s.kind === 'categorical') return { ...s, counts: { ...s.counts } };
-  const { sorted, ...rest } = s;
-  return { ...rest, dropped: { ...rest.dropped }, sortedBase64: f64ToBase64(sorted) };
+  const { sorted: _kept, ...rest } = s;
+  return { ...rest, dropped: { ...rest.dropped } };
 }
 
-/** Parses and validates a summary produced by {@link referenceToJSON} (object or JSON text). */
-export function referenceFromJSON(input: unknown): ReferenceSummary {
+/**
+ * Parses and validates a summary produced by {@link referenceToJSON} (object or JSON text); a
+ * numeric summary takes its sorted values from `sorted` (kept as they are: no copy, so they may
+ * live on a SharedArrayBuffer).
+ */
+export function referenceFromJSON(input: unknown, sorted?: Float64Array): ReferenceSummary {
   const j = (typeof input === 'string' ? JSON.parse(input) : input) as Record<string, unknown> | null;
   const bad = (why: string): never => {
     throw new StatsInputError('VIGIL_ERR_STATS_BAD_SUMMARY', `invalid reference summary: ${why}`);
@@ -211,9 +186,8 @@ export function referenceFromJSON(input: unknown): ReferenceSummary {
     return { ...s, missing: typeof j['missing'] === 'number' ? j['missing'] : 0 };
   }
   if (j['kind'] !== 'numeric') return bad(`unknown kind ${String(j['kind'])}`);
-  if (typeof j['sortedBase64'] !== 'string') return bad('sortedBase64 missing');
-  const sorted = base64ToF64(j['sortedBase64']);
-  if (sorted.length === 0 || !isSortedAscending(sorted) || sorted.some((x) => !Number.isFinite(x))) return bad('sorted values are not finite ascending');
+  if (sorted === undefined) return bad('sorted values missing');
+  if (sorted.length === 0 || !isSortedAscending(sorted) || !allFinite(sorted)) return bad('sorted values are not finite ascending');
   const num = (k: string): number => {
     const v = j[k];
     return typeof v === 'number' && Number.isFinite(v) ? v : bad(`${k} must be a finite number`);
@@ -226,22 +200,30 @@ export function referenceFromJSON(input: unknown): ReferenceSummary {
   const edges = arr('quantileEdges');
   const bins = num('bins');
   if (edges.length !== bins - 1) bad('quantileEdges length does not match bins');
+  const count = num('count');
+  const exact = j['exact'] === true;
+  if (exact ? sorted.length !== count : sorted.length > count) bad(`${sorted.length} sorted values for a count of ${count}${exact ? ' (exact)' : ''}`);
   return {
     kind: 'numeric',
     version: REFERENCE_SUMMARY_VERSION,
-    count: num('count'),
+    count,
     dropped: { nan: Number(d['nan'] ?? 0), posInf: Number(d['posInf'] ?? 0), negInf: Number(d['negInf'] ?? 0) },
     min: num('min'),
     max: num('max'),
     mean: num('mean'),
     std: num('std'),
-    exact: j['exact'] === true,
+    exact,
     sorted,
     bins,
     quantileEdges: edges,
     quantileRefCounts: arr('quantileRefCounts'),
     quantileRightClosedRefCounts: arr('quantileRightClosedRefCounts'),
   };
+}
+
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] as number)) return false;
+  return true;
 }
 
 /** Approximate in-memory bytes of a summary (for capacity planning). */

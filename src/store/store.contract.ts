@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionRecord, IncidentRecord, PredictionRecord, Store } from './store.js';
+import type { ActionRecord, IncidentRecord, PredictionRecord, ReferenceKind, ReferenceValues, Store } from './store.js';
 
 /**
  * The contract every Store backend must pass. A backend's test file calls
@@ -142,6 +142,83 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(await store.baselineGeneration()).toBeGreaterThan(b2.id);
       const meta = await store.saveBaseline({ model: 'q', version: 'v1', createdAt: T0, source: 'api', rows: 5, summary: JSON.stringify({ features: { a: {}, b: {} }, quality: { accuracy: 0.9 } }) });
       expect(await store.listBaselineMeta('q')).toEqual([{ id: meta.id, model: 'q', version: 'v1', createdAt: T0, source: 'api', rows: 5, features: ['a', 'b'], quality: { accuracy: 0.9 } }]);
+      await store.close();
+    });
+
+    it('keeps a baseline\'s reference values as exact float64 values, read into the caller\'s memory', async () => {
+      const { store } = await factory();
+      const extremes = new Float64Array([-Number.MAX_VALUE, -1e-300, -0, 0, Number.MIN_VALUE, 2 ** -1074 * 3, 1 / 3, 1, 1, 2 ** 53 + 2, Number.MAX_VALUE]);
+      const big = Float64Array.from({ length: 32_000 }, (_, i) => (i - 16_000) * 1.000001 + 0.1);
+      const refs: ReferenceValues[] = [
+        { kind: 'feature', name: 'x', sorted: extremes },
+        { kind: 'feature', name: 'big', sorted: big },
+        { kind: 'feature', name: 'prediction', sorted: new Float64Array([5]) }, // a feature may have any name
+        { kind: 'prediction', name: '', sorted: new Float64Array([0.1, 0.9]) },
+        { kind: 'label', name: '', sorted: new Float64Array([-2.5, 7]) },
+      ];
+      const b = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 11, summary: '{"small":true}' }, refs);
+      const other = await store.saveBaseline({ model: 'm', version: 'v2', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [{ kind: 'feature', name: 'x', sorted: new Float64Array([9]) }]);
+      const read = new Map<string, Float64Array>();
+      const order: string[] = [];
+      const n = await store.readBaselineReferences(b.id, (kind, name, length) => {
+        order.push(`${kind}/${name}`);
+        const a = new Float64Array(new SharedArrayBuffer(length * 8));
+        read.set(`${kind}/${name}`, a);
+        return a;
+      });
+      expect(n).toBe(5);
+      expect(order).toEqual(['feature/big', 'feature/prediction', 'feature/x', 'label/', 'prediction/']);
+      for (const r of refs) {
+        const got = read.get(`${r.kind}/${r.name}`) as Float64Array;
+        expect(got.length).toBe(r.sorted.length);
+        // bit for bit: -0 stays -0, subnormals stay
+        expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(r.sorted.buffer, r.sorted.byteOffset, r.sorted.byteLength))).toBe(true);
+      }
+      expect(Object.is((read.get('feature/x') as Float64Array)[2], -0)).toBe(true);
+      // a view into a larger buffer is filled where it points, nothing else
+      const backing = new Float64Array(4).fill(7);
+      expect(await store.readBaselineReferences(other.id, () => backing.subarray(1, 2))).toBe(1);
+      expect(Array.from(backing)).toEqual([7, 9, 7, 7]);
+      expect(await store.readBaselineReferences(9_999, () => new Float64Array(0))).toBe(0);
+      await expect(store.readBaselineReferences(b.id, (_k, _n, length) => new Float64Array(length + 1))).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_BAD_REFERENCE' });
+      // the summary stays as small as it was given
+      expect((await store.listBaselines('m')).find((x) => x.id === b.id)?.summary).toBe('{"small":true}');
+      await store.close();
+    });
+
+    it('refuses reference values that are empty, not finite, not ascending or given twice, and then stores nothing', async () => {
+      const { store } = await factory();
+      const save = (refs: ReferenceValues[]) => store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, refs);
+      const f = (sorted: number[], name = 'x', kind: ReferenceKind = 'feature'): ReferenceValues => ({ kind, name, sorted: Float64Array.from(sorted) });
+      for (const refs of [
+        [f([])],
+        [f([1, NaN, 3])],
+        [f([Number.NEGATIVE_INFINITY, 1])],
+        [f([1, Number.POSITIVE_INFINITY])],
+        [f([2, 1])],
+        [f([1, 2]), f([3, 4])],
+        [f([1, 2]), f([1, 2], 'y'), f([3], 'nope', 'label')],
+      ]) {
+        await expect(save(refs)).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_BAD_REFERENCE' });
+      }
+      expect(await store.baselineGeneration()).toBe(0);
+      expect(await store.listBaselines('m')).toEqual([]);
+      const ok = await save([f([1, 1, 2])]); // ties are ascending
+      expect(await store.readBaselineReferences(ok.id, (_k, _n, l) => new Float64Array(l))).toBe(1);
+      await store.close();
+    });
+
+    it('keeps reference values across reopen', async () => {
+      const h = await factory();
+      const sorted = Float64Array.from({ length: 1000 }, (_, i) => Math.sqrt(i) - 10);
+      const b = await h.store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 1000, summary: '{}' }, [{ kind: 'prediction', name: '', sorted }]);
+      const store = h.reopen ? await h.reopen() : h.store;
+      let got: Float64Array | undefined;
+      await store.readBaselineReferences(b.id, (kind, name, length) => {
+        expect([kind, name]).toEqual(['prediction', '']);
+        return (got = new Float64Array(length));
+      });
+      expect(Array.from(got ?? [])).toEqual(Array.from(sorted));
       await store.close();
     });
 

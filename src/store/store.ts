@@ -58,8 +58,23 @@ export interface BaselineRecord {
   /** Where it came from: `file:train.csv`, `api`, `window:24h`, … */
   source: string;
   rows: number;
-  /** JSON text of the summary. */
+  /** JSON text of the summary (small: numeric reference values are stored apart, see {@link ReferenceValues}). */
   summary: string;
+}
+
+/** Whose reference values: a feature's (by name), or the prediction's or label's (name ''). */
+export type ReferenceKind = 'feature' | 'prediction' | 'label';
+
+/**
+ * A baseline's numeric reference values for one feature (or its predictions / labels): sorted
+ * ascending, finite, at least one. Stored as little-endian float64 bytes beside the summary
+ * JSON, never inside it, so that loading a baseline copies bytes instead of parsing text.
+ */
+export interface ReferenceValues {
+  kind: ReferenceKind;
+  /** The feature's name; '' for the prediction and the label. */
+  name: string;
+  sorted: Float64Array;
 }
 
 export interface StoredPrediction extends PredictionRecord {
@@ -226,7 +241,19 @@ export interface Store {
   predictionSeqs(model: string, ids: readonly string[]): Promise<(number | undefined)[]>;
   /** Every prediction of a model with event time >= fromTs, in sequence order, labels joined. */
   scanPredictions(model: string, fromTs: number, onRow: (row: WindowRow) => void): Promise<number>;
-  saveBaseline(b: Omit<BaselineRecord, 'id'>): Promise<BaselineRecord>;
+  /**
+   * Stores a baseline: its summary JSON and its numeric reference values, in one transaction.
+   * Reference values that are empty, not finite or not ascending, or two for the same kind and
+   * name, are refused (VIGIL_ERR_STORE_BAD_REFERENCE) and nothing is stored.
+   */
+  saveBaseline(b: Omit<BaselineRecord, 'id'>, references?: readonly ReferenceValues[]): Promise<BaselineRecord>;
+  /**
+   * Reads one baseline's reference values, each copied straight into the Float64Array that
+   * `into(kind, name, length)` returns (its length must be `length`): the caller chooses the memory
+   * (e.g. a SharedArrayBuffer). Returns how many were read (0 for an unknown baseline); order:
+   * kind, then name.
+   */
+  readBaselineReferences(baselineId: number, into: (kind: ReferenceKind, name: string, length: number) => Float64Array): Promise<number>;
   /** A model's baselines, newest first (summaries included). */
   listBaselines(model: string): Promise<BaselineRecord[]>;
   /** A model's baselines without their summaries (cheap), newest first. */

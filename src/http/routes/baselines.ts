@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { buildBaseline, type BaselineRow } from '../../monitors/baseline.js';
+import { buildBaseline, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
 import { requireRole } from '../auth.js';
 import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
@@ -69,8 +69,9 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'no usable rows for a baseline', { statusCode: 422, details: { rejected } });
       }
       version ??= 'unknown';
-      const summary = buildBaseline(model, rows);
-      const saved = await deps.store.saveBaseline({ model: model.name, version, createdAt: now, source, rows: rows.length, summary: JSON.stringify(summary) });
+      const built = buildBaseline(model, rows);
+      const summary = built.summary;
+      const saved = await storeBaseline(deps.store, { model: model.name, version, createdAt: now, source }, built);
       return reply.status(rejected.length > 0 ? 207 : 201).send({
         id: saved.id,
         model: model.name,

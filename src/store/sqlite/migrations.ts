@@ -6,6 +6,39 @@ export interface Migration {
   version: number;
   name: string;
   up: string;
+  /** Rewrites existing rows after `up`, in the same transaction (what SQL alone cannot do). */
+  data?: (db: Database) => void;
+}
+
+type SummaryEntry = { kind?: unknown; sortedBase64?: unknown };
+
+/**
+ * Migration 6: a baseline saved before it kept each numeric reference's sorted values inside its
+ * summary JSON, as `sortedBase64` (little-endian float64, base64). They move to
+ * `baseline_references` as the same bytes, and the JSON loses the field. An entry whose base64 does
+ * not decode to whole float64 values is left as it was: that baseline stays unreadable, as it was.
+ */
+function moveReferencesOutOfSummaries(db: Database): void {
+  const ids = (db.prepare(`SELECT id FROM baselines WHERE instr(summary, '"sortedBase64"') > 0 ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
+  const read = db.prepare('SELECT summary FROM baselines WHERE id = ?');
+  const write = db.prepare('UPDATE baselines SET summary = ? WHERE id = ?');
+  const insert = db.prepare('INSERT INTO baseline_references (baseline_id, kind, name, sorted) VALUES (?, ?, ?, ?)');
+  for (const id of ids) {
+    const summary = JSON.parse((read.get(id) as { summary: string }).summary) as { features?: Record<string, SummaryEntry>; prediction?: SummaryEntry; label?: SummaryEntry };
+    let moved = 0;
+    const move = (kind: 'feature' | 'prediction' | 'label', name: string, e: SummaryEntry | undefined): void => {
+      if (e === undefined || e === null || typeof e !== 'object' || e.kind !== 'numeric' || typeof e.sortedBase64 !== 'string') return;
+      const bytes = Buffer.from(e.sortedBase64, 'base64');
+      if (bytes.length === 0 || bytes.length % 8 !== 0) return;
+      insert.run(id, kind, name, bytes);
+      delete e.sortedBase64;
+      moved++;
+    };
+    for (const [name, e] of Object.entries(summary.features ?? {})) move('feature', name, e);
+    move('prediction', '', summary.prediction);
+    move('label', '', summary.label);
+    if (moved > 0) write.run(JSON.stringify(summary), id);
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -147,6 +180,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'baseline reference values as float64 blobs, out of the summary JSON',
+    up: `
+      CREATE TABLE baseline_references (
+        baseline_id INTEGER NOT NULL REFERENCES baselines (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('feature', 'prediction', 'label')),
+        name TEXT NOT NULL,
+        sorted BLOB NOT NULL CHECK (length(sorted) > 0 AND length(sorted) % 8 = 0),
+        PRIMARY KEY (baseline_id, kind, name)
+      ) STRICT;
+    `,
+    data: moveReferencesOutOfSummaries,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */
@@ -167,6 +214,7 @@ export function migrate(db: Database, now: number, upTo: number = Number.POSITIV
     if (m.version <= current || m.version > upTo) continue;
     db.transaction(() => {
       db.exec(m.up);
+      m.data?.(db);
       record.run(m.version, m.name, now);
     })();
     applied.push(m.version);

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../config/load.js';
+import { buildBaseline, loadBaseline, type BuiltBaseline } from '../../monitors/baseline.js';
+import type { NumericReferenceSummary } from '../../stats/reference.js';
 import { pred, storeContract } from '../store.contract.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -41,6 +44,81 @@ describe('SqliteStore specifics', () => {
     const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     check.close();
+  });
+
+  it('moves the reference values of baselines saved before migration 6 out of their JSON, bit for bit', async () => {
+    const config = parseConfigText(
+      `models:
+  - name: reg
+    task: regression
+    features:
+      - { name: x, type: numeric }
+      - { name: y, type: numeric }
+      - { name: c, type: categorical }
+  - name: bin
+    task: binary
+    features:
+      - { name: x, type: numeric }
+`,
+      'old.yaml',
+      {},
+    );
+    const [reg, bin] = config.models as [(typeof config.models)[number], (typeof config.models)[number]];
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      features: { x: i % 7 === 0 ? -0 : Math.sin(i) * 1e-300, y: i % 3 === 0 ? null : i * 1.5, c: `k${i % 4}` },
+      prediction: i / 3,
+      label: i % 11,
+      score: (i % 10) / 10,
+    }));
+    const built: BuiltBaseline[] = [buildBaseline(reg, rows), buildBaseline(bin, rows.map((r) => ({ ...r, prediction: String(r.label % 2), label: String(r.label % 2) })))];
+    // The format before migration 6: every numeric summary carried its sorted values as base64.
+    const oldJson = (b: BuiltBaseline): string => {
+      const s = JSON.parse(JSON.stringify(b.summary)) as { features: Record<string, Record<string, unknown>>; prediction?: Record<string, unknown>; label?: Record<string, unknown> };
+      for (const r of b.references) {
+        const entry = r.kind === 'feature' ? s.features[r.name] : s[r.kind];
+        (entry as Record<string, unknown>).sortedBase64 = Buffer.from(r.sorted.buffer, r.sorted.byteOffset, r.sorted.byteLength).toString('base64');
+      }
+      return JSON.stringify(s);
+    };
+    const path = join(dir, 'old-baselines.db');
+    const db = new Database(path);
+    expect(migrate(db, T0, 5)).toEqual([1, 2, 3, 4, 5]);
+    const insert = db.prepare('INSERT INTO baselines (model, version, created_at, source, rows, summary) VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run('reg', 'v1', T0, 'file:train.csv', 300, oldJson(built[0] as BuiltBaseline));
+    insert.run('bin', 'v1', T0, 'api', 300, oldJson(built[1] as BuiltBaseline));
+    const corrupt = JSON.stringify({ v: 1, task: 'regression', rows: 1, quality: {}, features: { x: { kind: 'numeric', version: 1, sortedBase64: Buffer.alloc(5).toString('base64') } } });
+    insert.run('reg', 'v0', T0, 'api', 1, corrupt);
+    db.close();
+
+    const store = new SqliteStore({ path, now: T0 + 1 });
+    const [bad, regRec] = await store.listBaselines('reg');
+    const [binRec] = await store.listBaselines('bin');
+    expect(bad?.summary).toBe(corrupt); // left as it was: it could not be read before either
+    expect(await store.readBaselineReferences(bad?.id ?? 0, (_k, _n, l) => new Float64Array(l))).toBe(0);
+    await expect(loadBaseline(store, bad as NonNullable<typeof bad>)).rejects.toMatchObject({ code: 'VIGIL_ERR_BASELINE_CORRUPT', message: expect.stringContaining('sorted values missing') });
+    for (const [rec, b] of [[regRec, built[0]], [binRec, built[1]]] as const) {
+      if (rec === undefined || b === undefined) throw new Error('baseline missing');
+      // the JSON is what a baseline saved now stores …
+      expect(rec.summary).not.toContain('sortedBase64');
+      expect(JSON.parse(rec.summary)).toEqual(JSON.parse(JSON.stringify(b.summary)));
+      // … and the values are the same bytes
+      const got = new Map<string, Float64Array>();
+      expect(await store.readBaselineReferences(rec.id, (kind, name, l) => got.set(`${kind}/${name}`, new Float64Array(l)).get(`${kind}/${name}`) as Float64Array)).toBe(b.references.length);
+      for (const r of b.references) {
+        const g = got.get(`${r.kind}/${r.name}`) as Float64Array;
+        expect(Buffer.from(g.buffer).equals(Buffer.from(r.sorted.buffer, r.sorted.byteOffset, r.sorted.byteLength))).toBe(true);
+      }
+      // … so the daemon loads it as one saved now
+      const loaded = await loadBaseline(store, rec);
+      expect(Array.from((loaded.features.get('x') as NumericReferenceSummary).sorted)).toEqual(Array.from(b.references.find((r) => r.name === 'x')?.sorted ?? []));
+    }
+    expect(built[0]?.references.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(['feature/x', 'feature/y', 'label/', 'prediction/']);
+    expect(built[1]?.references.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(['feature/x', 'prediction/']);
+    await store.close();
+    // a second open has nothing left to move
+    const again = new SqliteStore({ path, now: T0 + 2 });
+    expect((await again.listBaselines('reg'))[1]?.summary).toBe(regRec?.summary);
+    await again.close();
   });
 
   it('refuses a database from a newer Vigil', () => {

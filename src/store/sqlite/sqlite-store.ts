@@ -16,6 +16,8 @@ import type {
   ModelCounts,
   PredictionRecord,
   PruneResult,
+  ReferenceKind,
+  ReferenceValues,
   StoredPrediction,
   Store,
   Target,
@@ -157,6 +159,51 @@ const recordOf = (r: PredictionRow): PredictionRecord => ({
   error: r.error,
 });
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Float64 values as little-endian bytes (on little-endian hosts a view of the same memory, no copy). */
+function leBytes(a: Float64Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const out = Buffer.alloc(a.byteLength);
+  for (let i = 0; i < a.length; i++) out.writeDoubleLE(a[i] as number, i * 8);
+  return out;
+}
+
+/** Copies little-endian float64 bytes into `target` (same number of values). */
+function copyLeBytes(bytes: Uint8Array, target: Float64Array): void {
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes);
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < target.length; i++) target[i] = view.getFloat64(i * 8, true);
+}
+
+/** Reference values must be non-empty, finite, ascending, one per kind and name. */
+function checkReferences(references: readonly ReferenceValues[]): void {
+  const seen = new Set<string>();
+  for (const r of references) {
+    const what = r.kind === 'feature' ? `feature ${r.name}` : r.kind;
+    const bad = (why: string): never => {
+      throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `reference values of ${what}: ${why}`);
+    };
+    if (r.kind !== 'feature' && r.kind !== 'prediction' && r.kind !== 'label') bad(`unknown kind ${String(r.kind)}`);
+    if (r.kind !== 'feature' && r.name !== '') bad('the prediction and the label have the name ""');
+    const key = JSON.stringify([r.kind, r.name]);
+    if (seen.has(key)) bad('given twice');
+    seen.add(key);
+    const a = r.sorted;
+    if (a.length === 0) bad('empty');
+    let prev = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i] as number;
+      if (!Number.isFinite(x)) bad(`value ${i} is ${x}`);
+      if (x < prev) bad(`not ascending at ${i}`);
+      prev = x;
+    }
+  }
+}
+
 /** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
 export class SqliteStore implements Store {
   private readonly db: Db;
@@ -177,6 +224,9 @@ export class SqliteStore implements Store {
     seqOf: Statement;
     scan: Statement;
     saveBaseline: Statement;
+    saveReference: Statement;
+    readReferences: Statement;
+    referenceLengths: Statement;
     listBaselines: Statement;
     listBaselineMeta: Statement;
     baselineGeneration: Statement;
@@ -223,6 +273,11 @@ export class SqliteStore implements Store {
       }
       return { inserted: n - duplicates.length, duplicates, seqs };
     });
+    this.baselineTx = db.transaction((b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[]): number => {
+      const id = Number(this.stmts.saveBaseline.run(b.model, b.version, b.createdAt, b.source, b.rows, b.summary).lastInsertRowid);
+      for (const r of references) this.stmts.saveReference.run(id, r.kind, r.name, leBytes(r.sorted));
+      return id;
+    });
     this.stmts = {
       model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
       prediction: db.prepare(`INSERT INTO predictions
@@ -251,6 +306,9 @@ export class SqliteStore implements Store {
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.rowid`),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
+      saveReference: db.prepare('INSERT INTO baseline_references (baseline_id, kind, name, sorted) VALUES (?, ?, ?, ?)'),
+      readReferences: db.prepare('SELECT sorted FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
+      referenceLengths: db.prepare('SELECT kind, name, length(sorted) AS bytes FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
       listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
       // JSON parsed by SQLite: the (possibly large) reference data never reaches JavaScript.
       listBaselineMeta: db.prepare(`SELECT id, model, version, created_at, source, rows,
@@ -296,6 +354,8 @@ export class SqliteStore implements Store {
    * runs `write(i)` for every record and collects which were new (their sequence) or duplicates.
    */
   private readonly batchTx: (model: string, receivedAt: number, n: number, write: (i: number) => RunResult) => WriteResult;
+  /** A baseline row and its reference values, in one transaction. */
+  private readonly baselineTx: (b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[]) => number;
 
   private check(): void {
     if (!this.open) throw new VigilError('VIGIL_ERR_STORE_CLOSED', 'the store is closed', { statusCode: 503 });
@@ -365,10 +425,35 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  async saveBaseline(b: Omit<BaselineRecord, 'id'>): Promise<BaselineRecord> {
+  async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = []): Promise<BaselineRecord> {
     this.check();
-    const info = this.stmts.saveBaseline.run(b.model, b.version, b.createdAt, b.source, b.rows, b.summary);
-    return { ...b, id: Number(info.lastInsertRowid) };
+    checkReferences(references);
+    return { ...b, id: this.baselineTx(b, references) };
+  }
+
+  async readBaselineReferences(baselineId: number, into: (kind: ReferenceKind, name: string, length: number) => Float64Array): Promise<number> {
+    this.check();
+    // Every target is asked for first (from the lengths, without reading the blobs), then the blobs
+    // are read one at a time: the caller's memory is allocated together, not interleaved with the
+    // transient copies the driver makes of each blob, which would leave holes in the process heap.
+    const targets = (this.stmts.referenceLengths.all(baselineId) as { kind: ReferenceKind; name: string; bytes: number }[]).map((r) => {
+      const length = r.bytes / 8;
+      const target = into(r.kind, r.name, length);
+      if (target.length !== length) {
+        throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `baseline ${baselineId} ${r.kind} ${r.name}: ${length} values do not fit an array of ${target.length}`);
+      }
+      return target;
+    });
+    let n = 0;
+    for (const raw of this.stmts.readReferences.iterate(baselineId)) {
+      const target = targets[n++];
+      const bytes = (raw as { sorted: Buffer }).sorted;
+      if (target === undefined || target.byteLength !== bytes.length) {
+        throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `baseline ${baselineId}: its reference values changed while they were read`);
+      }
+      copyLeBytes(bytes, target);
+    }
+    return n;
   }
 
   async listBaselines(model: string): Promise<BaselineRecord[]> {
