@@ -84,6 +84,10 @@ describe('psi properties and bands', () => {
       { numRuns: 300 },
     );
   });
+  it('counts every value when the range is subnormal (norm overflows to Infinity)', () => {
+    // found by the property above: [5e-324] vs [0] lost the 0 (0 × ∞ = NaN bin index)
+    expect(psi([5e-324], [0], { binning: 'equal_width', bins: 1 }).psi).toBe(0);
+  });
   it('invariant to row order', () => {
     fc.assert(
       fc.property(arr, arr, (a, b) => {

@@ -361,7 +361,8 @@ export function countEqualWidth(values: ArrayLike<number>, edges: readonly numbe
     if (!(x >= lo && x <= hi)) continue;
     let idx = Math.floor((x - lo) * norm);
     if (idx >= B) idx = B - 1;
-    if (idx < 0) idx = 0;
+    // `!(idx >= 0)` also catches NaN: a subnormal range makes `norm` infinite and 0 × ∞ NaN.
+    if (!(idx >= 0)) idx = 0;
     while (idx > 0 && x < (edges[idx] as number)) idx--;
     while (idx < B - 1 && x >= (edges[idx + 1] as number)) idx++;
     counts[idx] = (counts[idx] as number) + 1;
