@@ -184,6 +184,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const r = await store.prune(now - config().storage.retention);
       metrics.pruned.inc({ table: 'predictions' }, r.predictions);
       metrics.pruned.inc({ table: 'labels' }, r.labels);
+      const audit = await store.pruneIncidents(now - config().storage.audit_retention);
+      metrics.pruned.inc({ table: 'incidents' }, audit.incidents);
+      metrics.pruned.inc({ table: 'remediation_actions' }, audit.actions);
+      if (audit.incidents > 0) log.info({ ...audit, before: new Date(now - config().storage.audit_retention).toISOString() }, 'audit retention pruned resolved incidents');
       if (r.predictions + r.labels > 0) log.info({ ...r, before: new Date(now - config().storage.retention).toISOString() }, 'retention pruned rows');
     },
   });

@@ -81,7 +81,7 @@ describe('good configuration files', () => {
         max_future_skew: 3_600_000,
         shutdown_timeout: 10_000,
       },
-      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal' },
+      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', audit_retention: 365 * 86_400_000 },
       log: { level: 'info' },
       evaluation_interval: 30_000,
       models: [],

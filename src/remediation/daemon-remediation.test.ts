@@ -233,6 +233,19 @@ remediation:
     expect(JSON.stringify(action?.details)).toContain('customer_stats');
   });
 
+  it('the retention job deletes resolved incidents older than storage.audit_retention, with their records', async () => {
+    // The harness starts the file with `storage:\n  path: …`: this line continues that mapping.
+    t = await testDaemon(`  audit_retention: 30d\nmodels:\n  - { name: fraud, task: binary }\n`, { now: T0 });
+    const d = t.daemon;
+    const day = 86_400_000;
+    const base = { fingerprint: 'f', alertname: 'MLAccuracyDrop', model: 'fraud', labels: {}, annotations: {}, createdAt: T0 - 40 * day };
+    await d.store.saveIncident({ ...base, id: 'old', firedAt: T0 - 40 * day, resolvedAt: T0 - 39 * day, status: 'resolved' });
+    await d.store.saveIncident({ ...base, id: 'open', fingerprint: 'g', firedAt: T0 - 40 * day, resolvedAt: null, status: 'open' });
+    await d.scheduler.trigger('retention');
+    expect((await d.app.inject({ url: '/v1/incidents' })).json().incidents.map((i: { id: string }) => i.id)).toEqual(['open']);
+    expect((await d.app.inject({ url: '/metrics' })).body).toContain('vigil_store_pruned_rows_total{table="incidents"} 1');
+  });
+
   it('admin API: circuit override, pause/resume and approvals need the admin token and validate input', async () => {
     t = await testDaemon(`
 server:

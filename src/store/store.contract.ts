@@ -380,6 +380,22 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('prunes resolved incidents older than the cut-off with their action records, never open ones', async () => {
+      const { store } = await factory();
+      await store.saveIncident(incident('old', { status: 'resolved', resolvedAt: T0 - 10 }));
+      await store.saveIncident(incident('recent', { fingerprint: 'fp-r', status: 'resolved', resolvedAt: T0 + 10 }));
+      await store.saveIncident(incident('open', { fingerprint: 'fp-o', firedAt: T0 - 1_000_000 }));
+      await store.saveAction(action('a-old', { incidentId: 'old', idempotencyKey: 'old/rollback', status: 'succeeded' }));
+      await store.saveAction(action('a-old-skip', { incidentId: 'old' }));
+      await store.saveAction(action('a-open', { incidentId: 'open' }));
+      await store.saveAction(action('a-recent', { incidentId: 'recent' }));
+      expect(await store.pruneIncidents(T0)).toEqual({ incidents: 1, actions: 2 });
+      expect((await store.listIncidents({})).map((i) => i.id).sort()).toEqual(['open', 'recent']);
+      expect((await store.listActions({})).map((a) => a.id).sort()).toEqual(['a-open', 'a-recent']);
+      expect(await store.pruneIncidents(T0)).toEqual({ incidents: 0, actions: 0 });
+      await store.close();
+    });
+
     it('keeps circuit breakers across reopen', async () => {
       const h = await factory();
       const c = { model: 'fraud', state: 'half_open' as const, since: T0, reason: 'MLAccuracyDrop resolved', incidentId: 'i1', probeUntil: T0 + 600_000, manual: false, generation: 3 };

@@ -285,6 +285,11 @@ export interface Store {
   getAction(id: string): Promise<ActionRecord | undefined>;
   /** Newest first (by createdAt, then id). */
   listActions(f: ActionFilter): Promise<ActionRecord[]>;
+  /**
+   * Deletes incidents resolved before `beforeTs` with their action records (audit retention).
+   * Open incidents and their records are kept whatever their age.
+   */
+  pruneIncidents(beforeTs: number): Promise<{ incidents: number; actions: number }>;
   saveCircuit(c: CircuitRecord): Promise<void>;
   listCircuits(): Promise<CircuitRecord[]>;
   /** Small durable key/value state (heartbeats, last shutdown, …). */

@@ -243,6 +243,8 @@ export class SqliteStore implements Store {
     getAction: Statement;
     actionByKey: Statement;
     listActions: Statement;
+    pruneIncidentActions: Statement;
+    pruneIncidents: Statement;
     saveCircuit: Statement;
     listCircuits: Statement;
   };
@@ -343,6 +345,9 @@ export class SqliteStore implements Store {
         WHERE (@incident IS NULL OR incident_id = @incident) AND (@model IS NULL OR model = @model) AND (@action IS NULL OR action = @action)
           AND (@status IS NULL OR status = @status) AND (@since IS NULL OR created_at >= @since) AND (@until IS NULL OR created_at < @until)
         ORDER BY created_at DESC, rowid DESC LIMIT @limit`),
+      pruneIncidentActions: db.prepare(`DELETE FROM remediation_actions WHERE incident_id IN
+        (SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < ?)`),
+      pruneIncidents: db.prepare("DELETE FROM incidents WHERE status = 'resolved' AND resolved_at < ?"),
       saveCircuit: db.prepare(`INSERT OR REPLACE INTO circuit_breakers (model, state, since, reason, incident_id, probe_until, manual, generation)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       listCircuits: db.prepare('SELECT * FROM circuit_breakers ORDER BY model'),
@@ -643,6 +648,15 @@ export class SqliteStore implements Store {
       limit: Math.min(f.limit ?? MAX_LIST, MAX_LIST),
     }) as ActionRow[];
     return rows.map(actionOf);
+  }
+
+  async pruneIncidents(beforeTs: number): Promise<{ incidents: number; actions: number }> {
+    this.check();
+    return this.db.transaction(() => {
+      const actions = this.stmts.pruneIncidentActions.run(beforeTs).changes;
+      const incidents = this.stmts.pruneIncidents.run(beforeTs).changes;
+      return { incidents, actions };
+    })();
   }
 
   async saveCircuit(c: CircuitRecord): Promise<void> {
