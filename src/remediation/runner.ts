@@ -169,7 +169,7 @@ export class Remediator {
     }
     const now = this.deps.clock.now();
     for (const rec of await store.listActions({ status: 'running' })) {
-      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      const inc = this.incidentById(rec.incidentId);
       const action = this.actions.get(rec.action);
       if (inc !== undefined && action !== undefined && action.idempotent) {
         this.log.warn({ id: rec.id, action: rec.action, model: rec.model }, 'resuming a remediation action interrupted by a stop (it is idempotent)');
@@ -246,6 +246,11 @@ export class Remediator {
     await this.updateLoops(now);
     for (const s of this.deps.serving()) if (!this.hasOpenIncident(s.model)) this.history.observe(s.model, s.slot, s.version, now);
     await this.history.flush(now);
+  }
+
+  private incidentById(id: string): OpenIncident | undefined {
+    for (const i of this.incidents.values()) if (i.rec.id === id) return i;
+    return undefined;
   }
 
   private hasOpenIncident(model: string): boolean {
@@ -498,7 +503,7 @@ export class Remediator {
       this.history.markBad(rec.model, rec.details.from);
       await this.history.flush(now);
       // The version the incident is about no longer serves: it stops holding the breaker.
-      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      const inc = this.incidentById(rec.incidentId);
       if (inc?.holdsCircuit === true) {
         inc.holdsCircuit = false;
         this.released.set(rec.model, `rolled back from version ${rec.details.from} to ${String(rec.details.to)}`);
@@ -513,7 +518,7 @@ export class Remediator {
         if (rec.expiresAt !== null && now >= rec.expiresAt) await this.finish(rec, 'expired', now, { reason: 'no approval before the timeout' });
         continue;
       }
-      const inc = [...this.incidents.values()].find((i) => i.rec.id === rec.incidentId);
+      const inc = this.incidentById(rec.incidentId);
       const action = this.actions.get(rec.action);
       if (inc === undefined || action === undefined) {
         await this.finish(rec, 'expired', now, { reason: inc === undefined ? 'the alert resolved before the approved action ran' : 'the action is no longer configured' });
@@ -529,12 +534,14 @@ export class Remediator {
 
   private async updateLoops(now: number): Promise<void> {
     const ld = this.cfg.loop_detection;
-    const next = new Set<string>();
-    for (const model of this.models()) {
-      const since = Math.max(now - ld.window, this.loopReset[model] ?? Number.NEGATIVE_INFINITY);
-      const done = await this.deps.store.listActions({ model, status: 'succeeded', since });
-      if (done.filter((r) => r.type === 'mlflow_rollback').length >= ld.max_rollbacks) next.add(model);
+    // One query per pass: the successful rollbacks of the window, counted per model after its reset.
+    const counts = new Map<string, number>();
+    for (const r of await this.deps.store.listActions({ status: 'succeeded', since: now - ld.window })) {
+      if (r.type !== 'mlflow_rollback' || r.createdAt < (this.loopReset[r.model] ?? Number.NEGATIVE_INFINITY)) continue;
+      counts.set(r.model, (counts.get(r.model) ?? 0) + 1);
     }
+    const next = new Set<string>();
+    for (const [model, n] of counts) if (n >= ld.max_rollbacks) next.add(model);
     for (const m of next) {
       if (!this.loops.has(m)) this.log.error({ model: m, max_rollbacks: ld.max_rollbacks, window_ms: ld.window }, 'rollback loop detected: remediation stops acting on the model');
     }

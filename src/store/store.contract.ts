@@ -377,6 +377,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect((await store.listActions({ status: 'succeeded' })).map((x) => x.id)).toEqual(['a1']);
       expect((await store.listActions({ incidentId: 'i1', model: 'fraud', action: 'rollback', since: T0, until: T0 + 1 })).map((x) => x.id)).toEqual(['a1']);
       expect(await store.listActions({ model: 'churn' })).toEqual([]);
+      expect((await store.listActions({ incidentIds: ['i1', 'nope'] })).map((x) => x.id)).toEqual(['a2', 'a1']);
+      expect(await store.listActions({ incidentIds: [] })).toEqual([]);
       await store.close();
     });
 

@@ -223,6 +223,8 @@ export interface IncidentFilter {
 
 export interface ActionFilter {
   incidentId?: string;
+  /** Records of any of these incidents (one query for a page of incidents). */
+  incidentIds?: readonly string[];
   model?: string;
   action?: string;
   status?: ActionStatus;

@@ -105,7 +105,16 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
       f.status = q.status;
     }
     const incidents = await store.listIncidents(f);
-    return { incidents: await Promise.all(incidents.map(async (i) => incidentJson(i, await store.listActions({ incidentId: i.id })))) };
+    // One query for the actions of the whole page, grouped by incident (newest first, as listed).
+    const byIncident = new Map<string, ActionRecord[]>();
+    if (incidents.length > 0) {
+      for (const a of await store.listActions({ incidentIds: incidents.map((i) => i.id) })) {
+        const list = byIncident.get(a.incidentId) ?? [];
+        list.push(a);
+        byIncident.set(a.incidentId, list);
+      }
+    }
+    return { incidents: incidents.map((i) => incidentJson(i, byIncident.get(i.id) ?? [])) };
   });
 
   app.get('/v1/incidents/:id', async (req) => {
@@ -154,14 +163,10 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
     return remediation.resume(byOf(req.body), deps.clock.now(), b.model as string | undefined);
   });
 
-  const knownModel = (model: string): void => {
-    if (!deps.config().models.some((m) => m.name === model)) throw new VigilError('VIGIL_ERR_MODEL_UNKNOWN', `unknown model "${model}"`, { statusCode: 404 });
-  };
-
   // Serving apps poll this: answered from memory, with an ETag that changes on every transition.
   app.get('/v1/models/:model/circuit', async (req, reply) => {
     const { model } = req.params as { model: string };
-    knownModel(model);
+    deps.ingestor.model(model); // 404 for a model not in the configuration
     const c = remediation.circuits.get(model);
     const etag = `"${c.generation}-${c.state}"`;
     void reply.header('ETag', etag).header('Cache-Control', 'no-cache');
@@ -171,7 +176,7 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
 
   app.put('/v1/models/:model/circuit', { preHandler: admin }, async (req) => {
     const { model } = req.params as { model: string };
-    knownModel(model);
+    deps.ingestor.model(model); // 404 for a model not in the configuration
     const b = (req.body ?? {}) as { state?: unknown; reason?: unknown };
     if (b.state !== 'open' && b.state !== 'closed') {
       throw new VigilError('VIGIL_ERR_HTTP_VALIDATION', 'body.state: must be "open" or "closed"', { statusCode: 400, details: { field: 'state' } });

@@ -342,7 +342,7 @@ export class SqliteStore implements Store {
       getAction: db.prepare('SELECT * FROM remediation_actions WHERE id = ?'),
       actionByKey: db.prepare('SELECT id FROM remediation_actions WHERE idempotency_key = ?'),
       listActions: db.prepare(`SELECT * FROM remediation_actions
-        WHERE (@incident IS NULL OR incident_id = @incident) AND (@model IS NULL OR model = @model) AND (@action IS NULL OR action = @action)
+        WHERE (@incident IS NULL OR incident_id = @incident) AND (@incidents IS NULL OR incident_id IN (SELECT value FROM json_each(@incidents))) AND (@model IS NULL OR model = @model) AND (@action IS NULL OR action = @action)
           AND (@status IS NULL OR status = @status) AND (@since IS NULL OR created_at >= @since) AND (@until IS NULL OR created_at < @until)
         ORDER BY created_at DESC, rowid DESC LIMIT @limit`),
       pruneIncidentActions: db.prepare(`DELETE FROM remediation_actions WHERE incident_id IN
@@ -640,6 +640,7 @@ export class SqliteStore implements Store {
     this.check();
     const rows = this.stmts.listActions.all({
       incident: opt(f.incidentId),
+      incidents: f.incidentIds === undefined ? null : JSON.stringify(f.incidentIds),
       model: opt(f.model),
       action: opt(f.action),
       status: opt(f.status),
