@@ -17,8 +17,8 @@ import { liveSamples } from './metrics/live.js';
 import { CATALOG } from './metrics/catalog.js';
 import { Snapshot, SnapshotBuilder, registerSnapshotFamilies, type Sample } from './metrics/snapshot.js';
 import { MonitorEngine } from './monitors/engine.js';
-import type { MlflowSource } from './ingest/sources/mlflow.js';
-import { Remediator, type ServingVersion } from './remediation/runner.js';
+import { servingSlots, type MlflowSource } from './ingest/sources/mlflow.js';
+import { Remediator } from './remediation/runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -110,7 +110,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         .map(({ alert }) => ({ fingerprint: alert.fingerprint, labels: { ...external, ...alert.labels }, annotations: alert.annotations, firedAt: alert.firedAt ?? alert.activeAt }));
     },
     silencedBy: (labels, now) => alerting.silences.silencedBy(labels, now),
-    serving: () => servingVersions(sources.list()),
+    serving: () => sources.list().flatMap((src) => (src.type === 'mlflow' ? servingSlots((src as MlflowSource).versions()) : [])),
     freshness: () => {
       const out = new Map<string, number>();
       for (const s of sources.samples()) if (s.name === 'feast_feature_freshness_seconds' && s.labels.feature_view !== undefined) out.set(s.labels.feature_view, s.value);
@@ -300,20 +300,4 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       return stopped;
     },
   };
-}
-
-/** Who holds each serving slot (alias, or the Production stage) per Vigil model, from the mlflow sources. */
-function servingVersions(sources: readonly { type: string }[]): ServingVersion[] {
-  const out: ServingVersion[] = [];
-  for (const src of sources) {
-    if (src.type !== 'mlflow') continue;
-    const state = (src as MlflowSource).versions();
-    if (state === null) continue;
-    for (const m of state.models.values()) {
-      const model = state.modelMap[m.name] ?? m.name;
-      for (const [alias, version] of Object.entries(m.aliases)) out.push({ model, slot: alias, version });
-      for (const v of m.versions) if (v.stage.toLowerCase() === 'production') out.push({ model, slot: 'Production', version: v.version });
-    }
-  }
-  return out;
 }

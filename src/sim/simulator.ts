@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { mulberry32 } from '../core/random.js';
+import { MlflowClient } from '../ingest/sources/mlflow.js';
 
 /**
  * The demo traffic simulator. It plays serving apps: it posts predictions (NDJSON, over real
@@ -164,6 +165,7 @@ export class Simulator {
   private readonly badVersion = new Map<string, string>();
   private lastPoll = Number.NEGATIVE_INFINITY;
   private pollWarned = false;
+  private registry: MlflowClient | undefined;
 
   constructor(
     private readonly opts: SimulatorOptions,
@@ -254,14 +256,15 @@ export class Simulator {
     }
   }
 
-  /** Reads each model's `champion` alias: the version that serves. */
+  /** Reads each model's `champion` alias (MLflow REST): the version that serves. */
   private async pollRegistry(): Promise<void> {
+    this.registry ??= new MlflowClient({ url: this.opts.registryUrl as string, what: 'simulator registry', timeoutMs: 5000 });
     for (const w of this.worlds) {
       const name = w.model.name;
       try {
-        const r = await axios.get(`${(this.opts.registryUrl as string).replace(/\/+$/, '')}/api/2.0/mlflow/registered-models/alias`, { params: { name, alias: 'champion' }, timeout: 5000, validateStatus: () => true });
-        const version = (r.data as { model_version?: { version?: unknown } } | undefined)?.model_version?.version;
-        if (r.status !== 200 || typeof version !== 'string') throw new Error(`HTTP ${r.status}`);
+        const r = (await this.registry.get('/registered-models/alias', { name, alias: 'champion' }, AbortSignal.timeout(5000))) as { model_version?: { version?: unknown } };
+        const version = r.model_version?.version;
+        if (typeof version !== 'string') throw new Error('no model_version.version in the answer');
         const before = this.serving.get(name);
         if (before !== version) this.log.info({ model: name, version, before: before ?? null }, 'simulator: serving the champion version');
         this.serving.set(name, version);

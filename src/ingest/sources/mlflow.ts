@@ -238,3 +238,15 @@ export function modelInfoSamples(models: ReadonlyMap<string, RegisteredModelStat
   }
   return out;
 }
+
+/** What holds each serving slot — every alias, and the `Production` stage — per Vigil model (model_map applied). */
+export function servingSlots(state: RegistryState | null): { model: string; slot: string; version: string }[] {
+  const out: { model: string; slot: string; version: string }[] = [];
+  if (state === null) return out;
+  for (const m of state.models.values()) {
+    const model = state.modelMap[m.name] ?? m.name;
+    for (const [alias, version] of Object.entries(m.aliases)) out.push({ model, slot: alias, version });
+    for (const v of m.versions) if (v.stage.toLowerCase() === 'production') out.push({ model, slot: 'Production', version: v.version });
+  }
+  return out;
+}
