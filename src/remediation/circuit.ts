@@ -107,11 +107,6 @@ export class CircuitBreakers {
     return this.set({ ...cur, state, since: now, reason, incidentId: null, probeUntil: null, manual: state === 'open' }, now, true);
   }
 
-  /** Forgets models that are no longer configured (their series disappear). */
-  forget(model: string): void {
-    this.byModel.delete(model);
-  }
-
   async idle(): Promise<void> {
     await Promise.all([...this.deliveries]);
   }

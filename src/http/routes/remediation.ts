@@ -43,7 +43,7 @@ function statusParam(q: Record<string, string | undefined>, name: string): Actio
   return v as ActionStatus;
 }
 
-export const actionJson = (a: ActionRecord) => ({
+const actionJson = (a: ActionRecord) => ({
   id: a.id,
   incident_id: a.incidentId,
   idempotency_key: a.idempotencyKey,
@@ -77,7 +77,7 @@ const incidentJson = (i: IncidentRecord, actions: ActionRecord[]) => ({
   actions: actions.map(actionJson).reverse(),
 });
 
-export const circuitJson = (c: CircuitRecord) => ({
+const circuitJson = (c: CircuitRecord) => ({
   model: c.model,
   state: c.state,
   since: c.since === 0 ? null : iso(c.since),

@@ -73,7 +73,7 @@ class BoundedCapture {
   }
 }
 
-/** The last `max` characters of a text, on one line, for messages. */
+/** The last `max` characters of a text (trimmed), for messages: the end of stderr says most. */
 export function outputExcerpt(text: string, max = 400): string {
   const t = text.trim();
   return t.length > max ? `…${t.slice(t.length - max)}` : t;
