@@ -23,3 +23,6 @@ export const durationMs = () =>
 
 export const positiveDuration = () =>
   durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
+
+/** An http:// or https:// URL. */
+export const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });

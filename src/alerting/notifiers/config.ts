@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseDuration } from '../../core/duration.js';
 
 /**
  * Config pieces shared by the notifier schemas. YAML keys are snake_case; durations are Prometheus
@@ -7,28 +6,11 @@ import { parseDuration } from '../../core/duration.js';
  * schemas are mounted into).
  */
 
-/** A Prometheus duration string parsed to milliseconds. */
-export const durationMs = () =>
-  z.string().transform((s, ctx) => {
-    try {
-      return parseDuration(s.trim());
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `not a valid duration "${s}" (use e.g. 30s, 5m, 1h30m, 7d)`, params: { vigil: 'DURATION' } });
-      return z.NEVER;
-    }
-  });
+import { bool, durationMs, httpUrl, int, positiveDuration } from '../../config/primitives.js';
 
-export const positiveDurationMs = () => durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
-
-/** A boolean, also accepted as the strings "true"/"false" (values from `${ENV}` interpolation). */
-export const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-
-/** An integer, also accepted as a numeric string. */
-export const int = () =>
-  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int());
-
-export const httpUrl = () =>
-  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+/** The shared schema primitives, under the names the notifier schemas use. */
+export { bool, durationMs, httpUrl, int };
+export const positiveDurationMs = positiveDuration;
 
 export const BasicAuthSchema = z.strictObject({
   username: z.string().min(1),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import cron from 'node-cron';
-import { durationMs } from '../../config/primitives.js';
 import { CATALOG } from '../../metrics/catalog.js';
 
 /**
@@ -9,14 +8,11 @@ import { CATALOG } from '../../metrics/catalog.js';
  * strictObject from these; config.ts joins them in one discriminated union.
  */
 
-/** A number, also accepted as a numeric string (values from `${ENV}` interpolation are strings). */
-export const num = () =>
-  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : v), z.number());
-export const int = () => num().pipe(z.number().int());
-/** A boolean, also accepted as the strings "true"/"false". */
-export const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+import { bool, durationMs, httpUrl, int, num, positiveDuration } from '../../config/primitives.js';
 
-const positiveDuration = () => durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
+/** The shared schema primitives, as the source schemas import them. */
+export { bool, int, num };
+export const urlString = httpUrl;
 
 export const SOURCE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -47,7 +43,6 @@ export const httpKeys = {
   basic_auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
 };
 
-export const urlString = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 /** A dot path into a JSON value (`data.items`, `a.0.b`); '' or '.' is the value itself. */
 export const dotPath = () => z.string().regex(/^(\.|[^.]+(\.[^.]+)*)?$/, 'must be a dot path like "data.items" (or "" for the root)');
