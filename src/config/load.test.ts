@@ -27,6 +27,7 @@ const BAD: Record<string, { code: string; path: string; line: number }> = {
   'label-name.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].labels.team-name', line: 4 },
   'zero-interval.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'evaluation_interval', line: 1 },
   'duplicate-key.bad.yaml': { code: 'VIGIL_ERR_CONFIG_YAML', path: '', line: 3 },
+  'reference-points.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].drift.reference_points', line: 5 },
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-config-'));
@@ -205,7 +206,7 @@ describe('the README documents every default', () => {
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
       'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',
-      'models[].decision_threshold', 'models[].drift.numeric_tests', 'models[].drift.categorical_tests', 'models[].drift.alpha',
+      'models[].decision_threshold', 'models[].drift.numeric_tests', 'models[].drift.categorical_tests', 'models[].drift.alpha', 'models[].drift.reference_points',
       'models[].business.tp', 'models[].business.cost_per_prediction', 'models[].experiment.control',
       'sources[].name', 'sources[].type', 'sources[].interval', 'sources[].cron', 'sources[].timeout', 'sources[].retries',
       'sources[].retry_backoff', 'sources[].bearer_token',

@@ -58,6 +58,9 @@ const classValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) 
 
 const DRIFT_TESTS = ['ks', 'psi', 'chi2', 'jsd', 'wasserstein'] as const;
 
+/** Numeric reference values a loaded baseline keeps in memory per feature, by default (drift.reference_points). */
+export const DEFAULT_REFERENCE_POINTS = 10_000;
+
 export const DriftConfigSchema = z.strictObject({
   /** Tests for numeric features (and the binary score / regression prediction). */
   numeric_tests: z.array(z.enum(DRIFT_TESTS)).min(1).default(['ks', 'psi']),
@@ -65,6 +68,12 @@ export const DriftConfigSchema = z.strictObject({
   categorical_tests: z.array(z.enum(DRIFT_TESTS)).min(1).default(['chi2', 'psi']),
   /** Significance level after Benjamini–Hochberg correction across the model's features. */
   alpha: num().pipe(z.number().gt(0).lt(1)).default(0.05),
+  /**
+   * Numeric reference values held in memory per feature at most: a baseline's stored values when
+   * there are no more, else their quantile sketch of this many (KS within 1/(2·this) of the full
+   * reference's statistic). Memory: 8 bytes per value per numeric feature and baseline.
+   */
+  reference_points: int().pipe(z.number().min(100).max(1_000_000)).default(DEFAULT_REFERENCE_POINTS),
 });
 
 export const BusinessConfigSchema = z.strictObject({

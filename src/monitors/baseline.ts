@@ -1,7 +1,8 @@
 import type { ModelConfig } from '../config/schema.js';
-import { positiveClassOf } from '../config/schema.js';
+import { DEFAULT_REFERENCE_POINTS, positiveClassOf } from '../config/schema.js';
 import { VigilError } from '../core/errors.js';
 import {
+  limitReferencePoints,
   referenceFromJSON,
   referenceToJSON,
   summarizeCategorical,
@@ -143,31 +144,38 @@ const refKey = (kind: ReferenceKind, name: string): string => `${kind}\u0000${na
 
 /**
  * Parses a stored baseline (once per baseline, not per cycle): its small summary JSON, and its
- * numeric reference values copied from the store straight into shared memory.
+ * numeric reference values, checked against the summary and then copied into shared memory (the
+ * drift worker reads them too) — all of them when there are at most `referencePoints`, else their
+ * quantile sketch of `referencePoints` (stats/reference.ts, limitReferencePoints). The store keeps
+ * every stored value: a larger `referencePoints` later loads more of them.
  */
-export async function loadBaseline(store: Store, record: BaselineRecord): Promise<LoadedBaseline> {
+export async function loadBaseline(store: Store, record: BaselineRecord, referencePoints: number = DEFAULT_REFERENCE_POINTS): Promise<LoadedBaseline> {
   const s = JSON.parse(record.summary) as BaselineSummary;
-  const sorted = new Map<string, Float64Array>();
-  await store.readBaselineReferences(record.id, (kind, name, length) => {
-    const a = pagedF64(length); // shared (the drift worker reads it too), paged (columns.ts)
-    sorted.set(refKey(kind, name), a);
-    return a;
-  });
-  const parse = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON): ReferenceSummary => {
+  const jsonOf = (kind: ReferenceKind, name: string): ReferenceSummaryJSON | undefined =>
+    kind === 'feature' ? (Object.hasOwn(s.features, name) ? s.features[name] : undefined) : kind === 'prediction' ? s.prediction : s.label;
+  const parse = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON, values: Float64Array | undefined): ReferenceSummary => {
     try {
-      return referenceFromJSON(json, sorted.get(refKey(kind, name)));
+      const r = referenceFromJSON(json, values);
+      // `values` is the store's, valid during its callback only: what is kept is copied (or sketched) here
+      return r.kind === 'numeric' ? limitReferencePoints(r, referencePoints, pagedF64) : r;
     } catch (e) {
       throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${kind === 'feature' ? `feature ${name}` : kind}: ${(e as Error).message}`, { cause: e });
     }
   };
+  const withValues = new Map<string, ReferenceSummary>();
+  await store.readBaselineReferences(record.id, (kind, name, values) => {
+    const json = jsonOf(kind, name);
+    if (json !== undefined) withValues.set(refKey(kind, name), parse(kind, name, json, values));
+  });
+  const summary = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON): ReferenceSummary => withValues.get(refKey(kind, name)) ?? parse(kind, name, json, undefined);
   const features = new Map<string, ReferenceSummary>();
-  for (const [name, json] of Object.entries(s.features)) features.set(name, parse('feature', name, json));
+  for (const [name, json] of Object.entries(s.features)) features.set(name, summary('feature', name, json));
   const { summary: _omit, ...meta } = record;
   return {
     record: meta,
     features,
-    ...(s.prediction ? { prediction: parse('prediction', '', s.prediction) } : {}),
-    ...(s.label ? { label: parse('label', '', s.label) } : {}),
+    ...(s.prediction ? { prediction: summary('prediction', '', s.prediction) } : {}),
+    ...(s.label ? { label: summary('label', '', s.label) } : {}),
     quality: s.quality,
   };
 }

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 as rng } from '../core/random.js';
 import { debianTool } from '../../test/debian.js';
-import { ManualClock, testDaemon, type TestDaemon } from '../../test/harness.js';
+import { ManualClock, testDaemon, writeConfig, type TestDaemon } from '../../test/harness.js';
+import { ks2samp } from '../stats/ks.js';
+import { summarizeNumeric, type NumericReferenceSummary } from '../stats/reference.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 const CONFIG = `
@@ -249,7 +251,6 @@ describe('the monitoring cycle', () => {
     await post(t, '/v1/models/eta/predictions', [{ id: 'x', ts: T0 - 1000, features: { km: 1 }, prediction: 2 }]);
     await t.daemon.cycle.run();
     expect(value(t, 'ml_window_samples', { model: 'eta', version: 'unknown', window: '1h' })).toBe(1);
-    const { writeConfig } = await import('../../test/harness.js');
     writeConfig(t, CONFIG.replace(/  - name: eta[\s\S]*?(?=  - name: unlabelled)/, ''));
     expect((await t.daemon.reload()).ok).toBe(true);
     await t.daemon.cycle.run();
@@ -287,6 +288,49 @@ describe('baselines', () => {
     const status = (await t.daemon.app.inject({ url: '/v1/models/fraud' })).json();
     expect(status.versions).toMatchObject([{ version: 'v9', baseline: { version: 'v1', own: false } }]);
     expect(status.latest_baseline).toMatchObject({ version: 'v1', source: 'api', rows: 100 });
+  });
+
+  it('keeps at most drift.reference_points reference values in memory (a sketch beyond); a new number reloads the baseline', async () => {
+    const config = (points: number) => `
+models:
+  - name: eta
+    task: regression
+    windows: [1h]
+    min_samples: 20
+    drift: { reference_points: ${points} }
+    features:
+      - { name: km, type: numeric }
+`;
+    t = await testDaemon(config(100), { now: T0 });
+    const r = rng(11);
+    const ref = Array.from({ length: 1000 }, () => Math.round(r() * 100_000) / 1000);
+    await post(t, '/v1/models/eta/baselines?version=v1', ref.map((km) => ({ features: { km }, prediction: km / 2, label: km / 2 })));
+    const live = Array.from({ length: 300 }, () => Math.round((r() * 100 + 3) * 1000) / 1000);
+    await post(t, '/v1/models/eta/predictions', live.map((km, i) => ({ id: `p${i}`, ts: T0 - 1000, features: { km }, prediction: km / 2 })));
+    const ks = () => ({
+      d: value(t as TestDaemon, 'ml_feature_drift_score', { model: 'eta', feature: 'km', test: 'ks', window: '1h' }),
+      p: value(t as TestDaemon, 'ml_feature_drift_p_value', { model: 'eta', feature: 'km', test: 'ks', window: '1h' }),
+    });
+    const held = () => t?.daemon.engine.baselinesOf('eta')[0]?.features.get('km') as NumericReferenceSummary;
+
+    await t.daemon.cycle.run();
+    // 100 points in memory: the quantile sketch summarizeNumeric makes with maxExact 100, and KS against it
+    const sketch = summarizeNumeric(ref, { maxExact: 100 });
+    expect(held()).toMatchObject({ exact: false, count: 1000 });
+    expect(Array.from(held().sorted)).toEqual(Array.from(sketch.sorted));
+    const vsSketch = ks2samp(sketch.sorted, live);
+    expect(ks()).toEqual({ d: vsSketch.statistic, p: vsSketch.pvalue });
+
+    // more points than the baseline has: every value, and KS exactly as SciPy computes it on the full data
+    writeConfig(t, config(5000));
+    expect((await t.daemon.reload()).ok).toBe(true);
+    await t.daemon.cycle.run();
+    expect(held()).toMatchObject({ exact: true, count: 1000 });
+    expect(Array.from(held().sorted)).toEqual([...ref].sort((a, b) => a - b));
+    const vsFull = ks2samp(ref, live);
+    expect(ks()).toEqual({ d: vsFull.statistic, p: vsFull.pvalue });
+    expect(Math.abs(vsFull.statistic - vsSketch.statistic)).toBeLessThanOrEqual(1 / 200 + 1e-12);
+    expect(vsSketch.pvalue).not.toBe(vsFull.pvalue);
   });
 
   it('freezes a baseline from a stored window', async () => {

@@ -36,7 +36,7 @@ interface Held {
 }
 
 const windowKey = (m: ModelConfig): string =>
-  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m)]);
+  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m), m.drift.reference_points]);
 
 /** The versions of the rows in a window. */
 function presentVersions(w: ModelWindow): string[] {
@@ -56,7 +56,7 @@ export class MonitorEngine implements IngestListener {
   private readonly held = new Map<string, Held>();
   /** Per model: its usable baselines, newest first, and the baseline generation they were loaded at. */
   private readonly baselines = new Map<string, LoadedBaseline[]>();
-  private readonly loadedAt = new Map<string, number>();
+  private readonly loadedAt = new Map<string, { gen: number; points: number }>();
   /** Per model: the samples of its last computation and when (for per-model evaluation intervals). */
   private readonly lastSamples = new Map<string, { at: number; samples: Sample[] }>();
   private readonly log: Logger;
@@ -179,8 +179,11 @@ export class MonitorEngine implements IngestListener {
   private async loadBaselines(models: readonly ModelConfig[]): Promise<void> {
     const gen = await this.deps.store.baselineGeneration();
     for (const m of models) {
-      if (this.loadedAt.get(m.name) === gen) continue;
-      const known = new Map((this.baselines.get(m.name) ?? []).map((b) => [b.record.id, b]));
+      const points = m.drift.reference_points;
+      const at = this.loadedAt.get(m.name);
+      if (at?.gen === gen && at.points === points) continue;
+      // loaded with another number of reference points: parsed again (and the window rebuilt, windowKey)
+      const known = new Map(at?.points === points ? (this.baselines.get(m.name) ?? []).map((b) => [b.record.id, b]) : []);
       let records: Map<number, BaselineRecord> | undefined; // summaries, read only when something is to be parsed
       const loaded: LoadedBaseline[] = [];
       const versions = new Set<string>();
@@ -192,7 +195,7 @@ export class MonitorEngine implements IngestListener {
           const rec = records.get(meta.id);
           if (rec === undefined) continue;
           try {
-            b = await loadBaseline(this.deps.store, rec);
+            b = await loadBaseline(this.deps.store, rec, points);
           } catch (e) {
             this.log.error({ model: m.name, baseline: rec.id, err: errorMessage(e) }, 'baseline cannot be read; skipped');
             continue;
@@ -202,7 +205,7 @@ export class MonitorEngine implements IngestListener {
         loaded.push(b);
       }
       this.baselines.set(m.name, loaded);
-      this.loadedAt.set(m.name, gen);
+      this.loadedAt.set(m.name, { gen, points });
     }
   }
 

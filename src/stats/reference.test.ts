@@ -15,6 +15,8 @@ import {
   psiCategoricalAgainstReference,
   jsdCategoricalAgainstReference,
   prepareCurrent,
+  limitReferencePoints,
+  sketchSorted,
   type NumericReferenceSummary,
 } from './reference.js';
 import { ks2samp } from './ks.js';
@@ -118,6 +120,45 @@ describe('summary serialisation and sketch', () => {
     const full = ksAgainstReference(summarizeNumeric(vals), s.sorted);
     expect(full.statistic).toBeLessThanOrEqual(1 / 1000 + 1e-12);
     expect(referenceMemoryBytes(s)).toBeLessThan(9000 + 1000);
+  });
+  it('a summary limited to k points is the summary made with maxExact k (exact values copied up to k)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -5, max: 5 })), { minLength: 2, maxLength: 400 }),
+        fc.integer({ min: 2, max: 450 }),
+        (vals, k) => {
+          const full = summarizeNumeric(vals);
+          const allocated: number[] = [];
+          const limited = limitReferencePoints(full, k, (n) => {
+            allocated.push(n);
+            return new Float64Array(n);
+          });
+          const direct = summarizeNumeric(vals, { maxExact: k });
+          expect(allocated).toEqual([Math.min(k, vals.length)]);
+          expect(limited.sorted).not.toBe(full.sorted); // always the caller's memory
+          expect(Array.from(limited.sorted)).toEqual(Array.from(direct.sorted));
+          expect({ ...limited, sorted: null }).toEqual({ ...direct, sorted: null });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it("a sketch's ECDF is within 1/(2k) of the values' everywhere, and a sketch of a sketch within 1/(2k) + 1/(2s)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 3, maxLength: 3000 }), fc.integer({ min: 2, max: 3000 }), (vals, kk) => {
+        const sorted = Float64Array.from(vals).sort();
+        const k = Math.min(kk, sorted.length);
+        const sketch = sketchSorted(sorted, new Float64Array(k));
+        const ecdf = (a: Float64Array, x: number): number => a.filter((v) => v <= x).length / a.length;
+        for (let x = -51; x <= 50; x++) expect(Math.abs(ecdf(sketch, x) - ecdf(sorted, x))).toBeLessThanOrEqual(1 / (2 * k) + 1e-12);
+        const k2 = Math.max(2, Math.floor(k / 3));
+        const twice = sketchSorted(sketch, new Float64Array(k2));
+        for (let x = -51; x <= 50; x++) expect(Math.abs(ecdf(twice, x) - ecdf(sorted, x))).toBeLessThanOrEqual(1 / (2 * k2) + 1 / (2 * k) + 1e-12);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => sketchSorted(new Float64Array(3), new Float64Array(4))).toThrow(StatsInputError);
+    expect(() => limitReferencePoints(summarizeNumeric([1, 2, 3]), 1, (n) => new Float64Array(n))).toThrow(StatsInputError);
   });
   it('bad input', () => {
     expect(() => summarizeNumeric([])).toThrow(StatsInputError);

@@ -7,11 +7,13 @@
  * reference counts in those bins (both closures), and the sorted reference values — exact when the
  * reference has at most `maxExact` finite values (default 32,000), otherwise a deterministic
  * QUANTILE SKETCH of `maxExact` values: the order statistics sorted[floor((i + 0.5)·n / k)],
- * i = 0..k-1 (its ECDF is within 1/k of the full reference's). Statistics against a sketch are
- * computed as if the sketch were the reference sample (n_ref = k), which makes KS p-values
- * slightly conservative; the PSI quantile edges/counts are always from the FULL reference.
- * Memory per numeric feature: 8·min(n, maxExact) bytes in memory (256 KB at the default cap) and
- * as much stored (float64 bytes beside the JSON, not in it), plus a few hundred bytes of metadata.
+ * i = 0..k-1 (its ECDF is within 1/(2k) of the full reference's, see sketchSorted). Statistics
+ * against a sketch are computed as if the sketch were the reference sample (n_ref = k), which
+ * makes KS p-values slightly conservative; the PSI quantile edges/counts are always from the FULL
+ * reference. `limitReferencePoints` sketches a summary further (the daemon keeps at most the
+ * model's `drift.reference_points` values in memory, 10,000 by default, and the store the rest).
+ * Memory per numeric feature: 8·(number of sorted values) bytes, plus a few hundred bytes of
+ * metadata; the store keeps the values as float64 bytes beside the JSON, not in it.
  *
  * Categorical summary: count per category (sorted keys), total, missing count. Memory: one entry
  * per distinct category.
@@ -104,13 +106,8 @@ export function summarizeNumeric(values: NumericInput, options: SummarizeOptions
   let ss = 0;
   if (scale > 0) for (let i = 0; i < n; i++) ss += (((full[i] as number) - mean) / scale) ** 2;
   const quantileEdges = quantileEdgesSorted(full, bins);
-  let sorted = full;
-  let exact = true;
-  if (n > maxExact) {
-    exact = false;
-    sorted = new Float64Array(maxExact);
-    for (let i = 0; i < maxExact; i++) sorted[i] = full[Math.floor(((i + 0.5) * n) / maxExact)] as number;
-  }
+  const exact = n <= maxExact;
+  const sorted = exact ? full : sketchSorted(full, new Float64Array(maxExact));
   return {
     kind: 'numeric',
     version: REFERENCE_SUMMARY_VERSION,
@@ -127,6 +124,41 @@ export function summarizeNumeric(values: NumericInput, options: SummarizeOptions
     quantileRefCounts: countQuantileBinsSorted(full, quantileEdges, true),
     quantileRightClosedRefCounts: countQuantileBinsSorted(full, quantileEdges, false),
   };
+}
+
+/**
+ * The quantile sketch of sorted values, into `out` (k = out.length ≤ sorted.length values): the
+ * order statistics sorted[floor((i + 0.5)·n / k)], i = 0..k-1. Its ECDF is within 1/(2k) of the
+ * ECDF of `sorted` everywhere: at any x with c of the n values ≤ x, the sketch has
+ * ceil(c·k/n − 1/2) of its k points ≤ x. Returns `out`.
+ */
+export function sketchSorted(sorted: Float64Array, out: Float64Array): Float64Array {
+  const n = sorted.length;
+  const k = out.length;
+  if (k > n || (k === 0 && n > 0)) throw new StatsInputError('VIGIL_ERR_STATS_BAD_OPTION', `a sketch of ${k} points cannot be taken from ${n} values`);
+  for (let i = 0; i < k; i++) out[i] = sorted[Math.floor(((i + 0.5) * n) / k)] as number;
+  return out;
+}
+
+/**
+ * A numeric summary whose sorted values are at most `maxPoints`: the same summary with its values
+ * copied into `alloc(m)` when it has m ≤ maxPoints of them, else with the quantile sketch of
+ * `maxPoints` of them (exact = false; count, min, max, mean, std and the PSI quantile edges and
+ * counts stay those of the full reference). Sketching an exact summary gives the same values as
+ * summarizing the reference with `maxExact: maxPoints`; sketching a sketch of s points adds at
+ * most 1/(2s) to the ECDF error.
+ */
+export function limitReferencePoints(s: NumericReferenceSummary, maxPoints: number, alloc: (length: number) => Float64Array): NumericReferenceSummary {
+  if (!Number.isInteger(maxPoints) || maxPoints < 2) {
+    throw new StatsInputError('VIGIL_ERR_STATS_BAD_OPTION', `maxPoints must be an integer >= 2, got ${maxPoints}`);
+  }
+  const n = s.sorted.length;
+  if (n <= maxPoints) {
+    const copy = alloc(n);
+    copy.set(s.sorted);
+    return { ...s, sorted: copy };
+  }
+  return { ...s, exact: false, sorted: sketchSorted(s.sorted, alloc(maxPoints)) };
 }
 
 /** Summarises a categorical reference from raw labels (null/undefined/'' counted as missing) or counts. */

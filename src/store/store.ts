@@ -250,12 +250,12 @@ export interface Store {
    */
   saveBaseline(b: Omit<BaselineRecord, 'id'>, references?: readonly ReferenceValues[]): Promise<BaselineRecord>;
   /**
-   * Reads one baseline's reference values, each copied straight into the Float64Array that
-   * `into(kind, name, length)` returns (its length must be `length`): the caller chooses the memory
-   * (e.g. a SharedArrayBuffer). Returns how many were read (0 for an unknown baseline); order:
-   * kind, then name.
+   * Reads one baseline's reference values: `each(kind, name, values)` once per reference, in order
+   * of kind, then name. `values` is valid only during the call (the store reuses its memory):
+   * the caller copies what it keeps, into the memory it chooses. Returns how many were read (0 for
+   * an unknown baseline).
    */
-  readBaselineReferences(baselineId: number, into: (kind: ReferenceKind, name: string, length: number) => Float64Array): Promise<number>;
+  readBaselineReferences(baselineId: number, each: (kind: ReferenceKind, name: string, values: Float64Array) => void): Promise<number>;
   /** A model's baselines, newest first (summaries included). */
   listBaselines(model: string): Promise<BaselineRecord[]>;
   /** A model's baselines without their summaries (cheap), newest first. */

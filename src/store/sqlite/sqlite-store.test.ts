@@ -94,7 +94,7 @@ describe('SqliteStore specifics', () => {
     const [bad, regRec] = await store.listBaselines('reg');
     const [binRec] = await store.listBaselines('bin');
     expect(bad?.summary).toBe(corrupt); // left as it was: it could not be read before either
-    expect(await store.readBaselineReferences(bad?.id ?? 0, (_k, _n, l) => new Float64Array(l))).toBe(0);
+    expect(await store.readBaselineReferences(bad?.id ?? 0, () => undefined)).toBe(0);
     await expect(loadBaseline(store, bad as NonNullable<typeof bad>)).rejects.toMatchObject({ code: 'VIGIL_ERR_BASELINE_CORRUPT', message: expect.stringContaining('sorted values missing') });
     for (const [rec, b] of [[regRec, built[0]], [binRec, built[1]]] as const) {
       if (rec === undefined || b === undefined) throw new Error('baseline missing');
@@ -103,7 +103,7 @@ describe('SqliteStore specifics', () => {
       expect(JSON.parse(rec.summary)).toEqual(JSON.parse(JSON.stringify(b.summary)));
       // … and the values are the same bytes
       const got = new Map<string, Float64Array>();
-      expect(await store.readBaselineReferences(rec.id, (kind, name, l) => got.set(`${kind}/${name}`, new Float64Array(l)).get(`${kind}/${name}`) as Float64Array)).toBe(b.references.length);
+      expect(await store.readBaselineReferences(rec.id, (kind, name, values) => got.set(`${kind}/${name}`, values.slice()))).toBe(b.references.length);
       for (const r of b.references) {
         const g = got.get(`${r.kind}/${r.name}`) as Float64Array;
         expect(Buffer.from(g.buffer).equals(Buffer.from(r.sorted.buffer, r.sorted.byteOffset, r.sorted.byteLength))).toBe(true);
@@ -118,6 +118,20 @@ describe('SqliteStore specifics', () => {
     // a second open has nothing left to move
     const again = new SqliteStore({ path, now: T0 + 2 });
     expect((await again.listBaselines('reg'))[1]?.summary).toBe(regRec?.summary);
+    await again.close();
+  });
+
+  it('refuses stored reference values that are not whole float64 values, naming the baseline and reference', async () => {
+    const path = join(dir, 'bad-ref.db');
+    const store = new SqliteStore({ path, now: T0 });
+    const b = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [{ kind: 'feature', name: 'x', sorted: new Float64Array([1, 2]) }]);
+    await store.close();
+    const db = new Database(path);
+    db.pragma('ignore_check_constraints = ON'); // what the schema's CHECK would refuse: a file damaged outside Vigil
+    db.prepare("UPDATE baseline_references SET sorted = x'0102030405' WHERE baseline_id = ?").run(b.id);
+    db.close();
+    const again = new SqliteStore({ path, now: T0 });
+    await expect(again.readBaselineReferences(b.id, () => undefined)).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_BAD_REFERENCE', message: expect.stringContaining(`baseline ${b.id} feature x`) });
     await again.close();
   });
 
