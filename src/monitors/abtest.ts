@@ -37,8 +37,8 @@ function rates(v: WindowView, lab: Int32Array): Record<string, Rate> {
 
 /** Per-row errors of a regression group: absolute (MAE) and squared (MSE). */
 function errors(v: WindowView, lab: Int32Array): Record<string, Float64Array> {
-  const y = gather(v.w.label, lab);
-  const p = gather(v.w.pred, lab);
+  const y = gather(v, v.w.label, lab);
+  const p = gather(v, v.w.pred, lab);
   return { mae: y.map((t, k) => Math.abs(t - (p[k] as number))), mse: y.map((t, k) => (t - (p[k] as number)) ** 2) };
 }
 
@@ -53,8 +53,8 @@ function errors(v: WindowView, lab: Int32Array): Record<string, Float64Array> {
 export function abTestMonitor(v: WindowView, emit: Emit): void {
   const groups = byVersion(v);
   const exp = v.model.experiment;
+  if (groups.size < 2 && exp === undefined) return;
   const candidates = [...groups.entries()].map(([version, rows]) => ({ version, rows, lab: labelled(v, rows) }));
-  if (candidates.length < 2 && exp === undefined) return;
   const control = exp?.control !== undefined ? candidates.find((c) => c.version === exp.control) : [...candidates].sort((a, b) => b.rows.length - a.rows.length)[0];
   if (control === undefined || control.lab.length < v.model.min_samples) return;
   const variants = candidates.filter((c) => c !== control && (exp?.variants === undefined || exp.variants.includes(c.version)));

@@ -16,6 +16,7 @@ import { driftMonitor, startDrift } from './drift.js';
 import { locateDriftWorker } from './drift-pool.js';
 import { MonitorEngine } from './engine.js';
 import { testDaemon } from '../../test/harness.js';
+import { Scratch } from './scratch.js';
 import type { WindowView } from './view.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -176,7 +177,7 @@ describe('drift on two threads', () => {
       for (const m of config.models) {
         const w = engine.window(m.name);
         if (w === undefined) throw new Error('no window');
-        const view: WindowView = { model: m, w, window: '24h', rows: w.rows(NOW - 24 * H, NOW), now: NOW, baseline: engine.baselineFor(m.name, 'v1'), baselineFor: (v) => engine.baselineFor(m.name, v) };
+        const view: WindowView = { model: m, w, window: '24h', rows: w.rows(NOW - 24 * H, NOW), now: NOW, baseline: engine.baselineFor(m.name, 'v1'), baselineFor: (v) => engine.baselineFor(m.name, v), scratch: new Scratch() };
         const a: Sample[] = [];
         driftMonitor(view, (name, labels, value) => a.push({ name, labels, value }));
         for (const pool of [null, engine.driftPool]) {

@@ -123,8 +123,8 @@ function tailDrift(v: WindowView, tests: Plan['tests'], emit: Emit): void {
   // Prediction drift: the score (binary), predicted class (multiclass) or predicted value (regression).
   if (b.prediction !== undefined) {
     let current: Float64Array | Map<string, number>;
-    if (v.model.task === 'binary') current = gather(v.w.score, v.rows);
-    else if (v.model.task === 'regression') current = gather(v.w.pred, v.rows);
+    if (v.model.task === 'binary') current = gather(v, v.w.score, v.rows);
+    else if (v.model.task === 'regression') current = gather(v, v.w.pred, v.rows);
     else current = classCounts(v, v.w.pred, v.rows);
     for (const o of outcomesOf('prediction', b.prediction, current, tests)) {
       if (Number.isFinite(o.statistic)) emit('ml_prediction_drift_score', { model: v.model.name, test: o.test, window: v.window }, o.statistic);
@@ -133,7 +133,7 @@ function tailDrift(v: WindowView, tests: Plan['tests'], emit: Emit): void {
   // Label drift, on the labelled rows.
   const lab = labelled(v, v.rows);
   if (b.label !== undefined && lab.length >= v.model.min_samples) {
-    const current = v.model.task === 'regression' ? gather(v.w.label, lab) : classCounts(v, v.w.label, lab);
+    const current = v.model.task === 'regression' ? gather(v, v.w.label, lab) : classCounts(v, v.w.label, lab);
     for (const o of outcomesOf('label', b.label, current, tests)) {
       if (Number.isFinite(o.statistic)) emit('ml_label_drift_score', { model: v.model.name, test: o.test, window: v.window }, o.statistic);
     }

@@ -14,6 +14,7 @@ import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
 import { estimateMonitor } from './estimate.js';
 import { latencyMonitor } from './latency.js';
 import { performanceMonitor } from './performance.js';
+import { Scratch } from './scratch.js';
 import type { Emit, WindowView } from './view.js';
 import { ModelWindow, needsRawValues } from './window.js';
 
@@ -65,6 +66,8 @@ export class MonitorEngine implements IngestListener {
 
   /** The drift worker (null: drift on the main thread only). */
   readonly driftPool: DriftPool | null;
+  /** The block size the last cycle's scratch needed (each cycle takes its own Scratch, see scratch.ts). */
+  private scratchBytes = 0;
 
   constructor(
     private readonly deps: {
@@ -230,23 +233,33 @@ export class MonitorEngine implements IngestListener {
         this.lastSamples.delete(name);
       }
     }
-    for (const m of config.models) {
-      const interval = m.evaluation_interval;
-      const last = this.lastSamples.get(m.name);
-      if (interval !== undefined && last !== undefined && now - last.at < interval) {
-        out.push(...last.samples);
-        continue;
-      }
-      const samples: Sample[] = [];
-      try {
-        await this.computeModel(m, now, (name, labels, value) => samples.push({ name, labels, value }));
-      } catch (e) {
-        this.failed('model', m.name, e);
-      }
-      this.lastSamples.set(m.name, { at: now, samples });
-      out.push(...samples);
+    // The arrays of each model-window computation come from one block reused from window to window.
+    const scratch = new Scratch(this.scratchBytes);
+    try {
+      for (const m of config.models) await this.computeOne(m, now, scratch, out);
+    } finally {
+      scratch.drop(); // nothing of it held between cycles
+      this.scratchBytes = scratch.blockBytes;
     }
     return out;
+  }
+
+  /** One model's samples into `out`: computed, or its last ones while its own evaluation interval has not passed. */
+  private async computeOne(m: ModelConfig, now: number, scratch: Scratch, out: Sample[]): Promise<void> {
+    const interval = m.evaluation_interval;
+    const last = this.lastSamples.get(m.name);
+    if (interval !== undefined && last !== undefined && now - last.at < interval) {
+      out.push(...last.samples);
+      return;
+    }
+    const samples: Sample[] = [];
+    try {
+      await this.computeModel(m, now, scratch, (name, labels, value) => samples.push({ name, labels, value }));
+    } catch (e) {
+      this.failed('model', m.name, e);
+    }
+    this.lastSamples.set(m.name, { at: now, samples });
+    out.push(...samples);
   }
 
   private failed(monitor: string, model: string, e: unknown): void {
@@ -255,7 +268,7 @@ export class MonitorEngine implements IngestListener {
     this.log.error({ monitor, model, err: errorMessage(e), stack: e instanceof Error ? e.stack : undefined }, 'monitor failed');
   }
 
-  private async computeModel(m: ModelConfig, now: number, emit: Emit): Promise<void> {
+  private async computeModel(m: ModelConfig, now: number, scratch: Scratch, emit: Emit): Promise<void> {
     let h = this.held.get(m.name);
     if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
     let w = h.w;
@@ -285,45 +298,55 @@ export class MonitorEngine implements IngestListener {
       if (m.task === 'binary' && ece !== undefined) emit('ml_model_estimate_reliable', { model: m.name, version }, ece <= m.estimate_max_calibration_error ? 1 : 0);
     }
     for (const dur of m.windows) {
-      const view: WindowView = {
-        model: m,
-        w,
-        window: formatDuration(dur),
-        rows: w.rows(now - dur, now),
-        now,
-        baseline,
-        baselineFor: (version) => this.baselineFor(m.name, version),
-      };
-      // Drift starts first (its numeric features go to the worker as well), the other monitors run
-      // meanwhile, then drift finishes; the samples are emitted in MONITORS order as before.
-      const outs: Sample[][] = MONITORS.map(() => []);
-      const into =
-        (buf: Sample[]): Emit =>
-        (name, labels, value) =>
-          buf.push({ name, labels, value });
-      let drift: DriftRun | null = null;
-      const di = MONITORS.findIndex(([name]) => name === 'drift');
       try {
-        drift = startDrift(view, this.driftPool);
+        await this.computeWindow(m, w, dur, now, baseline, scratch, emit);
+      } finally {
+        scratch.release(); // the window's arrays are not read after its monitors
+      }
+    }
+  }
+
+  /** Every monitor of one model and window, emitted in MONITORS order. */
+  private async computeWindow(m: ModelConfig, w: ModelWindow, dur: number, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit): Promise<void> {
+    const view: WindowView = {
+      model: m,
+      w,
+      window: formatDuration(dur),
+      rows: w.rows(now - dur, now, (n) => scratch.i32(n)),
+      now,
+      baseline,
+      baselineFor: (version) => this.baselineFor(m.name, version),
+      scratch,
+    };
+    // Drift starts first (its numeric features go to the worker as well), the other monitors run
+    // meanwhile, then drift finishes; the samples are emitted in MONITORS order as before.
+    const outs: Sample[][] = MONITORS.map(() => []);
+    const into =
+      (buf: Sample[]): Emit =>
+      (name, labels, value) =>
+        buf.push({ name, labels, value });
+    let drift: DriftRun | null = null;
+    const di = MONITORS.findIndex(([name]) => name === 'drift');
+    try {
+      drift = startDrift(view, this.driftPool);
+    } catch (e) {
+      this.failed('drift', m.name, e);
+    }
+    MONITORS.forEach(([name, monitor], i) => {
+      if (i === di) return;
+      try {
+        monitor(view, into(outs[i] as Sample[]));
+      } catch (e) {
+        this.failed(name, m.name, e);
+      }
+    });
+    if (drift !== null) {
+      try {
+        await drift.finish(into(outs[di] as Sample[]));
       } catch (e) {
         this.failed('drift', m.name, e);
       }
-      MONITORS.forEach(([name, monitor], i) => {
-        if (i === di) return;
-        try {
-          monitor(view, into(outs[i] as Sample[]));
-        } catch (e) {
-          this.failed(name, m.name, e);
-        }
-      });
-      if (drift !== null) {
-        try {
-          await drift.finish(into(outs[di] as Sample[]));
-        } catch (e) {
-          this.failed('drift', m.name, e);
-        }
-      }
-      for (const buf of outs) for (const s of buf) emit(s.name, s.labels, s.value);
     }
+    for (const buf of outs) for (const s of buf) emit(s.name, s.labels, s.value);
   }
 }

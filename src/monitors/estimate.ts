@@ -11,7 +11,7 @@ import { byVersion, gather, type Emit, type WindowView } from './view.js';
 export function estimateMonitor(v: WindowView, emit: Emit): void {
   if (v.model.task !== 'binary') return;
   for (const [version, rows] of byVersion(v)) {
-    const scores = gather(v.w.score, rows).filter((s) => s >= 0 && s <= 1);
+    const scores = gather(v, v.w.score, rows).filter((s) => s >= 0 && s <= 1);
     if (scores.length < v.model.min_samples) continue;
     const e = estimatePerformance(scores, { threshold: v.model.decision_threshold });
     const base = { model: v.model.name, version, window: v.window };

@@ -21,7 +21,7 @@ export function latencyMonitor(v: WindowView, emit: Emit): void {
     const base = { model: v.model.name, version, window: v.window };
     let errors = 0;
     let m = 0;
-    const lat = new Float64Array(rows.length);
+    const lat = v.scratch.f64(rows.length);
     for (const i of rows) {
       errors += v.w.error[i] as number;
       const l = v.w.latency[i] as number;

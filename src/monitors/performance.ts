@@ -15,9 +15,9 @@ export function performanceMonitor(v: WindowView, emit: Emit): void {
     if (lab.length < v.model.min_samples) continue;
     const q = qualityMetrics({
       task: v.model.task,
-      yTrue: gather(v.w.label, lab),
-      yPred: gather(v.w.pred, lab),
-      ...(v.model.task === 'binary' ? { scores: gather(v.w.score, lab), positive: v.w.positiveCode } : {}),
+      yTrue: gather(v, v.w.label, lab),
+      yPred: gather(v, v.w.pred, lab),
+      ...(v.model.task === 'binary' ? { scores: gather(v, v.w.score, lab), positive: v.w.positiveCode } : {}),
     });
     for (const [metric, value] of Object.entries(q) as [QualityMetric, number][]) emit(QUALITY_FAMILIES[metric], base, value);
     const ref = v.baselineFor(version)?.quality;

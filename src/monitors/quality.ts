@@ -60,7 +60,7 @@ export function qualityMetrics(q: QualityInput): Partial<Record<QualityMetric, n
     if (q.scores !== undefined) {
       let all = true;
       for (let i = 0; i < n; i++) if (!Number.isFinite(q.scores[i] as number)) all = false;
-      if (all) scores = Float64Array.from(q.scores as ArrayLike<number>);
+      if (all) scores = q.scores instanceof Float64Array ? q.scores : Float64Array.from(q.scores as ArrayLike<number>); // only read
     }
     const r = binaryReport({
       yTrue: q.yTrue as Float64Array,

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { LoadedBaseline } from './baseline.js';
+import type { Scratch } from './scratch.js';
 import type { ModelWindow } from './window.js';
 
 /** Adds one sample to the cycle's snapshot (SnapshotBuilder.add). */
@@ -18,16 +19,22 @@ export interface WindowView {
   readonly baseline: LoadedBaseline | undefined;
   /** A version's own baseline, else the model's latest. */
   baselineFor(version: string): LoadedBaseline | undefined;
+  /** Where this window's monitors take their row and column arrays (released after them). */
+  readonly scratch: Scratch;
 }
 
-/** Row indexes grouped by model version (version name → rows). */
+const versionRows = new WeakMap<WindowView, Map<string, Int32Array>>();
+
+/** Row indexes grouped by model version (version name → rows); computed once per view. */
 export function byVersion(v: WindowView): Map<string, Int32Array> {
+  let out = versionRows.get(v);
+  if (out !== undefined) return out;
   const counts = new Map<number, number>();
   for (const i of v.rows) counts.set(v.w.version[i] as number, (counts.get(v.w.version[i] as number) ?? 0) + 1);
-  const out = new Map<string, Int32Array>();
+  out = new Map<string, Int32Array>();
   const fill = new Map<number, number>();
   for (const [code, n] of counts) {
-    out.set(v.w.versions.values[code] as string, new Int32Array(n));
+    out.set(v.w.versions.values[code] as string, v.scratch.i32(n));
     fill.set(code, 0);
   }
   for (const i of v.rows) {
@@ -36,6 +43,7 @@ export function byVersion(v: WindowView): Map<string, Int32Array> {
     (out.get(v.w.versions.values[code] as string) as Int32Array)[k] = i;
     fill.set(code, k + 1);
   }
+  versionRows.set(v, out);
   return out;
 }
 
@@ -43,14 +51,15 @@ export function byVersion(v: WindowView): Map<string, Int32Array> {
 export function labelled(v: WindowView, rows: Int32Array): Int32Array {
   let n = 0;
   for (const i of rows) if (!Number.isNaN(v.w.label[i] as number)) n++;
-  const out = new Int32Array(n);
+  const out = v.scratch.i32(n);
   let k = 0;
   for (const i of rows) if (!Number.isNaN(v.w.label[i] as number)) out[k++] = i;
   return out;
 }
 
-export const gather = (col: ArrayLike<number>, rows: Int32Array): Float64Array => {
-  const out = new Float64Array(rows.length);
+/** The values of a column at these rows (from the view's scratch). */
+export const gather = (v: WindowView, col: ArrayLike<number>, rows: Int32Array): Float64Array => {
+  const out = v.scratch.f64(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = col[rows[k] as number] as number;
   return out;
 };

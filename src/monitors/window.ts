@@ -262,14 +262,14 @@ export class ModelWindow {
     }
   }
 
-  /** Rows with event time in [fromTs, toTs], in sequence order. */
-  rows(fromTs: number, toTs: number): Int32Array {
+  /** Rows with event time in [fromTs, toTs], in sequence order (in an array from `alloc`). */
+  rows(fromTs: number, toTs: number, alloc: (n: number) => Int32Array = (n) => new Int32Array(n)): Int32Array {
     let count = 0;
     for (let i = 0; i < this.n; i++) {
       const t = this.ts[i] as number;
       if (t >= fromTs && t <= toTs) count++;
     }
-    const out = new Int32Array(count);
+    const out = alloc(count);
     let k = 0;
     for (let i = 0; i < this.n; i++) {
       const t = this.ts[i] as number;

@@ -346,6 +346,25 @@ const sameStat = (a: StatResult, b: StatResult) => {
 };
 
 describe('classification properties', () => {
+  it('log loss, Brier and ROC-AUC are the same whatever larger or smaller inputs came before (reused work arrays)', () => {
+    const make = (n: number, seed: number) => {
+      let x = seed;
+      const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const y = Array.from({ length: n }, () => (rnd() < 0.4 ? 1 : 0));
+      const s = y.map((t) => Math.min(1, Math.max(0, t * 0.3 + rnd() * 0.7)));
+      return { y, s };
+    };
+    const stats = ({ y, s }: { y: number[]; s: number[] }) => [logLoss(y, s), brierScore(y, s), rocAuc(y, s), averagePrecision(y, s)];
+    const small = make(50, 1);
+    const large = make(300_000, 2); // above what is kept between calls
+    const medium = make(20_000, 3);
+    const first = [stats(small), stats(medium)];
+    stats(large);
+    expect([stats(small), stats(medium)]).toEqual(first);
+    stats(make(70_000, 4));
+    expect([stats(medium), stats(small)]).toEqual([first[1], first[0]]);
+  });
+
   it('metrics are invariant to row order', () => {
     fc.assert(
       fc.property(

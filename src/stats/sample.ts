@@ -101,11 +101,44 @@ export function sortInPlace(a: Float64Array): Float64Array {
   return a;
 }
 
+/**
+ * Sorts of up to this many values reuse one set of work arrays (4 MB at most, kept for the next
+ * sort: a monitoring cycle sorts hundreds of windows); larger sorts take theirs per call.
+ */
+const RADIX_KEEP_N = 1 << 18;
+let radixWork = new Uint32Array(0);
+let radixCount: Uint32Array | null = null;
+
+const workArrays: Float64Array[] = [];
+
+/**
+ * @internal A Float64Array of `n` elements for work inside ONE synchronous call that does not let
+ * it escape (contents unspecified: write before reading). `slot` tells apart arrays used at the
+ * same time. Up to RADIX_KEEP_N elements the memory is reused from call to call (a cycle computes
+ * hundreds of windows), beyond it is taken per call.
+ */
+export function workF64(slot: number, n: number): Float64Array {
+  if (n > RADIX_KEEP_N) return new Float64Array(n);
+  let a = workArrays[slot];
+  if (a === undefined || a.length < n) {
+    a = new Float64Array(2 ** Math.ceil(Math.log2(Math.max(n, 1024))));
+    workArrays[slot] = a;
+  }
+  return a.subarray(0, n);
+}
+
 function radixSortFloat64(a: Float64Array): void {
   const n = a.length;
   const words = new Uint32Array(a.buffer, a.byteOffset, n * 2);
-  let lo = new Uint32Array(n);
-  let hi = new Uint32Array(n);
+  let work: Uint32Array;
+  if (n > RADIX_KEEP_N) work = new Uint32Array(4 * n);
+  else {
+    if (radixWork.length < 4 * n) radixWork = new Uint32Array(4 * 2 ** Math.ceil(Math.log2(n)));
+    work = radixWork;
+  }
+  // every element of the four work arrays is written before it is read
+  let lo = work.subarray(0, n);
+  let hi = work.subarray(n, 2 * n);
   for (let i = 0; i < n; i++) {
     let l = words[2 * i] as number;
     let h = words[2 * i + 1] as number;
@@ -118,9 +151,9 @@ function radixSortFloat64(a: Float64Array): void {
     lo[i] = l >>> 0;
     hi[i] = h >>> 0;
   }
-  let lo2 = new Uint32Array(n);
-  let hi2 = new Uint32Array(n);
-  const count = new Uint32Array(65536);
+  let lo2 = work.subarray(2 * n, 3 * n);
+  let hi2 = work.subarray(3 * n, 4 * n);
+  const count = (radixCount ??= new Uint32Array(65536));
   for (let pass = 0; pass < 4; pass++) {
     const useHi = pass >= 2;
     const shift = pass % 2 === 0 ? 0 : 16;
