@@ -27,9 +27,12 @@ const FEATURES = Number(featuresArg);
 const ROWS = Number(rowsArg);
 const now = Number(nowArg);
 
+/** The bench's models; VIGIL_BENCH_REFERENCE_POINTS sets their drift.reference_points (default: the daemon's). */
 export function benchConfigText(models: number, features: number): string {
   const f = Array.from({ length: features }, (_, i) => `      - { name: f${i}, type: numeric }`).join('\n');
-  return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n    features:\n${f}`).join('\n')}\n`;
+  const points = process.env.VIGIL_BENCH_REFERENCE_POINTS;
+  const drift = points === undefined ? '' : `    drift: { reference_points: ${Number(points)} }\n`;
+  return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n${drift}    features:\n${f}`).join('\n')}\n`;
 }
 
 /**
