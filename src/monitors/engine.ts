@@ -139,6 +139,7 @@ export class MonitorEngine implements IngestListener {
       if (batch.length >= 10_000) flush();
     });
     flush();
+    w.sortBySeq(); // the store gives them in event-time order
     this.log.info({ model: model.name, rows: n, horizon: formatDuration(horizon), baselines: w.coding }, 'hot window loaded');
     return w;
   }

@@ -156,6 +156,9 @@ export class ModelWindow {
   /** Appends stored predictions (in sequence order), with their labels when already joined. */
   append(records: readonly (PredictionRecord | WindowRow)[], seqs: readonly number[]): void {
     this.ensure(records.length);
+    // per batch, not per value: the columns in an array, the features' last event times in numbers
+    const cols = [...this.features];
+    const last = Float64Array.from(cols, ([name]) => this.featureLastTs.get(name) ?? -Infinity);
     for (let k = 0; k < records.length; k++) {
       const r = records[k] as PredictionRecord & Partial<WindowRow>;
       const i = this.n++;
@@ -169,19 +172,28 @@ export class ModelWindow {
       if (r.label !== undefined && r.label !== null) {
         this.label[i] = this.target(r.label);
       }
-      for (const [name, col] of this.features) {
+      for (let f = 0; f < cols.length; f++) {
+        const [name, col] = cols[f] as [string, FeatureColumn];
         const v: FeatureValue | undefined = r.features[name];
         if (v === null || v === undefined) continue;
         if (col.kind === 'numeric') {
           const x = typeof v === 'number' ? v : Number(v);
-          for (const c of col.coded) c.codes[i] = encode(c.grid, x);
+          const coded = col.coded;
+          for (let c = 0; c < coded.length; c++) {
+            const cv = coded[c] as CodedValues;
+            cv.codes[i] = encode(cv.grid, x);
+          }
           if (col.raw !== null) col.raw[i] = x;
         } else col.codes[i] = col.dict.code(String(v));
-        if (r.ts > (this.featureLastTs.get(name) ?? -Infinity)) this.featureLastTs.set(name, r.ts);
+        if (r.ts > (last[f] as number)) last[f] = r.ts;
       }
       if (this.lastPredictionTs === null || r.ts > this.lastPredictionTs) this.lastPredictionTs = r.ts;
       if (r.labelTs !== undefined && r.labelTs !== null && (this.lastLabelTs === null || r.labelTs > this.lastLabelTs)) this.lastLabelTs = r.labelTs;
     }
+    cols.forEach(([name], f) => {
+      const t = last[f] as number;
+      if (t !== -Infinity && t !== this.featureLastTs.get(name)) this.featureLastTs.set(name, t);
+    });
   }
 
   private scoreOf(r: PredictionRecord): number {
@@ -211,6 +223,42 @@ export class ModelWindow {
     const i = this.rowOf(seq);
     if (i < 0) return false;
     this.label[i] = this.target(label.label);
+    return true;
+  }
+
+  /**
+   * Puts the rows in sequence order (rowOf's binary search needs it) when they were appended in
+   * another one — a rebuild from the store reads them in event-time order. Every column is
+   * permuted in place through one reused buffer. Returns whether anything moved.
+   */
+  sortBySeq(): boolean {
+    const n = this.n;
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) if ((this.seq[i] as number) < (this.seq[i - 1] as number)) sorted = false;
+    if (sorted) return false;
+    const seq = this.seq;
+    const perm = new Int32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    perm.sort((a, b) => (seq[a] as number) - (seq[b] as number));
+    const tmp = new Float64Array(n);
+    const apply = (col: Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array): void => {
+      for (let i = 0; i < n; i++) tmp[i] = col[perm[i] as number] as number;
+      for (let i = 0; i < n; i++) col[i] = tmp[i] as number;
+    };
+    apply(this.seq);
+    apply(this.ts);
+    apply(this.version);
+    apply(this.pred);
+    apply(this.score);
+    apply(this.label);
+    apply(this.latency);
+    apply(this.error);
+    for (const col of this.features.values()) {
+      if (col.kind === 'numeric') {
+        for (const c of col.coded) apply(c.codes);
+        if (col.raw !== null) apply(col.raw);
+      } else apply(col.codes);
+    }
     return true;
   }
 

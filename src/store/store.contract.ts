@@ -119,16 +119,17 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
-    it('scans a model window in sequence order with labels joined', async () => {
+    it('scans a model window in event-time order (ties in sequence order) with labels joined', async () => {
       const { store } = await factory();
-      await store.insertPredictions('m', [pred('old', { ts: T0 - 10 }), pred('a', { ts: T0 + 5 }), pred('b', { ts: T0 })], T0);
+      await store.insertPredictions('m', [pred('old', { ts: T0 - 10 }), pred('a', { ts: T0 + 5 }), pred('b', { ts: T0 }), pred('c', { ts: T0 + 5 })], T0);
       await store.insertPredictions('other', [pred('x')], T0);
       await store.insertLabels('m', [{ id: 'a', ts: T0 + 9, label: '0' }], T0);
-      const rows: { id: string; label: unknown; labelTs: unknown; features: unknown }[] = [];
+      const rows: { id: string; seq: number; label: unknown; labelTs: unknown; features: unknown }[] = [];
       const n = await store.scanPredictions('m', T0, (r) => rows.push(r));
-      expect(n).toBe(2);
-      expect(rows.map((r) => [r.id, r.label, r.labelTs])).toEqual([['a', '0', T0 + 9], ['b', null, null]]);
-      expect(rows[0]?.features).toEqual(pred('a').features);
+      expect(n).toBe(3);
+      expect(rows.map((r) => [r.id, r.label, r.labelTs])).toEqual([['b', null, null], ['a', '0', T0 + 9], ['c', null, null]]);
+      expect((rows[1]?.seq as number) < (rows[2]?.seq as number)).toBe(true);
+      expect(rows[1]?.features).toEqual(pred('a').features);
       await store.close();
     });
 

@@ -241,7 +241,7 @@ export interface Store {
   getPrediction(model: string, id: string): Promise<StoredPrediction | undefined>;
   /** Sequence numbers of stored predictions by id (undefined where there is none). */
   predictionSeqs(model: string, ids: readonly string[]): Promise<(number | undefined)[]>;
-  /** Every prediction of a model with event time >= fromTs, in sequence order, labels joined. */
+  /** Every prediction of a model with event time >= fromTs, in event-time order (ties in sequence order), labels joined. */
   scanPredictions(model: string, fromTs: number, onRow: (row: WindowRow) => void): Promise<number>;
   /**
    * Stores a baseline: its summary JSON and its numeric reference values, in one transaction.
