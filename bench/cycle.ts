@@ -7,15 +7,54 @@ import { parseConfigText } from '../src/config/load.js';
 import { mulberry32 } from '../src/core/random.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { LabelRecord, PredictionRecord } from '../src/store/store.js';
 import { benchConfigText } from './cycle-load.js';
 import { median } from './process.js';
 
-const MODELS = 8;
-const FEATURES = 70;
-const ROWS = 100_000;
+export const MODELS = 8;
+export const FEATURES = 70;
+export const ROWS = 100_000;
 const REFERENCE_ROWS = 20_000;
 
 const mb = (b: number): string => (b / 1024 / 1024).toFixed(0);
+
+/**
+ * A store at the cycle bench's load: 8 binary models × 70 numeric features, one 20,000-row
+ * baseline each; with `predictions`, also 100,000 predictions per model in the last 100 s before
+ * `now` (80 % labelled), as the daemon would have stored them.
+ */
+export async function fillBenchStore(db: string, now: number, predictions: boolean): Promise<void> {
+  const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
+  const store = new SqliteStore({ path: db, now });
+  const rnd = mulberry32(3);
+  const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
+  const live = mulberry32(4); // its own stream: the baselines are the same with or without predictions
+  const liveNormal = (): number => Math.sqrt(-2 * Math.log(Math.max(live(), 1e-12))) * Math.cos(2 * Math.PI * live());
+  for (const m of config.models) {
+    const ref: BaselineRow[] = [];
+    for (let i = 0; i < REFERENCE_ROWS; i++) {
+      const f: Record<string, number> = {};
+      for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1);
+      const y = rnd() < 0.3 ? '1' : '0';
+      ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
+    }
+    await storeBaseline(store, { model: m.name, version: 'v1', createdAt: now, source: 'bench' }, buildBaseline(m, ref));
+    if (!predictions) continue;
+    for (let start = 0; start < ROWS; start += 10_000) {
+      const batch: PredictionRecord[] = [];
+      const labels: LabelRecord[] = [];
+      for (let i = start; i < start + 10_000; i++) {
+        const f: Record<string, number> = {};
+        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = liveNormal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
+        batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: live() < 0.5 ? '1' : '0', score: live(), latencyMs: live() * 50, segment: null, error: null });
+        if (live() < 0.8) labels.push({ id: `${i}`, ts: now, label: live() < 0.3 ? '1' : '0' });
+      }
+      await store.insertPredictions(m.name, batch, now);
+      await store.insertLabels(m.name, labels, now);
+    }
+  }
+  await store.close();
+}
 
 /**
  * A full monitoring cycle for 8 binary models × 70 numeric features with 100,000-row windows
@@ -27,23 +66,9 @@ const mb = (b: number): string => (b / 1024 / 1024).toFixed(0);
 export async function benchCycle(print: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cycle-'));
   try {
-    const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
     const now = Date.now();
     const db = join(dir, 'bench.db');
-    const store = new SqliteStore({ path: db, now });
-    const rnd = mulberry32(3);
-    const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
-    for (const m of config.models) {
-      const ref: BaselineRow[] = [];
-      for (let i = 0; i < REFERENCE_ROWS; i++) {
-        const f: Record<string, number> = {};
-        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1);
-        const y = rnd() < 0.3 ? '1' : '0';
-        ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
-      }
-      await storeBaseline(store, { model: m.name, version: 'v1', createdAt: now, source: 'bench' }, buildBaseline(m, ref));
-    }
-    await store.close();
+    await fillBenchStore(db, now, false);
     const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
     const out = execFileSync(process.execPath, ['--expose-gc', child, db, String(MODELS), String(FEATURES), String(ROWS), String(now)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env, maxBuffer: 1 << 20 });
     const r = JSON.parse(out.trim().split('\n').pop() as string) as {

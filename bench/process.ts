@@ -3,15 +3,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** Starts the built `vigil serve` in a child process and resolves with its URL. */
-export async function startVigil(config: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+export async function startVigil(config: string, args: string[] = [], startTimeoutMs = 15_000): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
   const child = spawn(process.execPath, [main, 'serve', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // never leave a daemon behind
-      reject(new Error('vigil did not start within 15 s'));
-    }, 15_000);
+      reject(new Error(`vigil did not start within ${startTimeoutMs / 1000} s`));
+    }, startTimeoutMs);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; url?: string };

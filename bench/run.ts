@@ -1,4 +1,5 @@
 import { benchCycle } from './cycle.js';
+import { benchDaemon } from './daemon.js';
 import { benchIngest } from './ingest.js';
 import { benchMetrics } from './metrics.js';
 import { benchPromql } from './promql.js';
@@ -13,6 +14,7 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
   metrics: benchMetrics,
   cycle: benchCycle,
+  daemon: benchDaemon,
   promql: benchPromql,
   drift: benchDrift,
   quality: benchQuality,
