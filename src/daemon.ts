@@ -71,6 +71,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const log = logger.child({ component: 'daemon' });
   let current: LoadedConfig = deps.initial;
   let stopping = false;
+  /** start() is rebuilding the hot windows (the server already listens). */
+  let loading = false;
   const config = (): VigilConfig => current.config;
 
   const registry = new MetricsRegistry();
@@ -254,6 +256,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     readiness: () => {
       const reasons: string[] = [];
       if (stopping) reasons.push('shutting down');
+      if (loading) reasons.push('loading the hot windows');
       if (!store.healthy()) reasons.push('store is not open');
       return { ready: reasons.length === 0, reasons };
     },
@@ -275,12 +278,19 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     snapshot: () => snapshot,
     reload,
     async start() {
-      await engine.load(config(), clock.now());
       await alerting.start(current.file);
       await remediation.start();
+      // Listening first: while the hot windows are rebuilt from the store (tens of seconds with
+      // large windows), ingestion is accepted — a model whose window is not built yet finds its
+      // new rows in the store when it is — and /readyz says what is still loading.
+      loading = true;
       const url = await app.listen({ host: config().server.address, port: config().server.port });
+      log.info({ url }, 'vigil listening; loading the hot windows');
+      const t0 = performance.now();
+      await engine.load(config(), clock.now());
+      loading = false;
       scheduler.start();
-      log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion() }, 'vigil started');
+      log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion(), loadMs: Math.round(performance.now() - t0) }, 'vigil started');
       return url;
     },
     stop(reason: string) {

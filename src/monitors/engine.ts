@@ -144,9 +144,18 @@ export class MonitorEngine implements IngestListener {
     return w;
   }
 
-  /** Loads every configured model's window (start-up). */
+  /**
+   * Loads every configured model's window (start-up). Between two models the event loop runs
+   * (requests are served meanwhile). One model's rebuild does not yield to it — the SQLite store
+   * answers synchronously — so a prediction stored meanwhile is either in its scan or appended
+   * after it, never missing from the window; a store that yields inside a scan would need the
+   * rebuild to catch up with the rows stored during it.
+   */
   async load(config: VigilConfig, now: number): Promise<void> {
-    for (const m of config.models) await this.rebuild(m, now);
+    for (const m of config.models) {
+      await this.rebuild(m, now);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   window(model: string): ModelWindow | undefined {

@@ -173,7 +173,9 @@ export class ModelWindow {
         this.label[i] = this.target(r.label);
       }
       for (let f = 0; f < cols.length; f++) {
-        const [name, col] = cols[f] as [string, FeatureColumn];
+        const entry = cols[f] as [string, FeatureColumn];
+        const name = entry[0];
+        const col = entry[1];
         const v: FeatureValue | undefined = r.features[name];
         if (v === null || v === undefined) continue;
         if (col.kind === 'numeric') {
