@@ -35,6 +35,14 @@ export function benchConfigText(models: number, features: number): string {
   return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n${drift}    features:\n${f}`).join('\n')}\n`;
 }
 
+/** The i-th of `rows` predictions of the bench load (70 normal features, 1 in 7 shifted by 0.3), drawn from `rnd`. */
+export function benchPrediction(i: number, rows: number, features: number, now: number, rnd: () => number): PredictionRecord {
+  const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
+  const f: Record<string, number> = {};
+  for (let k = 0; k < features; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
+  return { id: `${i}`, ts: now - 1000 - (rows - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null };
+}
+
 /**
  * Resident bytes by kind of mapping (Linux /proc/self/smaps; zeros elsewhere): files (the node
  * binary, shared libraries), `[heap]` (the C heap's main arena: SQLite, driver buffers, V8's own
@@ -76,7 +84,6 @@ if (main && db !== undefined) {
   // VIGIL_BENCH_DRIFT_WORKER=0: no drift worker at all (for comparison)
   const engine = new MonitorEngine({ store, logger, ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}) });
   const rnd = mulberry32(4);
-  const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
   let seq = 1;
   await engine.load(config, now);
   const loaded = mem(); // after loading the baselines (summaries parsed, reference values copied) and the empty windows
@@ -85,9 +92,7 @@ if (main && db !== undefined) {
       const batch: PredictionRecord[] = [];
       const seqs: number[] = [];
       for (let i = start; i < start + 10_000; i++) {
-        const f: Record<string, number> = {};
-        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
-        batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null });
+        batch.push(benchPrediction(i, ROWS, FEATURES, now, rnd));
         seqs.push(seq++);
       }
       engine.predictions(m, batch, seqs);

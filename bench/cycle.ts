@@ -8,7 +8,7 @@ import { mulberry32 } from '../src/core/random.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { LabelRecord, PredictionRecord } from '../src/store/store.js';
-import { benchConfigText } from './cycle-load.js';
+import { benchConfigText, benchPrediction } from './cycle-load.js';
 import { median } from './process.js';
 
 export const MODELS = 8;
@@ -29,7 +29,6 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
   const rnd = mulberry32(3);
   const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
   const live = mulberry32(4); // its own stream: the baselines are the same with or without predictions
-  const liveNormal = (): number => Math.sqrt(-2 * Math.log(Math.max(live(), 1e-12))) * Math.cos(2 * Math.PI * live());
   for (const m of config.models) {
     const ref: BaselineRow[] = [];
     for (let i = 0; i < REFERENCE_ROWS; i++) {
@@ -44,9 +43,7 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
       const batch: PredictionRecord[] = [];
       const labels: LabelRecord[] = [];
       for (let i = start; i < start + 10_000; i++) {
-        const f: Record<string, number> = {};
-        for (let k = 0; k < FEATURES; k++) f[`f${k}`] = liveNormal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
-        batch.push({ id: `${i}`, ts: now - 1000 - (ROWS - i), version: 'v1', features: f, prediction: live() < 0.5 ? '1' : '0', score: live(), latencyMs: live() * 50, segment: null, error: null });
+        batch.push(benchPrediction(i, ROWS, FEATURES, now, live));
         if (live() < 0.8) labels.push({ id: `${i}`, ts: now, label: live() < 0.3 ? '1' : '0' });
       }
       await store.insertPredictions(m.name, batch, now);
