@@ -28,7 +28,7 @@ import {
   type NumArray,
 } from './ranking.js';
 import { calibrationFromEncoded } from './calibration.js';
-import { workF64 } from './sample.js';
+import { WORK_SLOT, workF64 } from './sample.js';
 
 export { rocAuc, averagePrecision, rankingMetrics } from './ranking.js';
 export type { Label, LabelArray, NumArray } from './ranking.js';
@@ -575,7 +575,7 @@ export interface LogLossOptions {
 /** @internal Binary log loss on validated inputs. */
 function binaryLogLossCore(isPos: Uint8Array, p: Float64Array): number {
   const n = p.length;
-  const loss = workF64(0, n); // every element written below
+  const loss = workF64(WORK_SLOT.loss, n); // every element written below
   const hi = 1 - FLOAT64_EPS;
   for (let i = 0; i < n; i++) {
     let q = p[i] as number;
@@ -707,7 +707,7 @@ export function brierScore(yTrue: LabelArray, probs: NumArray, opts?: { readonly
 }
 
 function brierCore(isPos: Uint8Array, p: Float64Array): number {
-  const d = workF64(0, p.length); // every element written below
+  const d = workF64(WORK_SLOT.loss, p.length); // every element written below
   for (let i = 0; i < p.length; i++) {
     const e = (isPos[i] as number) - (p[i] as number);
     d[i] = e * e;

@@ -8,7 +8,7 @@
  * yields both the Mann-Whitney U (ties count 1/2) and the step-wise average precision.
  */
 import { defined, undef, StatsInputError, type StatResult } from './types.js';
-import { sortInPlace, workF64 } from './sample.js';
+import { sortInPlace, WORK_SLOT, workF64 } from './sample.js';
 
 /** A class label. Classes are compared as strings: `1` and `"1"` are the same class. */
 export type Label = string | number;
@@ -159,8 +159,8 @@ export function rankingCore(isPos: Uint8Array, scores: Float64Array): RankingCor
   for (let i = 0; i < n; i++) nPos += isPos[i] as number;
   const nNeg = n - nPos;
   // every element written below; sorted in place (the radix sort has work arrays of its own)
-  const pos = workF64(1, nPos);
-  const neg = workF64(2, nNeg);
+  const pos = workF64(WORK_SLOT.rankPos, nPos);
+  const neg = workF64(WORK_SLOT.rankNeg, nNeg);
   let ip = 0;
   let ineg = 0;
   for (let i = 0; i < n; i++) {

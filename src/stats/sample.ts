@@ -101,24 +101,21 @@ export function sortInPlace(a: Float64Array): Float64Array {
   return a;
 }
 
-/**
- * Sorts of up to this many values reuse one set of work arrays (4 MB at most, kept for the next
- * sort: a monitoring cycle sorts hundreds of windows); larger sorts take theirs per call.
- */
-const RADIX_KEEP_N = 1 << 18;
-let radixWork = new Uint32Array(0);
+/** Work arrays of up to this many bytes are kept for the next call (a cycle computes hundreds of windows). */
+const WORK_KEEP_BYTES = 4 << 20;
+const workArrays: Float64Array[] = [];
 let radixCount: Uint32Array | null = null;
 
-const workArrays: Float64Array[] = [];
+/** The users of workF64: arrays used at the same time need different slots. */
+export const WORK_SLOT = { loss: 0, rankPos: 1, rankNeg: 2, radixSort: 3 } as const;
 
 /**
  * @internal A Float64Array of `n` elements for work inside ONE synchronous call that does not let
- * it escape (contents unspecified: write before reading). `slot` tells apart arrays used at the
- * same time. Up to RADIX_KEEP_N elements the memory is reused from call to call (a cycle computes
- * hundreds of windows), beyond it is taken per call.
+ * it escape (contents unspecified: write before reading). Up to WORK_KEEP_BYTES the memory of a
+ * slot is reused from call to call; beyond, it is taken per call.
  */
 export function workF64(slot: number, n: number): Float64Array {
-  if (n > RADIX_KEEP_N) return new Float64Array(n);
+  if (n * Float64Array.BYTES_PER_ELEMENT > WORK_KEEP_BYTES) return new Float64Array(n);
   let a = workArrays[slot];
   if (a === undefined || a.length < n) {
     a = new Float64Array(2 ** Math.ceil(Math.log2(Math.max(n, 1024))));
@@ -130,12 +127,8 @@ export function workF64(slot: number, n: number): Float64Array {
 function radixSortFloat64(a: Float64Array): void {
   const n = a.length;
   const words = new Uint32Array(a.buffer, a.byteOffset, n * 2);
-  let work: Uint32Array;
-  if (n > RADIX_KEEP_N) work = new Uint32Array(4 * n);
-  else {
-    if (radixWork.length < 4 * n) radixWork = new Uint32Array(4 * 2 ** Math.ceil(Math.log2(n)));
-    work = radixWork;
-  }
+  const w = workF64(WORK_SLOT.radixSort, 2 * n); // 4n uint32: kept for up to 262,144 values
+  const work = new Uint32Array(w.buffer, w.byteOffset, 4 * n);
   // every element of the four work arrays is written before it is read
   let lo = work.subarray(0, n);
   let hi = work.subarray(n, 2 * n);
