@@ -60,6 +60,7 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['server.max_body_bytes', (c) => c.server.max_body_bytes],
   ['storage.path', (c) => c.storage.path],
   ['storage.synchronous', (c) => c.storage.synchronous],
+  ['storage.cache_mb', (c) => c.storage.cache_mb],
 ];
 
 export const JOB_CYCLE = 'evaluation';
@@ -79,7 +80,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const metrics = createMetrics(registry, { version: vigilVersion() });
   const store =
     deps.openStore?.(config()) ??
-    new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, now: clock.now() });
+    new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, now: clock.now() });
   const ingestor = new Ingestor({ store, metrics, logger, clock, config });
   const engine = new MonitorEngine({ store, logger, onMonitorError: (m) => metrics.cycleStageErrors.inc({ stage: `monitor:${m}` }) });
   ingestor.subscribe(engine);

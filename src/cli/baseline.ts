@@ -64,7 +64,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   const built = buildBaseline(model, rows);
   const summary = built.summary;
   const now = systemClock.now();
-  const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, now });
+  const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, cacheMb: loaded.config.storage.cache_mb, now });
   try {
     const saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built);
     io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}: ${rows.length} rows, ${Object.keys(summary.features).length}/${model.features.length} features\n`);

@@ -27,6 +27,7 @@ const BAD: Record<string, { code: string; path: string; line: number }> = {
   'label-name.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].labels.team-name', line: 4 },
   'zero-interval.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'evaluation_interval', line: 1 },
   'duplicate-key.bad.yaml': { code: 'VIGIL_ERR_CONFIG_YAML', path: '', line: 3 },
+  'cache-mb.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'storage.cache_mb', line: 3 },
   'reference-points.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].drift.reference_points', line: 5 },
 };
 
@@ -82,7 +83,7 @@ describe('good configuration files', () => {
         max_future_skew: 3_600_000,
         shutdown_timeout: 10_000,
       },
-      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', audit_retention: 365 * 86_400_000 },
+      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
       log: { level: 'info' },
       evaluation_interval: 30_000,
       models: [],

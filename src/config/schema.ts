@@ -43,6 +43,8 @@ export const StorageSchema = z.strictObject({
   retention: positiveDuration().default(30 * 86_400_000),
   prune_interval: positiveDuration().default(3_600_000),
   synchronous: z.enum(['normal', 'full']).default('normal'),
+  /** SQLite's page cache, MiB (held in the process; the OS caches the file as well). */
+  cache_mb: z.number().int().min(1).max(4096).default(4),
   /** Resolved remediation incidents and their action records are deleted after this. */
   audit_retention: positiveDuration().default(365 * 86_400_000),
 });

@@ -154,6 +154,16 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
+  it('sizes its page cache (4 MiB unless told)', async () => {
+    const cacheKib = (s: SqliteStore): unknown => (s as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true });
+    const byDefault = new SqliteStore({ path: join(dir, 'cache-default.db'), now: T0 });
+    const large = new SqliteStore({ path: join(dir, 'cache-large.db'), cacheMb: 64, now: T0 });
+    expect(cacheKib(byDefault)).toBe(-4096); // negative: KiB, not pages
+    expect(cacheKib(large)).toBe(-65536);
+    await byDefault.close();
+    await large.close();
+  });
+
   it('says which file it cannot open', () => {
     expect(() => new SqliteStore({ path: '/proc/version/vigil.db', now: T0 })).toThrow(
       expect.objectContaining({ code: 'VIGIL_ERR_STORE_OPEN', message: expect.stringContaining('/proc/version/vigil.db') }),
