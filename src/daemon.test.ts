@@ -95,4 +95,48 @@ describe('start-up', () => {
     expect(daemon.engine.window('a')?.n).toBe(8);
     expect(daemon.engine.window('b')?.n).toBe(10);
   });
+
+  it('stops gracefully when asked to during the load: the models not loaded yet are skipped, start() still resolves', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+    const db = join(dir, 'vigil.db');
+    const now = Date.now();
+    const seed = new SqliteStore({ path: db, now });
+    await seed.insertPredictions('a', stored('old-a', 5, now - 60_000), now);
+    await seed.close();
+    const file = join(dir, 'vigil.yaml');
+    writeFileSync(file, `${CONFIG(db)}  - name: c\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }]\n`);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let bScanning!: () => void;
+    const bWaits = new Promise<void>((resolve) => (bScanning = resolve));
+    const scanned: string[] = [];
+    daemon = createDaemon({
+      initial: await loadConfigFile(file, {}),
+      logger: createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+      clock: systemClock,
+      env: {},
+      openStore: (c) => {
+        const store = new SqliteStore({ path: c.storage.path, now });
+        const scan = store.scanPredictions.bind(store);
+        store.scanPredictions = async (model, fromTs, onRow) => {
+          scanned.push(model);
+          if (model === 'b') {
+            bScanning();
+            await gate;
+          }
+          return scan(model, fromTs, onRow);
+        };
+        return store;
+      },
+    });
+    const started = daemon.start();
+    await bWaits;
+    const stopped = daemon.stop('SIGTERM'); // as the signal handler does, mid-load
+    release();
+    expect(await started).toMatch(/^http:/);
+    await stopped;
+    expect(scanned).toEqual(['a', 'b']); // c was never loaded
+    expect(daemon.engine.window('c')).toBeUndefined();
+    expect(daemon.snapshot().samples).toEqual([]); // no cycle ran: the scheduler never started
+  });
 });

@@ -72,6 +72,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const log = logger.child({ component: 'daemon' });
   let current: LoadedConfig = deps.initial;
   let stopping = false;
+  /** The start-up load of the hot windows (settled when none is running). */
+  let loadingDone: Promise<void> = Promise.resolve();
   /** start() is rebuilding the hot windows (the server already listens). */
   let loading = false;
   const config = (): VigilConfig => current.config;
@@ -288,8 +290,18 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       log.info({ url }, 'vigil listening; loading the hot windows');
       const t0 = performance.now();
-      await engine.load(config(), clock.now());
+      // A stop meanwhile (a signal) ends the load after the model being loaded; stop() waits for it.
+      loadingDone = engine.load(config(), clock.now(), () => stopping);
+      try {
+        await loadingDone;
+      } catch (e) {
+        if (!stopping) throw e;
+      }
       loading = false;
+      if (stopping) {
+        log.info({ url, loadMs: Math.round(performance.now() - t0) }, 'start-up interrupted: vigil is stopping');
+        return url;
+      }
       scheduler.start();
       log.info({ url, config: current.file, models: config().models.map((m) => m.name), version: vigilVersion(), loadMs: Math.round(performance.now() - t0) }, 'vigil started');
       return url;
@@ -299,6 +311,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         stopping = true;
         log.info({ reason }, 'vigil stopping');
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
+        await loadingDone.catch(() => undefined); // a start-up load stops after its current model
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
         await remediation.stop(); // idempotent actions in flight resume at the next start

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 /**
  * The real `vigil` binary in a child process: durability across kill -9, graceful SIGTERM,
@@ -111,6 +112,37 @@ describe('the vigil process', () => {
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(running.lines.some((l) => l.includes('"msg":"vigil stopped"'))).toBe(true);
+  });
+
+  it('stops gracefully on SIGTERM while it still loads the hot windows', async () => {
+    // enough stored rows that the start-up load lasts a while after the server listens
+    const models = ['w0', 'w1', 'w2', 'w3'];
+    const db = join(dir, 'loading.db');
+    const now = Date.now();
+    const seed = new SqliteStore({ path: db, now });
+    for (const m of models) {
+      for (let b = 0; b < 6; b++) {
+        const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: `${b}-${i}`, ts: now - 60_000 + i, version: 'v1', features: { x: i, y: -i, z: i % 7 }, prediction: String(i % 2), score: 0.5, latencyMs: null, segment: null, error: null }));
+        await seed.insertPredictions(m, rows, now);
+      }
+    }
+    await seed.close();
+    const config = join(dir, 'loading.yaml');
+    const model = (m: string) => `  - name: ${m}\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }, { name: y, type: numeric }, { name: z, type: numeric }]\n`;
+    writeFileSync(config, `server:\n  port: 0\nstorage:\n  path: ${db}\nmodels:\n${models.map(model).join('')}`);
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const lines: string[] = [];
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      lines.push(line);
+      if (line.includes('"msg":"vigil listening; loading the hot windows"')) child.kill('SIGTERM');
+    });
+    expect(await exited).toBe(0);
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toContain('start-up interrupted: vigil is stopping');
+    expect(msgs).not.toContain('vigil started');
+    expect(msgs.at(-1)).toBe('vigil stopped');
+    expect(msgs.filter((m) => m === 'hot window loaded').length).toBeLessThan(models.length);
   });
 
   it('reloads its configuration on SIGHUP', async () => {

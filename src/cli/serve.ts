@@ -31,10 +31,55 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   const logger = createLogger({ level: loaded.config.log.level });
   const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
 
+  // Signals are handled from the start: a SIGTERM while the hot windows load (tens of seconds with
+  // large windows) stops gracefully too, and a SIGHUP then is applied once started.
+  let sim: Simulator | null = null;
+  let registry: FakeMlflow | null = null;
+  let exiting = false;
+  let started = false;
+  let reloadWhenStarted = false;
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  const shutdown = (signal: string): void => {
+    if (exiting) return;
+    exiting = true;
+    sim?.stop();
+    void registry?.close();
+    const force = setTimeout(() => {
+      logger.error({ signal }, 'shutdown timed out; exiting');
+      logger.flush();
+      resolveExit(1);
+    }, daemon.config().server.shutdown_timeout);
+    force.unref();
+    daemon
+      .stop(signal)
+      .then(() => resolveExit(0))
+      .catch((e: unknown) => {
+        logger.error({ err: errorMessage(e) }, 'error while stopping');
+        resolveExit(1);
+      })
+      .finally(() => {
+        clearTimeout(force);
+        logger.flush();
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (started) void daemon.reload();
+    else reloadWhenStarted = true;
+  });
+  process.on('unhandledRejection', (reason) => logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: errorMessage(err), stack: err.stack }, 'uncaught exception; stopping');
+    shutdown('uncaughtException');
+  });
+
   let url: string;
   try {
     url = await daemon.start();
   } catch (e) {
+    if (exiting) return exited;
     await daemon.stop('start failed');
     if (e instanceof RuleFilesError) {
       for (const r of e.errors) io.stderr(`${formatRuleFileError(r)}\n`);
@@ -45,15 +90,20 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
     logger.flush();
     return 1;
   }
+  if (exiting) return exited;
+  started = true;
+  if (reloadWhenStarted) void daemon.reload();
 
-  let sim: Simulator | null = null;
-  let registry: FakeMlflow | null = null;
   if (values.simulate) {
     let registryUrl = env.VIGIL_REGISTRY_URL;
     if (registryUrl === undefined || registryUrl === '') {
       try {
         registry = await startDemoRegistry({ models: daemon.config().models.map((m) => m.name), port: DEMO_REGISTRY_PORT, logger });
         registryUrl = registry.url;
+        if (exiting) {
+          await registry.close(); // stopped while it started: shutdown() could not close it
+          return exited;
+        }
       } catch (e) {
         logger.warn({ port: DEMO_REGISTRY_PORT, err: errorMessage(e) }, 'demo registry not started; the simulator serves v1 and rollbacks have no registry');
       }
@@ -71,41 +121,9 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
       { logger, clock: systemClock },
     );
     await sim.postBaselines();
+    if (exiting) return exited; // stopped meanwhile (shutdown() closed the registry)
     sim.start();
   }
 
-  return new Promise<number>((resolve) => {
-    let exiting = false;
-    const shutdown = (signal: string): void => {
-      if (exiting) return;
-      exiting = true;
-      sim?.stop();
-      void registry?.close();
-      const force = setTimeout(() => {
-        logger.error({ signal }, 'shutdown timed out; exiting');
-        logger.flush();
-        resolve(1);
-      }, daemon.config().server.shutdown_timeout);
-      force.unref();
-      daemon
-        .stop(signal)
-        .then(() => resolve(0))
-        .catch((e: unknown) => {
-          logger.error({ err: errorMessage(e) }, 'error while stopping');
-          resolve(1);
-        })
-        .finally(() => {
-          clearTimeout(force);
-          logger.flush();
-        });
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGHUP', () => void daemon.reload());
-    process.on('unhandledRejection', (reason) => logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection'));
-    process.on('uncaughtException', (err) => {
-      logger.fatal({ err: errorMessage(err), stack: err.stack }, 'uncaught exception; stopping');
-      shutdown('uncaughtException');
-    });
-  });
+  return exited;
 }

@@ -134,6 +134,21 @@ describe('hot windows coded against the baseline', () => {
     await engine.close();
   });
 
+  it('loads every model at start-up, and no further model once asked to stop', async () => {
+    const r = rng(21);
+    const two = parseConfigText(`${CONFIG}  - name: n\n    task: binary\n    windows: [1h]\n    features: [{ name: grid, type: numeric }]\n`, 'c.yaml', {});
+    for (const m of ['m', 'n']) await store.insertPredictions(m, preds(r, 40, NOW - 60_000, m), NOW);
+    const all = new MonitorEngine({ store, logger: quiet(), driftWorker: false });
+    await all.load(two, NOW);
+    expect([all.window('m')?.n, all.window('n')?.n]).toEqual([40, 40]);
+    const stopped = new MonitorEngine({ store, logger: quiet(), driftWorker: false });
+    let asked = 0;
+    await stopped.load(two, NOW, () => asked++ > 0); // stop once the first model is loaded
+    expect([stopped.window('m')?.n, stopped.window('n')]).toEqual([40, undefined]);
+    await all.close();
+    await stopped.close();
+  });
+
   it('a baseline arriving later rebuilds the window once, coded against it; no rebuild while nothing changes', async () => {
     const r = rng(9);
     const { scans } = counting(store);

@@ -149,10 +149,12 @@ export class MonitorEngine implements IngestListener {
    * (requests are served meanwhile). One model's rebuild does not yield to it — the SQLite store
    * answers synchronously — so a prediction stored meanwhile is either in its scan or appended
    * after it, never missing from the window; a store that yields inside a scan would need the
-   * rebuild to catch up with the rows stored during it.
+   * rebuild to catch up with the rows stored during it. `stop` is asked before each model: when it
+   * says so (the daemon is stopping), the remaining models are not loaded.
    */
-  async load(config: VigilConfig, now: number): Promise<void> {
+  async load(config: VigilConfig, now: number, stop: () => boolean = () => false): Promise<void> {
     for (const m of config.models) {
+      if (stop()) return;
       await this.rebuild(m, now);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
