@@ -7,8 +7,17 @@ export const METRIC_NAME = '__name__';
 /** Prometheus `schema.IsMetadataLabel`: __name__, __type__, __unit__ are dropped with the metric name. */
 /** A fresh, prototype-free label object (so a label named `constructor` is just a label). */
 export function newLabels(): Record<string, string> {
-  return Object.create(null) as Record<string, string>;
+  return new LabelSet();
 }
+
+/**
+ * The objects label sets are: nothing inherited (a label may be named `__proto__`, `constructor`
+ * or `toString`, and stays an own property), yet in V8's fast mode — an object from
+ * Object.create(null) is a hash table from the start, ~400 bytes more per label set, and the
+ * rule engine indexes every series of every snapshot (~12,000 at the bench load).
+ */
+const LabelSet = function LabelSet() {} as unknown as new () => Record<string, string>;
+LabelSet.prototype = Object.create(null) as Record<string, string>;
 
 /*
  * Per-label-set caches, keyed by object identity. Plain Maps, not WeakMaps: WeakMap insertion was
@@ -61,27 +70,35 @@ export function seal(labels: Labels, names: readonly string[], key: string): Lab
 export function pick(src: Labels, keep: (name: string) => boolean): Labels {
   const out = newLabels();
   const names: string[] = [];
-  let key = '';
+  const parts: string[] = [];
   for (const n of sortedNames(src)) {
     if (!keep(n)) continue;
     const v = src[n] as string;
     out[n] = v;
     names.push(n);
-    key += part(n, v);
+    parts.push(part(n, v));
   }
-  return seal(out, names, key);
+  return seal(out, names, parts.join(''));
 }
 
 export function part(name: string, value: string): string {
   return `${name.length}:${name}${value.length}:${value}`;
 }
 
+/**
+ * The key of a whole label set, from its sorted names. Joined, not concatenated with +=: a key
+ * built by += is a rope that keeps every part alive as long as the key (cached with the label set)
+ * — twice the memory of the flat string join makes.
+ */
+export function keyOfSorted(labels: Labels, names: readonly string[]): string {
+  return names.map((n) => part(n, labels[n] as string)).join('');
+}
+
 /** An unambiguous key of a whole label set (equal keys ⇔ equal label sets). Cached per object. */
 export function labelsKey(labels: Labels): string {
   let key = keyCache.get(labels);
   if (key === undefined) {
-    key = '';
-    for (const n of sortedNames(labels)) key += part(n, labels[n] as string);
+    key = keyOfSorted(labels, sortedNames(labels));
     keyCache.set(labels, key);
   }
   return key;

@@ -1,7 +1,7 @@
 import type { Sample } from '../../metrics/snapshot.js';
 import type { Labels, VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
-import { compareStrings, METRIC_NAME, newLabels, part, resetLabelCaches, seal } from './labels.js';
+import { compareStrings, keyOfSorted, METRIC_NAME, newLabels, resetLabelCaches, seal } from './labels.js';
 
 /**
  * The instant snapshot as PromQL sees it: every sample as a series whose labels include
@@ -24,8 +24,7 @@ export class SeriesIndex {
       for (const [k, v] of Object.entries(s.labels)) if (v !== '' && k !== METRIC_NAME) labels[k] = v;
       if (s.name !== '') labels[METRIC_NAME] = s.name;
       const names = Object.keys(labels).sort(compareStrings);
-      let key = '';
-      for (const n of names) key += part(n, labels[n] as string);
+      const key = keyOfSorted(labels, names);
       const series: VectorSample = { labels: seal(labels as Labels, names, key), value: s.value };
       const at = seen.get(key);
       if (at !== undefined) {
