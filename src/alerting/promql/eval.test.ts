@@ -842,3 +842,20 @@ describe('subexpression memo (per SeriesIndex and time)', () => {
     expectVector(run('vector(time()) > bool 1', d, 2000), ['{} 1']);
   });
 });
+
+describe('label names that are Object.prototype members', () => {
+  it('are labels like any other: matched, kept, set and grouped by, never inherited', () => {
+    const d = new SeriesIndex(load('v{constructor="a", toString="b"} 1\nv{constructor="c"} 2\nw{} 3'));
+    expectVector(run('v{toString=""}', d), ['v{constructor="c"} 2']);
+    expectVector(run('w{constructor=""}', d), ['w{} 3']);
+    expectVector(run('sum by (constructor) (v)', d), ['{constructor="a"} 1', '{constructor="c"} 2']);
+    const set = run('label_replace(w, "__proto__", "p", "", "")', d);
+    expect(set.type).toBe('vector');
+    if (set.type !== 'vector') return;
+    expect(set.samples.map((x) => x.value)).toEqual([3]);
+    const labels = set.samples[0]?.labels as Record<string, string>;
+    expect(Object.keys(labels).sort()).toEqual(['__name__', '__proto__']);
+    expect(Object.hasOwn(labels, '__proto__')).toBe(true);
+    expect('hasOwnProperty' in labels).toBe(false);
+  });
+});
