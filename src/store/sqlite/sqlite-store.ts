@@ -163,6 +163,9 @@ const recordOf = (r: PredictionRow): PredictionRecord => ({
   error: r.error,
 });
 
+/** Reference values read per query (readReference): 32 KB of BLOB, 64 KB of hex text. */
+const REFERENCE_CHUNK_VALUES = 4096;
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Float64 values as little-endian bytes (on little-endian hosts a view of the same memory, no copy). */
@@ -242,7 +245,8 @@ export class SqliteStore implements Store {
     scan: Statement;
     saveBaseline: Statement;
     saveReference: Statement;
-    readReferences: Statement;
+    listReferences: Statement;
+    readReferenceChunk: Statement;
     listBaselines: Statement;
     listBaselineMeta: Statement;
     baselineGeneration: Statement;
@@ -333,7 +337,8 @@ export class SqliteStore implements Store {
       // hex(): the driver returns a BLOB as a Buffer the C heap holds until a GC, and hundreds of
       // them at start-up left tens of MB of holes in the process heap (measured); the text is
       // decoded into one reused array instead (about 0.7 ms per 20,000 values).
-      readReferences: db.prepare('SELECT kind, name, hex(sorted) AS hex FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
+      listReferences: db.prepare('SELECT rowid AS id, kind, name, length(sorted) AS bytes FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
+      readReferenceChunk: db.prepare('SELECT hex(substr(sorted, ?, ?)) AS hex FROM baseline_references WHERE rowid = ?'),
       listBaselines: db.prepare('SELECT * FROM baselines WHERE model = ? ORDER BY id DESC'),
       // JSON parsed by SQLite: the (possibly large) reference data never reaches JavaScript.
       listBaselineMeta: db.prepare(`SELECT id, model, version, created_at, source, rows,
@@ -462,14 +467,37 @@ export class SqliteStore implements Store {
   async readBaselineReferences(baselineId: number, each: (kind: ReferenceKind, name: string, values: Float64Array) => void): Promise<number> {
     this.check();
     let n = 0;
-    for (const raw of this.stmts.readReferences.iterate(baselineId)) {
-      const r = raw as { kind: ReferenceKind; name: string; hex: string };
-      const values = decodeHexValues(r.hex, this.referenceScratch);
+    const list = this.stmts.listReferences.all(baselineId) as { id: number; kind: ReferenceKind; name: string; bytes: number }[];
+    for (const r of list) {
+      const values = this.readReference(r.id, r.bytes);
       if (values === null) throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `baseline ${baselineId} ${r.kind} ${r.name}: the stored values are not whole float64 values`);
       each(r.kind, r.name, values);
       n++;
     }
     return n;
+  }
+
+  /**
+   * One reference's values, decoded into the reused scratch (a view valid until the next read), or
+   * null when they are not whole float64 values. Read in slices of REFERENCE_CHUNK_VALUES as hex
+   * text: a whole 20,000-value reference as one string (320 KB) is a large object V8 puts straight
+   * into its old generation — ~180 MB of such garbage when the bench's 560 references load — while
+   * 64 KB slices die young. (A BLOB as a Buffer would leave holes in the C heap instead.)
+   */
+  private readReference(id: number, bytes: number): Float64Array | null {
+    if (bytes <= 0 || bytes % 8 !== 0) return null;
+    const n = bytes / 8;
+    const scratch = this.referenceScratch;
+    if (scratch.values.length < n) scratch.values = new Float64Array(2 ** Math.ceil(Math.log2(Math.max(n, 4096))));
+    const out = scratch.values.subarray(0, n);
+    const chunk = { values: out };
+    for (let from = 0; from < n; from += REFERENCE_CHUNK_VALUES) {
+      const len = Math.min(REFERENCE_CHUNK_VALUES, n - from);
+      const row = this.stmts.readReferenceChunk.get(from * 8 + 1, len * 8, id) as { hex: string } | undefined;
+      chunk.values = out.subarray(from, from + len);
+      if (row === undefined || row.hex.length !== len * 16 || decodeHexValues(row.hex, chunk) === null) return null;
+    }
+    return out;
   }
 
   async listBaselines(model: string): Promise<BaselineRecord[]> {
