@@ -48,11 +48,11 @@ export function benchPrediction(i: number, rows: number, features: number, now: 
  * binary, shared libraries), `[heap]` (the C heap's main arena: SQLite, driver buffers, V8's own
  * malloc) and anonymous mappings (V8's heap, paged array buffers, thread stacks and arenas).
  */
-function residentByKind(): { file: number; cHeap: number; anon: number } {
+export function residentByKind(pid: number | 'self' = 'self'): { file: number; cHeap: number; anon: number } {
   const out = { file: 0, cHeap: 0, anon: 0 };
   let text: string;
   try {
-    text = readFileSync('/proc/self/smaps', 'utf8');
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
   } catch {
     return out;
   }

@@ -2,8 +2,8 @@ import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FEATURES, MODELS, ROWS, fillBenchStore } from './cycle.js';
-import { benchConfigText } from './cycle-load.js';
-import { startVigil } from './process.js';
+import { benchConfigText, residentByKind } from './cycle-load.js';
+import { median, startVigil } from './process.js';
 
 const INTERVAL_S = 10;
 const WATCH_S = 90;
@@ -51,9 +51,12 @@ export async function benchDaemon(print: (line: string) => void): Promise<void> 
         }
       }
       const last30 = samples.slice(-30);
+      const kinds = residentByKind(pid);
+      const mb = (b: number): string => (b / 1048576).toFixed(0);
       print(
         `daemon RSS: vigil serve holding ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows (20,000-row baselines; rebuilt from the store in ${(started / 1000).toFixed(1)} s; store filled in ${(filled / 1000).toFixed(0)} s), a cycle every ${INTERVAL_S} s, ${series} drift-score series on /metrics: ` +
-          `${atStart.toFixed(0)} MB when started; over the next ${WATCH_S} s max ${Math.max(...samples).toFixed(0)} MB, min ${Math.min(...samples).toFixed(0)} MB; last 30 s ${Math.min(...last30).toFixed(0)}–${Math.max(...last30).toFixed(0)} MB (target < 300 MB; no forced GC)`,
+          `${atStart.toFixed(0)} MB when started; over the next ${WATCH_S} s median ${median(samples).toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB, min ${Math.min(...samples).toFixed(0)} MB; last 30 s ${Math.min(...last30).toFixed(0)}–${Math.max(...last30).toFixed(0)} MB, no forced GC ` +
+          `(at the end: files ${mb(kinds.file)} MB, C heap ${mb(kinds.cHeap)} MB, anonymous ${mb(kinds.anon)} MB: the data, V8's heap, the threads' stacks; README → Operations → Memory)`,
       );
     } finally {
       await vigil.stop();
