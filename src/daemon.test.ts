@@ -38,6 +38,39 @@ const preds = (prefix: string, n: number, ts: number) => Array.from({ length: n 
 const stored = (prefix: string, n: number, ts: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, ts, version: 'v1', features: { x: i }, prediction: '1', score: 0.9, latencyMs: null, segment: null, error: null }));
 
+/**
+ * A daemon on the configuration `file` whose model b's window waits for `release()` before it
+ * reads the store (a slow start-up); `bWaits` resolves once b's load has begun, `scanned` lists the
+ * models whose windows were read.
+ */
+async function gatedDaemon(file: string, now: number): Promise<{ daemon: Daemon; release: () => void; bWaits: Promise<void>; scanned: string[] }> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let bScanning!: () => void;
+  const bWaits = new Promise<void>((resolve) => (bScanning = resolve));
+  const scanned: string[] = [];
+  const d = createDaemon({
+    initial: await loadConfigFile(file, {}),
+    logger: createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+    clock: systemClock,
+    env: {},
+    openStore: (c) => {
+      const store = new SqliteStore({ path: c.storage.path, now });
+      const scan = store.scanPredictions.bind(store);
+      store.scanPredictions = async (model, fromTs, onRow) => {
+        scanned.push(model);
+        if (model === 'b') {
+          bScanning();
+          await gate;
+        }
+        return scan(model, fromTs, onRow);
+      };
+      return store;
+    },
+  });
+  return { daemon: d, release, bWaits, scanned };
+}
+
 describe('start-up', () => {
   it('listens while the hot windows load: /readyz says so, predictions are accepted and none is missing from the windows', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
@@ -50,29 +83,9 @@ describe('start-up', () => {
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, CONFIG(db));
 
-    // model b's window waits for the test before it reads the store (a slow start-up)
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let bScanning!: () => void;
-    const bWaits = new Promise<void>((resolve) => (bScanning = resolve));
-    daemon = createDaemon({
-      initial: await loadConfigFile(file, {}),
-      logger: createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-      clock: systemClock,
-      env: {},
-      openStore: (c) => {
-        const store = new SqliteStore({ path: c.storage.path, now });
-        const scan = store.scanPredictions.bind(store);
-        store.scanPredictions = async (model, fromTs, onRow) => {
-          if (model === 'b') {
-            bScanning();
-            await gate;
-          }
-          return scan(model, fromTs, onRow);
-        };
-        return store;
-      },
-    });
+    const gated = await gatedDaemon(file, now);
+    daemon = gated.daemon;
+    const { release, bWaits } = gated;
     const started = daemon.start();
     await bWaits;
     const address = daemon.app.server.address();
@@ -105,30 +118,9 @@ describe('start-up', () => {
     await seed.close();
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, `${CONFIG(db)}  - name: c\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }]\n`);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let bScanning!: () => void;
-    const bWaits = new Promise<void>((resolve) => (bScanning = resolve));
-    const scanned: string[] = [];
-    daemon = createDaemon({
-      initial: await loadConfigFile(file, {}),
-      logger: createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-      clock: systemClock,
-      env: {},
-      openStore: (c) => {
-        const store = new SqliteStore({ path: c.storage.path, now });
-        const scan = store.scanPredictions.bind(store);
-        store.scanPredictions = async (model, fromTs, onRow) => {
-          scanned.push(model);
-          if (model === 'b') {
-            bScanning();
-            await gate;
-          }
-          return scan(model, fromTs, onRow);
-        };
-        return store;
-      },
-    });
+    const gated = await gatedDaemon(file, now);
+    daemon = gated.daemon;
+    const { release, bWaits, scanned } = gated;
     const started = daemon.start();
     await bWaits;
     const stopped = daemon.stop('SIGTERM'); // as the signal handler does, mid-load
