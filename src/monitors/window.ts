@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../config/schema.js';
 import { positiveClassOf } from '../config/schema.js';
-import { codeArrayFor, encode, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import { CODE_MISSING, codeArrayFor, encode, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
 import { CODED_TESTS } from '../stats/drift-decision.js';
 import type { LoadedBaseline } from './baseline.js';
 import { growColumn } from './columns.js';
@@ -48,10 +48,7 @@ export type FeatureColumn = NumericColumn | CategoricalColumn;
 /** Whether the model's numeric drift tests need the raw values (not computable from codes). */
 export const needsRawValues = (model: ModelConfig): boolean => model.drift.numeric_tests.some((t) => !CODED_TESTS.includes(t));
 
-/** A code column grown (in place when it can, see columns.ts; new rows: code 0, missing). */
-const growCodes = (c: CodedValues, n: number): void => {
-  c.codes = growColumn(c.codes, n);
-};
+type Column = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 /** Rows added at a time at most before the capacity grows geometrically (by a quarter). */
 const GROW_STEP = 16_384;
@@ -132,21 +129,30 @@ export class ModelWindow {
     if (need <= this.cap) return;
     let cap = Math.max(1024, this.cap);
     while (cap < need) cap += Math.max(GROW_STEP, cap >> 2);
-    this.seq = growColumn(this.seq, cap);
-    this.ts = growColumn(this.ts, cap);
-    this.version = growColumn(this.version, cap);
-    this.pred = growColumn(this.pred, cap);
-    this.score = growColumn(this.score, cap, NaN);
-    this.label = growColumn(this.label, cap, NaN);
-    this.latency = growColumn(this.latency, cap, NaN);
-    this.error = growColumn(this.error, cap);
+    this.eachColumn((col, empty) => growColumn(col, cap, empty)); // in place when it can (columns.ts)
+    this.cap = cap;
+  }
+
+  /**
+   * Calls `fn` with every column and the value of an empty row in it (what append does not write
+   * stays so: no label, no latency, a missing feature), and keeps the column `fn` returns (the
+   * same one, or a grown one).
+   */
+  private eachColumn(fn: <T extends Column>(col: T, empty: number) => T): void {
+    this.seq = fn(this.seq, 0);
+    this.ts = fn(this.ts, 0);
+    this.version = fn(this.version, 0);
+    this.pred = fn(this.pred, 0);
+    this.score = fn(this.score, NaN);
+    this.label = fn(this.label, NaN);
+    this.latency = fn(this.latency, NaN);
+    this.error = fn(this.error, 0);
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
-        for (const c of col.coded) growCodes(c, cap);
-        if (col.raw !== null) col.raw = growColumn(col.raw, cap, NaN);
-      } else col.codes = growColumn(col.codes, cap, -1);
+        for (const c of col.coded) c.codes = fn(c.codes, CODE_MISSING);
+        if (col.raw !== null) col.raw = fn(col.raw, NaN);
+      } else col.codes = fn(col.codes, -1);
     }
-    this.cap = cap;
   }
 
   private target(v: Target): number {
@@ -243,73 +249,35 @@ export class ModelWindow {
     for (let i = 0; i < n; i++) perm[i] = i;
     perm.sort((a, b) => (seq[a] as number) - (seq[b] as number));
     const tmp = new Float64Array(n);
-    const apply = (col: Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array): void => {
+    this.eachColumn((col) => {
       for (let i = 0; i < n; i++) tmp[i] = col[perm[i] as number] as number;
       for (let i = 0; i < n; i++) col[i] = tmp[i] as number;
-    };
-    apply(this.seq);
-    apply(this.ts);
-    apply(this.version);
-    apply(this.pred);
-    apply(this.score);
-    apply(this.label);
-    apply(this.latency);
-    apply(this.error);
-    for (const col of this.features.values()) {
-      if (col.kind === 'numeric') {
-        for (const c of col.coded) apply(c.codes);
-        if (col.raw !== null) apply(col.raw);
-      } else apply(col.codes);
-    }
+      return col;
+    });
     return true;
   }
 
   /** Drops rows whose event time is before `beforeTs` (keeps sequence order). */
   evict(beforeTs: number): number {
+    const n = this.n;
+    const ts = this.ts;
+    let kept = 0;
+    for (let r = 0; r < n; r++) if ((ts[r] as number) >= beforeTs) kept++;
+    if (kept === n) return 0;
+    // Column by column, the event times last (every other column is compacted by them); the rows
+    // freed at the end are emptied as new capacity is: append writes only what a row has.
+    this.eachColumn((col, empty) => {
+      if (col === ts) return col;
+      let w = 0;
+      for (let r = 0; r < n; r++) if ((ts[r] as number) >= beforeTs) col[w++] = col[r] as number;
+      col.fill(empty, kept, n);
+      return col;
+    });
     let w = 0;
-    for (let r = 0; r < this.n; r++) {
-      if ((this.ts[r] as number) < beforeTs) continue;
-      if (w !== r) this.move(r, w);
-      w++;
-    }
-    const dropped = this.n - w;
-    this.clear(w, this.n);
-    this.n = w;
-    return dropped;
-  }
-
-  /**
-   * Empties rows [from, to) as new capacity is: append writes only what a row has, so a reused
-   * row must not keep the label or feature values of an evicted one.
-   */
-  private clear(from: number, to: number): void {
-    if (from >= to) return;
-    this.score.fill(NaN, from, to);
-    this.label.fill(NaN, from, to);
-    this.latency.fill(NaN, from, to);
-    for (const col of this.features.values()) {
-      if (col.kind === 'numeric') {
-        for (const c of col.coded) c.codes.fill(0, from, to);
-        col.raw?.fill(NaN, from, to);
-      } else col.codes.fill(-1, from, to);
-    }
-  }
-
-  private move(from: number, to: number): void {
-    this.seq[to] = this.seq[from] as number;
-    this.ts[to] = this.ts[from] as number;
-    this.version[to] = this.version[from] as number;
-    this.pred[to] = this.pred[from] as number;
-    this.score[to] = this.score[from] as number;
-    this.label[to] = this.label[from] as number;
-    this.latency[to] = this.latency[from] as number;
-    this.error[to] = this.error[from] as number;
-    for (const col of this.features.values()) {
-      if (col.kind === 'numeric') {
-        for (const c of col.coded) c.codes[to] = c.codes[from] as number;
-        if (col.raw !== null) col.raw[to] = col.raw[from] as number;
-      } else col.codes[to] = col.codes[from] as number;
-    }
+    for (let r = 0; r < n; r++) if ((ts[r] as number) >= beforeTs) ts[w++] = ts[r] as number;
+    ts.fill(0, kept, n);
+    this.n = kept;
+    return n - kept;
   }
 
   /** Rows with event time in [fromTs, toTs], in sequence order (in an array from `alloc`). */
