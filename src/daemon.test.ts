@@ -39,11 +39,23 @@ const stored = (prefix: string, n: number, ts: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, ts, version: 'v1', features: { x: i }, prediction: '1', score: 0.9, latencyMs: null, segment: null, error: null }));
 
 /**
- * A daemon on the configuration `file` whose model b's window waits for `release()` before it
- * reads the store (a slow start-up); `bWaits` resolves once b's load has begun, `scanned` lists the
- * models whose windows were read.
+ * A daemon (set as `daemon`, in a new `dir`) on CONFIG plus `extraConfig`, whose store holds
+ * `seeded` predictions per model from a minute ago, and whose model b's window waits for
+ * `release()` before it reads the store (a slow start-up); `bWaits` resolves once b's load has
+ * begun, `scanned` lists the models whose windows were read.
  */
-async function gatedDaemon(file: string, now: number): Promise<{ daemon: Daemon; release: () => void; bWaits: Promise<void>; scanned: string[] }> {
+async function gatedDaemon(
+  seeded: Record<string, number>,
+  extraConfig = '',
+): Promise<{ daemon: Daemon; now: number; release: () => void; bWaits: Promise<void>; scanned: string[] }> {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+  const db = join(dir, 'vigil.db');
+  const now = Date.now();
+  const seed = new SqliteStore({ path: db, now });
+  for (const [model, n] of Object.entries(seeded)) await seed.insertPredictions(model, stored(`old-${model}`, n, now - 60_000), now);
+  await seed.close();
+  const file = join(dir, 'vigil.yaml');
+  writeFileSync(file, `${CONFIG(db)}${extraConfig}`);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let bScanning!: () => void;
@@ -68,24 +80,13 @@ async function gatedDaemon(file: string, now: number): Promise<{ daemon: Daemon;
       return store;
     },
   });
-  return { daemon: d, release, bWaits, scanned };
+  daemon = d;
+  return { daemon: d, now, release, bWaits, scanned };
 }
 
 describe('start-up', () => {
   it('listens while the hot windows load: /readyz says so, predictions are accepted and none is missing from the windows', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
-    const db = join(dir, 'vigil.db');
-    const now = Date.now();
-    const seed = new SqliteStore({ path: db, now });
-    await seed.insertPredictions('a', stored('old-a', 5, now - 60_000), now);
-    await seed.insertPredictions('b', stored('old-b', 7, now - 60_000), now);
-    await seed.close();
-    const file = join(dir, 'vigil.yaml');
-    writeFileSync(file, CONFIG(db));
-
-    const gated = await gatedDaemon(file, now);
-    daemon = gated.daemon;
-    const { release, bWaits } = gated;
+    const { daemon, now, release, bWaits } = await gatedDaemon({ a: 5, b: 7 });
     const started = daemon.start();
     await bWaits;
     const address = daemon.app.server.address();
@@ -110,17 +111,7 @@ describe('start-up', () => {
   });
 
   it('stops gracefully when asked to during the load: the models not loaded yet are skipped, start() still resolves', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
-    const db = join(dir, 'vigil.db');
-    const now = Date.now();
-    const seed = new SqliteStore({ path: db, now });
-    await seed.insertPredictions('a', stored('old-a', 5, now - 60_000), now);
-    await seed.close();
-    const file = join(dir, 'vigil.yaml');
-    writeFileSync(file, `${CONFIG(db)}  - name: c\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }]\n`);
-    const gated = await gatedDaemon(file, now);
-    daemon = gated.daemon;
-    const { release, bWaits, scanned } = gated;
+    const { daemon, release, bWaits, scanned } = await gatedDaemon({ a: 5 }, '  - name: c\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }]\n');
     const started = daemon.start();
     await bWaits;
     const stopped = daemon.stop('SIGTERM'); // as the signal handler does, mid-load
