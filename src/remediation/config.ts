@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bool, durationMs, int, positiveDuration } from '../config/primitives.js';
 import { matcherListSchema } from '../alerting/notifiers/matchers.js';
-import { httpKeys, urlString } from '../ingest/sources/common.js';
+import { httpKeys, httpUrl } from '../ingest/sources/common.js';
 import { checkTemplate } from '../alerting/engine/template.js';
 
 /** Reports every string of a JSON value (or argv) that is not a valid template, at its path. */
@@ -51,7 +51,7 @@ export const MlflowRollbackSchema = z
     type: z.literal('mlflow_rollback'),
     ...guardrailKeys({ cooldown: 1_800_000, timeout: 120_000, retries: 3, maxRuns: 3 }),
     /** MLflow tracking server (`http://mlflow:5000`); the registry API is under /api/2.0/mlflow. */
-    url: urlString(),
+    url: httpUrl(),
     ...httpKeys,
     /** `alias`: move the serving alias; `stage`: legacy `Production` stage (transition-stage). */
     mode: z.enum(['alias', 'stage']).default('alias'),
@@ -74,7 +74,7 @@ export const FeastMaterializeSchema = z
     type: z.literal('feast_materialize'),
     ...guardrailKeys({ cooldown: 1_800_000, timeout: 900_000, retries: 3, maxRuns: 6 }),
     /** Feast feature server (`feast serve`): POST /materialize-incremental. */
-    url: urlString().optional(),
+    url: httpUrl().optional(),
     ...httpKeys,
     /** Instead of url: the `feast` CLI as an argv array (needs remediation.allow_exec). */
     command: z.array(z.string().min(1)).min(1).optional(),
@@ -96,7 +96,7 @@ export const WebhookActionSchema = z
   .strictObject({
     type: z.literal('webhook'),
     ...guardrailKeys({ cooldown: 600_000, timeout: 30_000, retries: 3, maxRuns: 20 }),
-    url: urlString(),
+    url: httpUrl(),
     method: z.enum(['POST', 'PUT']).default('POST'),
     ...httpKeys,
     /**
@@ -168,7 +168,7 @@ export const RemediationConfigSchema = z
         min_open: durationMs().default(60_000),
         /** Notified (POST JSON) on every transition of any model's breaker. */
         webhook: z
-          .strictObject({ url: urlString(), ...httpKeys, timeout: positiveDuration().default(10_000) })
+          .strictObject({ url: httpUrl(), ...httpKeys, timeout: positiveDuration().default(10_000) })
           .superRefine(exclusiveAuth)
           .optional(),
       })

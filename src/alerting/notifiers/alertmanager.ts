@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { AlertPayload } from '../types.js';
-import { BasicAuthSchema, httpUrl, int, positiveDurationMs } from './config.js';
+import { BasicAuthSchema, httpUrl, int, positiveDuration } from './config.js';
 import { postRequest, safeUrl } from './http.js';
 import { noopNotificationMetrics, type NotificationMetrics } from './metrics.js';
 import { isRetryableError } from './notifier.js';
@@ -27,7 +27,7 @@ export const AlertmanagerConfigSchema = z.strictObject({
   url: httpUrl(),
   /** Name in metrics and logs; default `alertmanager:<host:port>`. */
   name: z.string().min(1).optional(),
-  timeout: positiveDurationMs().default(10_000),
+  timeout: positiveDuration().default(10_000),
   bearer_token: z.string().min(1).optional(),
   basic_auth: BasicAuthSchema.optional(),
   /** Alerts waiting for this Alertmanager; when full the oldest are dropped (and counted). */

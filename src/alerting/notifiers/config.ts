@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, durationMs, httpUrl, int, positiveDuration } from '../../config/primitives.js';
 
 /**
  * Config pieces shared by the notifier schemas. YAML keys are snake_case; durations are Prometheus
@@ -6,11 +7,8 @@ import { z } from 'zod';
  * schemas are mounted into).
  */
 
-import { bool, durationMs, httpUrl, int, positiveDuration } from '../../config/primitives.js';
-
-/** The shared schema primitives, under the names the notifier schemas use. */
-export { bool, durationMs, httpUrl, int };
-export const positiveDurationMs = positiveDuration;
+/** The shared schema primitives, as the notifier schemas import them. */
+export { bool, durationMs, httpUrl, int, positiveDuration };
 
 export const BasicAuthSchema = z.strictObject({
   username: z.string().min(1),
@@ -22,7 +20,7 @@ export const receiverBase = (sendResolvedDefault: boolean) => ({
   /** The receiver's name, referred to by routes (unique). */
   name: z.string().min(1).max(128),
   /** Per-attempt limit. */
-  timeout: positiveDurationMs().default(10_000),
+  timeout: positiveDuration().default(10_000),
   send_resolved: bool().default(sendResolvedDefault),
 });
 

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { AlertPayload } from '../types.js';
-import { bool, durationMs, int, positiveDurationMs } from './config.js';
+import { bool, durationMs, int, positiveDuration } from './config.js';
 import { fingerprint } from './fingerprint.js';
 import { formatMatchers, matcherListSchema as matcherList, matchesAll, parseMatcherList, quote, type LabelMatcher } from './matchers.js';
 import { noopNotificationMetrics, type NotificationMetrics } from './metrics.js';
@@ -37,18 +37,18 @@ export const RouteSchema = z.strictObject({
   /** Default: the top-level `group_by`. */
   group_by: groupBy().optional(),
   group_wait: durationMs().optional(),
-  group_interval: positiveDurationMs().optional(),
-  repeat_interval: positiveDurationMs().optional(),
+  group_interval: positiveDuration().optional(),
+  repeat_interval: positiveDuration().optional(),
   /** Keep matching the following routes after this one matched. */
   continue: bool().default(false),
 });
 export type RouteConfig = z.output<typeof RouteSchema>;
 
 export const RetrySchema = z.strictObject({
-  initial_backoff: positiveDurationMs().default(DEFAULT_RETRY.initialBackoffMs),
-  max_backoff: positiveDurationMs().default(DEFAULT_RETRY.maxBackoffMs),
+  initial_backoff: positiveDuration().default(DEFAULT_RETRY.initialBackoffMs),
+  max_backoff: positiveDuration().default(DEFAULT_RETRY.maxBackoffMs),
   /** Give up on a notification this long after it was created. */
-  deadline: positiveDurationMs().default(DEFAULT_RETRY.deadlineMs),
+  deadline: positiveDuration().default(DEFAULT_RETRY.deadlineMs),
 });
 
 export const NotificationsConfigSchema = z
@@ -58,8 +58,8 @@ export const NotificationsConfigSchema = z
     default_receiver: z.string().min(1).optional(),
     group_by: groupBy().default(['alertname']),
     group_wait: durationMs().default(30_000),
-    group_interval: positiveDurationMs().default(5 * 60_000),
-    repeat_interval: positiveDurationMs().default(4 * 3_600_000),
+    group_interval: positiveDuration().default(5 * 60_000),
+    repeat_interval: positiveDuration().default(4 * 3_600_000),
     routes: z.array(RouteSchema).default([]),
     /** Pending notifications per receiver; when full the oldest is dropped (and counted). */
     queue_capacity: int().pipe(z.number().min(1)).default(1000),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import cron from 'node-cron';
+import { bool, durationMs, httpUrl, int, num, positiveDuration } from '../../config/primitives.js';
 import { CATALOG } from '../../metrics/catalog.js';
 
 /**
@@ -8,11 +9,8 @@ import { CATALOG } from '../../metrics/catalog.js';
  * strictObject from these; config.ts joins them in one discriminated union.
  */
 
-import { bool, durationMs, httpUrl, int, num, positiveDuration } from '../../config/primitives.js';
-
 /** The shared schema primitives, as the source schemas import them. */
-export { bool, int, num };
-export const urlString = httpUrl;
+export { bool, httpUrl, int, num };
 
 export const SOURCE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../../metrics/snapshot.js';
-import { commonKeys, httpKeys, refineCommon, urlString } from './common.js';
+import { commonKeys, httpKeys, refineCommon, httpUrl } from './common.js';
 import { ExpositionError, parseExposition } from './exposition.js';
 import { excerpt, expectShape, httpRequest, parseJsonAnswer, SourceError } from './http.js';
 import type { Source, SourceContext, SourceResult } from './source.js';
@@ -37,9 +37,9 @@ export const FeastSourceSchema = z
     ...commonKeys,
     ...httpKeys,
     /** Feature server base URL (`http://feast:6566`), for probes. */
-    url: urlString().optional(),
+    url: httpUrl().optional(),
     /** The `feast serve --metrics` endpoint (`http://feast:8000/metrics`). */
-    metrics_url: urlString().optional(),
+    metrics_url: httpUrl().optional(),
     /** The `project` label of probe results (and of metrics samples that lack one). */
     project: z.string().min(1).optional(),
     /** Only these feature views (empty: all). */

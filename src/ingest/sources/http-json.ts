@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../../metrics/snapshot.js';
-import { commonKeys, dotPath, httpKeys, labelMap, metricName, refineCommon, urlString } from './common.js';
+import { commonKeys, dotPath, httpKeys, labelMap, metricName, refineCommon, httpUrl } from './common.js';
 import { httpRequest, parseJsonAnswer, SourceError } from './http.js';
 import { describeValue, getPath, mapRecord, mappingSchema, recordsAt } from './mapping.js';
 import type { Source, SourceContext, SourceResult } from './source.js';
@@ -27,7 +27,7 @@ export const HttpJsonSourceSchema = z
     type: z.literal('http_json'),
     ...commonKeys,
     ...httpKeys,
-    url: urlString(),
+    url: httpUrl(),
     method: z.enum(['GET', 'POST']).default('GET'),
     /** JSON body sent with POST. */
     body: z.unknown().optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Sample } from '../../metrics/snapshot.js';
-import { commonKeys, httpKeys, int, refineCommon, urlString } from './common.js';
+import { commonKeys, httpKeys, int, refineCommon, httpUrl } from './common.js';
 import { expectShape, httpRequest, parseJsonAnswer, type HttpAuth } from './http.js';
 import type { Source, SourceContext, SourceResult } from './source.js';
 
@@ -18,7 +18,7 @@ export const MlflowSourceSchema = z
     ...commonKeys,
     ...httpKeys,
     /** Tracking server base URL (`http://mlflow:5000`); the API is under `/api/2.0/mlflow`. */
-    url: urlString(),
+    url: httpUrl(),
     /** Registered model names to read; empty: every registered model (search, paged). */
     models: z.array(z.string().min(1)).default([]),
     /** With `models` empty: a registered-models search filter (`name LIKE 'fraud%'`). */

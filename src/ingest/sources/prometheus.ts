@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../../metrics/snapshot.js';
-import { catalogSamples, commonKeys, httpKeys, labelMap, metricName, refineCommon, urlString, type SampleCatalog } from './common.js';
+import { catalogSamples, commonKeys, httpKeys, labelMap, metricName, refineCommon, httpUrl, type SampleCatalog } from './common.js';
 import { expectShape, httpRequest, parseJsonAnswer, SourceError } from './http.js';
 import { sampleValue } from './http-json.js';
 import type { Source, SourceContext, SourceResult } from './source.js';
@@ -28,7 +28,7 @@ export const PrometheusSourceSchema = z
     ...commonKeys,
     ...httpKeys,
     /** Base URL of the Prometheus server (`http://prometheus:9090`; a path prefix is kept). */
-    url: urlString(),
+    url: httpUrl(),
     queries: z.array(QuerySchema).min(1),
   })
   .superRefine(refineCommon);
