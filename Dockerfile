@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Vigil's container image: a multi-stage build.
-#   build:   all dependencies (TypeScript, the better-sqlite3 native module compiled for this very
-#            base image), `npm run build`, then `npm prune --omit=dev`: node_modules keeps the
-#            production dependencies only, with the native module built here.
+#   build:   all dependencies (TypeScript; better-sqlite3 13 carries prebuilt N-API binaries for
+#            linux x64/arm64, glibc and musl, so no compiler is needed), `npm run build`, then
+#            `npm prune --omit=dev`: node_modules keeps the production dependencies only.
 #   runtime: the same base image, node_modules and dist/ copied over, non-root user `node`.
 #
 #   docker build -t vigil:dev .
@@ -15,14 +15,10 @@
 # store, exit 0 within server.shutdown_timeout, default 10s) and SIGHUP (reload). Node is not an
 # init process (it reaps no zombies); Vigil starts no child processes unless an `exec`
 # remediation action is enabled — then run with `docker run --init` (compose: `init: true`).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Toolchain for better-sqlite3 when no prebuilt binary matches (it is compiled from source then).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

@@ -1,7 +1,18 @@
 #!/usr/bin/env node
 import type { CliIo } from './cli/args.js';
-import { main } from './cli/main.js';
 
+// Vigil needs Node >= 22 (developed and tested on 24 LTS). Older ones fail in obscure ways (the
+// SQLite driver's binary crashes on Node 20), so say it plainly before loading anything else.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(
+    `vigil: Node.js ${process.version} is too old; Vigil needs Node.js >= 22 (24 LTS recommended).\n` +
+      `       In a checkout, \`source scripts/node.sh\` puts Node 24 from the npm registry on PATH.\n`,
+  );
+  process.exit(1);
+}
+
+const { main } = await import('./cli/main.js');
 const io: CliIo = { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s) };
 main(process.argv.slice(2), io, process.env).then(
   (code) => {

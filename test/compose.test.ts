@@ -128,7 +128,7 @@ describe('Dockerfile', () => {
 
   it('multi-stage on one base image, non-root, health-checked on /healthz, node as PID 1 (exec form)', () => {
     expect(lines.filter((l) => l.startsWith('FROM ${NODE_IMAGE} AS ')).length).toBe(2);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s+CMD \[.*\/healthz/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/src\/main\.js"\]$/m);

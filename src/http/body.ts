@@ -19,7 +19,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
 }
 
 /**
- * The offset of the first syntax error in a JSON text (JSON.parse on Node 20 does not say where).
+ * The offset of the first syntax error in a JSON text (JSON.parse does not say where for every error).
  * Only called after JSON.parse failed, so its speed does not matter.
  */
 export function jsonErrorOffset(text: string): number {
