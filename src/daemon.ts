@@ -3,11 +3,12 @@ import { Alerting } from './alerting/wiring.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type LoadedConfig } from './config/load.js';
 import type { VigilConfig } from './config/schema.js';
 import type { Clock } from './core/clock.js';
-import { errorMessage } from './core/errors.js';
+import { errorMessage, type VigilError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { vigilVersion } from './core/version.js';
 import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
+import { applyListener, logDroppedConnections, readTls } from './http/transport.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createRunnableSources } from './ingest/sources/config.js';
@@ -58,10 +59,22 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['server.address', (c) => c.server.address],
   ['server.port', (c) => c.server.port],
   ['server.max_body_bytes', (c) => c.server.max_body_bytes],
+  // Switching HTTPS on or off; a new certificate (or new file paths) applies on reload.
+  ['server.tls', (c) => c.server.tls !== undefined],
   ['storage.path', (c) => c.storage.path],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],
 ];
+
+/** readTls for a reload (the schema checked the files; this catches a change since). */
+function readTlsForReload(next: VigilConfig, file: string): ReturnType<typeof readTls> {
+  try {
+    return readTls(next.server.tls);
+  } catch (e) {
+    const err = e as VigilError;
+    throw new ConfigError([{ file, line: 0, column: 0, path: `server.tls.${String(err.details?.field)}`, code: err.code, message: err.message }]);
+  }
+}
 
 export const JOB_CYCLE = 'evaluation';
 export const JOB_RETENTION = 'retention';
@@ -218,9 +231,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
             ruleErrors.map((e): ConfigIssue => ({ file: e.file, line: e.line, column: e.column, path: '', code: 'VIGIL_ERR_RULES_INVALID', message: e.message })),
           );
         }
+        // A certificate that cannot be read or does not match its key keeps the running config.
+        const nextTls = readTlsForReload(next.config, file);
         const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
         sources.replace(createRunnableSources(next.config.sources));
         current = next;
+        if (tls !== null && nextTls !== null) tls = nextTls; // TLS switched on or off needs a restart
+        applyListener(app.server, next.config.server, tls);
         metrics.circuitState.reset();
         metrics.rollbackLoop.reset();
         remediation.reloaded();
@@ -243,6 +260,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     return reloading;
   };
 
+  // Read at construction: a bad certificate stops the start-up (exit 1, the reason logged).
+  let tls = readTls(config().server.tls);
   const app = buildServer({
     logger,
     config,
@@ -256,6 +275,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     clock,
     reload,
     bodyLimit: config().server.max_body_bytes,
+    tls,
     readiness: () => {
       const reasons: string[] = [];
       if (stopping) reasons.push('shutting down');
@@ -287,6 +307,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       // large windows), ingestion is accepted — a model whose window is not built yet finds its
       // new rows in the store when it is — and /readyz says what is still loading.
       loading = true;
+      applyListener(app.server, config().server, null);
+      logDroppedConnections(app.server, logger, () => config().server.max_connections, () => clock.now());
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       log.info({ url }, 'vigil listening; loading the hot windows');
       const t0 = performance.now();

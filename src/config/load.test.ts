@@ -77,11 +77,13 @@ describe('good configuration files', () => {
       server: {
         address: '127.0.0.1',
         port: 9470,
-        tokens: { ingest: [], admin: [] },
+        tokens: { read: [], ingest: [], admin: [] },
         max_batch_items: 10_000,
         max_body_bytes: 64 * 1024 * 1024,
         max_future_skew: 3_600_000,
         shutdown_timeout: 10_000,
+        timeouts: { headers: 10_000, body: 30_000, idle: 72_000 },
+        max_connections: 1024,
       },
       storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
       log: { level: 'info' },
@@ -202,7 +204,9 @@ describe('the README documents every default', () => {
   it('each key of the schema appears in the configuration reference', () => {
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
     const keys = [
-      'server.address', 'server.port', 'server.external_url', 'server.tokens.ingest', 'server.tokens.admin', 'server.max_batch_items',
+      'server.address', 'server.port', 'server.external_url', 'server.tokens.read', 'server.tokens.ingest', 'server.tokens.admin', 'server.token_files.read',
+      'server.token_files.ingest', 'server.token_files.admin', 'server.timeouts.headers', 'server.timeouts.body', 'server.timeouts.idle',
+      'server.max_connections', 'server.tls.cert_file', 'server.tls.key_file', 'server.max_batch_items',
       'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.path', 'storage.retention',
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',

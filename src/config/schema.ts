@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { VigilError } from '../core/errors.js';
+import { readTls } from './tls.js';
 import { bool, durationMs, int, num, positiveDuration } from './primitives.js';
 import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
@@ -22,21 +25,91 @@ export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const token = z.string().min(16, 'tokens must be at least 16 characters long');
 
-export const ServerSchema = z.strictObject({
-  address: z.string().min(1).default('127.0.0.1'),
-  port: int().pipe(z.number().min(0).max(65535)).default(9470),
-  external_url: z.url().optional(),
-  tokens: z
-    .strictObject({
-      ingest: z.array(token).default([]),
-      admin: z.array(token).default([]),
-    })
-    .prefault({}),
-  max_batch_items: int().pipe(z.number().min(1).max(1_000_000)).default(10_000),
-  max_body_bytes: int().pipe(z.number().min(1024)).default(64 * 1024 * 1024),
-  max_future_skew: durationMs().default(3_600_000),
-  shutdown_timeout: positiveDuration().default(10_000),
+/** Token lists per role (see src/http/auth.ts for what each role may do). */
+const TokensSchema = z
+  .strictObject({
+    read: z.array(token).default([]),
+    ingest: z.array(token).default([]),
+    admin: z.array(token).default([]),
+  })
+  .prefault({});
+
+/**
+ * A file holding one token (surrounding whitespace ignored), read when the configuration is
+ * loaded — at start-up and on every reload, so a rotated file takes effect on SIGHUP. The same
+ * file can be Prometheus's `credentials_file`. Relative paths are from the working directory.
+ */
+const tokenFile = z.string().min(1).transform((path, ctx) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `cannot read the token file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  const t = text.trim();
+  if (t.length < 16 || /\s/.test(t)) {
+    ctx.addIssue({ code: 'custom', message: `the token file ${path} must hold one token of at least 16 characters`, params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  return t;
 });
+
+export const ServerSchema = z
+  .strictObject({
+    address: z.string().min(1).default('127.0.0.1'),
+    port: int().pipe(z.number().min(0).max(65535)).default(9470),
+    external_url: z.url().optional(),
+    tokens: TokensSchema,
+    /** Tokens read from files, added to `tokens` of the same role. */
+    token_files: z
+      .strictObject({
+        read: z.array(tokenFile).default([]),
+        ingest: z.array(tokenFile).default([]),
+        admin: z.array(tokenFile).default([]),
+      })
+      .prefault({}),
+    max_batch_items: int().pipe(z.number().min(1).max(1_000_000)).default(10_000),
+    max_body_bytes: int().pipe(z.number().min(1024)).default(64 * 1024 * 1024),
+    max_future_skew: durationMs().default(3_600_000),
+    shutdown_timeout: positiveDuration().default(10_000),
+    /**
+     * Slow clients. `headers`: the request line and headers must arrive within this (from the
+     * connection's or the request's first byte); `body`: the whole request, headers and body,
+     * within this; both answer 408 and close the connection. `idle`: how long a keep-alive
+     * connection may wait for its next request.
+     */
+    timeouts: z
+      .strictObject({
+        headers: positiveDuration().default(10_000),
+        body: positiveDuration().default(30_000),
+        idle: positiveDuration().default(72_000),
+      })
+      .prefault({})
+      .refine((t) => t.headers <= t.body, { message: 'headers must not be longer than body (the body timeout counts from the first byte of the request)', path: ['headers'], params: { vigil: 'VALUE' } }),
+    /** Open connections at most; more are closed as they arrive (0: no limit). */
+    max_connections: int().pipe(z.number().min(0)).default(1024),
+    /** HTTPS with this PEM certificate (chain) and key; the files are re-read on reload. */
+    tls: z
+      .strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .superRefine((tls, ctx) => {
+        try {
+          readTls(tls);
+        } catch (e) {
+          const err = e as VigilError;
+          ctx.addIssue({ code: 'custom', path: [String(err.details?.field ?? 'cert_file')], message: err.message, params: { vigil: 'VALUE' } });
+        }
+      })
+      .optional(),
+  })
+  .transform(({ token_files: files, ...s }) => ({
+    ...s,
+    tokens: {
+      read: [...s.tokens.read, ...files.read],
+      ingest: [...s.tokens.ingest, ...files.ingest],
+      admin: [...s.tokens.admin, ...files.admin],
+    },
+  }));
 
 export const StorageSchema = z.strictObject({
   path: z.string().min(1).default('./data/vigil.db'),

@@ -18,6 +18,8 @@ import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { remediationRoutes } from './routes/remediation.js';
+import { authenticate } from './auth.js';
+import { listenerOptions, type TlsMaterial } from './transport.js';
 
 export interface ServerDeps {
   logger: Logger;
@@ -37,11 +39,15 @@ export interface ServerDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   /** Fixed at start: changing them needs a restart. */
   bodyLimit: number;
+  /** HTTPS with this certificate (read by readTls); whether TLS is on is fixed at start. */
+  tls?: TlsMaterial | null;
 }
 
 /** Builds the HTTP API. Never listens: the caller does (tests use `inject`). */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
+    // Slow-client timeouts as configured at start (the daemon applies reloads: src/http/transport.ts).
+    ...listenerOptions(deps.config().server, deps.tls ?? null),
     loggerInstance: deps.logger.child({ component: 'http' }),
     // Per-request lines are ours (onResponse below): debug, or warn for 5xx.
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,6 +56,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }) as unknown as FastifyInstance;
+
+  // Tokens first: checked when the headers are in, before any byte of the body is read or parsed.
+  app.addHook('onRequest', authenticate(() => deps.config().server.tokens));
+  // `Expect: 100-continue` (curl's default above 1 MiB): Node would answer 100 before Vigil sees
+  // the request; instead the client is told to send its body only once the token has passed.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
+  app.addHook('preParsing', async (req, reply, payload) => {
+    if (/^\s*100-continue\s*$/i.test(req.headers.expect ?? '') && !reply.raw.headersSent) reply.raw.writeContinue();
+    return payload;
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const data = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };

@@ -4,7 +4,6 @@ import { packagePath } from '../../core/paths.js';
 import { VigilError } from '../../core/errors.js';
 import { rulesQueryFromParams } from '../../alerting/engine/index.js';
 import { Silences, type SilenceInput } from '../../alerting/silences.js';
-import { requireRole } from '../auth.js';
 import type { ServerDeps } from '../server.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -28,8 +27,8 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     return { ...r, data: { alerts: r.data.alerts.map((a) => ({ ...a, silencedBy: deps.silences.silencedBy(a.labels, now) })) } };
   });
 
-  const admin = requireRole(() => deps.config().server.tokens, 'admin');
-  app.post('/v1/silences', { preHandler: admin, schema: { body: { type: 'object', required: ['matchers', 'endsAt', 'createdBy', 'comment'] } } }, async (req) => {
+  const admin = { access: 'admin' } as const;
+  app.post('/v1/silences', { config: admin, schema: { body: { type: 'object', required: ['matchers', 'endsAt', 'createdBy', 'comment'] } } }, async (req) => {
     const s = await deps.silences.create(req.body as SilenceInput);
     return { silenceID: s.id };
   });
@@ -53,12 +52,14 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     })),
   }));
 
-  app.delete('/v1/silences/:id', { preHandler: admin, schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } } }, async (req) => {
+  app.delete('/v1/silences/:id', { config: admin, schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } } }, async (req) => {
     await deps.silences.expire((req.params as { id: string }).id);
     return { status: 'expired' };
   });
 
-  app.get('/runbooks/:name', async (req, reply) => {
+  // Public: the runbooks are the repository's own documents, linked from notifications that are
+  // opened in a browser, which sends no bearer token.
+  app.get('/runbooks/:name', { config: { access: 'public' } }, async (req, reply) => {
     const name = (req.params as { name: string }).name.replace(/\.md$/, '');
     if (!/^[A-Za-z0-9_]{1,80}$/.test(name)) throw new VigilError('VIGIL_ERR_RUNBOOK_UNKNOWN', `no runbook "${name}"`, { statusCode: 404 });
     let text: string;

@@ -3,7 +3,6 @@ import { VigilError } from '../../core/errors.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
-import { requireRole } from '../auth.js';
 import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
 import type { ServerDeps } from '../server.js';
 import { MODEL_PARAMS } from './ingest.js';
@@ -36,7 +35,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
   app.post(
     '/v1/models/:model/baselines',
     {
-      preHandler: requireRole(() => deps.config().server.tokens, 'ingest'),
+      config: { access: 'ingest' },
       schema: { params: MODEL_PARAMS, querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'string', minLength: 1, maxLength: 128 } } } },
     },
     async (req, reply) => {

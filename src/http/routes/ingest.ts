@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { IngestKind, IngestResult } from '../../ingest/ingestor.js';
-import { requireRole } from '../auth.js';
 import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
 import type { ServerDeps } from '../server.js';
 
@@ -37,7 +36,6 @@ export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
     }
   });
 
-  const writer = requireRole(() => deps.config().server.tokens, 'ingest');
   const route = (kind: IngestKind) => async (req: { params: unknown; body: unknown }, reply: FastifyReply) => {
     const { model } = req.params as { model: string };
     deps.ingestor.model(model); // 404 before anything else
@@ -57,7 +55,7 @@ export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
     return reply.status(status).send(result);
   };
 
-  const opts = { schema: { params: MODEL_PARAMS }, preHandler: writer };
+  const opts = { schema: { params: MODEL_PARAMS }, config: { access: 'ingest' as const } };
   app.post('/v1/models/:model/predictions', opts, route('predictions'));
   app.post('/v1/models/:model/labels', opts, route('labels'));
 };

@@ -55,7 +55,8 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
 
   app.get(
     '/v1/models/:model/predictions/:id',
-    { schema: { params: { ...MODEL_PARAMS, required: ['model', 'id'], properties: { ...MODEL_PARAMS.properties, id: { type: 'string', minLength: 1, maxLength: 256 } } } } },
+    // Raw stored data: a token is needed as soon as any token is configured (src/http/auth.ts).
+    { config: { access: 'raw' }, schema: { params: { ...MODEL_PARAMS, required: ['model', 'id'], properties: { ...MODEL_PARAMS.properties, id: { type: 'string', minLength: 1, maxLength: 256 } } } } },
     async (req) => {
       const { model, id } = req.params as { model: string; id: string };
       deps.ingestor.model(model);
