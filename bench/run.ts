@@ -1,5 +1,6 @@
 import { benchCycle } from './cycle.js';
 import { benchDaemon } from './daemon.js';
+import { benchEdge } from './edge.js';
 import { benchIngest } from './ingest.js';
 import { benchMetrics } from './metrics.js';
 import { benchPromql } from './promql.js';
@@ -15,6 +16,7 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   metrics: benchMetrics,
   cycle: benchCycle,
   daemon: benchDaemon,
+  edge: benchEdge,
   promql: benchPromql,
   drift: benchDrift,
   quality: benchQuality,

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config/schema.js';
 import { VigilError } from '../core/errors.js';
+import { closeWithoutReading } from './transport.js';
 
 /**
  * Bearer-token checks, run in `onRequest`: before a byte of the body is read, so a request
@@ -69,8 +70,7 @@ export const accessOf = (req: FastifyRequest): Access =>
 
 /**
  * The server-wide `onRequest` hook. A refused request that carries a body is answered with
- * `Connection: close`: Node then closes the socket once the answer is written instead of reading
- * (and discarding) the rest of the body to keep the connection.
+ * `Connection: close`, and the rest of its body is never read (closeWithoutReading).
  */
 export const authenticate =
   (tokens: () => Tokens) =>
@@ -79,7 +79,10 @@ export const authenticate =
       checkToken(tokens(), accessOf(req), req.headers.authorization);
     } catch (e) {
       if ((e as VigilError).statusCode === 401) void reply.header('WWW-Authenticate', 'Bearer realm="vigil"');
-      if ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined) void reply.header('Connection', 'close');
+      if ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined) {
+        void reply.header('Connection', 'close');
+        closeWithoutReading(req.raw.socket);
+      }
       throw e;
     }
   };

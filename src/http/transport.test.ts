@@ -192,6 +192,19 @@ describe('a request refused before its body', () => {
     expect(stored.json().predictions).toBe(0);
   });
 
+  it('a client flooding its 67 MB body still reads its 401, and Vigil reads no more of the body after answering', async () => {
+    running = await listening(TOKENS);
+    const serverSockets: Socket[] = [];
+    running.daemon.app.server.on('connection', (s: Socket) => serverSockets.push(s));
+    const c = await client(running.port);
+    c.socket.write(`POST /v1/models/fraud/predictions HTTP/1.1\r\nHost: vigil\r\nContent-Type: application/json\r\nContent-Length: ${LENGTH}\r\n\r\n`);
+    c.socket.write(Buffer.alloc(LENGTH, 0x20)); // all of it at once, as fast as the socket takes it
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    const read = serverSockets[0]?.bytesRead ?? Infinity;
+    expect(read).toBeLessThan(16 * 1024 * 1024); // a few hundred KB here: what arrived before the answer
+  });
+
   it('Expect: 100-continue: no token → 401 without "100 Continue"; a valid token → 100, then the body is read', async () => {
     running = await listening(TOKENS);
     const body = JSON.stringify([{ id: 'c1', model_version: 'v1', features: { amount: 1, country: 'PL' }, prediction: 1, score: 0.5 }]);

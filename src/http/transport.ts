@@ -1,5 +1,6 @@
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { ServerConfig } from '../config/schema.js';
 import type { TlsMaterial } from '../config/tls.js';
 import type { Logger } from '../core/logger.js';
@@ -62,4 +63,28 @@ export function logDroppedConnections(srv: HttpServer | HttpsServer, logger: Log
     dropped = 0;
     lastLog = t;
   });
+}
+
+/** How long a connection refused before its body stays half-open for the client to read the answer. */
+export const LINGER_MS = 2000;
+
+/**
+ * Makes the end of this connection's `Connection: close` answer stop reading instead of reading
+ * on: once the answer is flushed, the write side is closed (FIN), reading stops — the rest of the
+ * body stays unread in the kernel, then unsent — and the socket is destroyed after `lingerMs`.
+ * Node's own close (`destroySoon`: end, then destroy as soon as the answer is flushed) reads
+ * nothing more either, but the reset that destroy sends over unread data reaches a client still
+ * writing its body before it has read the answer: it sees ECONNRESET/EPIPE instead of the 401
+ * (the "lingering close" problem nginx's `lingering_close` and Apache handle the same way).
+ */
+export function closeWithoutReading(socket: Socket, lingerMs = LINGER_MS): void {
+  socket.destroySoon = function (this: Socket): void {
+    this.end();
+    // Node's HTTP server has no public way to stop its parser reading a socket; `_paused` is the
+    // flag it checks itself before resuming one (lib/_http_server.js, lib/_http_incoming.js).
+    (this as Socket & { _paused: boolean })._paused = true;
+    this.pause();
+    const timer = setTimeout(() => this.destroy(), lingerMs);
+    this.once('close', () => clearTimeout(timer));
+  };
 }
