@@ -93,6 +93,20 @@ describe.runIf(openssl.available)('server.tls', () => {
     expect(lines.find((l) => l.includes('configuration reload failed'))).toContain('server.tls.cert_file');
     expect(await get(`${url}/healthz`, renewed)).toMatchObject({ status: 200, cn: 'vigil-renewed' });
 
+    // Switching TLS off takes a restart: the reload says so, and HTTPS goes on.
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/  tls:\n.*\n.*\n/, ''));
+    const reloaded = await new Promise<string>((resolve, reject) => {
+      const req = request(`${url}/-/reload`, { method: 'POST', ca: renewed, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += String(d)));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(JSON.parse(reloaded)).toMatchObject({ status: 'success', restart_required: ['server.tls'] });
+    expect(await get(`${url}/healthz`, renewed)).toMatchObject({ status: 200, cn: 'vigil-renewed' });
+
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.once('exit', (code) => r(code)))).toBe(0);
   }, 60_000);
