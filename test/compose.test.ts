@@ -81,7 +81,7 @@ describe('the compose file', () => {
     expect(vigil.command?.slice(0, 2)).toEqual(['serve', '--config']);
     const configFile = hostPath(compose, 'vigil', vigil.command?.[2] ?? '');
     const env = Object.fromEntries(Object.entries(vigil.environment ?? {}).map(([k, v]) => [k, interpolateCompose(v, {})]));
-    const { config } = await loadConfigFile(configFile, { ...env, VIGIL_DEMO_RULES_DIR: join(ROOT, 'examples') });
+    const { config } = await loadConfigFile(configFile, { ...env, VIGIL_DEMO_RULES_DIR: join(ROOT, 'examples'), VIGIL_CONFIG_DIR: hostPath(compose, 'vigil', '/etc/vigil') });
     expect(config.server.address).toBe('0.0.0.0');
     expect(config.server.port).toBe(9470);
     expect(config.storage.path).toBe('/var/lib/vigil/vigil.db');
@@ -91,6 +91,26 @@ describe('the compose file', () => {
     // The Prometheus scrape target is this very address.
     const prom = parse(readFileSync(hostPath(compose, 'prometheus', flag(service(compose, 'prometheus').command, 'config.file')), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
     expect(prom.scrape_configs.find((s) => s.job_name === 'vigil')?.static_configs[0]?.targets).toEqual([`vigil:${config.server.port}`]);
+  });
+
+  it('Vigil has a read token that Prometheus\'s scrape job sends from the same file, and the simulator Vigil\'s ingest token', async () => {
+    const vigil = service(compose, 'vigil');
+    const env = Object.fromEntries(Object.entries(vigil.environment ?? {}).map(([k, v]) => [k, interpolateCompose(v, {})]));
+    const { config } = await loadConfigFile(hostPath(compose, 'vigil', vigil.command?.[2] ?? ''), {
+      ...env,
+      VIGIL_DEMO_RULES_DIR: join(ROOT, 'examples'),
+      VIGIL_CONFIG_DIR: hostPath(compose, 'vigil', '/etc/vigil'),
+    });
+    const prom = parse(readFileSync(hostPath(compose, 'prometheus', flag(service(compose, 'prometheus').command, 'config.file')), 'utf8')) as {
+      scrape_configs: { job_name: string; authorization?: { type?: string; credentials_file?: string } }[];
+    };
+    const authorization = prom.scrape_configs.find((s) => s.job_name === 'vigil')?.authorization;
+    expect(authorization?.type).toBe('Bearer');
+    const tokenFile = hostPath(compose, 'prometheus', authorization?.credentials_file ?? '');
+    expect(tokenFile).toBe(hostPath(compose, 'vigil', '/etc/vigil/tokens/read.token'));
+    expect(config.server.tokens.read).toEqual([readFileSync(tokenFile, 'utf8').trim()]);
+    const simToken = interpolateCompose(service(compose, 'simulator').environment?.VIGIL_TOKEN ?? '', {});
+    expect(config.server.tokens.ingest).toEqual([simToken]);
   });
 });
 
@@ -105,7 +125,14 @@ describe.runIf(promtool.available)('promtool check config', () => {
 
   it('accepts it with the rule files it loads (mounted from rules/ and examples/)', () => {
     const cfg = parse(readFileSync(file, 'utf8')) as { rule_files: string[] };
-    const local = { ...cfg, rule_files: cfg.rule_files.map((f) => hostPath(compose, 'prometheus', f)) };
+    const local = {
+      ...cfg,
+      rule_files: cfg.rule_files.map((f) => hostPath(compose, 'prometheus', f)),
+      // promtool checks that the credentials files exist: the mounted token file, here.
+      scrape_configs: (cfg as unknown as { scrape_configs: { authorization?: { credentials_file?: string } }[] }).scrape_configs.map((s) =>
+        s.authorization?.credentials_file === undefined ? s : { ...s, authorization: { ...s.authorization, credentials_file: hostPath(compose, 'prometheus', s.authorization.credentials_file) } },
+      ),
+    };
     const addresses = { 'vigil:9470': '127.0.0.1:9470', 'alertmanager:9093': '127.0.0.1:9093', 'localhost:9090': '127.0.0.1:9090' };
     writeFileSync(join(dir, 'prometheus.yml'), stringify(rewriteAddresses(local, compose, addresses)));
     const out = execFileSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });

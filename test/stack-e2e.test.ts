@@ -40,8 +40,12 @@ function localCommand(compose: ComposeFile, name: string, args: readonly string[
   return rewriteAddresses(args.map((a) => interpolateCompose(a, env)), compose, addresses).map((a) => (a.startsWith('/') ? hostPath(compose, name, a) : a));
 }
 
+/** Vigil's read token (deploy/vigil/tokens/read.token): reads and /metrics need it in the stack. */
+let vigilToken = '';
+const auth = (url: string): RequestInit => (vigilToken !== '' && url.startsWith('http://127.0.0.1') ? { headers: { authorization: `Bearer ${vigilToken}` } } : {});
+
 const getJson = async <T>(url: string): Promise<T> => {
-  const r = await fetch(url);
+  const r = await fetch(url, auth(url));
   if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
 };
@@ -77,7 +81,8 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     };
     option('--port', String(registryPort));
     option('--address', '127.0.0.1');
-    procs.run(process.execPath, [MAIN, ...registryArgs], { env: { ...process.env, VIGIL_LOG_LEVEL: 'warn' } });
+    // It reads deploy/vigil/vigil.yaml, token files included (/etc/vigil in the containers).
+    procs.run(process.execPath, [MAIN, ...registryArgs], { env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', VIGIL_CONFIG_DIR: hostPath(compose, 'mlflow', '/etc/vigil') } });
 
     // The webhook sink, as the compose service runs it.
     const sink = service(compose, 'webhook-sink');
@@ -92,10 +97,23 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     procs.run('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${mkdtempSync(join(dir, 'am-'))}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
 
     // Prometheus with the mounted prometheus.yml and the rule files mounted next to it; 1s intervals.
-    const promConfig = rewriteAddresses(parse(readFileSync(hostPath(compose, 'prometheus', flag(service(compose, 'prometheus').command, 'config.file')), 'utf8')) as { global: Record<string, unknown>; rule_files: string[] }, compose, addresses);
+    const promConfig = rewriteAddresses(
+      parse(readFileSync(hostPath(compose, 'prometheus', flag(service(compose, 'prometheus').command, 'config.file')), 'utf8')) as {
+        global: Record<string, unknown>;
+        rule_files: string[];
+        scrape_configs: { job_name: string; authorization?: { credentials_file: string } }[];
+      },
+      compose,
+      addresses,
+    );
     promConfig.global.scrape_interval = '1s';
     promConfig.global.evaluation_interval = '1s';
     promConfig.rule_files = promConfig.rule_files.map((f) => hostPath(compose, 'prometheus', f));
+    // The scrape job sends Vigil's read token from the file the compose file mounts.
+    const vigilJob = promConfig.scrape_configs.find((j) => j.job_name === 'vigil');
+    if (vigilJob?.authorization === undefined) throw new Error('the vigil scrape job sends no token');
+    vigilJob.authorization.credentials_file = hostPath(compose, 'prometheus', vigilJob.authorization.credentials_file);
+    vigilToken = readFileSync(vigilJob.authorization.credentials_file, 'utf8').trim();
     writeFileSync(join(dir, 'prometheus.yml'), stringify(promConfig));
     procs.run('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${mkdtempSync(join(dir, 'tsdb-'))}`, `--web.listen-address=127.0.0.1:${promPort}`]);
 
@@ -110,6 +128,7 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
       VIGIL_DB: join(dir, 'vigil.db'),
       VIGIL_EVALUATION_INTERVAL: '1s',
       VIGIL_DEMO_RULES_DIR: join(ROOT, 'examples'), // baked into the image at /app/examples
+      VIGIL_CONFIG_DIR: hostPath(compose, 'vigil', '/etc/vigil'), // the token files
     };
     expect(vigilEnv.VIGIL_ALERTMANAGER_URL).toBe(amUrl);
     procs.run(process.execPath, [MAIN, ...localCommand(compose, 'vigil', vigil.command ?? [], {}, addresses)], { env: { ...process.env, ...vigilEnv } });
@@ -123,7 +142,13 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
 
     // The simulator, as the compose service runs it, with drift after 1s.
     const sim = service(compose, 'simulator');
-    procs.run(process.execPath, [MAIN, ...localCommand(compose, 'simulator', sim.command ?? [], { VIGIL_DRIFT_AFTER: '1s' }, addresses)], { env: { ...process.env, ...vigilEnv } });
+    const simEnv = Object.fromEntries(Object.entries(sim.environment ?? {}).map(([k, v]) => [k, interpolateCompose(v, {})]));
+    expect(simEnv.VIGIL_TOKEN).toBeTruthy(); // it posts with the ingest token
+    procs.run(process.execPath, [MAIN, ...localCommand(compose, 'simulator', sim.command ?? [], { VIGIL_DRIFT_AFTER: '1s' }, addresses)], { env: { ...process.env, ...vigilEnv, ...simEnv } });
+
+    // Without the read token Vigil refuses reads and scrapes; Prometheus's scrape job has it.
+    expect((await fetch(`${vigilUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${vigilUrl}/api/v1/alerts`)).status).toBe(401);
 
     // Prometheus scrapes Vigil and has the ML series of every model.
     await waitFor('Prometheus to scrape Vigil', async () => {
@@ -159,7 +184,7 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     }, 60_000);
     expect(amAlerts.every((a) => a.receivers.some((r) => r.name === 'webhook-sink'))).toBe(true);
     const sent = async (url: string, re: RegExp): Promise<number> =>
-      (await (await fetch(url)).text()).split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      (await (await fetch(url, auth(url))).text()).split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
     await waitFor('Vigil to have delivered alerts to Alertmanager', async () =>
       (await sent(`${vigilUrl}/metrics`, /^vigil_notifications_total\{.*receiver="alertmanager:.*outcome="success"/)) > 0 ? true : undefined,
     60_000);
