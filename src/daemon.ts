@@ -260,7 +260,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     return reloading;
   };
 
-  // Read at construction: a bad certificate stops the start-up (exit 1, the reason logged).
+  // The certificate HTTPS starts with (the schema checked the files when the configuration loaded).
   let tls = readTls(config().server.tls);
   const app = buildServer({
     logger,
