@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,7 +59,7 @@ describe.runIf(openssl.available)('server.tls', () => {
   it('serves HTTPS with the configured certificate and serves a replaced one after SIGHUP', async () => {
     makeCertificate('vigil-first');
     const config = join(dir, 'vigil.yaml');
-    writeFileSync(config, `server:\n  port: 0\n  tls:\n    cert_file: ${CERT}\n    key_file: ${KEY}\nstorage:\n  path: ${join(dir, 'vigil.db')}\nmodels:\n  - { name: m, task: binary, features: [{ name: x, type: numeric }] }\n`);
+    writeFileSync(config, `server:\n  port: 0\n  timeouts: { headers: 1s, body: 2s }\n  tls:\n    cert_file: ${CERT}\n    key_file: ${KEY}\nstorage:\n  path: ${join(dir, 'vigil.db')}\nmodels:\n  - { name: m, task: binary, features: [{ name: x, type: numeric }] }\n`);
     const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const lines: string[] = [];
@@ -75,6 +76,16 @@ describe.runIf(openssl.available)('server.tls', () => {
 
     const first = await get(`${url}/healthz`, readFileSync(CERT));
     expect(first).toMatchObject({ status: 200, cn: 'vigil-first' });
+
+    // A client that connects and never starts the TLS handshake is closed after the headers timeout.
+    const stalled = await new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const s = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
+      s.on('error', reject);
+      s.on('close', () => resolve(performance.now() - t0));
+    });
+    expect(stalled).toBeGreaterThan(900);
+    expect(stalled).toBeLessThan(15_000);
 
     // Renewed: new files in place, then SIGHUP.
     makeCertificate('vigil-renewed');

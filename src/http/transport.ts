@@ -19,7 +19,7 @@ export const checkingInterval = (t: ServerConfig['timeouts']): number => Math.mi
 /** The Fastify options of the listener (timeouts as they are at start; TLS if configured). */
 export function listenerOptions(server: ServerConfig, tls: TlsMaterial | null): {
   http?: HttpServerOptions;
-  https?: HttpServerOptions & TlsMaterial;
+  https?: HttpServerOptions & TlsMaterial & { handshakeTimeout: number };
   requestTimeout: number;
   keepAliveTimeout: number;
 } {
@@ -32,7 +32,9 @@ export function listenerOptions(server: ServerConfig, tls: TlsMaterial | null): 
   };
   // Fastify sets requestTimeout and keepAliveTimeout on the server itself from its own options.
   const common = { requestTimeout: t.body, keepAliveTimeout: t.idle };
-  return tls === null ? { ...common, http: node } : { ...common, https: { ...node, ...tls } };
+  // The HTTP timeouts start once the TLS handshake is done: the handshake gets the headers
+  // timeout of its own (Node's default is 120 s; fixed at construction).
+  return tls === null ? { ...common, http: node } : { ...common, https: { ...node, ...tls, handshakeTimeout: t.headers } };
 }
 
 /**
