@@ -192,6 +192,15 @@ describe('a request refused before its body', () => {
     expect(stored.json().predictions).toBe(0);
   });
 
+  it('a chunked body is refused the same way: 401 after the first chunk, the connection closed', async () => {
+    running = await listening(TOKENS);
+    const c = await client(running.port);
+    c.socket.write('POST /v1/models/fraud/labels HTTP/1.1\r\nHost: vigil\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"id"\r\n');
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    expect(c.received()).toMatch(/\r\nconnection: close\r\n/i);
+  });
+
   it('a client flooding its 67 MB body still reads its 401, and Vigil reads no more of the body after answering', async () => {
     running = await listening(TOKENS);
     const serverSockets: Socket[] = [];
