@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { runBaseline } from './baseline.js';
+import { main } from './main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-baseline-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +16,7 @@ writeFileSync(
 const run = async (...argv: string[]) => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runBaseline(argv, { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s) }, {});
+  const code = await main(['baseline', ...argv], { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s) }, {});
   return { code, out: out.join(''), err: err.join('') };
 };
 
@@ -47,10 +47,10 @@ describe('vigil baseline', () => {
 
   it('exits 2 on bad input, naming what is wrong', async () => {
     expect((await run('--config', config, '--model', 'fraud')).code).toBe(2);
-    const unknown = await run('--config', config, '--model', 'nope', '--version', 'v', '--from', 'x.csv');
+    const unknown = await run('--config', config, '--model', 'nope', '--version', 'v', '--from', config);
     expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('model "nope" is not in') });
     const missing = await run('--config', config, '--model', 'fraud', '--version', 'v', '--from', join(dir, 'none.csv'));
-    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining('cannot read file') });
+    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining(`--from: no such file: ${join(dir, 'none.csv')}`) });
     const bad = join(dir, 'bad.ndjson');
     writeFileSync(bad, '{"amount": 1}\n{"amount": \n');
     const r = await run('--config', config, '--model', 'fraud', '--version', 'v', '--from', bad);

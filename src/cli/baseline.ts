@@ -5,26 +5,36 @@ import { buildBaseline, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
-import { loadConfigForCli, parseCli } from './args.js';
+import { CONFIG_FLAG, defineCommand, loadConfigForCli, parseCommand, usageOf } from './args.js';
+
+export const BASELINE_COMMAND = defineCommand({
+  name: 'baseline',
+  summary:
+    "Store a model version's baseline (reference) from training data: features, and the prediction, score\n" +
+    'and label columns when present (a multiclass score is a {class: probability} object: an NDJSON object, or\n' +
+    "JSON text in a CSV cell). It goes into the configured SQLite file; a running daemon picks it up at its next cycle.",
+  notes: 'Exit codes: 0 stored, 2 bad input (or the version has a baseline already and --replace was not given).',
+  flags: {
+    config: CONFIG_FLAG,
+    model: { kind: 'string', short: 'm', arg: 'MODEL', required: true, help: 'the model (as named in the configuration)' },
+    version: { kind: 'string', short: 'v', arg: 'VERSION', required: true, help: 'the model version the baseline is for' },
+    from: { kind: 'file', short: 'f', arg: 'FILE', required: true, help: 'training data: CSV, or NDJSON (.ndjson, .jsonl, .json)' },
+    replace: { kind: 'boolean', help: "replace the version's baseline when it has one (else: an error, exit 2)" },
+    'allow-bad-lines': { kind: 'boolean', help: 'skip malformed lines and rows instead of failing' },
+  },
+});
 
 /**
- * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE]`: summarizes
- * training data (features; prediction, score and label columns when present) and stores it as the
- * baseline of that model version in the configured SQLite file. A running daemon picks it up at its
- * next cycle (WAL lets both use the file). Exit 0 stored, 2 bad input.
+ * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE] [--replace]`:
+ * summarizes training data and stores it as the baseline of that model version. Exit 0 stored, 2 bad input.
  */
 export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const { values } = parseCli(argv, {
-    config: { type: 'string', short: 'c' },
-    model: { type: 'string', short: 'm' },
-    version: { type: 'string', short: 'v' },
-    from: { type: 'string', short: 'f' },
-    'allow-bad-lines': { type: 'boolean', default: false },
-  });
-  if (!values.model || !values.version || !values.from) {
-    io.stderr('usage: vigil baseline --model M --version V --from train.csv|train.ndjson [--config vigil.yaml]\n');
-    return 2;
+  const parsed = parseCommand(BASELINE_COMMAND, argv);
+  if (parsed.help) {
+    io.stdout(usageOf(BASELINE_COMMAND));
+    return 0;
   }
+  const { values } = parsed;
   const loaded = await loadConfigForCli(values.config, io, env);
   if (loaded === null) return 2;
   const model = loaded.config.models.find((m) => m.name === values.model);
