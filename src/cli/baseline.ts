@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../core/clock.js';
+import { isVigilError } from '../core/errors.js';
 import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
 import { buildBaseline, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
@@ -50,7 +51,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     } catch (e) {
       throw new TabularError('VIGIL_ERR_INGEST_READ', values.from, undefined, `cannot read file: ${(e as Error).message}`);
     }
-    const raw = formatFromPath(values.from) === 'ndjson' ? parseNdjson(text, values.from) : parseCsv(text, values.from);
+    const raw = formatFromPath(values.from) === 'ndjson' ? parseNdjson(text, values.from, { jsonColumns: model.task === 'multiclass' ? ['score'] : [] }) : parseCsv(text, values.from);
     // Column types from the model (only for the columns the file has).
     const types = baselineColumnTypes(model);
     const has = (c: string): boolean => raw.header.includes(c);
@@ -66,9 +67,17 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     return 2;
   }
   const unknown = table.columns.filter((c) => !model.features.some((f) => f.name === c.name) && !['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error'].includes(c.name));
-  const rows = rowsFromTable(model, table);
+  const { rows, rejected } = rowsFromTable(model, table);
+  if (rejected.length > 0) {
+    const say = values['allow-bad-lines'] ? 'skipped' : 'bad';
+    for (const r of rejected.slice(0, 20)) io.stderr(`${values.from}:${r.line}: ${say}: ${r.field === '' ? '' : `${r.field}: `}${r.reason}\n`);
+    if (!values['allow-bad-lines']) {
+      io.stderr(`vigil baseline: ${rejected.length} bad row(s); fix them or pass --allow-bad-lines\n`);
+      return 2;
+    }
+  }
   if (rows.length === 0) {
-    io.stderr(`vigil baseline: ${values.from} has no rows\n`);
+    io.stderr(`vigil baseline: ${values.from} has no usable rows\n`);
     return 2;
   }
   const built = buildBaseline(model, rows);
@@ -76,8 +85,16 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   const now = systemClock.now();
   const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, cacheMb: loaded.config.storage.cache_mb, now });
   try {
-    const saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built);
-    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}: ${rows.length} rows, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
+    let saved;
+    try {
+      saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built, { replace: values.replace });
+    } catch (e) {
+      if (!(isVigilError(e) && e.code === 'VIGIL_ERR_BASELINE_EXISTS')) throw e;
+      io.stderr(`vigil baseline: ${e.message}; pass --replace to replace it (nothing was stored)\n`);
+      return 2;
+    }
+    const replaced = saved.replaced.length > 0 ? ` (replacing baseline ${saved.replaced.join(', ')})` : '';
+    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}${replaced}: ${rows.length} rows${rejected.length > 0 ? ` (${rejected.length} skipped)` : ''}, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
     const q = Object.entries(summary.quality);
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
     const missing = model.features.filter((f) => !(f.name in summary.features)).map((f) => f.name);
