@@ -211,11 +211,17 @@ export function envUrl(env: Readonly<Record<string, string | undefined>>, name: 
 
 /**
  * Loads the configuration a command was given (the embedded demo without --config); on problems,
- * prints every one as file:line:column and returns null (the command exits 2).
+ * prints every one as file:line:column and returns null (the command exits 2). `ruleFiles: false`
+ * for commands that never load rules (their rule_files need not exist where they run).
  */
-export async function loadConfigForCli(file: string | undefined, io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<LoadedConfig | null> {
+export async function loadConfigForCli(
+  file: string | undefined,
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { ruleFiles?: boolean } = {},
+): Promise<LoadedConfig | null> {
   try {
-    return await loadConfigFile(file ?? embeddedConfigPath(), env);
+    return await loadConfigFile(file ?? embeddedConfigPath(), env, options);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const issue of e.issues) io.stderr(`${formatIssue(issue)}\n`);

@@ -36,7 +36,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     return 0;
   }
   const { values } = parsed;
-  const loaded = await loadConfigForCli(values.config, io, env);
+  const loaded = await loadConfigForCli(values.config, io, env, { ruleFiles: false }); // it loads no rules
   if (loaded === null) return 2;
   const model = loaded.config.models.find((m) => m.name === values.model);
   if (model === undefined) {

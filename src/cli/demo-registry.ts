@@ -26,7 +26,7 @@ export async function runDemoRegistry(argv: string[], io: CliIo, env: Readonly<R
   }
   const { values } = parsed;
   const port = values.port;
-  const loaded = await loadConfigForCli(values.config, io, env);
+  const loaded = await loadConfigForCli(values.config, io, env, { ruleFiles: false }); // it loads no rules
   if (loaded === null) return 2;
   const logger = createLogger({ level: loaded.config.log.level });
   const registry = await startDemoRegistry({ models: loaded.config.models.map((m) => m.name), port, host: values.address, logger });

@@ -49,8 +49,12 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
     .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`))
     .join('');
 
-/** Reads and validates a configuration file; throws ConfigError listing every problem. */
-export async function loadConfigFile(file: string, env: Env = process.env): Promise<LoadedConfig> {
+/**
+ * Reads and validates a configuration file; throws ConfigError listing every problem. With
+ * `ruleFiles: false` the `rule_files` entries are not looked for (commands that never load rules,
+ * e.g. `vigil baseline` on a machine where the rules live elsewhere).
+ */
+export async function loadConfigFile(file: string, env: Env = process.env, options: { ruleFiles?: boolean } = {}): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,7 +63,7 @@ export async function loadConfigFile(file: string, env: Env = process.env): Prom
     throw new ConfigError([{ file, line: 0, column: 0, path: '', code: 'VIGIL_ERR_CONFIG_READ', message: `cannot read configuration: ${reason}` }]);
   }
   const parsed = analyzeConfigText(text, file, env);
-  if (parsed.located !== null) parsed.issues.push(...(await ruleFileIssues(parsed.located, file)));
+  if (parsed.located !== null && options.ruleFiles !== false) parsed.issues.push(...(await ruleFileIssues(parsed.located, file)));
   return { config: settle(parsed), file };
 }
 

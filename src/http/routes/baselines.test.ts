@@ -107,7 +107,8 @@ describe('multiclass baselines', () => {
     // and the same as the scikit-learn-checked report over these codes
     const code = (c: string) => ['stay', 'churn', 'maybe'].indexOf(c);
     const report = multiclassReport({ yTrue: Float64Array.from(pairs, ([y]) => code(y)), yPred: Float64Array.from(pairs, ([, p]) => code(p)) });
-    expect(q.f1_score).toBeCloseTo(report.f1Macro.value, 12);
+    expect(report.f1Macro).toMatchObject({ defined: true });
+    expect(q.f1_score).toBeCloseTo((report.f1Macro as { value: number }).value, 12);
 
     // the prediction reference (multiclass prediction drift): the predicted classes
     await t.daemon.cycle.run();
