@@ -333,7 +333,7 @@ function concrete(schema: unknown, value: unknown, out: unknown[] = [], depth = 
 }
 
 /** The keys the schema knows for the object at `path` of the raw document (for "did you mean"). */
-export function knownKeysAt(schema: unknown, path: readonly PathKey[], raw: unknown): string[] {
+function knownKeysAt(schema: unknown, path: readonly PathKey[], raw: unknown): string[] {
   let schemas = concrete(schema, raw);
   let value = raw;
   for (const k of path) {
