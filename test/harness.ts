@@ -53,9 +53,12 @@ export interface TestDaemon {
 /** A daemon on a temporary directory (config file + SQLite file), never listening. */
 export async function testDaemon(
   yaml: string = BASE_CONFIG,
-  opts: { openStore?: (path: string) => Store; now?: number; clock?: Clock } = {},
+  opts: { openStore?: (path: string) => Store; now?: number; clock?: Clock; files?: Readonly<Record<string, string>> } = {},
 ): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
+  // Files the configuration names (rule files): written first, since a rule_files entry that
+  // matches no file is a configuration error.
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const configFile = join(dir, 'vigil.yaml');
   writeFileSync(configFile, `storage:\n  path: ${join(dir, 'vigil.db')}\n${yaml}`);
   const clock = new ManualClock(opts.now ?? Date.UTC(2026, 10, 1, 12));

@@ -62,10 +62,7 @@ models:
     windows: [1h]
     min_samples: 5
 `;
-    t = await testDaemon(config('alerts.yml'), { now: T0 });
-    writeFileSync(join(t.dir, 'alerts.yml'), RULES);
-    // The harness built the daemon before the rule file existed: load it as a reload would.
-    expect((await t.daemon.reload()).ok).toBe(true);
+    t = await testDaemon(config('alerts.yml'), { now: T0, files: { 'alerts.yml': RULES } });
     const d = t.daemon;
     const silence = await d.app.inject({
       method: 'POST',

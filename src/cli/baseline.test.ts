@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { runBaseline } from './baseline.js';
+import { main } from './main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-baseline-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, 'vigil.yaml');
 writeFileSync(
   config,
-  `storage:\n  path: ${join(dir, 'v.db')}\nmodels:\n  - name: fraud\n    task: binary\n    features:\n      - { name: amount, type: numeric }\n      - { name: country, type: categorical }\n      - { name: unused, type: numeric }\n`,
+  `storage:\n  path: ${join(dir, 'v.db')}\nmodels:\n  - name: fraud\n    task: binary\n    features:\n      - { name: amount, type: numeric }\n      - { name: country, type: categorical }\n      - { name: unused, type: numeric }\n  - name: churn\n    task: multiclass\n    classes: [stay, churn, maybe]\n    features:\n      - { name: tenure, type: numeric }\n`,
 );
 
 const run = async (...argv: string[]) => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runBaseline(argv, { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s) }, {});
+  const code = await main(['baseline', ...argv], { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s) }, {});
   return { code, out: out.join(''), err: err.join('') };
 };
 
@@ -47,14 +47,73 @@ describe('vigil baseline', () => {
 
   it('exits 2 on bad input, naming what is wrong', async () => {
     expect((await run('--config', config, '--model', 'fraud')).code).toBe(2);
-    const unknown = await run('--config', config, '--model', 'nope', '--version', 'v', '--from', 'x.csv');
+    const unknown = await run('--config', config, '--model', 'nope', '--version', 'v', '--from', config);
     expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('model "nope" is not in') });
     const missing = await run('--config', config, '--model', 'fraud', '--version', 'v', '--from', join(dir, 'none.csv'));
-    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining('cannot read file') });
+    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining(`--from: no such file: ${join(dir, 'none.csv')}`) });
     const bad = join(dir, 'bad.ndjson');
     writeFileSync(bad, '{"amount": 1}\n{"amount": \n');
     const r = await run('--config', config, '--model', 'fraud', '--version', 'v', '--from', bad);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${bad}:2`);
+  });
+
+  it('refuses to store a version twice (exit 2, nothing stored) unless --replace', async () => {
+    const csv = join(dir, 'twice.csv');
+    const write = (right: number) => {
+      const lines = ['amount,country,prediction,label'];
+      for (let i = 0; i < 10; i++) lines.push(`${i},DE,${i % 2},${i < right ? i % 2 : 1 - (i % 2)}`);
+      writeFileSync(csv, lines.join('\n'));
+    };
+    const stored = async () => {
+      const store = new SqliteStore({ path: join(dir, 'v.db'), now: 0 });
+      const list = (await store.listBaselines('fraud')).filter((b) => b.version === 'twice');
+      await store.close();
+      return list.map((b) => [b.id, (JSON.parse(b.summary) as { quality: { accuracy: number } }).quality.accuracy]);
+    };
+    write(9);
+    expect((await run('--config', config, '--model', 'fraud', '--version', 'twice', '--from', csv)).code).toBe(0);
+    const [[id]] = (await stored()) as [[number, number]];
+    write(5);
+    const again = await run('--config', config, '--model', 'fraud', '--version', 'twice', '--from', csv);
+    expect(again.code).toBe(2);
+    expect(again.err).toBe(`vigil baseline: model "fraud" has a baseline for version "twice" already (id ${id}); pass --replace to replace it (nothing was stored)\n`);
+    expect(await stored()).toEqual([[id, 0.9]]);
+    const replaced = await run('--config', config, '--model', 'fraud', '--version', 'twice', '--from', csv, '--replace');
+    expect(replaced.code).toBe(0);
+    expect(replaced.out).toMatch(new RegExp(`stored for fraud version twice \\(replacing baseline ${id}\\): 10 rows`));
+    const after = await stored();
+    expect(after).toHaveLength(1);
+    expect(after[0]?.[0]).toBeGreaterThan(id);
+    expect(after[0]?.[1]).toBe(0.5);
+  });
+
+  it('reads multiclass {class: probability} scores from NDJSON objects and CSV JSON cells, checked as the API checks them', async () => {
+    const pairs = [['stay', 'stay'], ['stay', 'churn'], ['churn', 'churn'], ['maybe', 'maybe']];
+    const score = (p: string) => ({ stay: p === 'stay' ? 0.8 : 0.1, churn: p === 'churn' ? 0.8 : 0.1, maybe: p === 'maybe' ? 0.8 : 0.1 });
+    const nd = join(dir, 'churn.ndjson');
+    writeFileSync(nd, pairs.map(([label, prediction], i) => JSON.stringify({ tenure: i, prediction, score: score(prediction as string), label })).join('\n'));
+    const a = await run('--config', config, '--model', 'churn', '--version', 'nd', '--from', nd);
+    expect(a.err).toBe('');
+    expect(a.out).toContain('stored for churn version nd: 4 rows, 1/1 features');
+    expect(a.out).toContain('reference quality: accuracy 0.7500');
+    const csv = join(dir, 'churn.csv');
+    const cell = (o: object) => `"${JSON.stringify(o).replace(/"/g, '""')}"`;
+    writeFileSync(csv, ['tenure,prediction,score,label', ...pairs.map(([label, prediction], i) => `${i},${prediction},${cell(score(prediction as string))},${label}`)].join('\n'));
+    const b = await run('--config', config, '--model', 'churn', '--version', 'csv', '--from', csv);
+    expect(b.err).toBe('');
+    expect(b.out).toContain('reference quality: accuracy 0.7500');
+
+    // bad rows: named by line and field, exit 2 — or skipped with --allow-bad-lines
+    const bad = join(dir, 'churn-bad.ndjson');
+    writeFileSync(bad, [JSON.stringify({ tenure: 1, prediction: 'stay', score: { stay: 0.9 }, label: 'stay' }), '', JSON.stringify({ tenure: 2, prediction: 'stay', score: { stay: 1.2 } }), JSON.stringify({ tenure: 3, prediction: 'gone' })].join('\n'));
+    const c = await run('--config', config, '--model', 'churn', '--version', 'bad', '--from', bad);
+    expect(c.code).toBe(2);
+    expect(c.err).toBe(
+      `${bad}:3: bad: score.stay: must be <= 1\n${bad}:4: bad: prediction: prediction "gone" is not one of the model's classes (stay, churn, maybe)\nvigil baseline: 2 bad row(s); fix them or pass --allow-bad-lines\n`,
+    );
+    const d = await run('--config', config, '--model', 'churn', '--version', 'bad', '--from', bad, '--allow-bad-lines');
+    expect(d.code).toBe(0);
+    expect(d.out).toContain('1 rows (2 skipped)');
   });
 });

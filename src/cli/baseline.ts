@@ -1,31 +1,42 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../core/clock.js';
+import { isVigilError } from '../core/errors.js';
 import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
 import { buildBaseline, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
-import { loadConfigForCli, parseCli } from './args.js';
+import { CONFIG_FLAG, defineCommand, loadConfigForCli, parseCommand, usageOf } from './args.js';
+
+export const BASELINE_COMMAND = defineCommand({
+  name: 'baseline',
+  summary:
+    "Store a model version's baseline (reference) from training data: features, and the prediction, score\n" +
+    'and label columns when present (a multiclass score is a {class: probability} object: an NDJSON object, or\n' +
+    "JSON text in a CSV cell). It goes into the configured SQLite file; a running daemon picks it up at its next cycle.",
+  notes: 'Exit codes: 0 stored, 2 bad input (or the version has a baseline already and --replace was not given).',
+  flags: {
+    config: CONFIG_FLAG,
+    model: { kind: 'string', short: 'm', arg: 'MODEL', required: true, help: 'the model (as named in the configuration)' },
+    version: { kind: 'string', short: 'v', arg: 'VERSION', required: true, help: 'the model version the baseline is for' },
+    from: { kind: 'file', short: 'f', arg: 'FILE', required: true, help: 'training data: CSV, or NDJSON (.ndjson, .jsonl, .json)' },
+    replace: { kind: 'boolean', help: "replace the version's baseline when it has one (else: an error, exit 2)" },
+    'allow-bad-lines': { kind: 'boolean', help: 'skip malformed lines and rows instead of failing' },
+  },
+});
 
 /**
- * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE]`: summarizes
- * training data (features; prediction, score and label columns when present) and stores it as the
- * baseline of that model version in the configured SQLite file. A running daemon picks it up at its
- * next cycle (WAL lets both use the file). Exit 0 stored, 2 bad input.
+ * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE] [--replace]`:
+ * summarizes training data and stores it as the baseline of that model version. Exit 0 stored, 2 bad input.
  */
 export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const { values } = parseCli(argv, {
-    config: { type: 'string', short: 'c' },
-    model: { type: 'string', short: 'm' },
-    version: { type: 'string', short: 'v' },
-    from: { type: 'string', short: 'f' },
-    'allow-bad-lines': { type: 'boolean', default: false },
-  });
-  if (!values.model || !values.version || !values.from) {
-    io.stderr('usage: vigil baseline --model M --version V --from train.csv|train.ndjson [--config vigil.yaml]\n');
-    return 2;
+  const parsed = parseCommand(BASELINE_COMMAND, argv);
+  if (parsed.help) {
+    io.stdout(usageOf(BASELINE_COMMAND));
+    return 0;
   }
-  const loaded = await loadConfigForCli(values.config, io, env);
+  const { values } = parsed;
+  const loaded = await loadConfigForCli(values.config, io, env, { ruleFiles: false }); // it loads no rules
   if (loaded === null) return 2;
   const model = loaded.config.models.find((m) => m.name === values.model);
   if (model === undefined) {
@@ -40,7 +51,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     } catch (e) {
       throw new TabularError('VIGIL_ERR_INGEST_READ', values.from, undefined, `cannot read file: ${(e as Error).message}`);
     }
-    const raw = formatFromPath(values.from) === 'ndjson' ? parseNdjson(text, values.from) : parseCsv(text, values.from);
+    const raw = formatFromPath(values.from) === 'ndjson' ? parseNdjson(text, values.from, { jsonColumns: model.task === 'multiclass' ? ['score'] : [] }) : parseCsv(text, values.from);
     // Column types from the model (only for the columns the file has).
     const types = baselineColumnTypes(model);
     const has = (c: string): boolean => raw.header.includes(c);
@@ -56,9 +67,17 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     return 2;
   }
   const unknown = table.columns.filter((c) => !model.features.some((f) => f.name === c.name) && !['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error'].includes(c.name));
-  const rows = rowsFromTable(model, table);
+  const { rows, rejected } = rowsFromTable(model, table);
+  if (rejected.length > 0) {
+    const say = values['allow-bad-lines'] ? 'skipped' : 'bad';
+    for (const r of rejected.slice(0, 20)) io.stderr(`${values.from}:${r.line}: ${say}: ${r.field === '' ? '' : `${r.field}: `}${r.reason}\n`);
+    if (!values['allow-bad-lines']) {
+      io.stderr(`vigil baseline: ${rejected.length} bad row(s); fix them or pass --allow-bad-lines\n`);
+      return 2;
+    }
+  }
   if (rows.length === 0) {
-    io.stderr(`vigil baseline: ${values.from} has no rows\n`);
+    io.stderr(`vigil baseline: ${values.from} has no usable rows\n`);
     return 2;
   }
   const built = buildBaseline(model, rows);
@@ -66,8 +85,16 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   const now = systemClock.now();
   const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, cacheMb: loaded.config.storage.cache_mb, now });
   try {
-    const saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built);
-    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}: ${rows.length} rows, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
+    let saved;
+    try {
+      saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built, { replace: values.replace });
+    } catch (e) {
+      if (!(isVigilError(e) && e.code === 'VIGIL_ERR_BASELINE_EXISTS')) throw e;
+      io.stderr(`vigil baseline: ${e.message}; pass --replace to replace it (nothing was stored)\n`);
+      return 2;
+    }
+    const replaced = saved.replaced.length > 0 ? ` (replacing baseline ${saved.replaced.join(', ')})` : '';
+    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}${replaced}: ${rows.length} rows${rejected.length > 0 ? ` (${rejected.length} skipped)` : ''}, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
     const q = Object.entries(summary.quality);
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
     const missing = model.features.filter((f) => !(f.name in summary.features)).map((f) => f.name);

@@ -3,15 +3,26 @@ import { formatDuration } from '../core/duration.js';
 import { loadConfiguredRules } from '../alerting/service.js';
 import { formatRuleFileError } from '../alerting/rules/index.js';
 import type { CliIo } from './args.js';
-import { parseCli } from './args.js';
+import { defineCommand, parseCommand, usageOf } from './args.js';
+
+export const CHECK_CONFIG_COMMAND = defineCommand({
+  name: 'check-config',
+  positionals: { name: 'FILE…', min: 1 },
+  summary:
+    'Validate configuration files and the rule files they name, without starting anything.\n' +
+    'Every problem is printed as file:line:column: key.path: message (CODE).',
+  notes: 'Exit codes: 0 every file is valid, 2 a file has problems (or bad usage).',
+  flags: {},
+});
 
 /** `vigil check-config FILE…`: exit 0 when every file is valid, 2 when any is not. */
 export async function runCheckConfig(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const { positionals } = parseCli(argv, {}, true);
-  if (positionals.length === 0) {
-    io.stderr('usage: vigil check-config FILE [FILE…]\n');
-    return 2;
+  const parsed = parseCommand(CHECK_CONFIG_COMMAND, argv);
+  if (parsed.help) {
+    io.stdout(usageOf(CHECK_CONFIG_COMMAND));
+    return 0;
   }
+  const { positionals } = parsed;
   let code = 0;
   for (const file of positionals) {
     try {

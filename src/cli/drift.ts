@@ -183,6 +183,11 @@ function missingColumnOutcomes(name: string, col: Column, tests: readonly DriftT
 /** Runs `vigil drift`; returns the exit code. `argv` may start with the word "drift". */
 export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
   const args = argv[0] === 'drift' ? argv.slice(1) : argv;
+  const end = args.indexOf('--');
+  if ((end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')) {
+    io.stdout(DRIFT_USAGE); // asked for help: the usage, whatever else the line says
+    return 0;
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({

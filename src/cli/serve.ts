@@ -1,5 +1,4 @@
 import { systemClock } from '../core/clock.js';
-import { parseDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createDaemon } from '../daemon.js';
@@ -9,7 +8,24 @@ import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
 import { DEMO_REGISTRY_PORT, startDemoRegistry } from '../sim/demo-registry.js';
 import type { FakeMlflow } from '../sim/fake-mlflow.js';
 import type { CliIo } from './args.js';
-import { loadConfigForCli, parseCli } from './args.js';
+import { CONFIG_FLAG, defineCommand, envUrl, loadConfigForCli, parseCommand, usageOf } from './args.js';
+
+export const SERVE_COMMAND = defineCommand({
+  name: 'serve',
+  summary:
+    'Run the daemon. Without --config it runs the embedded demo configuration (examples/vigil.yaml).\n' +
+    'SIGTERM/SIGINT stop it gracefully (within server.shutdown_timeout); SIGHUP reloads the configuration.',
+  notes: 'Exit codes: 0 stopped, 1 failed, 2 bad configuration, rule file or usage.',
+  flags: {
+    config: CONFIG_FLAG,
+    simulate: {
+      kind: 'boolean',
+      help: 'also play demo traffic (predictions, labels, drift after --drift-after); without VIGIL_REGISTRY_URL it starts the demo registry on 127.0.0.1:9471',
+    },
+    'drift-after': { kind: 'duration', zero: true, arg: 'DURATION', requires: 'simulate', help: 'with --simulate: inject drift after this long (default 2m)' },
+    'sim-rate': { kind: 'number', arg: 'N', requires: 'simulate', help: 'with --simulate: predictions per second per model (default 20)' },
+  },
+});
 
 /**
  * `vigil serve [--config FILE] [--simulate] [--drift-after 2m]`. Without --config it runs the
@@ -20,12 +36,13 @@ import { loadConfigForCli, parseCli } from './args.js';
  * Resolves with the exit code once the daemon has stopped.
  */
 export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const { values } = parseCli(argv, {
-    config: { type: 'string', short: 'c' },
-    simulate: { type: 'boolean', default: false },
-    'drift-after': { type: 'string' },
-    'sim-rate': { type: 'string' },
-  });
+  const parsed = parseCommand(SERVE_COMMAND, argv);
+  if (parsed.help) {
+    io.stdout(usageOf(SERVE_COMMAND));
+    return 0;
+  }
+  const { values } = parsed;
+  const registryFromEnv = values.simulate ? envUrl(env, 'VIGIL_REGISTRY_URL', 'serve') : undefined;
   const loaded = await loadConfigForCli(values.config, io, env);
   if (loaded === null) return 2;
   const logger = createLogger({ level: loaded.config.log.level });
@@ -95,8 +112,8 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   if (reloadWhenStarted) void daemon.reload();
 
   if (values.simulate) {
-    let registryUrl = env.VIGIL_REGISTRY_URL;
-    if (registryUrl === undefined || registryUrl === '') {
+    let registryUrl = registryFromEnv;
+    if (registryUrl === undefined) {
       try {
         registry = await startDemoRegistry({ models: daemon.config().models.map((m) => m.name), port: DEMO_REGISTRY_PORT, logger });
         registryUrl = registry.url;
@@ -113,8 +130,8 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
         ...DEFAULT_SIMULATOR,
         url,
         models: daemon.config().models,
-        ...(values['drift-after'] ? { driftAfterMs: parseDuration(values['drift-after']) } : {}),
-        ...(values['sim-rate'] ? { rate: Number(values['sim-rate']) } : {}),
+        ...(values['drift-after'] !== undefined ? { driftAfterMs: values['drift-after'] } : {}),
+        ...(values['sim-rate'] !== undefined ? { rate: values['sim-rate'] } : {}),
         ...(daemon.config().server.tokens.ingest[0] ? { token: daemon.config().server.tokens.ingest[0] as string } : {}),
         ...(registryUrl ? { registryUrl } : {}),
       },

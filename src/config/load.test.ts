@@ -29,6 +29,8 @@ const BAD: Record<string, { code: string; path: string; line: number }> = {
   'duplicate-key.bad.yaml': { code: 'VIGIL_ERR_CONFIG_YAML', path: '', line: 3 },
   'cache-mb.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'storage.cache_mb', line: 3 },
   'reference-points.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].drift.reference_points', line: 5 },
+  'empty.bad.yaml': { code: 'VIGIL_ERR_CONFIG_EMPTY', path: '', line: 1 },
+  'rule-files-no-match.bad.yaml': { code: 'VIGIL_ERR_CONFIG_NO_MATCH', path: 'rule_files[0]', line: 5 },
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-config-'));
@@ -133,9 +135,97 @@ describe('every problem at once', () => {
     ]);
   });
 
+  it('reports a duplicate model name together with the other problems, not only when the rest is valid', async () => {
+    const file = join(tmp, 'dup-and-more.yaml');
+    writeFileSync(file, 'server:\n  port: high\nmodels:\n  - { name: a, task: binary }\n  - { name: a, task: bogus, windows: [1h, 1h] }\n  - { name: b, task: binary, features: [{ name: x, type: numeric }, { name: x, type: nope }] }\n');
+    const issues = await issuesOf(file);
+    expect(issues.map((i) => [i.line, i.path, i.code])).toEqual([
+      [2, 'server.port', 'VIGIL_ERR_CONFIG_TYPE'],
+      [5, 'models[1].name', 'VIGIL_ERR_CONFIG_DUPLICATE'],
+      [5, 'models[1].task', 'VIGIL_ERR_CONFIG_VALUE'],
+      [5, 'models[1].windows[1]', 'VIGIL_ERR_CONFIG_DUPLICATE'],
+      [6, 'models[2].features[1].name', 'VIGIL_ERR_CONFIG_DUPLICATE'],
+      [6, 'models[2].features[1].type', 'VIGIL_ERR_CONFIG_VALUE'],
+    ]);
+  });
+
   it('says when the file cannot be read', async () => {
     const issues = await issuesOf(join(tmp, 'nope.yaml'));
     expect(issues[0]).toMatchObject({ code: 'VIGIL_ERR_CONFIG_READ', message: expect.stringContaining('file not found') });
+  });
+});
+
+describe('empty files', () => {
+  it.each([['', 'empty'], ['\n\n   \n', 'blank lines'], ['# just a comment\n# and another\n', 'comments'], ['~\n', 'a bare null']])('%j (%s) is an error that says what to write', (text) => {
+    expect(() => parseConfigText(text, 'e.yaml', {})).toThrow(ConfigError);
+    try {
+      parseConfigText(text, 'e.yaml', {});
+    } catch (e) {
+      const [issue, ...rest] = (e as ConfigError).issues;
+      expect(rest).toEqual([]);
+      expect(issue).toMatchObject({ file: 'e.yaml', line: 1, column: 1, code: 'VIGIL_ERR_CONFIG_EMPTY' });
+      expect(issue?.message).toContain('models: [{name: fraud, task: binary}]');
+    }
+  });
+
+  it('an explicit {} is every default, on purpose', () => {
+    expect(parseConfigText('{}\n', 'e.yaml', {}).models).toEqual([]);
+  });
+});
+
+describe('unknown keys', () => {
+  const messages = (text: string): string[] => {
+    try {
+      parseConfigText(text, 'u.yaml', {});
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.line}:${i.path}: ${i.message}`);
+    }
+    throw new Error('loaded');
+  };
+
+  it('suggest the known key at that path (models, sources and notifiers by their type, actions in a map)', () => {
+    const text = [
+      'srever: {}',
+      'models:',
+      '  - { name: a, task: binary, windws: [1h], drift: { alpah: 0.1 } }',
+      'sources:',
+      '  - { name: s, type: http_json, kind: predictions, model: a, url: "http://x", intreval: 1m }',
+      'notifications:',
+      '  receivers:',
+      '    - { name: h, type: webhook, url: "http://x", send_resolvd: true }',
+      'remediation:',
+      '  actions:',
+      '    rb: { type: mlflow_rollback, url: "http://x", aliass: champion }',
+    ].join('\n');
+    expect(messages(text)).toEqual([
+      '1:srever: unknown key "srever"; did you mean "server"?',
+      '3:models[0].windws: unknown key "windws"; did you mean "windows"?',
+      '3:models[0].drift.alpah: unknown key "alpah"; did you mean "alpha"?',
+      '5:sources[0].intreval: unknown key "intreval"; did you mean "interval"?',
+      '8:notifications.receivers[0].send_resolvd: unknown key "send_resolvd"; did you mean "send_resolved"?',
+      '11:remediation.actions.rb.aliass: unknown key "aliass"; did you mean "alias"?',
+    ]);
+  });
+
+  it('list the known keys when none is close', () => {
+    expect(messages('log:\n  format: json\n')).toEqual(['2:log.format: unknown key "format" (known here: level)']);
+  });
+});
+
+describe('rule_files', () => {
+  it('an entry that matches no file is an error at its line; entries that match load', async () => {
+    const d = mkdtempSync(join(tmp, 'rules-'));
+    writeFileSync(join(d, 'a.rules.yml'), 'groups: []\n');
+    const file = join(d, 'vigil.yaml');
+    writeFileSync(file, `models: [{ name: m, task: binary }]\nrule_files:\n  - "*.rules.yml"\n  - a.rules.yml\n  - missing.yml\n  - ${join(d, 'sub')}/*.yml\nlog: { levl: info }\n`);
+    const issues = await issuesOf(file);
+    expect(issues.map((i) => [i.line, i.path, i.code, i.message])).toEqual([
+      [5, 'rule_files[2]', 'VIGIL_ERR_CONFIG_NO_MATCH', `rule file not found: ${join(d, 'missing.yml')}`],
+      [6, 'rule_files[3]', 'VIGIL_ERR_CONFIG_NO_MATCH', `no file matches "${join(d, 'sub')}/*.yml" (looked in ${d})`],
+      [7, 'log.levl', 'VIGIL_ERR_CONFIG_UNKNOWN_KEY', 'unknown key "levl"; did you mean "level"?'],
+    ]);
+    writeFileSync(file, 'models: [{ name: m, task: binary }]\nrule_files: ["*.rules.yml", a.rules.yml]\n');
+    expect((await loadConfigFile(file, {})).config.rule_files).toEqual(['*.rules.yml', 'a.rules.yml']);
   });
 });
 

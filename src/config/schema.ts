@@ -266,37 +266,61 @@ export const ConfigSchema = z
     /** Actions, routes from alerts to actions, and guardrails (src/remediation). */
     remediation: RemediationConfigSchema.prefault({}),
   })
-  .superRefine((cfg, ctx) => {
-    checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) });
-    const seen = new Map<string, number>();
-    cfg.models.forEach((m, i) => {
+  // Checks across keys. The model checks run even when other parts of the file have problems, so
+  // a duplicate model name is reported with them (`when`), and so read the value defensively: an
+  // entry that failed its own schema is still its raw input here. The source checks need valid sources.
+  .superRefine((cfg, ctx) => checkModels(cfg as unknown, ctx), { when: () => true })
+  .superRefine((cfg, ctx) => checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) }));
+
+/** Duplicate model, feature and window names, and settings that do not fit the model's task. */
+function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {
+  const rec = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const c = rec(cfg);
+  if (c === undefined || !Array.isArray(c.models)) return;
+  const retention = rec(c.storage)?.retention;
+  const seen = new Map<string, number>();
+  (c.models as unknown[]).forEach((raw, i) => {
+    const m = rec(raw);
+    if (m === undefined) return;
+    if (typeof m.name === 'string') {
       const first = seen.get(m.name);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}" (first at models[${first}])`, params: { vigil: 'DUPLICATE' } });
       } else seen.set(m.name, i);
+    }
+    if (Array.isArray(m.features)) {
       const features = new Map<string, number>();
-      m.features.forEach((f, j) => {
-        const firstF = features.get(f.name);
+      (m.features as unknown[]).forEach((f, j) => {
+        const name = rec(f)?.name;
+        if (typeof name !== 'string') return;
+        const firstF = features.get(name);
         if (firstF !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['models', i, 'features', j, 'name'], message: `duplicate feature name "${f.name}" (first at features[${firstF}])`, params: { vigil: 'DUPLICATE' } });
-        } else features.set(f.name, j);
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'features', j, 'name'], message: `duplicate feature name "${name}" (first at features[${firstF}])`, params: { vigil: 'DUPLICATE' } });
+        } else features.set(name, j);
       });
-      if (m.task !== 'binary' && m.positive_class !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'positive_class'], message: `positive_class applies to binary models only (task is ${m.task})`, params: { vigil: 'VALUE' } });
+    }
+    const task = m.task;
+    if (typeof task === 'string' && (TaskSchema.options as readonly string[]).includes(task)) {
+      if (task !== 'binary' && m.positive_class !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'positive_class'], message: `positive_class applies to binary models only (task is ${task})`, params: { vigil: 'VALUE' } });
       }
-      if (m.task !== 'multiclass' && m.classes !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'classes'], message: `classes applies to multiclass models only (task is ${m.task})`, params: { vigil: 'VALUE' } });
+      if (task !== 'multiclass' && m.classes !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'classes'], message: `classes applies to multiclass models only (task is ${task})`, params: { vigil: 'VALUE' } });
       }
+    }
+    if (Array.isArray(m.windows)) {
       const windows = new Set<number>();
-      m.windows.forEach((w, j) => {
+      (m.windows as unknown[]).forEach((w, j) => {
+        if (typeof w !== 'number') return; // not a valid duration: reported by the schema
         if (windows.has(w)) ctx.addIssue({ code: 'custom', path: ['models', i, 'windows', j], message: 'duplicate window', params: { vigil: 'DUPLICATE' } });
         windows.add(w);
-        if (w > cfg.storage.retention) {
+        if (typeof retention === 'number' && w > retention) {
           ctx.addIssue({ code: 'custom', path: ['models', i, 'windows', j], message: 'window is longer than storage.retention: its data would be pruned before the window is full', params: { vigil: 'VALUE' } });
         }
       });
-    });
+    }
   });
+}
 
 export type VigilConfig = z.output<typeof ConfigSchema>;
 export type ServerConfig = VigilConfig['server'];

@@ -35,18 +35,35 @@ const CLASS_SCHEMA = { type: ['string', 'number', 'boolean'] };
 const MIN_TS = 946_684_800_000;
 const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** The JSON Schema of one prediction item for a model (features typed from its config). */
-export function predictionItemSchema(model: ModelConfig): object {
+/** The JSON Schema of an item's `features` for a model (typed from its config). */
+function featuresSchema(model: ModelConfig): object {
   const features: Record<string, object> = {};
   for (const f of model.features) {
     features[f.name] = f.type === 'numeric' ? { type: ['number', 'null'] } : { type: ['string', 'number', 'boolean', 'null'] };
   }
-  const score =
-    model.task === 'binary'
-      ? { type: ['number', 'null'], minimum: 0, maximum: 1 }
-      : model.task === 'multiclass'
-        ? { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: 0, maximum: 1 } }
-        : { type: 'null' };
+  return {
+    type: 'object',
+    properties: features,
+    additionalProperties: model.allow_unknown_features ? { type: ['string', 'number', 'boolean', 'null'] } : false,
+  };
+}
+
+/** A `score`: binary, the positive class's probability; multiclass, `{class: probability}`; regression, none. */
+function scoreSchema(model: ModelConfig): object {
+  return model.task === 'binary'
+    ? { type: ['number', 'null'], minimum: 0, maximum: 1 }
+    : model.task === 'multiclass'
+      ? { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: 0, maximum: 1 } }
+      : { type: 'null' };
+}
+
+/** A prediction or label: a class for classifiers, a number for regression. */
+const targetSchema = (model: ModelConfig): object => (model.task === 'regression' ? { type: 'number' } : CLASS_SCHEMA);
+
+const nullableTarget = (model: ModelConfig): object => ({ type: model.task === 'regression' ? ['number', 'null'] : ['string', 'number', 'boolean', 'null'] });
+
+/** The JSON Schema of one prediction item for a model (features typed from its config). */
+export function predictionItemSchema(model: ModelConfig): object {
   return {
     type: 'object',
     required: ['id', 'prediction'],
@@ -55,18 +72,43 @@ export function predictionItemSchema(model: ModelConfig): object {
       id: ID_SCHEMA,
       ts: TS_SCHEMA,
       model_version: { type: 'string', minLength: 1, maxLength: 128 },
-      features: {
-        type: 'object',
-        properties: features,
-        additionalProperties: model.allow_unknown_features ? { type: ['string', 'number', 'boolean', 'null'] } : false,
-      },
-      prediction: model.task === 'regression' ? { type: 'number' } : CLASS_SCHEMA,
-      score,
+      features: featuresSchema(model),
+      prediction: targetSchema(model),
+      score: scoreSchema(model),
       latency_ms: { type: 'number', minimum: 0 },
       segment: { type: 'string', maxLength: 128 },
       error: { type: ['string', 'boolean', 'null'], maxLength: 1024 },
     },
   };
+}
+
+/**
+ * The JSON Schema of one reference (baseline) row: what a prediction item has, every part optional,
+ * plus its `label` — so a row is checked exactly as a prediction and a label are. The prediction
+ * item's other fields (id, ts, …) are allowed and ignored (rows exported from traffic carry them).
+ */
+export function referenceItemSchema(model: ModelConfig): object {
+  const item = predictionItemSchema(model) as { properties: Record<string, object> };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...item.properties,
+      id: {},
+      ts: {},
+      prediction: nullableTarget(model),
+      label: nullableTarget(model),
+    },
+  };
+}
+
+/** One validated reference row (a baseline's input): what drift and reference quality read. */
+export interface ReferenceRecord {
+  features: Record<string, FeatureValue>;
+  prediction: Target | null;
+  /** Binary: probability of the positive class; multiclass: `{class: probability}`. */
+  score: number | Readonly<Record<string, number>> | null;
+  label: Target | null;
 }
 
 /** The JSON Schema of one label item. */
@@ -134,12 +176,73 @@ export class ModelValidator {
   private readonly prediction: ValidateFunction;
   private readonly label: ValidateFunction;
   private readonly classes: ReadonlySet<string> | undefined;
+  private readonly ajv: InstanceType<typeof Ajv>;
+  /** Compiled on first use (baselines are rare next to predictions). */
+  private reference: ValidateFunction | undefined;
+  private readonly featureTypes: ReadonlyMap<string, 'numeric' | 'categorical'>;
 
   constructor(readonly model: ModelConfig) {
-    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-    this.prediction = ajv.compile(predictionItemSchema(model));
-    this.label = ajv.compile(labelItemSchema(model));
+    this.ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    this.prediction = this.ajv.compile(predictionItemSchema(model));
+    this.label = this.ajv.compile(labelItemSchema(model));
     this.classes = model.classes ? new Set(model.classes) : undefined;
+    this.featureTypes = new Map(model.features.map((f) => [f.name, f.type]));
+  }
+
+  /** A multiclass score's classes must be the model's (when it lists them), as a prediction's are. */
+  private checkScoreClasses(score: unknown): { field: string; reason: string } | undefined {
+    if (this.model.task !== 'multiclass' || score === null || typeof score !== 'object') return undefined;
+    const badKey = Object.keys(score).find((k) => this.classes !== undefined && !this.classes.has(k));
+    return badKey === undefined ? undefined : { field: `score.${badKey}`, reason: `"${badKey}" is not one of the model's classes` };
+  }
+
+  /**
+   * Reference (baseline) rows: each checked as a prediction item and a label are — the same
+   * schemas for features, prediction, score and label, the same class checks — but every part is
+   * optional and there is no id or time. Bad rows are listed, the others kept.
+   */
+  referenceRows(items: readonly unknown[]): { records: ReferenceRecord[]; indexes: number[]; rejected: ItemRejection[] } {
+    this.reference ??= this.ajv.compile(referenceItemSchema(this.model));
+    const validate = this.reference;
+    const out: { records: ReferenceRecord[]; indexes: number[]; rejected: ItemRejection[] } = { records: [], indexes: [], rejected: [] };
+    const regression = this.model.task === 'regression';
+    const target = (v: unknown): Target | null => (v === undefined || v === null ? null : regression ? (v as number) : classOf(v));
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const reject = (field: string, reason: string): void => void out.rejected.push({ index: i, field, reason });
+      if (!validate(item)) {
+        const d = describe((validate.errors as ErrorObject[])[0] as ErrorObject);
+        reject(d.field, d.reason);
+        continue;
+      }
+      const it = item as Record<string, unknown>;
+      const prediction = target(it.prediction);
+      const label = target(it.label);
+      const bad =
+        this.model.task === 'multiclass'
+          ? ((prediction === null ? undefined : this.checkClass(prediction, 'prediction')) ?? (label === null ? undefined : this.checkClass(label, 'label')))
+          : undefined;
+      if (bad !== undefined) {
+        reject(bad.startsWith('prediction') ? 'prediction' : 'label', bad);
+        continue;
+      }
+      const badScore = this.checkScoreClasses(it.score);
+      if (badScore !== undefined) {
+        reject(badScore.field, badScore.reason);
+        continue;
+      }
+      const features: Record<string, FeatureValue> = {};
+      const raw = (it.features ?? {}) as Record<string, unknown>;
+      for (const k in raw) {
+        const type = this.featureTypes.get(k);
+        if (type === undefined) continue; // allow_unknown_features: accepted, not kept
+        const v = raw[k];
+        features[k] = v === null || v === undefined ? null : type === 'numeric' ? (v as number) : String(v);
+      }
+      out.records.push({ features, prediction, score: (it.score as ReferenceRecord['score'] | undefined) ?? null, label });
+      out.indexes.push(i);
+    }
+    return out;
   }
 
   private checkClass(value: unknown, field: string): string | undefined {
@@ -163,10 +266,9 @@ export class ModelValidator {
           reject('prediction', bad);
           continue;
         }
-        const score = it.score as Record<string, number> | null | undefined;
-        const badKey = score ? Object.keys(score).find((k) => this.classes !== undefined && !this.classes.has(k)) : undefined;
-        if (badKey !== undefined) {
-          reject(`score.${badKey}`, `"${badKey}" is not one of the model's classes`);
+        const badScore = this.checkScoreClasses(it.score);
+        if (badScore !== undefined) {
+          reject(badScore.field, badScore.reason);
           continue;
         }
       }

@@ -63,6 +63,8 @@ export interface TabularData {
   readonly rowCount: number;
   readonly columns: readonly Column[];
   readonly issues: readonly ParseIssue[];
+  /** 1-based line on which each row starts */
+  readonly rowLines?: readonly number[];
 }
 
 export interface TypeOverrides {
@@ -194,9 +196,11 @@ function checkHeader(header: readonly string[], file: string, line: number | und
 /**
  * Parses NDJSON text: one JSON object per non-blank line. Columns are the union of keys in
  * first-seen order; absent keys and null are missing. Numbers are kept as their JSON text,
- * booleans as "true"/"false". Nested objects/arrays are reported and treated as missing.
+ * booleans as "true"/"false". Nested objects/arrays are reported and treated as missing, except
+ * in `jsonColumns`, which keep them as their JSON text (a multiclass `score` object).
  */
-export function parseNdjson(text: string, file = '<ndjson>'): RawTable {
+export function parseNdjson(text: string, file = '<ndjson>', options: { jsonColumns?: readonly string[] } = {}): RawTable {
+  const jsonColumns = new Set(options.jsonColumns ?? []);
   const issues: ParseIssue[] = [];
   const rows: Map<string, string | null>[] = [];
   const recordLines: number[] = [];
@@ -230,6 +234,7 @@ export function parseNdjson(text: string, file = '<ndjson>'): RawTable {
       else if (typeof v === 'number') row.set(key, String(v));
       else if (typeof v === 'string') row.set(key, v);
       else if (typeof v === 'boolean') row.set(key, v ? 'true' : 'false');
+      else if (jsonColumns.has(key)) row.set(key, JSON.stringify(v));
       else {
         issues.push({ file, line: lineNo, message: `field ${JSON.stringify(key)} is a nested ${Array.isArray(v) ? 'array' : 'object'}; treated as missing` });
         row.set(key, null);
@@ -307,7 +312,7 @@ export function typeColumns(raw: RawTable, overrides: TypeOverrides = {}): Tabul
     return { name, type, labels, missing };
   });
   issues.sort((a, b) => a.line - b.line);
-  return { file: raw.file, format: raw.format, rowCount: raw.records.length, columns, issues };
+  return { file: raw.file, format: raw.format, rowCount: raw.records.length, columns, issues, rowLines: raw.recordLines };
 }
 
 /** Chooses the format from the file extension (.ndjson/.jsonl/.json → NDJSON, else CSV). */

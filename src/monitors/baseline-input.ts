@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config/schema.js';
-import type { ItemRejection } from '../ingest/events.js';
+import { ModelValidator, type ItemRejection } from '../ingest/events.js';
 import type { TabularData, TypeOverrides } from '../ingest/tabular.js';
 import type { FeatureValue, Store, Target } from '../store/store.js';
 import type { BaselineRow } from './baseline.js';
@@ -10,13 +10,27 @@ const SPECIAL = new Set(['id', 'ts', 'model_version', 'prediction', 'score', 'la
 export function baselineColumnTypes(model: ModelConfig): TypeOverrides {
   const classifier = model.task !== 'regression';
   return {
-    numeric: [...model.features.filter((f) => f.type === 'numeric').map((f) => f.name), 'score', ...(classifier ? [] : ['prediction', 'label'])],
-    categorical: [...model.features.filter((f) => f.type === 'categorical').map((f) => f.name), ...(classifier ? ['prediction', 'label'] : [])],
+    numeric: [...model.features.filter((f) => f.type === 'numeric').map((f) => f.name), ...(model.task === 'binary' ? ['score'] : []), ...(classifier ? [] : ['prediction', 'label'])],
+    // a multiclass score is JSON text of {class: probability}, parsed per row
+    categorical: [...model.features.filter((f) => f.type === 'categorical').map((f) => f.name), ...(classifier ? ['prediction', 'label'] : []), ...(model.task === 'multiclass' ? ['score'] : [])],
   };
 }
 
-/** Rows of a parsed CSV/NDJSON training file: feature columns, and `prediction`, `score`, `label` when present. */
-export function rowsFromTable(model: ModelConfig, t: TabularData): BaselineRow[] {
+/** A multiclass `score` cell: JSON text of `{class: probability}` (an NDJSON object is kept as its text). */
+function scoreCell(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // not JSON: the validator says what a score must be
+  }
+}
+
+/**
+ * Rows of a parsed CSV/NDJSON training file: feature columns, and `prediction`, `score`, `label`
+ * when present. Each row is checked as an API row is ({@link rowsFromItems}: one validation path);
+ * rejected rows carry their line in the file.
+ */
+export function rowsFromTable(model: ModelConfig, t: TabularData): { rows: BaselineRow[]; rejected: (ItemRejection & { line: number })[] } {
   const known = new Set(model.features.map((f) => f.name));
   const cols = t.columns.filter((c) => known.has(c.name) || SPECIAL.has(c.name));
   const value = (c: TabularData['columns'][number], i: number): FeatureValue => {
@@ -26,64 +40,31 @@ export function rowsFromTable(model: ModelConfig, t: TabularData): BaselineRow[]
     }
     return c.labels?.[i] ?? null;
   };
-  const rows: BaselineRow[] = [];
+  const items: Record<string, unknown>[] = [];
   for (let i = 0; i < t.rowCount; i++) {
     const features: Record<string, FeatureValue> = {};
-    const row: BaselineRow = { features };
+    const item: Record<string, unknown> = { features };
     for (const c of cols) {
       const v = value(c, i);
       if (known.has(c.name)) features[c.name] = v;
-      else if (c.name === 'prediction' || c.name === 'label') {
-        if (v !== null) row[c.name] = (model.task === 'regression' ? Number(v) : String(v)) as Target;
-      } else if (c.name === 'score' && typeof v === 'number') row.score = v;
+      else if (v === null) continue;
+      else if (c.name === 'prediction' || c.name === 'label') item[c.name] = model.task === 'regression' ? Number(v) : String(v);
+      else if (c.name === 'score') item.score = model.task === 'multiclass' && typeof v === 'string' ? scoreCell(v) : v;
     }
-    rows.push(row);
+    items.push(item);
   }
-  return rows;
+  const r = rowsFromItems(model, items);
+  return { rows: r.rows, rejected: r.rejected.map((x) => ({ ...x, line: t.rowLines?.[x.index] ?? 0 })) };
 }
 
-/** Rows posted to the API (JSON objects like prediction items, `label` allowed); bad rows are listed. */
-export function rowsFromItems(model: ModelConfig, items: readonly unknown[]): { rows: BaselineRow[]; rejected: ItemRejection[] } {
-  const types = new Map(model.features.map((f) => [f.name, f.type]));
-  const rows: BaselineRow[] = [];
-  const rejected: ItemRejection[] = [];
-  items.forEach((item, index) => {
-    const reject = (field: string, reason: string) => rejected.push({ index, field, reason });
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return reject('', 'must be an object');
-    const it = item as Record<string, unknown>;
-    const raw = it.features ?? {};
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return reject('features', 'must be an object');
-    const features: Record<string, FeatureValue> = {};
-    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-      const type = types.get(k);
-      if (type === undefined) {
-        if (model.allow_unknown_features) continue;
-        return reject(`features.${k}`, `unknown feature "${k}" (not in the model's configuration)`);
-      }
-      if (v === null) features[k] = null;
-      else if (type === 'numeric') {
-        if (typeof v !== 'number' || !Number.isFinite(v)) return reject(`features.${k}`, 'must be a finite number or null');
-        features[k] = v;
-      } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') features[k] = String(v);
-      else return reject(`features.${k}`, 'must be a string, number, boolean or null');
-    }
-    const row: BaselineRow = { features };
-    for (const key of ['prediction', 'label'] as const) {
-      const v = it[key];
-      if (v === undefined || v === null) continue;
-      if (model.task === 'regression') {
-        if (typeof v !== 'number' || !Number.isFinite(v)) return reject(key, 'must be a finite number');
-        row[key] = v;
-      } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') row[key] = String(v);
-      else return reject(key, 'must be a class (string, number or boolean)');
-    }
-    if (it.score !== undefined && it.score !== null) {
-      if (typeof it.score !== 'number' || !(it.score >= 0 && it.score <= 1)) return reject('score', 'must be a probability in [0, 1]');
-      row.score = it.score;
-    }
-    rows.push(row);
-  });
-  return { rows, rejected };
+/**
+ * Rows posted to the API (JSON objects like prediction items, with `label`; every part optional),
+ * validated by the predictions endpoint's own validator (src/ingest/events.ts): the same types,
+ * score ranges (a multiclass `{class: probability}` map included) and classes. Bad rows are listed.
+ */
+export function rowsFromItems(model: ModelConfig, items: readonly unknown[], validator: ModelValidator = new ModelValidator(model)): { rows: BaselineRow[]; rejected: ItemRejection[] } {
+  const r = validator.referenceRows(items);
+  return { rows: r.records, rejected: r.rejected };
 }
 
 /**

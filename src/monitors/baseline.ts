@@ -12,7 +12,7 @@ import {
   type ReferenceSummary,
   type ReferenceSummaryJSON,
 } from '../stats/reference.js';
-import type { BaselineRecord, FeatureValue, ReferenceKind, ReferenceValues, Store, Target } from '../store/store.js';
+import type { BaselineRecord, FeatureValue, ReferenceKind, ReferenceValues, SavedBaseline, Store, Target } from '../store/store.js';
 import { pagedF64 } from './columns.js';
 import { qualityMetrics, type QualityMetric } from './quality.js';
 
@@ -20,7 +20,8 @@ import { qualityMetrics, type QualityMetric } from './quality.js';
 export interface BaselineRow {
   features: Readonly<Record<string, FeatureValue>>;
   prediction?: Target | null;
-  score?: number | null;
+  /** Binary: the positive class's probability (the prediction reference); multiclass: `{class: probability}` (accepted, not summarized: multiclass prediction drift is over the predicted classes). */
+  score?: number | Readonly<Record<string, number>> | null;
   label?: Target | null;
 }
 
@@ -135,9 +136,17 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
   return { summary: out, references };
 }
 
-/** Stores a built baseline: its summary JSON and its reference values, in one transaction. */
-export function storeBaseline(store: Store, b: Pick<BaselineRecord, 'model' | 'version' | 'createdAt' | 'source'>, built: BuiltBaseline): Promise<BaselineRecord> {
-  return store.saveBaseline({ ...b, rows: built.summary.rows, summary: JSON.stringify(built.summary) }, built.references);
+/**
+ * Stores a built baseline: its summary JSON and its reference values, in one transaction. A version
+ * that has a baseline already is refused (VIGIL_ERR_BASELINE_EXISTS, 409) unless `replace`.
+ */
+export function storeBaseline(
+  store: Store,
+  b: Pick<BaselineRecord, 'model' | 'version' | 'createdAt' | 'source'>,
+  built: BuiltBaseline,
+  options: { replace?: boolean } = {},
+): Promise<SavedBaseline> {
+  return store.saveBaseline({ ...b, rows: built.summary.rows, summary: JSON.stringify(built.summary) }, built.references, options);
 }
 
 const refKey = (kind: ReferenceKind, name: string): string => `${kind}\u0000${name}`;

@@ -338,9 +338,9 @@ models:
     await post(t, '/v1/models/fraud/predictions', fraudBatch('w', 60, T0 - 1000).preds);
     const r = await post(t, '/v1/models/fraud/baselines', { from_window: '1h', version: 'v1' });
     expect(r).toMatchObject({ rows: 60, source: 'window:1h', version: 'v1' });
-    const bad = await t.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/baselines', headers: { 'content-type': 'application/json' }, payload: '{"from_window":"soon"}' });
+    const bad = await t.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/baselines', headers: { 'content-type': 'application/json' }, payload: '{"from_window":"soon","version":"v2"}' });
     expect(bad.statusCode).toBe(400);
-    const empty = await t.daemon.app.inject({ method: 'POST', url: '/v1/models/eta/baselines', headers: { 'content-type': 'application/json' }, payload: '{"from_window":"1h"}' });
+    const empty = await t.daemon.app.inject({ method: 'POST', url: '/v1/models/eta/baselines', headers: { 'content-type': 'application/json' }, payload: '{"from_window":"1h","version":"v1"}' });
     expect(empty.statusCode).toBe(422);
   });
 });

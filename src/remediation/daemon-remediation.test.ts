@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeMlflow, type FakeMlflow } from '../sim/fake-mlflow.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
@@ -74,10 +72,8 @@ remediation:
     - matchers: ['alertname="MLAccuracyDrop"']
       actions: [breaker, rollback]
 `,
-      { now: T0 },
+      { now: T0, files: { 'rules.yml': RULES } },
     );
-    writeFileSync(join(t.dir, 'rules.yml'), RULES);
-    expect((await t.daemon.reload()).ok).toBe(true);
     const d = t.daemon;
     const clock = t.clock;
     const admin = { authorization: `Bearer ${ADMIN}` };
@@ -172,10 +168,8 @@ remediation:
     - matchers: ['alertname="MLAccuracyDrop"']
       actions: [rollback]
 `,
-      { now: T0 },
+      { now: T0, files: { 'rules.yml': RULES } },
     );
-    writeFileSync(join(t.dir, 'rules.yml'), RULES);
-    expect((await t.daemon.reload()).ok).toBe(true);
     const d = t.daemon;
     const post = (kind: string, items: unknown[]) => d.app.inject({ method: 'POST', url: `/v1/models/fraud/${kind}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(items) });
     await post('predictions', Array.from({ length: 30 }, (_, i) => ({ id: `p${i}`, ts: T0 - 1000, prediction: 1, score: 0.9 })));
@@ -209,10 +203,8 @@ remediation:
     - matchers: ['alertname="FeastStale"']
       actions: [refresh]
 `,
-      { now: T0 },
+      { now: T0, files: { 'feast.yml': 'groups:\n  - name: feast\n    rules:\n      - alert: FeastStale\n        expr: feast_feature_freshness_seconds > 3600\n' } },
     );
-    writeFileSync(join(t.dir, 'feast.yml'), 'groups:\n  - name: feast\n    rules:\n      - alert: FeastStale\n        expr: feast_feature_freshness_seconds > 3600\n');
-    expect((await t.daemon.reload()).ok).toBe(true);
     const d = t.daemon;
     const clock = t.clock;
     feast.state.now = () => clock.now();

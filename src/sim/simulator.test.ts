@@ -51,4 +51,31 @@ describe('the demo simulator', () => {
     expect(after.value('ml_feature_new_category_ratio', { model: 'churn-risk', feature: 'plan', window: '1h' }) as number).toBeGreaterThan(0.05);
     expect(sim.sent.predictions).toBe(3 * 11 * 100);
   });
+
+  it('posts its baselines again on a second run (npm start twice on the same store): each version is replaced, none fails', async () => {
+    const demo = await loadConfigFile(embeddedConfigPath(), {});
+    const yaml = `models:\n${demo.config.models
+      .map((m) => `  - name: ${m.name}\n    task: ${m.task}\n    ${m.classes ? `classes: [${m.classes.join(', ')}]\n    ` : ''}windows: [1h]\n    features:\n${m.features.map((f) => `      - { name: ${f.name}, type: ${f.type} }`).join('\n')}`)
+      .join('\n')}\n`;
+    t = await testDaemon(yaml, { now: Date.now() });
+    const url = await t.daemon.app.listen({ host: '127.0.0.1', port: 0 });
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, cb) => void (warnings.push(String(c)), cb()) }) });
+    const list = async () =>
+      Promise.all(demo.config.models.map(async (m) => (await t!.daemon.app.inject({ url: `/v1/models/${m.name}/baselines` })).json().baselines as { id: number; version: string; quality: Record<string, number> }[]));
+    const sim = () => new Simulator({ url, models: t!.daemon.config().models, rate: 10, labelDelayMs: 0, labelShare: 1, driftAfterMs: 60_000, seed: 1, tickMs: 1000 }, { logger, clock: t!.clock });
+    await sim().postBaselines(300);
+    const first = await list();
+    await sim().postBaselines(300);
+    const second = await list();
+    expect(warnings).toEqual([]);
+    first.forEach((b, i) => {
+      expect(b.map((x) => x.version)).toEqual(['v1']);
+      expect(second[i]?.map((x) => x.version)).toEqual(['v1']);
+      expect(second[i]?.[0]?.id).toBeGreaterThan(b[0]?.id as number);
+    });
+    // the multiclass model's rows carry {class: probability} scores, and its reference quality is there
+    const multiclass = demo.config.models.findIndex((m) => m.task === 'multiclass');
+    expect(Object.keys(second[multiclass]?.[0]?.quality ?? {})).toContain('accuracy');
+  });
 });

@@ -189,10 +189,12 @@ export class Simulator {
       const items: unknown[] = [];
       for (let i = 0; i < rows; i++) {
         const { prediction, label } = w.next(now, false);
-        items.push({ features: prediction.features, prediction: prediction.prediction, ...(typeof prediction.score === 'number' ? { score: prediction.score } : {}), label });
+        items.push({ features: prediction.features, prediction: prediction.prediction, ...(prediction.score === undefined ? {} : { score: prediction.score }), label });
       }
       try {
-        const r = await this.http.post(`/v1/models/${encodeURIComponent(w.model.name)}/baselines?version=v1`, items, { headers: { 'Content-Type': 'application/json' } });
+        // replace=true: the simulator's baseline is its synthetic world's reference, so a second run
+        // (`npm start` again on the same ./data) stores it afresh instead of failing with 409.
+        const r = await this.http.post(`/v1/models/${encodeURIComponent(w.model.name)}/baselines?version=v1&replace=true`, items, { headers: { 'Content-Type': 'application/json' } });
         if (r.status >= 300) this.log.warn({ model: w.model.name, status: r.status, body: JSON.stringify(r.data).slice(0, 300) }, 'simulator baseline not accepted');
         else this.log.info({ model: w.model.name, rows }, 'simulator posted a baseline');
       } catch (e) {

@@ -146,6 +146,41 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('keeps one baseline per model version: a second is refused (409) unless replaced, atomically', async () => {
+      const { store } = await factory();
+      const f = (x: number[]): ReferenceValues => ({ kind: 'feature', name: 'x', sorted: Float64Array.from(x) });
+      const first = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 2, summary: '{"first":true}' }, [f([1, 2])]);
+      expect(first.replaced).toEqual([]);
+      const other = await store.saveBaseline({ model: 'm', version: 'v2', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [f([5])]);
+      await store.saveBaseline({ model: 'n', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' }); // another model: its own versions
+      const generation = await store.baselineGeneration();
+
+      await expect(store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0 + 1, source: 'api', rows: 3, summary: '{"second":true}' }, [f([7, 8, 9])])).rejects.toMatchObject({
+        code: 'VIGIL_ERR_BASELINE_EXISTS',
+        statusCode: 409,
+        details: { model: 'm', version: 'v1', ids: [first.id] },
+      });
+      expect(await store.baselineGeneration()).toBe(generation); // nothing stored
+      expect((await store.listBaselines('m')).map((b) => b.id)).toEqual([other.id, first.id]);
+
+      const second = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0 + 1, source: 'file:b.csv', rows: 3, summary: '{"second":true}' }, [f([7, 8, 9])], { replace: true });
+      expect(second.replaced).toEqual([first.id]);
+      expect(second.id).toBeGreaterThan(generation);
+      expect(await store.baselineGeneration()).toBe(second.id);
+      expect((await store.listBaselines('m')).map((b) => [b.id, b.version, b.summary])).toEqual([[second.id, 'v1', '{"second":true}'], [other.id, 'v2', '{}']]);
+      // the old one's reference values went with it; the new one has its own
+      expect(await store.readBaselineReferences(first.id, () => undefined)).toBe(0);
+      const values: number[][] = [];
+      await store.readBaselineReferences(second.id, (_k, _n, v) => values.push(Array.from(v)));
+      expect(values).toEqual([[7, 8, 9]]);
+      // replace on a version without a baseline simply stores it
+      expect((await store.saveBaseline({ model: 'm', version: 'v3', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [], { replace: true })).replaced).toEqual([]);
+      // a refused replacement (bad reference values) keeps the old baseline
+      await expect(store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [f([2, 1])], { replace: true })).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_BAD_REFERENCE' });
+      expect((await store.listBaselines('m')).find((b) => b.version === 'v1')?.id).toBe(second.id);
+      await store.close();
+    });
+
     it('keeps a baseline\'s reference values as exact float64 values, read into the caller\'s memory', async () => {
       const { store } = await factory();
       const extremes = new Float64Array([-Number.MAX_VALUE, -1e-300, -0, 0, Number.MIN_VALUE, 2 ** -1074 * 3, 1 / 3, 1, 1, 2 ** 53 + 2, Number.MAX_VALUE]);

@@ -7,6 +7,8 @@
  * write result reports it in `duplicates`, so the sender knows it was not taken.
  */
 
+import { VigilError } from '../core/errors.js';
+
 export type FeatureValue = number | string | null;
 /** A class label (string) for classifiers, a number for regression. */
 export type Target = string | number;
@@ -61,6 +63,21 @@ export interface BaselineRecord {
   /** JSON text of the summary (small: numeric reference values are stored apart, see {@link ReferenceValues}). */
   summary: string;
 }
+
+/** A stored baseline, and the ids of the baselines of the same version it replaced (none unless asked to). */
+export interface SavedBaseline extends BaselineRecord {
+  replaced: number[];
+}
+
+/**
+ * The error every backend raises when a model version has a baseline already and the caller did
+ * not ask to replace it (409: the caller decides, nothing is overwritten silently).
+ */
+export const baselineExists = (model: string, version: string, ids: readonly number[]): VigilError =>
+  new VigilError('VIGIL_ERR_BASELINE_EXISTS', `model "${model}" has a baseline for version "${version}" already (id ${ids.join(', ')})`, {
+    statusCode: 409,
+    details: { model, version, ids: [...ids] },
+  });
 
 /** Whose reference values: a feature's (by name), or the prediction's or label's (name ''). */
 export type ReferenceKind = 'feature' | 'prediction' | 'label';
@@ -247,8 +264,12 @@ export interface Store {
    * Stores a baseline: its summary JSON and its numeric reference values, in one transaction.
    * Reference values that are empty, not finite or not ascending, or two for the same kind and
    * name, are refused (VIGIL_ERR_STORE_BAD_REFERENCE) and nothing is stored.
+   * One baseline per (model, version): when the version has one, it is refused with
+   * {@link baselineExists} (VIGIL_ERR_BASELINE_EXISTS, 409), unless `replace`: then, in the same
+   * transaction, the new one is stored and the old one (and its references) deleted. The new
+   * baseline's id is always above every earlier id, so `baselineGeneration()` moves on.
    */
-  saveBaseline(b: Omit<BaselineRecord, 'id'>, references?: readonly ReferenceValues[]): Promise<BaselineRecord>;
+  saveBaseline(b: Omit<BaselineRecord, 'id'>, references?: readonly ReferenceValues[], options?: { replace?: boolean }): Promise<SavedBaseline>;
   /**
    * Reads one baseline's reference values: `each(kind, name, values)` once per reference, in order
    * of kind, then name. `values` is valid only during the call (the store reuses its memory):

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database, { type Database as Db, type RunResult, type Statement } from 'better-sqlite3';
+import Database, { type Database as Db, type RunResult, type Statement, type Transaction } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
 import type {
   ActionFilter,
@@ -10,6 +10,7 @@ import type {
   IncidentRecord,
   BaselineMeta,
   BaselineRecord,
+  SavedBaseline,
   LabelRecord,
   OutboxRecord,
   SilenceRecord,
@@ -24,6 +25,7 @@ import type {
   WindowRow,
   WriteResult,
 } from '../store.js';
+import { baselineExists } from '../store.js';
 import { migrate } from './migrations.js';
 
 export const DEFAULT_CACHE_MB = 4;
@@ -238,6 +240,8 @@ export class SqliteStore implements Store {
     seqOf: Statement;
     scan: Statement;
     saveBaseline: Statement;
+    baselineIdsOf: Statement;
+    deleteBaseline: Statement;
     saveReference: Statement;
     listReferences: Statement;
     readReferenceChunk: Statement;
@@ -292,10 +296,15 @@ export class SqliteStore implements Store {
       }
       return { inserted: n - duplicates.length, duplicates, seqs };
     });
-    this.baselineTx = db.transaction((b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[]): number => {
+    this.baselineTx = db.transaction((b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[], replace: boolean): SavedBaseline => {
+      const existing = (this.stmts.baselineIdsOf.all(b.model, b.version) as { id: number }[]).map((r) => r.id);
+      if (existing.length > 0 && !replace) throw baselineExists(b.model, b.version, existing);
+      // The new row first, then the old ones go: the new id is above every id there was, so the
+      // generation (max id) moves on and a running engine loads the replacement like any new baseline.
       const id = Number(this.stmts.saveBaseline.run(b.model, b.version, b.createdAt, b.source, b.rows, b.summary).lastInsertRowid);
       for (const r of references) this.stmts.saveReference.run(id, r.kind, r.name, leBytes(r.sorted));
-      return id;
+      for (const old of existing) this.stmts.deleteBaseline.run(old); // its references go with it (ON DELETE CASCADE)
+      return { ...b, id, replaced: existing };
     });
     this.stmts = {
       model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -327,6 +336,8 @@ export class SqliteStore implements Store {
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
+      baselineIdsOf: db.prepare('SELECT id FROM baselines WHERE model = ? AND version = ? ORDER BY id'),
+      deleteBaseline: db.prepare('DELETE FROM baselines WHERE id = ?'),
       saveReference: db.prepare('INSERT INTO baseline_references (baseline_id, kind, name, sorted) VALUES (?, ?, ?, ?)'),
       listReferences: db.prepare('SELECT rowid AS id, kind, name, length(sorted) AS bytes FROM baseline_references WHERE baseline_id = ? ORDER BY kind, name'),
       // hex(): the driver returns a BLOB as a Buffer the C heap holds until a GC, and hundreds of
@@ -381,8 +392,8 @@ export class SqliteStore implements Store {
    * runs `write(i)` for every record and collects which were new (their sequence) or duplicates.
    */
   private readonly batchTx: (model: string, receivedAt: number, n: number, write: (i: number) => RunResult) => WriteResult;
-  /** A baseline row and its reference values, in one transaction. */
-  private readonly baselineTx: (b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[]) => number;
+  /** A baseline row and its reference values (replacing the version's baseline, if asked), in one transaction. */
+  private readonly baselineTx: Transaction<(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[], replace: boolean) => SavedBaseline>;
 
   private check(): void {
     if (!this.open) throw new VigilError('VIGIL_ERR_STORE_CLOSED', 'the store is closed', { statusCode: 503 });
@@ -452,10 +463,12 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = []): Promise<BaselineRecord> {
+  async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = [], options: { replace?: boolean } = {}): Promise<SavedBaseline> {
     this.check();
     checkReferences(references);
-    return { ...b, id: this.baselineTx(b, references) };
+    // BEGIN IMMEDIATE: the check for an existing version and the insert hold the write lock together,
+    // so two writers (the daemon and `vigil baseline`) cannot both store the same version.
+    return this.baselineTx.immediate(b, references, options.replace === true);
   }
 
   async readBaselineReferences(baselineId: number, each: (kind: ReferenceKind, name: string, values: Float64Array) => void): Promise<number> {
