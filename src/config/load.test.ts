@@ -156,7 +156,7 @@ describe('every problem at once', () => {
 });
 
 describe('empty files', () => {
-  it.each([['', 'empty'], ['\n\n   \n', 'blank lines'], ['# just a comment\n# and another\n', 'comments'], ['~\n', 'a bare null']])('%j (%s) is an error that says what to write', (text) => {
+  it.each([['', 'empty'], ['\n\n   \n', 'blank lines'], ['# just a comment\n# and another\n', 'comments'], ['~\n', 'a bare null'], ['{}\n', 'an empty mapping'], ['# nothing yet\n{}\n', 'a comment and {}']])('%j (%s) is an error that says what to write', (text) => {
     expect(() => parseConfigText(text, 'e.yaml', {})).toThrow(ConfigError);
     try {
       parseConfigText(text, 'e.yaml', {});
@@ -168,8 +168,8 @@ describe('empty files', () => {
     }
   });
 
-  it('an explicit {} is every default, on purpose', () => {
-    expect(parseConfigText('{}\n', 'e.yaml', {}).models).toEqual([]);
+  it('a file that sets a key is not empty, even with no models: every other key has its default', () => {
+    expect(parseConfigText('models: []\n', 'e.yaml', {}).models).toEqual([]);
   });
 });
 

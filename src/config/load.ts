@@ -125,8 +125,8 @@ function settle(a: Analysis): VigilConfig {
 }
 
 const EMPTY_MESSAGE =
-  'the configuration is empty (nothing but blank lines or comments): give it at least the models to watch, e.g. ' +
-  '"models: [{name: fraud, task: binary}]" — examples/vigil.yaml is a complete example (a file with just "{}" runs on every default)';
+  'the configuration is empty (blank, comments only, null or "{}"): give it at least the models to watch, e.g. ' +
+  '"models: [{name: fraud, task: binary}]" — examples/vigil.yaml is a complete example';
 
 function analyzeConfigText(text: string, file: string, env: Env): Analysis {
   const lineCounter = new LineCounter();
@@ -143,10 +143,11 @@ function analyzeConfigText(text: string, file: string, env: Env): Analysis {
     issues.push({ file, ...pos, path: '', code: 'VIGIL_ERR_CONFIG_YAML', message: err.message.split('\n')[0] ?? err.message });
   }
   if (doc.errors.length > 0) return { config: undefined, issues, located: null };
-  // An empty document (blank, comments only, or a bare `~`/`null`) is a mistake, not "all defaults":
-  // a file emptied by a bad edit or template would otherwise start a daemon that watches nothing.
+  // An empty document (blank, comments only, a bare `~`/`null`, or `{}`) is a mistake, not "all
+  // defaults": a file emptied by a bad edit or template would otherwise start a daemon that
+  // watches nothing. A file that says so (`models: []`) is taken at its word.
   const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) {
+  if (root === null || (isScalar(root) && root.value === null) || (isMap(root) && root.items.length === 0)) {
     issues.push({ file, line: 1, column: 1, path: '', code: 'VIGIL_ERR_CONFIG_EMPTY', message: EMPTY_MESSAGE });
     return { config: undefined, issues, located: null };
   }
