@@ -1,5 +1,6 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ModelConfig } from '../config/schema.js';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../core/rfc3339.js';
 import type { FeatureValue, LabelRecord, PredictionRecord, Target } from '../store/store.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -33,14 +34,14 @@ const CLASS_SCHEMA = { type: ['string', 'number', 'boolean'] };
 
 /** Earliest accepted event time (2000-01-01): smaller epoch values are almost surely seconds. */
 const MIN_TS = 946_684_800_000;
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** The JSON Schema of one prediction item for a model (features typed from its config). */
+/**
+ * The JSON Schema of one prediction item for a model. `features` is only required to be an object
+ * here: its keys are user-chosen names, which a schema's `properties` cannot all express (Ajv drops
+ * a property named `__proto__`), so {@link ModelValidator} checks them against the configuration
+ * itself, by own keys.
+ */
 export function predictionItemSchema(model: ModelConfig): object {
-  const features: Record<string, object> = {};
-  for (const f of model.features) {
-    features[f.name] = f.type === 'numeric' ? { type: ['number', 'null'] } : { type: ['string', 'number', 'boolean', 'null'] };
-  }
   const score =
     model.task === 'binary'
       ? { type: ['number', 'null'], minimum: 0, maximum: 1 }
@@ -55,11 +56,7 @@ export function predictionItemSchema(model: ModelConfig): object {
       id: ID_SCHEMA,
       ts: TS_SCHEMA,
       model_version: { type: 'string', minLength: 1, maxLength: 128 },
-      features: {
-        type: 'object',
-        properties: features,
-        additionalProperties: model.allow_unknown_features ? { type: ['string', 'number', 'boolean', 'null'] } : false,
-      },
+      features: { type: 'object' },
       prediction: model.task === 'regression' ? { type: 'number' } : CLASS_SCHEMA,
       score,
       latency_ms: { type: 'number', minimum: 0 },
@@ -85,6 +82,8 @@ export function labelItemSchema(model: ModelConfig): object {
 
 function describe(err: ErrorObject): { field: string; reason: string } {
   const base = err.instancePath.replace(/^\//, '').split('/').filter(Boolean).map(unescapePointer);
+  // the anyOf of ID_SCHEMA reports its first branch ("must be a string"): say what an id may be
+  if (err.instancePath === '/id') return { field: 'id', reason: 'must be a string of 1-256 characters or a non-negative integer' };
   switch (err.keyword) {
     case 'required': {
       const missing = (err.params as { missingProperty: string }).missingProperty;
@@ -117,10 +116,9 @@ function parseTs(v: unknown, ctx: ValidationContext): number | string {
     ts = Math.round(v);
     if (ts < MIN_TS) return 'must be epoch milliseconds (this looks like seconds, or is before 2000)';
   } else {
-    const s = String(v);
-    if (!RFC3339_RE.test(s)) return 'must be an RFC 3339 time (2026-01-31T12:00:00Z) or epoch milliseconds';
-    ts = Date.parse(s);
-    if (Number.isNaN(ts)) return 'is not a valid date';
+    const parsed = parseRfc3339(String(v));
+    if ('error' in parsed) return parsed.error.startsWith('must') ? `must be an RFC 3339 time (${RFC3339_EXAMPLE}) or epoch milliseconds` : `"${String(v)}" ${parsed.error}`;
+    ts = parsed.ms;
     if (ts < MIN_TS) return 'is before 2000-01-01';
   }
   if (ts > ctx.now + ctx.maxFutureSkewMs) return 'is in the future (beyond server.max_future_skew)';
@@ -134,12 +132,37 @@ export class ModelValidator {
   private readonly prediction: ValidateFunction;
   private readonly label: ValidateFunction;
   private readonly classes: ReadonlySet<string> | undefined;
+  private readonly featureTypes: ReadonlyMap<string, 'numeric' | 'categorical'>;
 
   constructor(readonly model: ModelConfig) {
-    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    // ownProperties: a name such as `constructor` is never found on Object.prototype
+    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, ownProperties: true });
     this.prediction = ajv.compile(predictionItemSchema(model));
     this.label = ajv.compile(labelItemSchema(model));
     this.classes = model.classes ? new Set(model.classes) : undefined;
+    this.featureTypes = new Map(model.features.map((f) => [f.name, f.type]));
+  }
+
+  /**
+   * The item's features as a null-prototype object (a feature named `__proto__`, `constructor` or
+   * `toString` is an ordinary name, stored and read back as such), or the first bad one.
+   */
+  private features(raw: Record<string, unknown>): { features: Record<string, FeatureValue> } | { field: string; reason: string } {
+    const features = Object.create(null) as Record<string, FeatureValue>;
+    for (const k of Object.keys(raw)) {
+      const v = raw[k];
+      const type = this.featureTypes.get(k);
+      if (type === undefined && !this.model.allow_unknown_features) {
+        return { field: `features.${k}`, reason: `unknown feature "${k}" (not in the model's configuration)` };
+      }
+      if (type === 'numeric') {
+        if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) return { field: `features.${k}`, reason: 'must be a finite number or null' };
+      } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean' && (typeof v !== 'number' || !Number.isFinite(v))) {
+        return { field: `features.${k}`, reason: 'must be a string or a finite number or a boolean or null' };
+      }
+      features[k] = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
+    }
+    return { features };
   }
 
   private checkClass(value: unknown, field: string): string | undefined {
@@ -156,6 +179,12 @@ export class ModelValidator {
       const checked = check(this.prediction, items[i], i, ctx, out.rejected);
       if (checked === null) continue;
       const { it, ts, reject } = checked;
+      const f = this.features((it.features ?? {}) as Record<string, unknown>);
+      if ('reason' in f) {
+        reject(f.field, f.reason);
+        continue;
+      }
+      const features = f.features;
       const prediction: Target = task === 'regression' ? (it.prediction as number) : classOf(it.prediction);
       if (task === 'multiclass') {
         const bad = this.checkClass(prediction, 'prediction');
@@ -169,12 +198,6 @@ export class ModelValidator {
           reject(`score.${badKey}`, `"${badKey}" is not one of the model's classes`);
           continue;
         }
-      }
-      const features: Record<string, FeatureValue> = {};
-      const raw = (it.features ?? {}) as Record<string, unknown>;
-      for (const k in raw) {
-        const v = raw[k];
-        features[k] = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
       }
       const err = it.error;
       out.records.push({
@@ -233,6 +256,10 @@ function check(
     return null;
   }
   const it = item as Record<string, unknown>;
+  if (typeof it.id === 'number' && it.id > Number.MAX_SAFE_INTEGER) {
+    reject('id', 'an integer id above 2^53 - 1 cannot be kept exactly: send it as a string');
+    return null;
+  }
   const ts = parseTs(it.ts, ctx);
   if (typeof ts === 'string') {
     reject('ts', ts);
@@ -244,7 +271,7 @@ function check(
 function idOf(item: unknown): string | undefined {
   if (item === null || typeof item !== 'object') return undefined;
   const id = (item as { id?: unknown }).id;
-  return (typeof id === 'string' && id.length > 0 && id.length <= 256) || (typeof id === 'number' && Number.isInteger(id))
+  return (typeof id === 'string' && id.length > 0 && id.length <= 256) || (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)
     ? String(id)
     : undefined;
 }

@@ -28,7 +28,8 @@ export function rowsFromTable(model: ModelConfig, t: TabularData): BaselineRow[]
   };
   const rows: BaselineRow[] = [];
   for (let i = 0; i < t.rowCount; i++) {
-    const features: Record<string, FeatureValue> = {};
+    // null prototype throughout: feature names such as __proto__ / constructor are ordinary keys
+    const features: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
     const row: BaselineRow = { features };
     for (const c of cols) {
       const v = value(c, i);
@@ -53,7 +54,7 @@ export function rowsFromItems(model: ModelConfig, items: readonly unknown[]): { 
     const it = item as Record<string, unknown>;
     const raw = it.features ?? {};
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return reject('features', 'must be an object');
-    const features: Record<string, FeatureValue> = {};
+    const features: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
       const type = types.get(k);
       if (type === undefined) {
@@ -97,16 +98,16 @@ export async function rowsFromStore(store: Store, model: ModelConfig, fromTs: nu
   const target = (x: Target | null | undefined): Target | null => (x === null || x === undefined ? null : regression ? Number(x) : String(x));
   await store.scanPredictions(model.name, fromTs, (r) => {
     if (r.ts > toTs) return;
-    const features: Record<string, FeatureValue> = {};
+    const features: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
     for (const f of model.features) {
-      const v = r.features[f.name];
+      const v = Object.hasOwn(r.features, f.name) ? r.features[f.name] : undefined;
       if (v === null || v === undefined) features[f.name] = null;
       else if (f.type === 'numeric') {
         const x = typeof v === 'number' ? v : Number(v);
         features[f.name] = Number.isNaN(x) ? null : x;
       } else features[f.name] = String(v);
     }
-    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : r.score[String(r.prediction)];
+    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : Object.hasOwn(r.score, String(r.prediction)) ? r.score[String(r.prediction)] : undefined;
     out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || Number.isNaN(s) ? {} : { score: s }) });
   });
   return out;

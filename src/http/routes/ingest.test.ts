@@ -158,7 +158,7 @@ describe('POST /v1/models/:model/predictions', () => {
     const items = Array.from({ length: 40 }, (_, i) => P(`id-${i}`));
     const r = await post('fraud', items);
     expect(r.statusCode).toBe(413);
-    expect(r.json().error.code).toBe('VIGIL_ERR_HTTP_CTP_BODY_TOO_LARGE');
+    expect(r.json().error.code).toBe('VIGIL_ERR_HTTP_BODY_TOO_LARGE');
   });
 
   it('answers 404 for an unknown model', async () => {
