@@ -368,7 +368,7 @@ export function jsdCategoricalAgainstReference(ref: CategoricalReferenceSummary,
   const c = currentCounts(current).counts;
   const cats = [...new Set([...Object.keys(ref.counts), ...c.keys()])].sort();
   return jensenShannon(
-    cats.map((k) => ref.counts[k] ?? 0),
+    cats.map((k) => (Object.hasOwn(ref.counts, k) ? (ref.counts[k] as number) : 0)),
     cats.map((k) => c.get(k) ?? 0),
     2,
   );
