@@ -18,7 +18,7 @@ export interface ErrorBody {
 const FASTIFY_CODES: Record<string, { code: string; message?: (err: FastifyError, req: FastifyRequest) => string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'VIGIL_ERR_HTTP_BODY_TOO_LARGE',
-    message: (_e, req) => `the request body is larger than server.max_body_bytes (${req.routeOptions.bodyLimit} bytes; the limit applies after decompression)`,
+    message: (_e, req) => `the request body is larger than server.max_body_bytes (${req.routeOptions?.bodyLimit ?? '?'} bytes; the limit applies after decompression)`,
   },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'VIGIL_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
@@ -30,8 +30,6 @@ const FASTIFY_CODES: Record<string, { code: string; message?: (err: FastifyError
     },
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VIGIL_ERR_HTTP_BAD_CONTENT_LENGTH', message: () => 'the body length differs from the Content-Length header' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VIGIL_ERR_HTTP_EMPTY_BODY', message: () => 'the JSON body is empty' },
-  FST_ERR_CTP_INVALID_TYPE: { code: 'VIGIL_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE' },
   FST_ERR_BAD_URL: { code: 'VIGIL_ERR_HTTP_BAD_URL', message: (e) => `the URL is not valid (${e.message})` },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'VIGIL_ERR_HTTP_BAD_URL', message: () => 'a path segment of the URL is too long' },
 };
@@ -74,12 +72,12 @@ export function clientError(err: Error & { code?: string }, socket: Socket): voi
         ? [408, 'VIGIL_ERR_HTTP_REQUEST_TIMEOUT', 'the request took too long to arrive']
         : [400, 'VIGIL_ERR_HTTP_BAD_REQUEST', `the HTTP request is malformed${err.code?.startsWith('HPE_') ? ` (${err.code})` : ''}`];
   const body = JSON.stringify({ error: { code, message } });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
+  if (!socket.writable) return void socket.destroy();
+  // end, then destroy once written: a destroy right after write may drop the answer
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 interface RouteShape {
