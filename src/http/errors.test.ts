@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BASE_CONFIG, testDaemon, type TestDaemon } from '../../test/harness.js';
@@ -201,4 +202,39 @@ describe("Node's HTTP parser errors on a real socket", () => {
     expect(a.status).toBe(200);
     expect(JSON.parse(a.body)).toEqual({ accepted: 1, duplicates: [], rejected: [] });
   });
+});
+
+describe('the other endpoints under arbitrary JSON (property)', () => {
+  it('never answer 5xx; refusals are in the error shape', async () => {
+    const NAMES = ['__proto__', 'constructor', 'matchers', 'endsAt', 'startsAt', 'createdBy', 'comment', 'state', 'reason', 'by', 'model', 'from_window', 'version', 'features'];
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('model="fraud"', 'fraud', 'open', 'closed', '1h', '2026-11-01T13:00:00Z', '2026-02-30T00:00:00Z', 1e308, -1, ''));
+    const body = fc.oneof(
+      fc.dictionary(fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 4 })), value, { maxKeys: 6 }).map((o) => JSON.stringify(o)),
+      fc.json({ maxDepth: 4 }),
+      fc.string({ maxLength: 40 }),
+    );
+    const endpoints: [string, string][] = [
+      ['POST', '/v1/silences'],
+      ['PUT', '/v1/models/fraud/circuit'],
+      ['PUT', '/v1/models/nope/circuit'],
+      ['POST', '/v1/remediation/pause'],
+      ['POST', '/v1/remediation/resume'],
+      ['POST', '/v1/actions/nope/approve'],
+      ['POST', '/v1/actions/nope/reject'],
+      ['POST', '/v1/models/fraud/baselines?version=p'],
+      ['POST', '/v1/models/churn/baselines'],
+      ['DELETE', '/v1/silences/nope'],
+      ['POST', '/-/reload'],
+    ];
+    const endpoint = fc.constantFrom(...endpoints);
+    await fc.assert(
+      fc.asyncProperty(endpoint, body, async ([method, url], payload) => {
+        const r = await inject({ method: method as 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+        expect(r.statusCode, `${method} ${url} ${payload}`).toBeLessThan(500);
+        if (r.statusCode >= 400) expectErrorShape(r.body);
+      }),
+      { numRuns: 300 },
+    );
+    expect((await inject({ url: '/healthz' })).statusCode).toBe(200);
+  }, 60_000);
 });
