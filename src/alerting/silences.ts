@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { VigilError } from '../core/errors.js';
+import { parseRfc3339 } from '../core/rfc3339.js';
 import type { SilenceRecord, Store } from '../store/store.js';
 import { LabelMatcher, matchesAll, parseMatcherList } from './notifiers/matchers.js';
 
@@ -28,10 +29,17 @@ interface Live {
   matchers: LabelMatcher[];
 }
 
-const toMs = (v: string | number, field: string): number => {
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new VigilError('VIGIL_ERR_SILENCE_INVALID', `${field}: not a valid time (RFC 3339 or epoch ms)`, { statusCode: 400 });
-  return ms;
+/** A time of the API: epoch ms, or an RFC 3339 string checked against the calendar (2026-02-30 is refused, not rolled over). */
+const toMs = (v: unknown, field: string): number => {
+  const invalid = (why: string): VigilError => new VigilError('VIGIL_ERR_SILENCE_INVALID', `${field}: ${why}`, { statusCode: 400, details: { field } });
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw invalid('not a valid time (RFC 3339 or epoch ms)');
+    return v;
+  }
+  if (typeof v !== 'string') throw invalid('not a valid time (RFC 3339 or epoch ms)');
+  const parsed = parseRfc3339(v);
+  if ('error' in parsed) throw invalid(parsed.error.startsWith('must') ? 'not a valid time (RFC 3339 or epoch ms)' : `"${v}" ${parsed.error}`);
+  return parsed.ms;
 };
 
 const matcherText = (m: SilenceInput['matchers'][number]): string => {
@@ -62,6 +70,12 @@ export class Silences {
       throw new VigilError('VIGIL_ERR_SILENCE_INVALID', 'matchers: at least one matcher is required', { statusCode: 400 });
     }
     let matchers: LabelMatcher[];
+    const badIndex = input.matchers.findIndex(
+      (m: unknown) => typeof m !== 'string' && (m === null || typeof m !== 'object' || typeof (m as { name?: unknown }).name !== 'string' || typeof (m as { value?: unknown }).value !== 'string'),
+    );
+    if (badIndex >= 0) {
+      throw new VigilError('VIGIL_ERR_SILENCE_INVALID', `matchers[${badIndex}]: must be a matcher string or {name, value, isRegex?, isEqual?}`, { statusCode: 400 });
+    }
     const texts = input.matchers.map(matcherText);
     try {
       matchers = parseMatcherList(texts);

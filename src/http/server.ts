@@ -10,6 +10,8 @@ import type { AlertingService } from '../alerting/service.js';
 import type { Silences } from '../alerting/silences.js';
 import type { Remediator } from '../remediation/runner.js';
 import type { Store } from '../store/store.js';
+import { installBodyHandling } from './body.js';
+import { clientError, errorAnswer, frameworkError, notFound, routeMethods } from './errors.js';
 import { alertingRoutes } from './routes/alerting.js';
 import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
@@ -55,6 +57,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
+    // errors before routing (bad URL) and on the socket (HTTP parser) in the documented shape too
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
 
   // Tokens first: checked when the headers are in, before any byte of the body is read or parsed.
@@ -74,23 +79,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (isVigilError(err)) {
-      if (err.statusCode >= 500) req.log.error({ err, code: err.code }, 'request error');
-      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details ?? {}) } });
+    const { status, body, unexpected } = errorAnswer(err, req);
+    if (unexpected) {
+      if (isVigilError(err)) req.log.error({ err, code: err.code }, 'request error');
+      else req.log.error({ err }, 'unexpected error');
     }
-    const status = err.statusCode ?? 500;
-    if (status < 500) {
-      // Fastify's own client errors: validation, body too large, unsupported media type, …
-      const code = err.validation ? 'VIGIL_ERR_HTTP_VALIDATION' : `VIGIL_ERR_HTTP_${(err.code ?? 'BAD_REQUEST').replace(/^FST_ERR_/, '')}`;
-      return reply.status(status).send({ error: { code, message: err.message } });
-    }
-    req.log.error({ err }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'VIGIL_ERR_INTERNAL', message: 'internal error (see the daemon log)' } });
+    return reply.status(status).send(body);
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'VIGIL_ERR_HTTP_NOT_FOUND', message: `no route for ${req.method} ${req.url.split('?')[0]}` } }),
-  );
+  // Before the routes: JSON/NDJSON parsing, encodings, limits; the routes' paths for 405.
+  installBodyHandling(app, deps.bodyLimit);
+  app.setNotFoundHandler(notFound(routeMethods(app)));
 
   void app.register(healthRoutes, { deps });
   void app.register(metricsRoutes, { deps });

@@ -1,5 +1,6 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ModelConfig } from '../config/schema.js';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../core/rfc3339.js';
 import type { FeatureValue, LabelRecord, PredictionRecord, Target } from '../store/store.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -33,20 +34,6 @@ const CLASS_SCHEMA = { type: ['string', 'number', 'boolean'] };
 
 /** Earliest accepted event time (2000-01-01): smaller epoch values are almost surely seconds. */
 const MIN_TS = 946_684_800_000;
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** The JSON Schema of an item's `features` for a model (typed from its config). */
-function featuresSchema(model: ModelConfig): object {
-  const features: Record<string, object> = {};
-  for (const f of model.features) {
-    features[f.name] = f.type === 'numeric' ? { type: ['number', 'null'] } : { type: ['string', 'number', 'boolean', 'null'] };
-  }
-  return {
-    type: 'object',
-    properties: features,
-    additionalProperties: model.allow_unknown_features ? { type: ['string', 'number', 'boolean', 'null'] } : false,
-  };
-}
 
 /** A `score`: binary, the positive class's probability; multiclass, `{class: probability}`; regression, none. */
 function scoreSchema(model: ModelConfig): object {
@@ -62,7 +49,12 @@ const targetSchema = (model: ModelConfig): object => (model.task === 'regression
 
 const nullableTarget = (model: ModelConfig): object => ({ type: model.task === 'regression' ? ['number', 'null'] : ['string', 'number', 'boolean', 'null'] });
 
-/** The JSON Schema of one prediction item for a model (features typed from its config). */
+/**
+ * The JSON Schema of one prediction item for a model. `features` is only required to be an object
+ * here: its keys are user-chosen names, which a schema's `properties` cannot all express (Ajv drops
+ * a property named `__proto__`), so {@link ModelValidator} checks them against the configuration
+ * itself, by own keys.
+ */
 export function predictionItemSchema(model: ModelConfig): object {
   return {
     type: 'object',
@@ -72,7 +64,7 @@ export function predictionItemSchema(model: ModelConfig): object {
       id: ID_SCHEMA,
       ts: TS_SCHEMA,
       model_version: { type: 'string', minLength: 1, maxLength: 128 },
-      features: featuresSchema(model),
+      features: { type: 'object' },
       prediction: targetSchema(model),
       score: scoreSchema(model),
       latency_ms: { type: 'number', minimum: 0 },
@@ -127,6 +119,8 @@ export function labelItemSchema(model: ModelConfig): object {
 
 function describe(err: ErrorObject): { field: string; reason: string } {
   const base = err.instancePath.replace(/^\//, '').split('/').filter(Boolean).map(unescapePointer);
+  // the anyOf of ID_SCHEMA reports its first branch ("must be a string"): say what an id may be
+  if (err.instancePath === '/id') return { field: 'id', reason: 'must be a string of 1-256 characters or a non-negative integer' };
   switch (err.keyword) {
     case 'required': {
       const missing = (err.params as { missingProperty: string }).missingProperty;
@@ -159,10 +153,9 @@ function parseTs(v: unknown, ctx: ValidationContext): number | string {
     ts = Math.round(v);
     if (ts < MIN_TS) return 'must be epoch milliseconds (this looks like seconds, or is before 2000)';
   } else {
-    const s = String(v);
-    if (!RFC3339_RE.test(s)) return 'must be an RFC 3339 time (2026-01-31T12:00:00Z) or epoch milliseconds';
-    ts = Date.parse(s);
-    if (Number.isNaN(ts)) return 'is not a valid date';
+    const parsed = parseRfc3339(String(v));
+    if ('error' in parsed) return parsed.error.startsWith('must') ? `must be an RFC 3339 time (${RFC3339_EXAMPLE}) or epoch milliseconds` : `"${String(v)}" ${parsed.error}`;
+    ts = parsed.ms;
     if (ts < MIN_TS) return 'is before 2000-01-01';
   }
   if (ts > ctx.now + ctx.maxFutureSkewMs) return 'is in the future (beyond server.max_future_skew)';
@@ -179,14 +172,48 @@ export class ModelValidator {
   private readonly ajv: InstanceType<typeof Ajv>;
   /** Compiled on first use (baselines are rare next to predictions). */
   private reference: ValidateFunction | undefined;
-  private readonly featureTypes: ReadonlyMap<string, 'numeric' | 'categorical'>;
+  /** Configured feature types by name; read by own property only (a plain object: faster than a Map here). */
+  private readonly featureTypes: Readonly<Record<string, 'numeric' | 'categorical'>>;
 
   constructor(readonly model: ModelConfig) {
+    // The schemas name only fixed fields, none of which Object.prototype has; user-named keys
+    // (features) are checked by own property in features() below.
     this.ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
     this.prediction = this.ajv.compile(predictionItemSchema(model));
     this.label = this.ajv.compile(labelItemSchema(model));
     this.classes = model.classes ? new Set(model.classes) : undefined;
-    this.featureTypes = new Map(model.features.map((f) => [f.name, f.type]));
+    this.featureTypes = Object.fromEntries(model.features.map((f) => [f.name, f.type]));
+  }
+
+  /**
+   * The item's features, or the first bad one. A feature named `__proto__`, `constructor` or
+   * `toString` is an ordinary name: `__proto__` is defined as an own property (an assignment would
+   * set the prototype), and readers look features up by own property (as they must for the plain
+   * objects JSON.parse gives back from the store). A plain object, not a null-prototype one:
+   * JSON.stringify is 2-3 times slower on those.
+   */
+  private features(raw: Record<string, unknown>, reject: (field: string, reason: string) => void): Record<string, FeatureValue> | undefined {
+    const features: Record<string, FeatureValue> = {};
+    const types = this.featureTypes;
+    // for-in: JSON.parse gives own enumerable keys only, and Object.prototype has none enumerable
+    for (const k in raw) {
+      const v = raw[k];
+      const type = Object.hasOwn(types, k) ? types[k] : undefined;
+      if (type === undefined && !this.model.allow_unknown_features) {
+        reject(`features.${k}`, `unknown feature "${k}" (not in the model's configuration)`);
+        return undefined;
+      }
+      if (v === null || (typeof v === 'number' && Number.isFinite(v))) {
+        // fine for every type
+      } else if (type === 'numeric' || (typeof v !== 'string' && typeof v !== 'boolean')) {
+        reject(`features.${k}`, type === 'numeric' ? 'must be a finite number or null' : 'must be a string or a finite number or a boolean or null');
+        return undefined;
+      }
+      const value = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
+      if (k === '__proto__') Object.defineProperty(features, k, { value, enumerable: true, writable: true, configurable: true });
+      else features[k] = value;
+    }
+    return features;
   }
 
   /** A multiclass score's classes must be the model's (when it lists them), as a prediction's are. */
@@ -231,13 +258,17 @@ export class ModelValidator {
         reject(badScore.field, badScore.reason);
         continue;
       }
+      const checked = this.features((it.features ?? {}) as Record<string, unknown>, reject);
+      if (checked === undefined) continue;
+      // Known features only (allow_unknown_features: accepted, not kept); categories as strings.
       const features: Record<string, FeatureValue> = {};
-      const raw = (it.features ?? {}) as Record<string, unknown>;
-      for (const k in raw) {
-        const type = this.featureTypes.get(k);
-        if (type === undefined) continue; // allow_unknown_features: accepted, not kept
-        const v = raw[k];
-        features[k] = v === null || v === undefined ? null : type === 'numeric' ? (v as number) : String(v);
+      const types = this.featureTypes;
+      for (const k in checked) {
+        if (!Object.hasOwn(types, k)) continue;
+        const v = checked[k] as FeatureValue;
+        const value = v === null || types[k] === 'numeric' ? v : String(v);
+        if (k === '__proto__') Object.defineProperty(features, k, { value, enumerable: true, writable: true, configurable: true });
+        else features[k] = value;
       }
       out.records.push({ features, prediction, score: (it.score as ReferenceRecord['score'] | undefined) ?? null, label });
       out.indexes.push(i);
@@ -259,6 +290,8 @@ export class ModelValidator {
       const checked = check(this.prediction, items[i], i, ctx, out.rejected);
       if (checked === null) continue;
       const { it, ts, reject } = checked;
+      const features = this.features((it.features ?? {}) as Record<string, unknown>, reject);
+      if (features === undefined) continue;
       const prediction: Target = task === 'regression' ? (it.prediction as number) : classOf(it.prediction);
       if (task === 'multiclass') {
         const bad = this.checkClass(prediction, 'prediction');
@@ -271,12 +304,6 @@ export class ModelValidator {
           reject(badScore.field, badScore.reason);
           continue;
         }
-      }
-      const features: Record<string, FeatureValue> = {};
-      const raw = (it.features ?? {}) as Record<string, unknown>;
-      for (const k in raw) {
-        const v = raw[k];
-        features[k] = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
       }
       const err = it.error;
       out.records.push({
@@ -335,6 +362,10 @@ function check(
     return null;
   }
   const it = item as Record<string, unknown>;
+  if (typeof it.id === 'number' && it.id > Number.MAX_SAFE_INTEGER) {
+    reject('id', 'an integer id above 2^53 - 1 cannot be kept exactly: send it as a string');
+    return null;
+  }
   const ts = parseTs(it.ts, ctx);
   if (typeof ts === 'string') {
     reject('ts', ts);
@@ -346,7 +377,7 @@ function check(
 function idOf(item: unknown): string | undefined {
   if (item === null || typeof item !== 'object') return undefined;
   const id = (item as { id?: unknown }).id;
-  return (typeof id === 'string' && id.length > 0 && id.length <= 256) || (typeof id === 'number' && Number.isInteger(id))
+  return (typeof id === 'string' && id.length > 0 && id.length <= 256) || (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)
     ? String(id)
     : undefined;
 }

@@ -42,7 +42,8 @@ export function rowsFromTable(model: ModelConfig, t: TabularData): { rows: Basel
   };
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < t.rowCount; i++) {
-    const features: Record<string, FeatureValue> = {};
+    // null prototype: feature names such as __proto__ / constructor are ordinary keys
+    const features: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
     const item: Record<string, unknown> = { features };
     for (const c of cols) {
       const v = value(c, i);
@@ -78,16 +79,16 @@ export async function rowsFromStore(store: Store, model: ModelConfig, fromTs: nu
   const target = (x: Target | null | undefined): Target | null => (x === null || x === undefined ? null : regression ? Number(x) : String(x));
   await store.scanPredictions(model.name, fromTs, (r) => {
     if (r.ts > toTs) return;
-    const features: Record<string, FeatureValue> = {};
+    const features: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
     for (const f of model.features) {
-      const v = r.features[f.name];
+      const v = Object.hasOwn(r.features, f.name) ? r.features[f.name] : undefined;
       if (v === null || v === undefined) features[f.name] = null;
       else if (f.type === 'numeric') {
         const x = typeof v === 'number' ? v : Number(v);
         features[f.name] = Number.isNaN(x) ? null : x;
       } else features[f.name] = String(v);
     }
-    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : r.score[String(r.prediction)];
+    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : Object.hasOwn(r.score, String(r.prediction)) ? r.score[String(r.prediction)] : undefined;
     out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || Number.isNaN(s) ? {} : { score: s }) });
   });
   return out;

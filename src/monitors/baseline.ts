@@ -62,7 +62,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 /** Summarizes reference rows for a model: per-feature references, prediction/label distributions, quality. */
 export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]): BuiltBaseline {
   if (rows.length === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
-  const features: Record<string, ReferenceSummaryJSON> = {};
+  const features = Object.create(null) as Record<string, ReferenceSummaryJSON>; // feature names are user-chosen keys
   const references: ReferenceValues[] = [];
   /** The JSON of a summary; a numeric one's sorted values go to `references`. */
   const keep = (kind: ReferenceKind, name: string, s: ReferenceSummary): ReferenceSummaryJSON => {

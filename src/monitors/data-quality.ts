@@ -29,7 +29,7 @@ export function dataQualityMonitor(v: WindowView, emit: Emit): void {
       }
       if (ref?.kind === 'numeric' && present > 0) emit('ml_feature_out_of_range_ratio', labels, outside / present);
     } else {
-      const known = ref?.kind === 'categorical' ? col.dict.values.map((c) => c in ref.counts) : undefined;
+      const known = ref?.kind === 'categorical' ? col.dict.values.map((c) => Object.hasOwn(ref.counts, c)) : undefined;
       for (const i of v.rows) {
         const c = col.codes[i] as number;
         if (c < 0) continue;

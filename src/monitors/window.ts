@@ -182,7 +182,8 @@ export class ModelWindow {
         const entry = cols[f] as [string, FeatureColumn];
         const name = entry[0];
         const col = entry[1];
-        const v: FeatureValue | undefined = r.features[name];
+        // own keys only: a feature named constructor / toString / __proto__ is not Object.prototype's
+        const v: FeatureValue | undefined = Object.hasOwn(r.features, name) ? r.features[name] : undefined;
         if (v === null || v === undefined) continue;
         if (col.kind === 'numeric') {
           const x = typeof v === 'number' ? v : Number(v);
@@ -207,8 +208,8 @@ export class ModelWindow {
   private scoreOf(r: PredictionRecord): number {
     if (r.score === null) return NaN;
     if (typeof r.score === 'number') return r.score;
-    const p = r.score[String(r.prediction)];
-    return p === undefined ? NaN : p;
+    const c = String(r.prediction);
+    return Object.hasOwn(r.score, c) ? (r.score[c] as number) : NaN;
   }
 
   /** Row of a sequence number (binary search), or -1. */

@@ -177,8 +177,8 @@ export function summarizeCategorical(
   const keys = [...counts.keys()].filter((k) => (counts.get(k) ?? 0) > 0).sort();
   const total = keys.reduce((a, k) => a + (counts.get(k) ?? 0), 0);
   if (total === 0) throw new StatsInputError('VIGIL_ERR_STATS_EMPTY_SAMPLE', 'reference has no categorical observations');
-  const out: Record<string, number> = {};
-  for (const k of keys) out[k] = counts.get(k) ?? 0;
+  // fromEntries defines own properties: a category named __proto__ is kept like any other
+  const out: Record<string, number> = Object.fromEntries(keys.map((k) => [k, counts.get(k) ?? 0]));
   return { kind: 'categorical', version: REFERENCE_SUMMARY_VERSION, count: total, missing, counts: out };
 }
 
@@ -368,7 +368,7 @@ export function jsdCategoricalAgainstReference(ref: CategoricalReferenceSummary,
   const c = currentCounts(current).counts;
   const cats = [...new Set([...Object.keys(ref.counts), ...c.keys()])].sort();
   return jensenShannon(
-    cats.map((k) => ref.counts[k] ?? 0),
+    cats.map((k) => (Object.hasOwn(ref.counts, k) ? (ref.counts[k] as number) : 0)),
     cats.map((k) => c.get(k) ?? 0),
     2,
   );

@@ -4,7 +4,7 @@ import { baselineExists } from '../../store/store.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
-import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
+import { addBatchParsers, parseBaselineJson } from '../body.js';
 import type { ServerDeps } from '../server.js';
 import { MODEL_PARAMS } from './ingest.js';
 
@@ -20,22 +20,7 @@ const iso = (ts: number): string => new Date(ts).toISOString();
  * `GET /v1/models/:model/baselines` lists them.
  */
 export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
-  app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      const text = body as string;
-      done(null, text.trimStart().startsWith('{') && /"from_window"/.test(text) ? JSON.parse(text) : parseJsonBatch(text));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseNdjsonBatch(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  addBatchParsers(app, parseBaselineJson);
 
   app.post(
     '/v1/models/:model/baselines',

@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { Store } from '../../store/store.js';
@@ -158,7 +159,7 @@ describe('POST /v1/models/:model/predictions', () => {
     const items = Array.from({ length: 40 }, (_, i) => P(`id-${i}`));
     const r = await post('fraud', items);
     expect(r.statusCode).toBe(413);
-    expect(r.json().error.code).toBe('VIGIL_ERR_HTTP_CTP_BODY_TOO_LARGE');
+    expect(r.json().error.code).toBe('VIGIL_ERR_HTTP_BODY_TOO_LARGE');
   });
 
   it('answers 404 for an unknown model', async () => {
@@ -301,5 +302,264 @@ describe('unexpected errors', () => {
     const r = await t.daemon.app.inject({ url: '/v2/nothing' });
     expect(r.statusCode).toBe(404);
     expect(r.json().error.code).toBe('VIGIL_ERR_HTTP_NOT_FOUND');
+  });
+});
+
+describe('bad input never 500s', () => {
+  const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+  const count = async (model = 'fraud'): Promise<number> => (await t.daemon.app.inject({ url: `/v1/models/${model}` })).json().predictions as number;
+
+  it('malformed JSON nested 12,000 deep and an NDJSON line nested 50,000 deep: 400 with line and column, nothing stored', async () => {
+    const json = await post('fraud', '', { raw: `[${JSON.stringify(P('a'))},\n${'['.repeat(12_000)}` });
+    expect(json.statusCode).toBe(400);
+    expect(json.json().error).toMatchObject({ code: 'VIGIL_ERR_INGEST_MALFORMED', line: 2, column: 12_001 });
+    const nd = await post('fraud', '', { type: 'application/x-ndjson', raw: `${JSON.stringify(P('a'))}\n${'{"a":'.repeat(50_000)}` });
+    expect(nd.statusCode).toBe(400);
+    expect(nd.json().error).toMatchObject({ code: 'VIGIL_ERR_INGEST_MALFORMED', line: 2, column: 250_001 });
+    expect(await count()).toBe(0);
+  });
+
+  it('valid items nested 12,000 / 50,000 deep are rejected per item, naming the field; the good ones are stored', async () => {
+    const json = await post('fraud', '', {
+      raw: `[${JSON.stringify(P('ok-1'))}, ${deep(12_000)}, {"id":"f","prediction":1,"features":{"amount":${deep(12_000)}}}, {"id":"s","prediction":1,"score":${deep(12_000)}}, {"id":${deep(12_000)},"prediction":1}, {"id":"t","prediction":1,"ts":${deep(12_000)}}, {"id":"x","prediction":1,"extra":${deep(12_000)}}]`,
+    });
+    expect(json.statusCode).toBe(207);
+    expect(json.json().accepted).toBe(1);
+    expect(json.json().rejected.map((r: { index: number; field: string }) => [r.index, r.field])).toEqual([
+      [1, ''],
+      [2, 'features.amount'],
+      [3, 'score'],
+      [4, 'id'],
+      [5, 'ts'],
+      [6, 'extra'],
+    ]);
+    const nd = await post('fraud', '', { type: 'application/x-ndjson', raw: `${JSON.stringify(P('ok-2'))}\n{"id":"d","prediction":1,"features":{"country":${deep(50_000)}}}\n${JSON.stringify(P('ok-3'))}` });
+    expect(nd.statusCode).toBe(207);
+    expect(nd.json()).toMatchObject({ accepted: 2, rejected: [{ index: 1, id: 'd', field: 'features.country' }] });
+    const labels = await post('fraud', '', { kind: 'labels', raw: `[{"id":"ok-1","label":1},{"id":"ok-2","label":${deep(12_000)}}]` });
+    expect(labels.json()).toMatchObject({ accepted: 1, rejected: [{ index: 1, id: 'ok-2', field: 'label' }] });
+    expect(await count()).toBe(3);
+  });
+
+  it('huge and tiny numbers: non-finite values and ids beyond 2^53 are rejected per item; underflow is 0', async () => {
+    const r = await post('fraud', '', {
+      raw: `[
+        {"id":"amount-inf","prediction":1,"features":{"amount":1e400}},
+        {"id":"amount-neg-inf","prediction":1,"features":{"amount":-1e400}},
+        {"id":"country-inf","prediction":1,"features":{"country":1e400}},
+        {"id":"score-inf","prediction":1,"score":1e400},
+        {"id":"latency-inf","prediction":1,"latency_ms":1e400},
+        {"id":"latency-neg","prediction":1,"latency_ms":-1e400},
+        {"id":"ts-inf","prediction":1,"ts":1e400},
+        {"id":"ts-huge","prediction":1,"ts":1e20},
+        {"id":"prediction-inf","prediction":1e400},
+        {"id":12345678901234567890,"prediction":1},
+        {"id":1e400,"prediction":1},
+        {"id":"tiny","prediction":1,"score":1e-400,"features":{"amount":-1e-400,"country":1e-400}},
+        {"id":9007199254740991,"prediction":1}
+      ]`,
+    });
+    expect(r.statusCode).toBe(207);
+    const body = r.json();
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toEqual([
+      { index: 0, id: 'amount-inf', field: 'features.amount', reason: 'must be a finite number or null' },
+      { index: 1, id: 'amount-neg-inf', field: 'features.amount', reason: 'must be a finite number or null' },
+      { index: 2, id: 'country-inf', field: 'features.country', reason: 'must be a string or a finite number or a boolean or null' },
+      { index: 3, id: 'score-inf', field: 'score', reason: 'must be a finite number or null' },
+      { index: 4, id: 'latency-inf', field: 'latency_ms', reason: 'must be a finite number' },
+      { index: 5, id: 'latency-neg', field: 'latency_ms', reason: 'must be a finite number' },
+      { index: 6, id: 'ts-inf', field: 'ts', reason: 'must be a string or a finite number' },
+      { index: 7, id: 'ts-huge', field: 'ts', reason: 'is in the future (beyond server.max_future_skew)' },
+      { index: 8, id: 'prediction-inf', field: 'prediction', reason: 'must be a string or a finite number or a boolean' },
+      { index: 9, field: 'id', reason: 'an integer id above 2^53 - 1 cannot be kept exactly: send it as a string' },
+      { index: 10, field: 'id', reason: 'must be a string of 1-256 characters or a non-negative integer' },
+    ]);
+    const tiny = (await t.daemon.app.inject({ url: '/v1/models/fraud/predictions/tiny' })).json();
+    expect(tiny).toMatchObject({ score: 0, features: { amount: 0, country: 0 } });
+    expect((await t.daemon.app.inject({ url: '/v1/models/fraud/predictions/9007199254740991' })).statusCode).toBe(200);
+    const eta = await post('eta', '', { raw: '[{"id":"a","prediction":-1e400},{"id":"b","prediction":123456789012345678901234567890}]' });
+    expect(eta.json()).toMatchObject({ accepted: 1, rejected: [{ index: 0, field: 'prediction', reason: 'must be a finite number' }] });
+    const labels = await post('eta', '', { kind: 'labels', raw: '[{"id":"b","label":1e400},{"id":12345678901234567890,"label":1}]' });
+    expect(labels.json().rejected.map((x: { field: string }) => x.field)).toEqual(['label', 'id']);
+  });
+
+  it('impossible calendar dates and times are rejected naming ts, for predictions and labels alike', async () => {
+    const bad = ['2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-10-01T24:61:00Z', '2026-10-31T23:59:60Z', '2026-10-01T10:00:00+25:00'];
+    const r = await post('fraud', [...bad.map((ts, i) => P(`bad-${i}`, { ts })), P('good', { ts: '2026-10-31T23:59:59.999+01:00' })]);
+    expect(r.statusCode).toBe(207);
+    expect(r.json().accepted).toBe(1);
+    expect(r.json().rejected).toEqual([
+      { index: 0, id: 'bad-0', field: 'ts', reason: '"2026-02-30T00:00:00Z" has no day 30 in 2026-02' },
+      { index: 1, id: 'bad-1', field: 'ts', reason: '"2026-13-01T00:00:00Z" has no month 13' },
+      { index: 2, id: 'bad-2', field: 'ts', reason: '"2026-10-01T24:61:00Z" has no hour 24' },
+      { index: 3, id: 'bad-3', field: 'ts', reason: '"2026-10-31T23:59:60Z" has no second 60 (leap seconds are not supported)' },
+      { index: 4, id: 'bad-4', field: 'ts', reason: '"2026-10-01T10:00:00+25:00" has no UTC offset +25:00' },
+    ]);
+    expect((await t.daemon.app.inject({ url: '/v1/models/fraud/predictions/good' })).json().ts).toBe('2026-10-31T22:59:59.999Z');
+    const labels = await post('fraud', [{ id: 'good', label: 1, ts: '2026-02-29T10:00:00Z' }, { id: 'good', label: 1, ts: '2026-10-31T12:00:00Z' }], { kind: 'labels' });
+    expect(labels.json()).toMatchObject({ accepted: 1, rejected: [{ index: 0, field: 'ts', reason: '"2026-02-29T10:00:00Z" has no day 29 in 2026-02' }] });
+  });
+
+  it('content types: a non-UTF-8 charset is 415; the NDJSON aliases are NDJSON', async () => {
+    const latin = await post('fraud', [P('a')], { type: 'application/json; charset=iso-8859-1' });
+    expect(latin.statusCode).toBe(415);
+    expect(latin.json().error.code).toBe('VIGIL_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+    expect((await post('fraud', [P('a')], { type: 'application/json; charset=utf-8' })).statusCode).toBe(200);
+    expect((await post('fraud', ndjson([P('b'), P('c')]), { type: 'application/jsonl' })).json().accepted).toBe(2);
+  });
+});
+
+describe('compressed bodies', () => {
+  const send = (payload: Buffer, encoding: string, type = 'application/json', url = '/v1/models/fraud/predictions') =>
+    t.daemon.app.inject({ method: 'POST', url, headers: { 'content-type': type, 'content-encoding': encoding }, payload });
+  const items = (prefix: string) => Array.from({ length: 50 }, (_, i) => P(`${prefix}-${i}`));
+
+  it('takes gzip, deflate, br and identity, on predictions and labels', async () => {
+    expect((await send(gzipSync(JSON.stringify(items('gz'))), 'gzip')).json().accepted).toBe(50);
+    expect((await send(deflateSync(ndjson(items('df'))), 'deflate', 'application/x-ndjson')).json().accepted).toBe(50);
+    expect((await send(brotliCompressSync(JSON.stringify(items('br'))), 'br')).json().accepted).toBe(50);
+    expect((await send(Buffer.from(JSON.stringify(items('id'))), 'identity')).json().accepted).toBe(50);
+    const labels = await send(gzipSync(JSON.stringify([{ id: 'gz-1', label: 1 }])), 'GZIP', 'application/json', '/v1/models/fraud/labels');
+    expect(labels.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });
+    expect((await t.daemon.app.inject({ url: '/v1/models/fraud' })).json().predictions).toBe(200);
+  });
+
+  it('corrupt data is a 400, an unknown encoding a 415; nothing is stored', async () => {
+    const corrupt = await send(Buffer.from('this is not gzip'), 'gzip');
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.json().error.code).toBe('VIGIL_ERR_HTTP_BAD_ENCODING');
+    const truncated = gzipSync(JSON.stringify(items('tr')));
+    expect((await send(truncated.subarray(0, truncated.length - 20), 'gzip')).statusCode).toBe(400);
+    const unknown = await send(Buffer.from(JSON.stringify(items('x'))), 'compress');
+    expect(unknown.statusCode).toBe(415);
+    expect(unknown.json().error).toMatchObject({ code: 'VIGIL_ERR_HTTP_UNSUPPORTED_ENCODING', message: expect.stringContaining('compress') });
+    expect((await t.daemon.app.inject({ url: '/v1/models/fraud' })).json().predictions).toBe(0);
+  });
+
+  it('server.max_body_bytes applies to the decoded body: a zip bomb is a 413', async () => {
+    await t.close();
+    t = await testDaemon(`server:\n  max_body_bytes: 65536\n${BASE_CONFIG}`);
+    // 16 MiB of JSON whitespace around an empty array: valid JSON, ~16 KiB compressed
+    const bomb = gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(16 << 20, ' '), Buffer.from(']')]));
+    expect(bomb.length).toBeLessThan(65536);
+    for (const [payload, enc] of [
+      [bomb, 'gzip'],
+      [brotliCompressSync(Buffer.alloc(16 << 20, ' ')), 'br'],
+      [deflateSync(Buffer.alloc(16 << 20, ' ')), 'deflate'],
+    ] as const) {
+      const r = await send(payload, enc);
+      expect(r.statusCode, enc).toBe(413);
+      expect(r.json().error).toMatchObject({ code: 'VIGIL_ERR_HTTP_BODY_TOO_LARGE', message: expect.stringContaining('after decompression') });
+    }
+    // under the limit once decoded: fine
+    expect((await send(gzipSync(JSON.stringify(items('ok').slice(0, 20))), 'gzip')).json().accepted).toBe(20);
+    expect((await t.daemon.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+});
+
+describe('__proto__, constructor and toString are ordinary names, from the request to the store, the window and the monitors', () => {
+  const ODD = `
+models:
+  - name: odd
+    task: multiclass
+    classes: [__proto__, constructor, toString]
+    windows: [1h]
+    min_samples: 1
+    features:
+      - { name: __proto__, type: numeric }
+      - { name: constructor, type: categorical }
+      - { name: toString, type: categorical }
+  - name: open
+    task: binary
+    positive_class: 1
+    allow_unknown_features: true
+    windows: [1h]
+    features:
+      - { name: amount, type: numeric }
+`;
+  const item = (id: string, features: string, prediction: string, score: string) =>
+    `{"id":"${id}","ts":"2026-11-01T11:30:00Z","features":${features},"prediction":"${prediction}","score":${score}}`;
+
+  it('as feature names, classes, score keys and labels: stored, read back, windowed and measured', async () => {
+    await t.close();
+    t = await testDaemon(ODD);
+    const r = await post('odd', '', {
+      raw: `[${[
+        item('a', '{"__proto__":1.5,"constructor":"c1","toString":"t1"}', '__proto__', '{"__proto__":0.6,"constructor":0.3,"toString":0.1}'),
+        item('b', '{}', 'constructor', '{"toString":1}'),
+        item('bad-feature', '{"__proto__":"not a number"}', 'toString', 'null'),
+        item('bad-class', '{}', 'hasOwnProperty', 'null'),
+        item('bad-score', '{}', 'toString', '{"valueOf":1}'),
+      ].join(',')}]`,
+    });
+    expect(r.statusCode).toBe(207);
+    expect(r.json()).toMatchObject({ accepted: 2 });
+    expect(r.json().rejected.map((x: { id: string; field: string }) => `${x.id}:${x.field}`)).toEqual(['bad-feature:features.__proto__', 'bad-class:prediction', 'bad-score:score.valueOf']);
+
+    // the store round trip keeps them as own keys
+    const a = (await t.daemon.app.inject({ url: '/v1/models/odd/predictions/a' })).json();
+    expect(Object.entries(a.features)).toEqual([
+      ['__proto__', 1.5],
+      ['constructor', 'c1'],
+      ['toString', 't1'],
+    ]);
+    expect(Object.entries(a.score)).toEqual([
+      ['__proto__', 0.6],
+      ['constructor', 0.3],
+      ['toString', 0.1],
+    ]);
+    expect(a.prediction).toBe('__proto__');
+    expect(Object.entries((await t.daemon.app.inject({ url: '/v1/models/odd/predictions/b' })).json().features)).toEqual([]);
+
+    const labels = await post('odd', [{ id: 'a', label: '__proto__' }, { id: 'b', label: 'toString' }], { kind: 'labels' });
+    expect(labels.json()).toEqual({ accepted: 2, duplicates: [], rejected: [] });
+
+    // the window and the monitors: "b" has no features at all, so each is half complete (a feature
+    // named constructor must not be found on Object.prototype), and one prediction of two is right
+    await t.daemon.cycle.run();
+    const metrics = (await t.daemon.app.inject({ url: '/metrics' })).body;
+    for (const f of ['__proto__', 'constructor', 'toString']) {
+      expect(metrics, f).toContain(`ml_feature_completeness_ratio{model="odd",feature="${f}",window="1h"} 0.5`);
+    }
+    expect(metrics).toMatch(/ml_model_accuracy\{model="odd",version="unknown",window="1h"\} 0\.5\n/);
+
+    // a baseline frozen from that traffic names the three features
+    const baseline = await t.daemon.app.inject({ method: 'POST', url: '/v1/models/odd/baselines?version=v1', payload: { from_window: '1h', version: 'v1' } });
+    expect(baseline.statusCode).toBe(201);
+    expect([...baseline.json().features].sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    const rows = await t.daemon.app.inject({
+      method: 'POST',
+      url: '/v1/models/odd/baselines?version=v2',
+      headers: { 'content-type': 'application/json' },
+      payload: '[{"features":{"__proto__":2,"constructor":"c1","toString":"t2"}},{"features":{"__proto__":3}}]',
+    });
+    expect(rows.statusCode).toBe(201);
+    expect([...rows.json().features].sort()).toEqual(['__proto__', 'constructor', 'toString']);
+  });
+
+  it('as unknown feature names (allow_unknown_features): stored like any other', async () => {
+    await t.close();
+    t = await testDaemon(ODD);
+    const r = await post('open', '', { raw: '[{"id":"u","prediction":1,"features":{"amount":1,"__proto__":"x","constructor":2,"toString":true}}]' });
+    expect(r.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });
+    const u = (await t.daemon.app.inject({ url: '/v1/models/open/predictions/u' })).json();
+    expect(Object.entries(u.features)).toEqual([
+      ['amount', 1],
+      ['__proto__', 'x'],
+      ['constructor', 2],
+      ['toString', 'true'],
+    ]);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('rejected the same way as any unknown name where names are checked', async () => {
+    const r = await post('fraud', '', { raw: '[{"id":"p","prediction":1,"features":{"__proto__":1}},{"id":"q","prediction":1,"__proto__":{"id":"r"}},{"id":"s","prediction":1,"constructor":1}]' });
+    expect(r.statusCode).toBe(422);
+    expect(r.json().rejected).toEqual([
+      { index: 0, id: 'p', field: 'features.__proto__', reason: 'unknown feature "__proto__" (not in the model\'s configuration)' },
+      { index: 1, id: 'q', field: '__proto__', reason: 'unknown field "__proto__"' },
+      { index: 2, id: 's', field: 'constructor', reason: 'unknown field "constructor"' },
+    ]);
   });
 });

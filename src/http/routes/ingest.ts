@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { IngestKind, IngestResult } from '../../ingest/ingestor.js';
-import { parseJsonBatch, parseNdjsonBatch } from '../body.js';
+import { addBatchParsers } from '../body.js';
 import type { ServerDeps } from '../server.js';
 
 export const MODEL_PARAMS = {
@@ -10,31 +10,16 @@ export const MODEL_PARAMS = {
   properties: { model: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/jsonlines'];
-
 /**
  * `POST /v1/models/:model/predictions` and `…/labels`: a JSON array (or one object) or NDJSON.
  * Answers: 200 every item stored (re-sent ids are listed under `duplicates` and not stored
  * again); 207 some items rejected, the others stored; 422 every item rejected; 400 malformed
- * body (names the line); 404 unknown model; 413 body or batch too large; 401/403 token.
+ * body (names the line); 404 unknown model; 413 body or batch too large; 415 another content type,
+ * charset or encoding (gzip, deflate and br bodies are decoded); 401/403 token.
  */
 export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
   // Parsers local to this plugin: the body arrives as text and is parsed by us, so errors name the line.
-  app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBatch(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
-  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseNdjsonBatch(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  addBatchParsers(app);
 
   const route = (kind: IngestKind) => async (req: { params: unknown; body: unknown }, reply: FastifyReply) => {
     const { model } = req.params as { model: string };

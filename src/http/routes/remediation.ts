@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { VigilError } from '../../core/errors.js';
+import { parseRfc3339 } from '../../core/rfc3339.js';
 import type { Remediator } from '../../remediation/runner.js';
 import type { ActionFilter, ActionRecord, ActionStatus, CircuitRecord, IncidentFilter, IncidentRecord } from '../../store/store.js';
 import type { ServerDeps } from '../server.js';
@@ -19,12 +20,25 @@ function badParam(name: string, message: string): VigilError {
   return new VigilError('VIGIL_ERR_HTTP_PARAMETER', `query parameter ${name}: ${message}`, { statusCode: 400, details: { field: name } });
 }
 
+/** The query string as single values: a parameter given twice is a 400, not an array reaching the store. */
+function singleQuery(query: unknown): Record<string, string | undefined> {
+  const q = (query ?? {}) as Record<string, string | string[] | undefined>;
+  for (const [k, v] of Object.entries(q)) if (Array.isArray(v)) throw badParam(k, 'given more than once');
+  return q as Record<string, string | undefined>;
+}
+
 function timeParam(q: Record<string, string | undefined>, name: string): number | undefined {
   const v = q[name];
   if (v === undefined || v === '') return undefined;
-  const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
-  if (!Number.isFinite(ms)) throw badParam(name, `"${v}" is not a time (RFC 3339 or Unix seconds)`);
-  return ms;
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    const ms = Number(v) * 1000;
+    if (!Number.isFinite(ms)) throw badParam(name, `"${v}" is not a time (RFC 3339 or Unix seconds)`);
+    return ms;
+  }
+  // RFC 3339, or a plain date (midnight UTC); both checked against the calendar
+  const parsed = parseRfc3339(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+  if ('error' in parsed) throw badParam(name, parsed.error.startsWith('must') ? `"${v}" is not a time (RFC 3339 or Unix seconds)` : `"${v}" ${parsed.error}`);
+  return parsed.ms;
 }
 
 function commonFilter(q: Record<string, string | undefined>): { model?: string; action?: string; since?: number; until?: number; limit: number } {
@@ -95,7 +109,7 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
   };
 
   app.get('/v1/incidents', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
+    const q = singleQuery(req.query);
     const f: IncidentFilter = { ...commonFilter(q) };
     const outcome = statusParam(q, 'outcome');
     if (outcome !== undefined) f.outcome = outcome;
@@ -124,7 +138,7 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
   });
 
   app.get('/v1/actions', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
+    const q = singleQuery(req.query);
     const f: ActionFilter = { ...commonFilter(q) };
     const status = statusParam(q, 'status') ?? statusParam(q, 'outcome');
     if (status !== undefined) f.status = status;

@@ -106,7 +106,8 @@ export function rowToItem(kind: IngestKind, row: Row, cfg: Pick<FileSourceConfig
     if (v !== undefined && v !== null) item[f] = v;
   }
   if (kind === 'labels') return item;
-  const features: Record<string, unknown> = {};
+  // null prototype: a column or key named __proto__ / constructor is an ordinary feature name
+  const features = Object.create(null) as Record<string, unknown>;
   let nested = false;
   if (cfg.features_path !== '') {
     const f = row.get(cfg.features_path);
@@ -124,7 +125,7 @@ export function rowToItem(kind: IngestKind, row: Row, cfg: Pick<FileSourceConfig
       if (v !== undefined) features[key.slice(9)] = v;
     } else if (key.startsWith('score.')) {
       const v = row.get(src);
-      if (v !== undefined && v !== null) (score ??= {})[key.slice(6)] = v;
+      if (v !== undefined && v !== null) (score ??= Object.create(null) as Record<string, unknown>)[key.slice(6)] = v;
     }
   }
   const ignore = new Set(cfg.ignore_columns);
@@ -132,7 +133,7 @@ export function rowToItem(kind: IngestKind, row: Row, cfg: Pick<FileSourceConfig
     if (used.has(k) || ITEM_FIELDS.has(k) || ignore.has(k)) continue;
     if (k.startsWith('score.') && cfg.mapping.score === undefined) {
       const v = row.get(k);
-      if (v !== undefined && v !== null) (score ??= {})[k.slice(6)] = v;
+      if (v !== undefined && v !== null) (score ??= Object.create(null) as Record<string, unknown>)[k.slice(6)] = v;
       continue;
     }
     if (nested) continue;

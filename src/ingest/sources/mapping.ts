@@ -64,6 +64,9 @@ export interface ItemMapping {
  * same-named key when unmapped; absent values are left out so validation reports them exactly as
  * the HTTP API does.
  */
+/** An object for user-named keys: null prototype, so `__proto__` or `constructor` is an ordinary key. */
+const dict = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
+
 export function mapRecord(kind: IngestKind, record: unknown, m: ItemMapping): Record<string, unknown> {
   const item: Record<string, unknown> = {};
   const fields = kind === 'predictions' ? PREDICTION_FIELDS.filter((f) => f !== 'label') : LABEL_FIELDS;
@@ -75,17 +78,17 @@ export function mapRecord(kind: IngestKind, record: unknown, m: ItemMapping): Re
     let features: Record<string, unknown> | undefined;
     if (m.featuresPath !== null) {
       const f = getPath(record, m.featuresPath);
-      if (f !== null && typeof f === 'object' && !Array.isArray(f)) features = { ...(f as Record<string, unknown>) };
-      else if (f !== undefined) features = {};
+      if (f !== null && typeof f === 'object' && !Array.isArray(f)) features = Object.assign(dict(), f);
+      else if (f !== undefined) features = dict();
     }
     let score: Record<string, unknown> | undefined;
     for (const [key, path] of Object.entries(m.mapping)) {
       const v = getPath(record, path);
       if (key.startsWith('features.')) {
-        features ??= {};
+        features ??= dict();
         if (v !== undefined) features[key.slice('features.'.length)] = v;
       } else if (key.startsWith('score.')) {
-        score ??= {};
+        score ??= dict();
         if (v !== undefined) score[key.slice('score.'.length)] = v;
       }
     }
