@@ -309,3 +309,22 @@ describe('the README documents every default', () => {
     for (const k of keys) expect(readme, `README lacks ${k}`).toContain(`\`${k}\``);
   });
 });
+
+describe('maintenance window times', () => {
+  const doc = (starts: string) =>
+    `models: []\nmaintenance_windows:\n  - name: deploy\n    matchers: ['model="fraud"']\n    starts_at: "${starts}"\n    ends_at: "2026-03-01T02:00:00Z"\n`;
+
+  it('are RFC 3339 checked against the calendar: 2026-02-30 is an error at its line, not 2 March', () => {
+    try {
+      parseConfigText(doc('2026-02-30T01:00:00Z'), 'm.yaml', {});
+      expect.unreachable('an impossible date was accepted');
+    } catch (e) {
+      expect((e as ConfigError).issues).toMatchObject([{ file: 'm.yaml', line: 5, path: 'maintenance_windows[0].starts_at' }]);
+      expect((e as ConfigError).issues[0]?.message).toContain('has no day 30 in 2026-02');
+    }
+  });
+
+  it('a valid time loads as epoch milliseconds', () => {
+    expect(parseConfigText(doc('2026-02-28T23:00:00+01:00'), 'm.yaml', {}).maintenance_windows[0]?.starts_at).toBe(Date.UTC(2026, 1, 28, 22));
+  });
+});

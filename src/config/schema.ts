@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { VigilError } from '../core/errors.js';
 import { readTls } from './tls.js';
+import { parseRfc3339 } from '../core/rfc3339.js';
 import { bool, durationMs, int, num, positiveDuration } from './primitives.js';
 import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
@@ -213,14 +214,20 @@ export const AlertingSchema = z.strictObject({
   for_outage_tolerance: durationMs().default(3_600_000),
 });
 
+/** A time: RFC 3339 checked against the calendar (2026-02-30 is an error, not 2 March), or epoch ms. */
 const timestamp = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const ms = typeof v === 'number' ? v : Date.parse(v);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'not a valid time (RFC 3339, e.g. 2026-11-22T18:00:00Z)', params: { vigil: 'VALUE' } });
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return v;
+      ctx.addIssue({ code: 'custom', message: 'not a valid time (epoch milliseconds)', params: { vigil: 'VALUE' } });
       return z.NEVER;
     }
-    return ms;
+    const parsed = parseRfc3339(v);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" ${parsed.error}`, params: { vigil: 'VALUE' } });
+      return z.NEVER;
+    }
+    return parsed.ms;
   });
 
 const matcherList = () =>
