@@ -37,7 +37,7 @@ const FASTIFY_CODES: Record<string, { code: string; message?: (err: FastifyError
 /** The answer to an error thrown by a route, a hook or Fastify itself. */
 export function errorAnswer(err: FastifyError, req: FastifyRequest): { status: number; body: ErrorBody; unexpected: boolean } {
   if (isVigilError(err)) {
-    return { status: err.statusCode, body: { error: { code: err.code, message: err.message, ...(err.details ?? {}) } }, unexpected: err.statusCode >= 500 };
+    return { status: err.statusCode, body: { error: { code: err.code, message: err.message, ...(err.details ?? {}) } }, unexpected: err.statusCode >= 500 && err.code !== 'VIGIL_ERR_HTTP_CLOSING' };
   }
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode <= 599 ? err.statusCode : 500;
   if (status >= 500) {

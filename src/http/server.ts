@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { isVigilError } from '../core/errors.js';
+import { isVigilError, VigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
@@ -54,7 +54,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // Per-request lines are ours (onResponse below): debug, or warn for 5xx.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
-    return503OnClosing: true,
+    // While closing, requests get 503 from our own hook below (the documented error shape),
+    // not Fastify's built-in answer.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
     // errors before routing (bad URL) and on the socket (HTTP parser) in the documented shape too
@@ -62,6 +64,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
 
+  // Shutting down: new requests on kept-alive connections get 503 and the connection closes
+  // (in-flight ones finish; `close()` stops accepting new connections).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    void reply.header('Connection', 'close');
+    throw new VigilError('VIGIL_ERR_HTTP_CLOSING', 'Vigil is shutting down; retry on another instance or after the restart', { statusCode: 503 });
+  });
   // Tokens first: checked when the headers are in, before any byte of the body is read or parsed.
   app.addHook('onRequest', authenticate(() => deps.config().server.tokens));
   // `Expect: 100-continue` (curl's default above 1 MiB): Node would answer 100 before Vigil sees
