@@ -14,7 +14,7 @@ describe('Cycle', () => {
     const metrics = createMetrics(registry, { version: 'test' });
     const clock = new ManualClock(1_000_000);
     const seen: string[] = [];
-    const config = parseConfigText('{}', 'x.yaml', {});
+    const config = parseConfigText('models: []', 'x.yaml', {});
     const cycle = new Cycle({
       logger,
       metrics,
