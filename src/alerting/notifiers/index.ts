@@ -49,6 +49,9 @@ export {
   type AlertmanagerConfig,
   type AlertmanagerSenderOptions,
   alertmanagerName,
+  isAlertmanagerOutboxId,
+  ALERTMANAGER_OUTBOX_PREFIX,
+  AlertmanagerRetrySchema,
   MAX_BATCH_SIZE,
 } from './alertmanager.js';
 export { title } from './render.js';
