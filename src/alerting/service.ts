@@ -83,6 +83,10 @@ export class AlertingService {
       resendDelayMs: a.resend_delay,
       forGracePeriodMs: a.for_grace_period,
       outageToleranceMs: a.for_outage_tolerance,
+      onRestore: (group, ts, outcomes) => {
+        const restored = outcomes.filter((o) => o === 'restored').length;
+        if (restored > 0) this.log.info({ group, at: new Date(ts).toISOString(), rules: restored }, 'alert `for` state restored');
+      },
     });
   }
 
