@@ -116,9 +116,10 @@ export class AlertingService {
 
   /**
    * Evaluates every group whose interval has elapsed over these samples, persists the state and
-   * returns the ALERTS series and the alerts to send now.
+   * returns the ALERTS series and the alerts to send now. `handOver` gets the alerts to send
+   * before the state is persisted, so a crash between the two re-sends rather than loses them.
    */
-  async evaluate(samples: readonly Sample[], now: number): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
+  async evaluate(samples: readonly Sample[], now: number, handOver?: (toSend: AlertPayload[]) => Promise<void>): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
     this.index = new SeriesIndex(samples);
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
@@ -130,6 +131,7 @@ export class AlertingService {
       const r = this.manager.evalGroup(key, now);
       toSend.push(...r.toSend);
     }
+    await handOver?.(toSend);
     await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
     return { samples: this.manager.samples(), toSend };
   }

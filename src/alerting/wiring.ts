@@ -44,6 +44,7 @@ export class Alerting {
     const outbox = (keep: (id: string) => boolean): OutboxStore => ({
       save: (e) => deps.store.saveOutbox(e),
       delete: (id) => deps.store.deleteOutbox(id),
+      write: (save, remove) => deps.store.writeOutbox(save, remove),
       list: async () => (await deps.store.listOutbox()).filter((e) => keep(e.id)),
     });
     this.outbox = outbox((id) => !isAlertmanagerOutboxId(id));
@@ -103,10 +104,11 @@ export class Alerting {
 
   /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series. */
   async evaluate(samples: readonly Sample[], now: number): Promise<Sample[]> {
-    const r = await this.service.evaluate(samples, now);
-    const deliver = r.toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
+    const unsilenced = (toSend: readonly AlertPayload[]) => toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
+    // The Alertmanagers' alerts go into the outbox before the rule state is persisted.
+    const r = await this.service.evaluate(samples, now, (toSend) => this.sender.send(unsilenced(toSend), now));
+    const deliver = unsilenced(r.toSend);
     if (deliver.length > 0) {
-      await this.sender.send(deliver, now); // in the outbox before this returns
       this.dispatcher.process(deliver, now);
       for (const l of this.listeners) {
         try {

@@ -179,20 +179,18 @@ class AlertmanagerTarget {
   enqueue(alerts: readonly AlertPayload[], now: number): Promise<void> {
     if (this.#signal.aborted || alerts.length === 0) return Promise.resolve();
     const queuedAt = this.#clock.now();
-    const saves: Promise<void>[] = [];
+    const taken: Entry[] = [];
     for (const alert of alerts) {
       const ends = Date.parse(alert.endsAt);
       const status: Status = Number.isFinite(ends) && ends <= now ? 'resolved' : 'firing';
-      const fp = fingerprint(alert.labels);
-      const e = this.#accept({ fingerprint: fp, status, alert, queuedAt, notBefore: queuedAt, attempts: 0 });
-      if (e !== undefined) {
-        e.saved = this.#track(this.#outbox.save(this.#row(e)));
-        saves.push(e.saved);
-      }
+      const e = this.#accept({ fingerprint: fingerprint(alert.labels), status, alert, queuedAt, notBefore: queuedAt, attempts: 0 });
+      if (e !== undefined) taken.push(e);
     }
+    const saved = this.#write(taken, []); // one transaction for the whole evaluation
+    for (const e of taken) e.saved = saved;
     this.#bound();
     this.#kick();
-    return Promise.all(saves).then(() => undefined);
+    return saved;
   }
 
   /** Puts a state read back from the outbox in place (unless a newer one is there already). */
@@ -265,14 +263,22 @@ class AlertmanagerTarget {
     return { id: e.id, receiver: this.name, payload, attempts: e.attempts, nextAttemptAt: e.notBefore, createdAt: e.queuedAt };
   }
 
-  /** Removes a pending state (delivered, refused or dropped), unless a newer one replaced it. */
-  #remove(e: Entry): void {
-    if (this.#entries.get(e.id) !== e) return;
+  /**
+   * Removes a pending state (delivered, refused or dropped) unless a newer one replaced it;
+   * returns the outbox id to delete then.
+   */
+  #remove(e: Entry): string[] {
+    if (this.#entries.get(e.id) !== e) return [];
     this.#entries.delete(e.id);
     const slot = this.#slots.get(e.fingerprint);
     if (slot !== undefined && slot[e.status] === e) slot[e.status] = undefined;
     this.#dropSlotIfEmpty(e.fingerprint);
-    void this.#track(this.#outbox.delete(e.id));
+    return [e.id];
+  }
+
+  #write(save: readonly Entry[], remove: readonly string[]): Promise<void> {
+    if (save.length + remove.length === 0) return Promise.resolve();
+    return this.#track(this.#outbox.write(save.map((e) => this.#row(e)), remove));
   }
 
   /** Drops the oldest states beyond the capacity and those older than `retry.max_age`. */
@@ -286,11 +292,13 @@ class AlertmanagerTarget {
         over--;
       } else if (now - e.queuedAt > this.#cfg.retry.max_age) dropped.push({ entry: e, reason: 'too old' });
     }
+    const gone: string[] = [];
     for (const { entry, reason } of dropped) {
       this.#metrics.notification(this.name, 'dropped');
-      this.#remove(entry);
+      gone.push(...this.#remove(entry));
       this.#log.warn({ alertname: entry.alert.labels.alertname, fingerprint: entry.fingerprint, status: entry.status, reason, capacity: this.#cfg.queue_capacity, maxAgeMs: this.#cfg.retry.max_age }, 'alert dropped from the Alertmanager outbox');
     }
+    void this.#write([], gone);
   }
 
   #kick(): void {
@@ -399,7 +407,7 @@ class AlertmanagerTarget {
         // Refused for good (Alertmanager's 400 has kept the valid alerts of the batch).
         this.#metrics.notification(this.name, 'failure');
         this.#log.error(fields, 'Alertmanager refused the alerts');
-        for (const x of batch) this.#remove(x);
+        void this.#write([], batch.flatMap((x) => this.#remove(x)));
         this.#failures = 0;
         return 0;
       }
@@ -408,22 +416,25 @@ class AlertmanagerTarget {
       const delay = server ?? Math.min(this.#cfg.retry.initial_backoff * 2 ** (this.#failures - 1), this.#cfg.retry.max_backoff);
       this.#metrics.notification(this.name, 'retry');
       this.#log.warn({ ...fields, attempts: this.#failures, delayMs: delay, pending: this.#entries.size }, 'sending alerts to Alertmanager failed, will retry');
-      for (const x of batch) if (this.#entries.get(x.id) === x) void this.#track(this.#outbox.save(this.#row(x)));
+      void this.#write(batch.filter((x) => this.#entries.get(x.id) === x), []); // attempts
       return delay;
     }
     this.#failures = 0;
     this.#metrics.notification(this.name, 'success');
     const after = this.#clock.now();
+    const delivered: string[] = [];
+    const held: Entry[] = [];
     for (const e of batch) {
-      this.#remove(e);
+      delivered.push(...this.#remove(e));
       const resolution = this.#slots.get(e.fingerprint)?.resolved;
       if (e.status === 'firing' && resolution !== undefined && resolution.startsAt >= e.startsAt) {
         // The replayed firing is in; its resolution follows once Alertmanager has notified it.
         resolution.notBefore = Math.max(resolution.notBefore, after + hold);
-        void this.#track(this.#outbox.save(this.#row(resolution)));
+        held.push(resolution);
         this.#log.info({ alertname: e.alert.labels.alertname, fingerprint: e.fingerprint, resolveAt: new Date(resolution.notBefore).toISOString() }, 'late firing alert delivered; its resolution follows');
       }
     }
+    void this.#write(held, delivered);
     return 0;
   }
 
