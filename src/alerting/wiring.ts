@@ -66,6 +66,10 @@ export class Alerting {
         config: cfg.notifications,
         notifiers: createNotifiers(cfg.notifications.receivers),
         outbox: this.outbox,
+        state: {
+          load: () => this.deps.store.getState(GROUPS_KEY),
+          save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
+        },
         ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
         ...common,
       }),
@@ -105,11 +109,16 @@ export class Alerting {
   /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series. */
   async evaluate(samples: readonly Sample[], now: number): Promise<Sample[]> {
     const unsilenced = (toSend: readonly AlertPayload[]) => toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
-    // The Alertmanagers' alerts go into the outbox before the rule state is persisted.
-    const r = await this.service.evaluate(samples, now, (toSend) => this.sender.send(unsilenced(toSend), now));
+    // The alerts to send are persisted (the Alertmanagers' outbox, the dispatcher's groups)
+    // before the rule state is, so a crash in between re-sends them rather than loses them.
+    const r = await this.service.evaluate(samples, now, async (toSend) => {
+      const deliver = unsilenced(toSend);
+      await this.sender.send(deliver, now);
+      this.dispatcher.process(deliver, now);
+      await this.dispatcher.persist();
+    });
     const deliver = unsilenced(r.toSend);
     if (deliver.length > 0) {
-      this.dispatcher.process(deliver, now);
       for (const l of this.listeners) {
         try {
           await l(deliver, now);
@@ -123,9 +132,10 @@ export class Alerting {
   }
 
   private async restoreOutbox(): Promise<void> {
+    const groups = await this.dispatcher.restoreGroups();
     const notifications = await this.dispatcher.restore();
     const alerts = await this.sender.restore();
-    if (notifications + alerts > 0) this.log.info({ notifications, alerts }, 'pending notifications restored from the outbox');
+    if (notifications + alerts + groups > 0) this.log.info({ notifications, alerts, groups }, 'pending notifications restored from the outbox');
   }
 
   /** Sends the notifications that are due (group_wait / group_interval / repeat_interval). */
@@ -137,6 +147,9 @@ export class Alerting {
     await Promise.all([this.dispatcher.stop(), this.sender.stop()]);
   }
 }
+
+/** The dispatcher's groups in the store's state table. */
+const GROUPS_KEY = 'notifications.groups';
 
 const deliveryKeyOf = (c: VigilConfig): string => JSON.stringify([c.notifications, c.alertmanagers, c.server.external_url ?? null]);
 
