@@ -224,6 +224,16 @@ describe('AlertmanagerSender', () => {
     expect((await outbox.list()).map((r) => JSON.parse(r.payload).alert.labels.feature)).toEqual(['f100', 'f101', 'f102']);
   });
 
+  it('a restore racing a hand-over (a reload during an evaluation) keeps the newer state and its row', async () => {
+    const down = await closedPort();
+    const outbox = new MemoryOutboxStore();
+    const s = sender({ alertmanagers: [am(down.url, { name: 'am', retry: { initial_backoff: '1h', max_backoff: '1h' } })], outbox });
+    await s.send([firing(T0)], T0);
+    expect(await s.restore()).toBe(0); // its own row: not taken twice, not deleted
+    expect(outbox.size).toBe(1);
+    expect(s.queueLengths()).toEqual({ am: 1 });
+  });
+
   it('restore drops (and counts) entries of an Alertmanager no longer configured', async () => {
     const f = await start();
     const outbox = new MemoryOutboxStore();

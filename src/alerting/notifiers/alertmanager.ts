@@ -200,7 +200,8 @@ class AlertmanagerTarget {
       true,
     );
     if (e === undefined) {
-      void this.#track(this.#outbox.delete(row.id));
+      // A stale row; unless a state handed over meanwhile owns this id (and the row) now.
+      if (!this.#entries.has(row.id)) void this.#track(this.#outbox.delete(row.id));
       return false;
     }
     return true;
