@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAlertmanager, type FakeAlertmanager } from '../../../test/fakes/fake-alertmanager.js';
 import type { AlertPayload } from '../types.js';
-import { AlertmanagerConfigSchema, AlertmanagerSender, alertmanagerName, isAlertmanagerOutboxId } from './alertmanager.js';
+import { AlertmanagerConfigSchema, AlertmanagersConfigSchema, AlertmanagerSender, alertmanagerName, isAlertmanagerOutboxId } from './alertmanager.js';
 import { fingerprint } from './fingerprint.js';
 import { CountingNotificationMetrics } from './metrics.js';
 import { steppedTime, T0 } from './notifier.contract.js';
@@ -246,8 +246,13 @@ describe('AlertmanagerSender', () => {
     expect((await outbox.list()).map((r) => r.receiver)).toEqual(['hook']); // not the sender's
   });
 
-  it('config: retry.max_backoff not below initial_backoff; max_retries is still accepted (deprecated)', () => {
+  it('config: retry.max_backoff not below initial_backoff; distinct names; max_retries is still accepted (deprecated)', () => {
     expect(AlertmanagerConfigSchema.safeParse({ url: 'http://am:9093', retry: { initial_backoff: '2m', max_backoff: '1m' } }).success).toBe(false);
+    const dup = AlertmanagersConfigSchema.safeParse([{ url: 'http://am:9093' }, { url: 'http://am:9093/' }, { url: 'http://other:9093', name: 'x' }, { url: 'http://b:9093', name: 'x' }]);
+    expect(dup.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      '1.url: duplicate Alertmanager name "alertmanager:am:9093" (first at alertmanagers[0]); give each a distinct name',
+      '3.name: duplicate Alertmanager name "x" (first at alertmanagers[2]); give each a distinct name',
+    ]);
     expect(am('http://am:9093', { max_retries: 3 })).toMatchObject({ max_retries: 3, retry: { initial_backoff: 1000, max_backoff: 60_000, max_age: 86_400_000 }, resolve_after_replay: 60_000 });
   });
 

@@ -75,7 +75,19 @@ export const AlertmanagerConfigSchema = z
   });
 export type AlertmanagerConfig = z.output<typeof AlertmanagerConfigSchema>;
 
-export const AlertmanagersConfigSchema = z.array(AlertmanagerConfigSchema).default([]);
+export const AlertmanagersConfigSchema = z
+  .array(AlertmanagerConfigSchema)
+  .superRefine((list, ctx) => {
+    // Each Alertmanager has its own outbox entries, metrics and logs: by name.
+    const names = new Map<string, number>();
+    list.forEach((cfg, i) => {
+      const name = alertmanagerName(cfg);
+      const first = names.get(name);
+      if (first === undefined) names.set(name, i);
+      else ctx.addIssue({ code: 'custom', path: [i, cfg.name === undefined ? 'url' : 'name'], message: `duplicate Alertmanager name "${name}" (first at alertmanagers[${first}]); give each a distinct name`, params: { vigil: 'DUPLICATE' } });
+    });
+  })
+  .default([]);
 
 export interface AlertmanagerSenderOptions {
   alertmanagers: readonly AlertmanagerConfig[];
