@@ -179,7 +179,7 @@ describe('alert state across restarts of the vigil process', () => {
       writeFileSync(
         config,
         `server:\n  port: 0\nstorage:\n  path: ${db}\nevaluation_interval: 1s\nrule_files: [am.rules.yml]\nalerting:\n  bundled_rules: false\n` +
-          `alertmanagers:\n  - url: http://127.0.0.1:${proxyPort}\n    name: am\n    resolve_after_replay: 3s\n    retry: { initial_backoff: 200ms, max_backoff: 1s }\n${MODEL}`,
+          `alertmanagers:\n  - url: http://127.0.0.1:${proxyPort}\n    name: am\n    resolve_after_replay: 5s\n    retry: { initial_backoff: 200ms, max_backoff: 1s }\n${MODEL}`,
       );
 
       // Alertmanager (and the proxy in front of it) are down: connections to the port are refused.
@@ -229,6 +229,8 @@ describe('alert state across restarts of the vigil process', () => {
       const firstResolved = posted.findIndex((p) => p.endsAt === resolvedAt);
       expect(firstResolved).toBeGreaterThan(0);
       expect(posted[0]?.endsAt).toBeGreaterThan(posted[0]?.at as number); // still firing when sent
+      // The resolution followed resolve_after_replay (5s) after the firing was delivered.
+      expect((posted[firstResolved]?.at as number) - (posted[0]?.at as number)).toBeGreaterThanOrEqual(4900);
       // The webhook: notified firing first, then resolved, with the alert's real start.
       const blip = notified().flatMap((n) => n.alerts.filter((a) => a.labels.alertname === 'Blip'));
       expect(blip.map((a) => a.status)).toEqual(['firing', 'resolved']);
