@@ -33,7 +33,9 @@ import { realSleep, type Sleep } from './sender.js';
  * - when a firing state and its resolution both wait (the alert fired and resolved while the
  *   Alertmanager was unreachable), the firing goes first, kept active (`endsAt` at least
  *   2 × `resolve_after_replay` ahead), and the resolution `resolve_after_replay` later, so
- *   Alertmanager, which notifies nothing for an alert it first sees resolved, notifies both.
+ *   Alertmanager, which notifies nothing for an alert it first sees resolved (`DedupStage`
+ *   `needsUpdate`), has notified the firing before the resolution arrives: it flushes a new group
+ *   at once for an alert older than `group_wait` (`aggrGroup.insert`), else after `group_wait`.
  */
 
 export const MAX_BATCH_SIZE = 64;
