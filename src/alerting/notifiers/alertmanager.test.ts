@@ -23,6 +23,15 @@ const resolved = (at: number, startsAt = T0): AlertPayload => ({ ...(alerts(1)[0
 
 type Posted = { labels: Record<string, string>; startsAt: string; endsAt: string };
 
+/** Polls (real time) until `check` holds; fails after 5s. */
+async function until(check: () => boolean): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > 5000) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe('AlertmanagerSender', () => {
   const fakes: FakeAlertmanager[] = [];
   const senders: AlertmanagerSender[] = [];
@@ -188,6 +197,38 @@ describe('AlertmanagerSender', () => {
     expect(time.delays.at(-1)).toBe(30_000);
     expect(time.delays.slice(0, -1).every((d) => d <= 1000)).toBe(true);
     expect(outbox.size).toBe(0);
+  });
+
+  it('while a resolution is held, new alert states are sent at once', async () => {
+    const f = await start();
+    const outbox = new MemoryOutboxStore();
+    const held: number[] = [];
+    // A wait that lasts until it is cut short (new states) or the sender stops.
+    const sleep = (ms: number, signal: AbortSignal) =>
+      new Promise<void>((_, reject) => {
+        held.push(ms);
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      });
+    const s = sender({ alertmanagers: [am(f.url, { name: 'am', resolve_after_replay: '30s' })], outbox, sleep });
+    const other = { ...(alerts(1, 9)[0] as AlertPayload), startsAt: iso(Date.now()), endsAt: iso(Date.now() + 60_000) };
+    // Fired and resolved while this Alertmanager was unreachable (restored from the outbox).
+    const now = Date.now();
+    await outbox.write(
+      [
+        { id: `am:am:${fingerprint(firing(T0).labels)}:firing`, receiver: 'am', payload: JSON.stringify({ alertmanager: 'am', fingerprint: fingerprint(firing(T0).labels), status: 'firing', queuedAt: now - 2000, alert: firing(T0) }), attempts: 3, nextAttemptAt: now - 2000, createdAt: now - 2000 },
+        { id: `am:am:${fingerprint(firing(T0).labels)}:resolved`, receiver: 'am', payload: JSON.stringify({ alertmanager: 'am', fingerprint: fingerprint(firing(T0).labels), status: 'resolved', queuedAt: now - 1000, alert: resolved(T0 + 60_000) }), attempts: 3, nextAttemptAt: now - 1000, createdAt: now - 1000 },
+      ],
+      [],
+    );
+    expect(await s.restore()).toBe(2);
+    await until(() => held.length === 1);
+    expect(f.state.batches).toHaveLength(1); // the firing; the resolution waits 30s
+    expect(held[0]).toBeGreaterThan(29_000);
+    await s.send([other], Date.now());
+    await until(() => f.state.batches.length === 2);
+    expect((f.state.batches[1] as Posted[]).map((a) => a.labels.feature)).toEqual(['f9']);
+    expect(s.queueLengths()).toEqual({ am: 1 }); // the resolution, still held
+    expect(held.length).toBe(2); // waiting again for it
   });
 
   it('a stale firing never overwrites or follows a resolution; a new instance of the alert goes after it', async () => {
