@@ -37,6 +37,7 @@ export {
   type RouteConfig,
   Dispatcher,
   type DispatcherOptions,
+  type DispatcherStateStore,
   type DispatchAlert,
   type ResolvedRoute,
   resolveRoutes,
