@@ -205,4 +205,38 @@ describe('alert state across a restart', () => {
     rmSync(shared, { recursive: true, force: true });
     rmSync(first.dir, { recursive: true, force: true });
   });
+
+  it('a resolution waiting in its notification group (group_interval) is notified after a restart', async () => {
+    const { SqliteStore } = await import('../store/sqlite/sqlite-store.js');
+    hook = await startFakeWebhook();
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const shared = mkdtempSync(join(tmpdir(), 'vigil-groups-'));
+    writeFileSync(join(shared, 'blip.yml'), 'groups:\n  - name: blip\n    rules:\n      - alert: Blip\n        expr: ml_window_samples{window="1h"} == 1\n');
+    const cfg = `rule_files: [${join(shared, 'blip.yml')}]\nalerting:\n  bundled_rules: false\nnotifications:\n  default_receiver: hook\n  group_wait: 0s\n  group_interval: 5m\n  receivers:\n    - { name: hook, type: webhook, url: "${hook.url}/alerts" }\nmodels:\n  - { name: fraud, task: binary, windows: [1h] }\n`;
+    const first = await testDaemon(cfg, { now: T0 });
+    const post = (d: TestDaemon, id: string) =>
+      d.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify([{ id, ts: T0 - 1000, prediction: 1 }]) });
+    await post(first, 'p1');
+    await first.daemon.cycle.run(); // Blip fires; group_wait 0s: notified at once
+    await until(() => (hook as FakeWebhook).state.payloads.length === 1, 'the firing notification');
+    await post(first, 'p2');
+    first.clock.advance(60_000);
+    await first.daemon.cycle.run(); // resolved: waits in its group until T0 + 5m
+    expect((await first.daemon.app.inject({ url: '/api/v1/alerts' })).json().data.alerts).toEqual([]);
+    const dbPath = join(first.dir, 'vigil.db');
+    await first.daemon.stop('restart');
+    expect(hook.state.payloads).toHaveLength(1);
+
+    t = await testDaemon(cfg, { now: T0 + 2 * 60_000, openStore: () => new SqliteStore({ path: dbPath, now: T0 }) });
+    t.clock.t = T0 + 5 * 60_000;
+    await t.daemon.alerting.flush(t.clock.now());
+    await until(() => (hook as FakeWebhook).state.payloads.length === 2, 'the resolved notification');
+    const resolved = hook.state.payloads[1] as { status: string; alerts: { status: string; startsAt: string; labels: Record<string, string> }[] };
+    expect(resolved.status).toBe('resolved');
+    expect(resolved.alerts).toMatchObject([{ status: 'resolved', labels: { alertname: 'Blip', model: 'fraud' } }]);
+    expect(Date.parse(resolved.alerts[0]?.startsAt ?? '')).toBe(T0);
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(first.dir, { recursive: true, force: true });
+  });
 });

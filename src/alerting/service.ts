@@ -83,6 +83,10 @@ export class AlertingService {
       resendDelayMs: a.resend_delay,
       forGracePeriodMs: a.for_grace_period,
       outageToleranceMs: a.for_outage_tolerance,
+      onRestore: (group, ts, outcomes) => {
+        const restored = outcomes.filter((o) => o === 'restored').length;
+        if (restored > 0) this.log.info({ group, at: new Date(ts).toISOString(), rules: restored }, 'alert `for` state restored');
+      },
     });
   }
 
@@ -112,9 +116,10 @@ export class AlertingService {
 
   /**
    * Evaluates every group whose interval has elapsed over these samples, persists the state and
-   * returns the ALERTS series and the alerts to send now.
+   * returns the ALERTS series and the alerts to send now. `handOver` gets the alerts to send
+   * before the state is persisted, so a crash between the two re-sends rather than loses them.
    */
-  async evaluate(samples: readonly Sample[], now: number): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
+  async evaluate(samples: readonly Sample[], now: number, handOver?: (toSend: AlertPayload[]) => Promise<void>): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
     this.index = new SeriesIndex(samples);
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
@@ -126,6 +131,7 @@ export class AlertingService {
       const r = this.manager.evalGroup(key, now);
       toSend.push(...r.toSend);
     }
+    await handOver?.(toSend);
     await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
     return { samples: this.manager.samples(), toSend };
   }

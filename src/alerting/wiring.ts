@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { VigilMetrics } from '../metrics/registry.js';
 import type { Sample } from '../metrics/snapshot.js';
 import type { Store } from '../store/store.js';
-import { AlertmanagerSender, Dispatcher, createNotifiers, type NotificationMetrics, type OutboxStore } from './notifiers/index.js';
+import { AlertmanagerSender, Dispatcher, createNotifiers, isAlertmanagerOutboxId, type NotificationMetrics, type OutboxStore } from './notifiers/index.js';
 import { AlertingService, loadConfiguredRules } from './service.js';
 import { Silences } from './silences.js';
 import type { AlertPayload } from './types.js';
@@ -23,7 +23,9 @@ export class Alerting {
   private sender: AlertmanagerSender;
   private deliveryKey: string;
   private readonly log: Logger;
+  /** The outbox, split: the direct notifiers' entries and the Alertmanager sender's (ids `am:…`). */
   private readonly outbox: OutboxStore;
+  private readonly amOutbox: OutboxStore;
   private readonly notificationMetrics: NotificationMetrics;
   /** Listeners of every evaluation's alerts to send (remediation). */
   private readonly listeners: ((alerts: readonly AlertPayload[], now: number) => void | Promise<void>)[] = [];
@@ -39,11 +41,14 @@ export class Alerting {
       onRuleFailure: (group) => deps.metrics.ruleFailures.inc({ rule_group: group }),
     });
     this.silences = new Silences({ store: deps.store, clock: deps.clock, windows: () => deps.config().maintenance_windows });
-    this.outbox = {
+    const outbox = (keep: (id: string) => boolean): OutboxStore => ({
       save: (e) => deps.store.saveOutbox(e),
       delete: (id) => deps.store.deleteOutbox(id),
-      list: () => deps.store.listOutbox(),
-    };
+      write: (save, remove) => deps.store.writeOutbox(save, remove),
+      list: async () => (await deps.store.listOutbox()).filter((e) => keep(e.id)),
+    });
+    this.outbox = outbox((id) => !isAlertmanagerOutboxId(id));
+    this.amOutbox = outbox(isAlertmanagerOutboxId);
     this.notificationMetrics = {
       notification: (receiver, outcome) => {
         deps.metrics.notifications.inc({ receiver, outcome });
@@ -61,10 +66,14 @@ export class Alerting {
         config: cfg.notifications,
         notifiers: createNotifiers(cfg.notifications.receivers),
         outbox: this.outbox,
+        state: {
+          load: () => this.deps.store.getState(GROUPS_KEY),
+          save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
+        },
         ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
         ...common,
       }),
-      sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, ...common }),
+      sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, outbox: this.amOutbox, ...common }),
     };
   }
 
@@ -78,8 +87,7 @@ export class Alerting {
     if (errors.length > 0) throw new RuleFilesError(errors);
     await this.silences.load();
     await this.service.start(groups);
-    const restored = await this.dispatcher.restore();
-    if (restored > 0) this.log.info({ restored }, 'pending notifications restored from the outbox');
+    await this.restoreOutbox();
   }
 
   /** Reload: rules (kept on error), delivery (rebuilt when its configuration changed). */
@@ -93,18 +101,24 @@ export class Alerting {
       ({ dispatcher: this.dispatcher, sender: this.sender } = this.delivery(next));
       this.deliveryKey = key;
       await Promise.all([old.dispatcher.stop(), old.sender.stop()]);
-      await this.dispatcher.restore();
+      await this.restoreOutbox();
     }
     return [];
   }
 
   /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series. */
   async evaluate(samples: readonly Sample[], now: number): Promise<Sample[]> {
-    const r = await this.service.evaluate(samples, now);
-    const deliver = r.toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
-    if (deliver.length > 0) {
-      this.sender.send(deliver);
+    const unsilenced = (toSend: readonly AlertPayload[]) => toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
+    // The alerts to send are persisted (the Alertmanagers' outbox, the dispatcher's groups)
+    // before the rule state is, so a crash in between re-sends them rather than loses them.
+    const r = await this.service.evaluate(samples, now, async (toSend) => {
+      const deliver = unsilenced(toSend);
+      await this.sender.send(deliver, now);
       this.dispatcher.process(deliver, now);
+      await this.dispatcher.persist();
+    });
+    const deliver = unsilenced(r.toSend);
+    if (deliver.length > 0) {
       for (const l of this.listeners) {
         try {
           await l(deliver, now);
@@ -117,6 +131,13 @@ export class Alerting {
     return r.samples;
   }
 
+  private async restoreOutbox(): Promise<void> {
+    const groups = await this.dispatcher.restoreGroups();
+    const notifications = await this.dispatcher.restore();
+    const alerts = await this.sender.restore();
+    if (notifications + alerts + groups > 0) this.log.info({ notifications, alerts, groups }, 'pending notifications restored from the outbox');
+  }
+
   /** Sends the notifications that are due (group_wait / group_interval / repeat_interval). */
   async flush(now: number): Promise<void> {
     await this.dispatcher.flush(now);
@@ -126,6 +147,9 @@ export class Alerting {
     await Promise.all([this.dispatcher.stop(), this.sender.stop()]);
   }
 }
+
+/** The dispatcher's groups in the store's state table. */
+const GROUPS_KEY = 'notifications.groups';
 
 const deliveryKeyOf = (c: VigilConfig): string => JSON.stringify([c.notifications, c.alertmanagers, c.server.external_url ?? null]);
 

@@ -291,6 +291,19 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('writes outbox entries in one transaction: saves and deletes together', async () => {
+      const h = await factory();
+      const e = (id: string, attempts = 0) => ({ id, receiver: 'am', payload: `{"id":"${id}"}`, attempts, nextAttemptAt: T0, createdAt: T0 });
+      await h.store.writeOutbox([e('a'), e('b'), e('c')], []);
+      await h.store.writeOutbox([e('b', 2), e('d')], ['a', 'missing']);
+      await h.store.writeOutbox([], []);
+      // A failing statement rolls the whole write back (an entry with a NULL receiver violates NOT NULL).
+      await expect(h.store.writeOutbox([e('e'), { ...e('f'), receiver: null as unknown as string }], ['b'])).rejects.toThrow();
+      const store = h.reopen ? await h.reopen() : h.store;
+      expect((await store.listOutbox()).map((x) => [x.id, x.attempts])).toEqual([['b', 2], ['c', 0], ['d', 0]]);
+      await store.close();
+    });
+
     it('keys ids per model', async () => {
       const { store } = await factory();
       await store.insertPredictions('m1', [pred('same')], T0);

@@ -293,6 +293,8 @@ export interface Store {
   expireSilence(id: string, now: number): Promise<boolean>;
   saveOutbox(e: OutboxRecord): Promise<void>;
   deleteOutbox(id: string): Promise<void>;
+  /** Saves (inserts or replaces) and deletes outbox entries in one transaction: all or nothing. */
+  writeOutbox(save: readonly OutboxRecord[], remove: readonly string[]): Promise<void>;
   /** Oldest first. */
   listOutbox(): Promise<OutboxRecord[]>;
   /** Inserts or replaces an incident (by id). */

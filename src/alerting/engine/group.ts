@@ -6,7 +6,7 @@
 import type { Sample } from '../../metrics/snapshot.js';
 import type { AlertPayload, AlertRuleDef, Labels, PromqlValue, RuleGroupDef, VectorSample } from '../types.js';
 import { AlertingRule, toAlertPayload } from './alerting-rule.js';
-import { restoreForState, type PersistedAlert, type RestoreOptions } from './restore.js';
+import { restoreForState, type PersistedAlert, type RestoreOptions, type RestoreOutcome } from './restore.js';
 
 /**
  * Evaluates a rule's expression at `ts` (epoch ms). Throws on an evaluation error (the rule
@@ -31,6 +31,8 @@ export interface EngineOptions {
   /** `for` restoration (--rules.alert.for-grace-period 10m, --rules.alert.for-outage-tolerance 1h). */
   readonly forGracePeriodMs?: number;
   readonly outageToleranceMs?: number;
+  /** Told when a group has restored its `for` state at start-up (at `ts`: its second evaluation). */
+  readonly onRestore?: (group: string, ts: number, outcomes: readonly RestoreOutcome[]) => void;
   /** Measures evaluation durations (ms); defaults to performance.now. */
   readonly clock?: () => number;
 }
@@ -130,7 +132,8 @@ export class RuleGroup {
       forGracePeriodMs: this.opts.forGracePeriodMs ?? DEFAULT_FOR_GRACE_PERIOD_MS,
       outageToleranceMs: this.opts.outageToleranceMs ?? DEFAULT_OUTAGE_TOLERANCE_MS,
     };
-    for (const rule of this.rules) restoreForState(rule, ts, persisted, ro);
+    const outcomes = this.rules.map((rule) => restoreForState(rule, ts, persisted, ro));
+    this.opts.onRestore?.(this.key, ts, outcomes);
   }
 
   /** The ALERTS / ALERTS_FOR_STATE samples of the last evaluation. */

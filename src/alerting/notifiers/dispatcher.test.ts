@@ -249,6 +249,61 @@ describe('Dispatcher grouping and timing (stepped time, real webhook receivers)'
     expect(outbox.size).toBe(0);
   });
 
+  describe('groups across a restart (persisted in the state store)', () => {
+    let saved: string | undefined;
+    const state = { load: () => Promise.resolve(saved), save: (json: string) => Promise.resolve(void (saved = json)) };
+    beforeEach(() => {
+      saved = undefined;
+    });
+    const cfg = (groupBy = ['alertname', 'model']) =>
+      NotificationsConfigSchema.parse({
+        receivers: [{ type: 'webhook', name: 'oncall', url: `${fake.url}/oncall` }],
+        routes: [{ matchers: ['severity="critical"'], receiver: 'oncall', group_by: groupBy }],
+      });
+    const start = (config = cfg()) => {
+      d = new Dispatcher({ config, notifiers: createNotifiers(config.receivers), outbox, metrics, state });
+      return d;
+    };
+    const labels = { alertname: 'Drop', model: 'm', severity: 'critical' };
+
+    it('a resolution waiting for group_interval is still notified after a restart, and what was notified is remembered', async () => {
+      const first = start();
+      first.process([fa(labels, T0, T0 + 4 * M)], T0);
+      expect((await flush(T0 + 30 * S)).map((p) => p.status)).toEqual(['firing']);
+      first.process([fa(labels, T0, T0 + M)], T0 + M); // resolved; the group is next due at T0 + 5m30s
+      expect(await flush(T0 + 2 * M)).toEqual([]);
+      await first.stop(); // (a kill -9 now loses nothing either: process() + persist() ran before the rule state was saved)
+
+      const again = start();
+      expect(await again.restoreGroups()).toBe(1);
+      expect(again.nextFlushAt()).toBe(T0 + 5 * M + 30 * S);
+      const sent = await flush(T0 + 5 * M + 30 * S);
+      expect(sent.map((p) => [p.status, p.alerts.map((a) => `${a.status} ${a.startsAt}`)])).toEqual([['resolved', [`resolved ${iso(T0)}`]]]);
+      expect(again.stats().groups).toBe(0);
+    });
+
+    it('a firing group already notified is not notified again after a restart (until repeat_interval)', async () => {
+      const first = start();
+      first.process([fa(labels, T0, T0 + 4 * M)], T0);
+      expect(await flush(T0 + 30 * S)).toHaveLength(1);
+      await first.stop();
+      const again = start();
+      expect(await again.restoreGroups()).toBe(1);
+      again.process([fa(labels, T0, T0 + 10 * M)], T0 + 2 * M); // the engine's re-send
+      expect(await flush(T0 + 5 * M + 30 * S)).toEqual([]);
+    });
+
+    it('a group whose route changed (group_by) is dropped; unreadable state is ignored', async () => {
+      const first = start();
+      first.process([fa(labels, T0, T0 + 4 * M)], T0);
+      await first.flush(T0);
+      await first.stop();
+      expect(await start(cfg(['alertname'])).restoreGroups()).toBe(0);
+      saved = '{"groups": 7}';
+      expect(await start().restoreGroups()).toBe(0);
+    });
+  });
+
   it('drops outbox entries of receivers that no longer exist, counting them', async () => {
     await outbox.save({ id: 'x', receiver: 'removed', payload: JSON.stringify(notification()), attempts: 1, nextAttemptAt: T0, createdAt: T0 });
     await outbox.save({ id: 'y', receiver: 'team', payload: '{"broken', attempts: 1, nextAttemptAt: T0, createdAt: T0 });

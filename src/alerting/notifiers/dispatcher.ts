@@ -179,8 +179,20 @@ interface Group {
   log: NotifyLog | undefined;
 }
 
+/**
+ * Where the dispatcher keeps its groups (the alerts waiting for group_wait / group_interval and
+ * what was last notified), so a restart resumes them: a resolution waiting in a group is still
+ * notified. The daemon stores it in the store's state table.
+ */
+export interface DispatcherStateStore {
+  load(): Promise<string | undefined>;
+  save(json: string): Promise<void>;
+}
+
 export interface DispatcherOptions {
   config: NotificationsConfig;
+  /** Persisted groups (none: groups live in memory only). */
+  state?: DispatcherStateStore;
   /** One notifier per configured receiver (see `createNotifiers`). */
   notifiers: readonly Notifier[];
   outbox: OutboxStore;
@@ -215,12 +227,38 @@ function common(maps: readonly Readonly<Record<string, string>>[]): Record<strin
 
 const subset = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => [...a].every((x) => b.has(x));
 
+/** What identifies a route across runs: its key, receiver and grouping. */
+const routeIdentity = (r: ResolvedRoute): string => JSON.stringify([r.key, r.receiver, r.groupBy]);
+
+const labelMap = z.record(z.string(), z.string());
+const PersistedGroupsSchema = z.object({
+  groups: z.array(
+    z.object({
+      route: z.string(),
+      key: z.string(),
+      labels: labelMap,
+      nextFlushAt: z.number(),
+      alerts: z.array(
+        z.object({
+          fingerprint: z.string(),
+          alert: z.object({ labels: labelMap, annotations: labelMap, startsAt: z.string(), endsAt: z.string(), generatorURL: z.string() }),
+        }),
+      ),
+      log: z.object({ firing: z.array(z.string()), resolved: z.array(z.string()), at: z.number() }).nullable(),
+    }),
+  ),
+});
+type PersistedGroup = z.output<typeof PersistedGroupsSchema>['groups'][number];
+
 export class Dispatcher {
   readonly #routes: ResolvedRoute[];
   readonly #defaultRoute: ResolvedRoute | undefined;
   readonly #workers = new Map<string, ReceiverWorker>();
   readonly #groups = new Map<string, Group>();
   readonly #outbox: OutboxStore;
+  readonly #state: DispatcherStateStore | undefined;
+  /** Groups changed since they were last persisted. */
+  #dirty = false;
   readonly #externalURL: string;
   readonly #metrics: NotificationMetrics;
   readonly #log: Logger;
@@ -230,6 +268,7 @@ export class Dispatcher {
     this.#routes = routes;
     this.#defaultRoute = defaultRoute;
     this.#outbox = opts.outbox;
+    this.#state = opts.state;
     this.#externalURL = opts.externalURL ?? '';
     this.#metrics = opts.metrics ?? noopNotificationMetrics;
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'dispatcher' });
@@ -258,6 +297,7 @@ export class Dispatcher {
 
   /** Takes the current alerts (firing and recently resolved) after a rule evaluation. */
   process(alerts: readonly DispatchAlert[], now: number): void {
+    if (alerts.length > 0) this.#dirty = true;
     for (const alert of alerts) {
       const fp = alert.fingerprint ?? fingerprint(alert.labels);
       for (const route of matchRoutes(this.#routes, this.#defaultRoute, alert.labels)) {
@@ -301,6 +341,7 @@ export class Dispatcher {
     const queued: Promise<void>[] = [];
     for (const [mapKey, group] of this.#groups) {
       if (group.nextFlushAt > now) continue;
+      this.#dirty = true;
       const worker = this.#workers.get(group.route.receiver);
       if (worker === undefined) continue;
       const alerts = [...group.alerts.values()].map((ga) => this.#toNotificationAlert(ga, now));
@@ -316,7 +357,10 @@ export class Dispatcher {
           queued.push(
             worker.enqueue(n, () => {
               // Delivery failed for good: forget it, so the next group_interval tries again (Alertmanager only logs sent notifications).
-              if (group.log === log) group.log = previous;
+              if (group.log === log) {
+                group.log = previous;
+                this.#dirty = true;
+              }
             }),
           );
         }
@@ -325,8 +369,69 @@ export class Dispatcher {
       if (group.alerts.size === 0) this.#groups.delete(mapKey);
       else group.nextFlushAt = now + group.route.groupIntervalMs;
     }
-    await Promise.all(queued);
+    await Promise.all(queued); // the notifications are in the outbox before the groups move on
+    await this.persist();
     return queued.length;
+  }
+
+  /** Writes the groups to the state store if they changed since the last write. */
+  async persist(): Promise<void> {
+    if (this.#state === undefined || !this.#dirty) return;
+    this.#dirty = false;
+    const groups: PersistedGroup[] = [...this.#groups.values()].map((g) => ({
+      route: routeIdentity(g.route),
+      key: g.key,
+      labels: g.labels,
+      nextFlushAt: g.nextFlushAt,
+      alerts: [...g.alerts.values()].map((ga) => ({ fingerprint: ga.fingerprint, alert: ga.alert })),
+      log: g.log === undefined ? null : { firing: [...g.log.firing], resolved: [...g.log.resolved], at: g.log.at },
+    }));
+    try {
+      await this.#state.save(JSON.stringify({ groups }));
+    } catch (e) {
+      this.#dirty = true;
+      this.#log.error({ err: errorMessage(e) }, 'alert groups cannot be persisted');
+    }
+  }
+
+  /**
+   * Puts back the groups persisted by the previous run (after a restart or a reload): alerts
+   * waiting for their group's next flush, and what was last notified. A group whose route is
+   * gone (changed matchers, receiver or group_by) is dropped and logged; its alerts come back
+   * with the next evaluation if still firing. Returns how many groups were restored.
+   */
+  async restoreGroups(): Promise<number> {
+    if (this.#state === undefined) return 0;
+    let parsed: z.output<typeof PersistedGroupsSchema>;
+    try {
+      const raw = await this.#state.load();
+      if (raw === undefined) return 0;
+      parsed = PersistedGroupsSchema.parse(JSON.parse(raw));
+    } catch (e) {
+      this.#log.error({ err: errorMessage(e) }, 'persisted alert groups cannot be read; starting without them');
+      return 0;
+    }
+    const routes = new Map([...this.#routes, ...(this.#defaultRoute ? [this.#defaultRoute] : [])].map((r) => [routeIdentity(r), r]));
+    let restored = 0;
+    for (const g of parsed.groups) {
+      const route = routes.get(g.route);
+      if (route === undefined) {
+        this.#log.warn({ groupKey: g.key, alerts: g.alerts.length }, 'persisted alert group dropped: its route is gone');
+        continue;
+      }
+      const mapKey = `${route.index}|${g.key}`;
+      if (this.#groups.has(mapKey)) continue;
+      this.#groups.set(mapKey, {
+        route,
+        key: g.key,
+        labels: g.labels,
+        alerts: new Map(g.alerts.map((a) => [a.fingerprint, { alert: a.alert, fingerprint: a.fingerprint }])),
+        nextFlushAt: g.nextFlushAt,
+        log: g.log === null ? undefined : { firing: new Set(g.log.firing), resolved: new Set(g.log.resolved), at: g.log.at },
+      });
+      restored++;
+    }
+    return restored;
   }
 
   /** Re-queues what the outbox holds (after a restart). Returns how many were restored. */
@@ -352,8 +457,9 @@ export class Dispatcher {
     await Promise.all([...this.#workers.values()].map((w) => w.idle()));
   }
 
-  /** Stops delivery; undelivered notifications stay in the outbox. */
+  /** Stops delivery; undelivered notifications stay in the outbox, the groups in the state store. */
   async stop(): Promise<void> {
+    await this.persist();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
   }
 

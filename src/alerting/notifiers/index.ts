@@ -37,6 +37,7 @@ export {
   type RouteConfig,
   Dispatcher,
   type DispatcherOptions,
+  type DispatcherStateStore,
   type DispatchAlert,
   type ResolvedRoute,
   resolveRoutes,
@@ -49,6 +50,9 @@ export {
   type AlertmanagerConfig,
   type AlertmanagerSenderOptions,
   alertmanagerName,
+  isAlertmanagerOutboxId,
+  ALERTMANAGER_OUTBOX_PREFIX,
+  AlertmanagerRetrySchema,
   MAX_BATCH_SIZE,
 } from './alertmanager.js';
 export { title } from './render.js';

@@ -29,6 +29,8 @@ export interface OutboxStore {
   delete(id: string): Promise<void>;
   /** All entries, oldest `createdAt` first. */
   list(): Promise<OutboxEntry[]>;
+  /** Saves and deletes entries together (one transaction in the store). */
+  write(save: readonly OutboxEntry[], remove: readonly string[]): Promise<void>;
 }
 
 /** The in-memory outbox (tests, and `storage` disabled). Entries are copied in and out. */
@@ -42,6 +44,12 @@ export class MemoryOutboxStore implements OutboxStore {
 
   delete(id: string): Promise<void> {
     this.#entries.delete(id);
+    return Promise.resolve();
+  }
+
+  write(save: readonly OutboxEntry[], remove: readonly string[]): Promise<void> {
+    for (const e of save) this.#entries.set(e.id, { ...e });
+    for (const id of remove) this.#entries.delete(id);
     return Promise.resolve();
   }
 

@@ -565,6 +565,15 @@ export class SqliteStore implements Store {
     this.stmts.deleteOutbox.run(id);
   }
 
+  async writeOutbox(save: readonly OutboxRecord[], remove: readonly string[]): Promise<void> {
+    this.check();
+    if (save.length + remove.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of save) this.stmts.saveOutbox.run(e.id, e.receiver, e.payload, e.attempts, e.nextAttemptAt, e.createdAt);
+      for (const id of remove) this.stmts.deleteOutbox.run(id);
+    })();
+  }
+
   async listOutbox(): Promise<OutboxRecord[]> {
     this.check();
     type Row = { id: string; receiver: string; payload: string; attempts: number; next_attempt_at: number; created_at: number };
