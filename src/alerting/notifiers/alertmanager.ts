@@ -9,7 +9,7 @@ import { fingerprint } from './fingerprint.js';
 import { postRequest, safeUrl } from './http.js';
 import { noopNotificationMetrics, type NotificationMetrics } from './metrics.js';
 import { isNotifyError, isRetryableError } from './notifier.js';
-import type { OutboxEntry, OutboxStore } from './outbox.js';
+import { OutboxWrites, type OutboxEntry, type OutboxStore } from './outbox.js';
 import { realSleep, type Sleep } from './sender.js';
 
 /**
@@ -167,7 +167,7 @@ class AlertmanagerTarget {
   /** Aborted to cut short a wait for a held resolution when new states arrive. */
   #wake: AbortController | undefined;
   #failures = 0;
-  readonly #writes = new Set<Promise<void>>();
+  readonly #writes: OutboxWrites;
 
   constructor(cfg: AlertmanagerConfig, opts: AlertmanagerSenderOptions, log: Logger, signal: AbortSignal) {
     this.#cfg = cfg;
@@ -178,6 +178,7 @@ class AlertmanagerTarget {
     this.#metrics = opts.metrics ?? noopNotificationMetrics;
     this.#clock = opts.clock ?? systemClock;
     this.#log = log.child({ alertmanager: this.name });
+    this.#writes = new OutboxWrites(this.#log);
     this.#sleep = opts.sleep ?? realSleep;
     this.#signal = signal;
     if (cfg.max_retries !== undefined) {
@@ -215,7 +216,7 @@ class AlertmanagerTarget {
     );
     if (e === undefined) {
       // A stale row; unless a state handed over meanwhile owns this id (and the row) now.
-      if (!this.#entries.has(row.id)) void this.#track(this.#outbox.delete(row.id));
+      if (!this.#entries.has(row.id)) void this.#writes.track(this.#outbox.delete(row.id));
       return false;
     }
     return true;
@@ -230,7 +231,7 @@ class AlertmanagerTarget {
   async idle(): Promise<void> {
     while (this.#running !== undefined || this.#writes.size > 0) {
       await this.#running;
-      await Promise.all([...this.#writes]);
+      await this.#writes.settled();
     }
   }
 
@@ -293,7 +294,7 @@ class AlertmanagerTarget {
 
   #write(save: readonly Entry[], remove: readonly string[]): Promise<void> {
     if (save.length + remove.length === 0) return Promise.resolve();
-    return this.#track(this.#outbox.write(save.map((e) => this.#row(e)), remove));
+    return this.#writes.track(this.#outbox.write(save.map((e) => this.#row(e)), remove));
   }
 
   /** Drops the oldest states beyond the capacity and those older than `retry.max_age`. */
@@ -326,14 +327,6 @@ class AlertmanagerTarget {
     });
   }
 
-  #track(p: Promise<void>): Promise<void> {
-    const tracked = p.catch((e: unknown) => {
-      this.#log.error({ err: errorMessage(e) }, 'outbox write failed');
-    });
-    this.#writes.add(tracked);
-    void tracked.finally(() => this.#writes.delete(tracked));
-    return tracked;
-  }
 
   /** The states to send now: in hand-over order, one per alert, firing before its resolution. */
   #batch(now: number): { batch: Entry[]; nextAt: number | undefined } {

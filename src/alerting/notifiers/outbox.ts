@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { Notification } from './notifier.js';
 
 /**
@@ -31,6 +33,36 @@ export interface OutboxStore {
   list(): Promise<OutboxEntry[]>;
   /** Saves and deletes entries together (one transaction in the store). */
   write(save: readonly OutboxEntry[], remove: readonly string[]): Promise<void>;
+}
+
+/**
+ * Outbox writes in flight. A failed write is logged, never thrown: delivery goes on from memory, and
+ * the entry is written again at its next change. `settled()` waits for every write issued so far.
+ */
+export class OutboxWrites {
+  readonly #pending = new Set<Promise<void>>();
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  track(p: Promise<void>): Promise<void> {
+    const tracked = p.catch((e: unknown) => {
+      this.#log.error({ err: errorMessage(e) }, 'outbox write failed');
+    });
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+    return tracked;
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
 }
 
 /** The in-memory outbox (tests, and `storage` disabled). Entries are copied in and out. */

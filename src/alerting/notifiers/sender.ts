@@ -5,7 +5,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { NotificationMetrics } from './metrics.js';
 import { isNotifyError, isRetryableError, type Notification, type Notifier } from './notifier.js';
-import type { OutboxEntry, OutboxStore } from './outbox.js';
+import { OutboxWrites, type OutboxEntry, type OutboxStore } from './outbox.js';
 import { BoundedQueue } from './queue.js';
 
 /**
@@ -76,7 +76,7 @@ export class ReceiverWorker {
   readonly #abort = new AbortController();
   #running: Promise<void> | undefined;
   /** Outbox writes in flight (so `idle()` waits for them too). */
-  #writes = new Set<Promise<void>>();
+  readonly #writes: OutboxWrites;
 
   constructor(notifier: Notifier, capacity: number, policy: RetryPolicy, deps: DeliveryDeps) {
     this.notifier = notifier;
@@ -84,6 +84,7 @@ export class ReceiverWorker {
     this.#policy = policy;
     this.#deps = deps;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ receiver: notifier.name, receiverType: notifier.type });
+    this.#writes = new OutboxWrites(this.#log);
     this.#sleep = deps.sleep ?? realSleep;
   }
 
@@ -100,7 +101,7 @@ export class ReceiverWorker {
   async enqueue(notification: Notification, onFailed?: () => void): Promise<void> {
     const now = this.#deps.clock.now();
     const entry: OutboxEntry = { id: randomUUID(), receiver: this.notifier.name, payload: JSON.stringify(notification), attempts: 0, nextAttemptAt: now, createdAt: now };
-    await this.#track(this.#deps.outbox.save(entry));
+    await this.#writes.track(this.#deps.outbox.save(entry));
     this.#push({ entry, notification, deadlineAt: now + this.#policy.deadlineMs, onFailed });
   }
 
@@ -119,7 +120,7 @@ export class ReceiverWorker {
       this.#deps.metrics.notification(this.notifier.name, 'dropped');
       this.#log.warn({ groupKey: dropped.notification.groupKey, capacity: this.#queue.capacity }, 'notification queue full, oldest notification dropped');
       dropped.onFailed?.();
-      void this.#track(this.#deps.outbox.delete(dropped.entry.id));
+      void this.#writes.track(this.#deps.outbox.delete(dropped.entry.id));
     }
     this.#running ??= this.#run().finally(() => {
       this.#running = undefined;
@@ -130,7 +131,7 @@ export class ReceiverWorker {
   async idle(): Promise<void> {
     while (this.#running !== undefined || this.#writes.size > 0) {
       await this.#running;
-      await Promise.all([...this.#writes]);
+      await this.#writes.settled();
     }
   }
 
@@ -139,18 +140,10 @@ export class ReceiverWorker {
     this.#abort.abort(new Error('receiver worker stopped'));
     this.#queue.clear();
     await this.#running?.catch(() => undefined);
-    await Promise.all([...this.#writes]);
+    await this.#writes.settled();
     await this.notifier.close?.();
   }
 
-  #track(p: Promise<void>): Promise<void> {
-    const tracked = p.catch((e: unknown) => {
-      this.#log.error({ err: errorMessage(e) }, 'outbox write failed');
-    });
-    this.#writes.add(tracked);
-    void tracked.finally(() => this.#writes.delete(tracked));
-    return tracked;
-  }
 
   async #run(): Promise<void> {
     for (let job = this.#queue.shift(); job !== undefined && !this.stopped; job = this.#queue.shift()) {
@@ -175,7 +168,7 @@ export class ReceiverWorker {
         await this.notifier.send(job.notification, signal);
         this.#deps.metrics.notification(name, 'success');
         this.#log.debug({ groupKey: job.notification.groupKey, attempts: entry.attempts }, 'notification sent');
-        await this.#track(this.#deps.outbox.delete(entry.id));
+        await this.#writes.track(this.#deps.outbox.delete(entry.id));
         return;
       } catch (e) {
         if (signal.aborted) return;
@@ -190,7 +183,7 @@ export class ReceiverWorker {
           this.#deps.metrics.notification(name, 'failure');
           this.#log.error(fields, 'notification failed, not retryable');
           job.onFailed?.();
-          await this.#track(this.#deps.outbox.delete(entry.id));
+          await this.#writes.track(this.#deps.outbox.delete(entry.id));
           return;
         }
         const serverDelay = isNotifyError(e) ? e.retryAfterMs : undefined;
@@ -199,13 +192,13 @@ export class ReceiverWorker {
           this.#deps.metrics.notification(name, 'failure');
           this.#log.error({ ...fields, delayMs: delay }, 'notification failed, retry deadline reached');
           job.onFailed?.();
-          await this.#track(this.#deps.outbox.delete(entry.id));
+          await this.#writes.track(this.#deps.outbox.delete(entry.id));
           return;
         }
         this.#deps.metrics.notification(name, 'retry');
         this.#log.warn({ ...fields, delayMs: delay }, 'notification failed, will retry');
         entry.nextAttemptAt = now + delay;
-        await this.#track(this.#deps.outbox.save({ ...entry }));
+        await this.#writes.track(this.#deps.outbox.save({ ...entry }));
       }
     }
   }
