@@ -138,7 +138,7 @@ export function packedFor(layout: PackLayout, bytes: Uint8Array): boolean {
  */
 export class PackedReader {
   private bytes: Buffer = Buffer.alloc(0);
-  private view = new DataView(new ArrayBuffer(0));
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private at = 0;
 
   constructor(readonly layout: PackLayout) {}

@@ -14,6 +14,7 @@ import type {
   OutboxRecord,
   SilenceRecord,
   ModelCounts,
+  PackedWindowRow,
   PredictionRecord,
   PruneResult,
   ReferenceKind,
@@ -21,9 +22,12 @@ import type {
   StoredPrediction,
   Store,
   Target,
+  WindowPageQuery,
+  WindowPageRow,
   WindowRow,
   WriteResult,
 } from '../store.js';
+import { Packer, type PackLayout } from '../packed.js';
 import { migrate } from './migrations.js';
 
 export const DEFAULT_CACHE_MB = 4;
@@ -220,6 +224,8 @@ function checkReferences(references: readonly ReferenceValues[]): void {
 export class SqliteStore implements Store {
   private readonly db: Db;
   private open = true;
+  /** Packs predictions' hot-window form at ingestion (one reused buffer). */
+  private readonly packer = new Packer();
   /** Where readBaselineReferences decodes each reference's values (reused, grown as needed). */
   private referenceScratch = new Float64Array(0);
   private readonly stmts: {
@@ -237,6 +243,8 @@ export class SqliteStore implements Store {
     setState: Statement;
     seqOf: Statement;
     scan: Statement;
+    windowPage: Statement;
+    lastSeq: Statement;
     saveBaseline: Statement;
     saveReference: Statement;
     listReferences: Statement;
@@ -300,8 +308,8 @@ export class SqliteStore implements Store {
     this.stmts = {
       model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
       prediction: db.prepare(`INSERT INTO predictions
-        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
+        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
       label: db.prepare('INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING'),
       getPrediction: db.prepare(`SELECT p.*, l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
@@ -325,6 +333,18 @@ export class SqliteStore implements Store {
       scan: db.prepare(`SELECT p.rowid AS seq, p.*, l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
+      // The rebuild's pages: the packed form when it has the layout's head (then neither JSON
+      // column is read into JavaScript), the JSON otherwise. Keyset pagination on the (model, ts)
+      // index (whose entries end with the rowid): no sort, nothing held open between pages.
+      windowPage: db.prepare(`SELECT p.rowid AS seq, p.id, p.ts, p.version, p.prediction, p.latency_ms, p.segment, p.error,
+          CASE WHEN substr(p.packed, 1, 8) = @head THEN p.packed END AS packed,
+          CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.features END AS features,
+          CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.score END AS score,
+          l.ts AS label_ts, l.label AS label
+        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
+        WHERE p.model = @model AND p.ts >= @fromTs AND p.rowid <= @maxSeq AND (p.ts, p.rowid) > (@afterTs, @afterSeq)
+        ORDER BY p.ts, p.rowid LIMIT @limit`),
+      lastSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM predictions'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
       saveReference: db.prepare('INSERT INTO baseline_references (baseline_id, kind, name, sorted) VALUES (?, ?, ?, ?)'),
@@ -388,10 +408,11 @@ export class SqliteStore implements Store {
     if (!this.open) throw new VigilError('VIGIL_ERR_STORE_CLOSED', 'the store is closed', { statusCode: 503 });
   }
 
-  async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult> {
+  async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number, layout?: PackLayout): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
     const stmt = this.stmts.prediction;
+    const packer = this.packer;
     return this.batchTx(model, receivedAt, records.length, (i) => {
       const r = records[i] as PredictionRecord;
       return stmt.run(
@@ -406,6 +427,7 @@ export class SqliteStore implements Store {
         r.segment,
         r.error,
         receivedAt,
+        layout === undefined ? null : packer.pack(layout, r), // copied by SQLite before the next row reuses the packer's buffer
       );
     });
   }
@@ -450,6 +472,54 @@ export class SqliteStore implements Store {
       n++;
     }
     return n;
+  }
+
+  async windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]> {
+    this.check();
+    const rows = this.stmts.windowPage.all({
+      model,
+      head: q.layout.head,
+      fromTs: q.fromTs,
+      maxSeq: q.maxSeq,
+      afterTs: q.after?.ts ?? -Number.MAX_VALUE,
+      afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
+      limit: q.limit,
+    }) as (Omit<PredictionRow, 'features' | 'score' | 'model' | 'received_at'> & { seq: number; packed: Buffer | null; features: string | null; score: string | null })[];
+    return rows.map((r): WindowPageRow => {
+      if (r.packed !== null) {
+        const p: PackedWindowRow = {
+          seq: r.seq,
+          ts: r.ts,
+          version: r.version,
+          prediction: r.prediction,
+          latencyMs: r.latency_ms,
+          error: r.error,
+          label: r.label,
+          labelTs: r.label_ts,
+          packed: r.packed,
+        };
+        return p;
+      }
+      return {
+        id: r.id,
+        ts: r.ts,
+        version: r.version,
+        features: JSON.parse(r.features ?? '{}') as PredictionRecord['features'],
+        prediction: r.prediction,
+        score: r.score === null ? null : (JSON.parse(r.score) as PredictionRecord['score']),
+        latencyMs: r.latency_ms,
+        segment: r.segment,
+        error: r.error,
+        seq: r.seq,
+        label: r.label,
+        labelTs: r.label_ts,
+      };
+    });
+  }
+
+  async lastPredictionSeq(): Promise<number> {
+    this.check();
+    return (this.stmts.lastSeq.get() as { seq: number }).seq;
   }
 
   async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = []): Promise<BaselineRecord> {
