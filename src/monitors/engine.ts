@@ -100,6 +100,8 @@ export class MonitorEngine implements IngestListener {
       onMonitorError?: (monitor: string) => void;
       /** The drift worker thread: options, or false for none (default: one worker, used for large windows). */
       driftWorker?: DriftPoolOptions | false;
+      /** Rows per page of a rebuild (default: about 64,000 values, from the model's feature count). */
+      rebuildPageRows?: number;
     },
   ) {
     this.log = deps.logger.child({ component: 'monitors' });
@@ -208,7 +210,7 @@ export class MonitorEngine implements IngestListener {
     const fromTs = now - Math.max(...model.windows);
     // about 64,000 values a page: a page is read and coded in a few ms, far below the 50 ms a
     // request may wait (and its rows die young)
-    const limit = Math.max(64, Math.min(4_096, Math.floor(65_536 / (model.features.length + 4))));
+    const limit = this.deps.rebuildPageRows ?? Math.max(64, Math.min(4_096, Math.floor(65_536 / (model.features.length + 4))));
     let after: { ts: number; seq: number } | undefined;
     let packed = 0;
     let json = 0;

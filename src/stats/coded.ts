@@ -130,15 +130,15 @@ export function encode(grid: CodeGrid, x: number | null | undefined): number {
  * bounds and searches the whole range when rounding put it elsewhere, so codes never depend on it.
  */
 interface Buckets {
-  readonly bounds: Int32Array;
+  readonly bounds: Uint16Array | Int32Array;
   readonly min: number;
   readonly max: number;
   readonly scale: number;
   readonly k: number;
 }
 
-/** Buckets per grid at most: 4 KB of bounds per reference. */
-const MAX_BUCKETS = 1024;
+/** Buckets per grid at most (about 4 reference values per bucket up to 8,192 values): 4 KB of bounds per reference of up to 65,535 values. */
+const MAX_BUCKETS = 2048;
 const bucketCache = new WeakMap<CodeGrid, Buckets>();
 
 function bucketsOf(grid: CodeGrid): Buckets {
@@ -147,9 +147,9 @@ function bucketsOf(grid: CodeGrid): Buckets {
     const s = grid.sorted;
     const min = s[0] as number;
     const max = s[s.length - 1] as number;
-    const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 3));
+    const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 2));
     const width = (max - min) / k;
-    const bounds = new Int32Array(k + 1);
+    const bounds = s.length < 65_536 ? new Uint16Array(k + 1) : new Int32Array(k + 1);
     for (let j = 0; j < k; j++) bounds[j] = lowerBound(s, min + j * width);
     bounds[k] = s.length;
     b = { bounds, min, max, scale: max > min ? k / (max - min) : 0, k };

@@ -17,8 +17,8 @@
  *   …       per categorical feature, in order: u32 byte length (MISSING_STRING: missing or null),
  *           then the value's UTF-8 bytes
  *
- * A record whose numeric feature holds something else than a number or null (or NaN) is not packed:
- * the JSON keeps it as it came.
+ * A numeric value is packed as the JSON path reads it back: a number that JSON cannot hold (NaN,
+ * ±Infinity: stored as null) as missing, a string as Number(string).
  */
 import type { PredictionRecord } from './store.js';
 
@@ -79,18 +79,13 @@ export class Packer {
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
 
   /**
-   * The packed form of `r` (a view of this packer's buffer, valid until the next call), or null
-   * when it cannot be packed (see the module comment).
+   * The packed form of `r`: a view of this packer's buffer, valid until the next call.
    */
-  pack(layout: PackLayout, r: PredictionRecord): Uint8Array | null {
+  pack(layout: PackLayout, r: PredictionRecord): Uint8Array {
     const features = r.features;
     const num = layout.numeric;
     const cat = layout.categorical;
     let size = PACKED_HEAD + 8 * num.length;
-    for (let f = 0; f < num.length; f++) {
-      const v = features[num[f] as string];
-      if (v !== null && v !== undefined && (typeof v !== 'number' || v !== v)) return null;
-    }
     for (let f = 0; f < cat.length; f++) {
       const v = features[cat[f] as string];
       size += 4 + (v === null || v === undefined ? 0 : Buffer.byteLength(String(v), 'utf8'));
@@ -102,11 +97,12 @@ export class Packer {
     const view = this.view;
     view.setUint32(0, PACKED_FORMAT, true);
     view.setUint32(4, layout.key, true);
-    view.setFloat64(8, windowScore(r), true);
+    const score = windowScore(r);
+    view.setFloat64(8, Number.isFinite(score) ? score : NaN, true); // as JSON holds it: a non-finite number is null
     let at = PACKED_HEAD;
     for (let f = 0; f < num.length; f++) {
       const v = features[num[f] as string];
-      view.setFloat64(at, typeof v === 'number' ? v : NaN, true);
+      view.setFloat64(at, typeof v === 'number' ? (Number.isFinite(v) ? v : NaN) : typeof v === 'string' ? Number(v) : NaN, true);
       at += 8;
     }
     for (let f = 0; f < cat.length; f++) {
