@@ -61,6 +61,8 @@ interface CategoricalSlot {
 
 /** Rows whose numeric values are coded together, feature by feature, at most (see appendRows). */
 const CHUNK_ROWS = 1024;
+/** The same in a bulk load (the rebuild): ~4,000 rows of 70 features are coded in ~15 ms. */
+const BULK_ROWS = 4096;
 
 /** Whether the model's numeric drift tests need the raw values (not computable from codes). */
 export const needsRawValues = (model: ModelConfig): boolean => model.drift.numeric_tests.some((t) => !CODED_TESTS.includes(t));
@@ -118,8 +120,12 @@ export class ModelWindow {
   /** Numeric and categorical features in the model's order (the packed layout's). */
   private readonly numeric: NumericSlot[] = [];
   private readonly categorical: CategoricalSlot[] = [];
-  /** Per feature of the model: last event time with a value, while appending. */
+  /** Per feature of the model: last event time with a value (featureLastTs before syncLastTs). */
   private readonly lastTs: Float64Array;
+  /** Rows from here on have their numeric values in the coding buffer, not coded yet. */
+  private pendingFrom = 0;
+  /** A bulk load's coding buffer (beginBulk), else null. */
+  private bulk: Float64Array | null = null;
 
   /**
    * @param baselines the baselines to code numeric values against (none: codes without reference,
@@ -151,7 +157,7 @@ export class ModelWindow {
       }
     });
     this.layout = packLayout(model.features);
-    this.lastTs = new Float64Array(model.features.length);
+    this.lastTs = new Float64Array(model.features.length).fill(-Infinity);
     if (model.task === 'multiclass') for (const c of model.classes ?? []) this.classes.code(c);
     this.positiveCode = model.task === 'binary' ? this.classes.code(positiveClassOf(model)) : -1;
   }
@@ -275,42 +281,77 @@ export class ModelWindow {
   /**
    * Appends n rows: `fill(k, i, vals, stride, c)` writes the k-th into row i, and its numeric
    * values (NaN: missing) into vals[f * stride + c] for numeric feature f. Numeric values are
-   * coded a chunk of rows at a time, feature by feature (encodeInto): one feature's reference
-   * stays in the cache while its values are coded — 1.5-2x faster than row by row.
+   * coded many rows at a time, feature by feature (encodeInto): one feature's reference stays in
+   * the cache while its values are coded — 1.5-2x faster than row by row. Outside a bulk load the
+   * rows of this call are coded before it returns; in one (beginBulk), once BULK_ROWS are pending.
    */
   private appendRows(n: number, fill: (k: number, i: number, vals: Float64Array, stride: number, c: number) => void): void {
     if (n === 0) return;
     this.ensure(n);
-    const nNum = this.numeric.length;
-    const stride = Math.min(n, CHUNK_ROWS);
-    const chunk = workF64(WORK_SLOT.codeChunk, nNum * stride); // used in this call only
-    const lastTs = this.lastTs;
-    const features = this.model.features;
-    for (let f = 0; f < features.length; f++) lastTs[f] = this.featureLastTs.get((features[f] as { name: string }).name) ?? -Infinity;
-    for (let start = 0; start < n; start += stride) {
-      const count = Math.min(stride, n - start);
-      const first = this.n;
-      for (let c = 0; c < count; c++) fill(start + c, this.n++, chunk, stride, c);
-      for (let f = 0; f < nNum; f++) {
-        const slot = this.numeric[f] as NumericSlot;
-        const at = f * stride;
-        for (const cv of slot.col.coded) encodeInto(cv.grid, chunk, at, count, cv.codes, first);
-        const raw = slot.col.raw;
-        if (raw !== null) for (let c = 0; c < count; c++) raw[first + c] = chunk[at + c] as number;
-        let last = lastTs[slot.feature] as number;
-        for (let c = 0; c < count; c++) {
-          const x = chunk[at + c] as number;
-          const t = this.ts[first + c] as number;
-          if (t > last && x === x) last = t;
-        }
-        lastTs[slot.feature] = last;
-      }
+    const bulk = this.bulk;
+    const stride = bulk === null ? Math.min(n, CHUNK_ROWS) : BULK_ROWS;
+    const vals = bulk ?? workF64(WORK_SLOT.codeChunk, this.numeric.length * stride); // the work array: in this call only
+    if (bulk === null) this.pendingFrom = this.n;
+    for (let k = 0; k < n; k++) {
+      if (this.n - this.pendingFrom === stride) this.codePending(vals, stride);
+      const i = this.n++;
+      fill(k, i, vals, stride, i - this.pendingFrom);
     }
+    if (bulk === null) {
+      this.codePending(vals, stride);
+      this.syncLastTs();
+    }
+  }
+
+  /** Codes the pending rows' numeric values (rows pendingFrom … n-1, at vals[f * stride + 0 …]). */
+  private codePending(vals: Float64Array, stride: number): void {
+    const first = this.pendingFrom;
+    const count = this.n - first;
+    const lastTs = this.lastTs;
+    for (let f = 0; f < this.numeric.length; f++) {
+      const slot = this.numeric[f] as NumericSlot;
+      const at = f * stride;
+      for (const cv of slot.col.coded) encodeInto(cv.grid, vals, at, count, cv.codes, first);
+      const raw = slot.col.raw;
+      if (raw !== null) for (let c = 0; c < count; c++) raw[first + c] = vals[at + c] as number;
+      let last = lastTs[slot.feature] as number;
+      for (let c = 0; c < count; c++) {
+        const x = vals[at + c] as number;
+        const t = this.ts[first + c] as number;
+        if (t > last && x === x) last = t;
+      }
+      lastTs[slot.feature] = last;
+    }
+    this.pendingFrom = this.n;
+  }
+
+  /** featureLastTs from lastTs, in the model's feature order (the order freshness is emitted in). */
+  private syncLastTs(): void {
+    const features = this.model.features;
     for (let f = 0; f < features.length; f++) {
-      const t = lastTs[f] as number;
+      const t = this.lastTs[f] as number;
       const name = (features[f] as { name: string }).name;
       if (t !== -Infinity && t !== this.featureLastTs.get(name)) this.featureLastTs.set(name, t);
     }
+  }
+
+  /**
+   * A bulk load (the rebuild): numeric values are coded BULK_ROWS rows at a time across appends,
+   * in a buffer held until endBulk() — which must be called before the window is read.
+   */
+  beginBulk(): void {
+    if (this.bulk !== null) return;
+    this.pendingFrom = this.n; // nothing is pending outside a bulk load
+    this.bulk = new Float64Array(this.numeric.length * BULK_ROWS);
+  }
+
+  /** Codes what the bulk load left pending and drops its buffer. */
+  endBulk(): void {
+    const bulk = this.bulk;
+    if (bulk === null) return;
+    this.codePending(bulk, BULK_ROWS);
+    this.bulk = null;
+    this.syncLastTs();
   }
 
   /** Row of a sequence number (binary search), or -1. */

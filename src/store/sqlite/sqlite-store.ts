@@ -335,14 +335,16 @@ export class SqliteStore implements Store {
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
       // The rebuild's pages: the packed form when it has the layout's head (then neither JSON
       // column is read into JavaScript), the JSON otherwise. Keyset pagination on the (model, ts)
-      // index (whose entries end with the rowid): no sort, nothing held open between pages.
+      // index (whose entries end with the rowid): no sort, nothing held open between pages. The
+      // index range starts at the cursor's event time (@startTs); written as a row value, SQLite
+      // started every page at @fromTs and filtered, scanning the window again for each page.
       windowPage: db.prepare(`SELECT p.rowid AS seq, p.id, p.ts, p.version, p.prediction, p.latency_ms, p.segment, p.error,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN p.packed END AS packed,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.features END AS features,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.score END AS score,
           l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
-        WHERE p.model = @model AND p.ts >= @fromTs AND p.rowid <= @maxSeq AND (p.ts, p.rowid) > (@afterTs, @afterSeq)
+        WHERE p.model = @model AND p.ts >= @startTs AND (p.ts > @afterTs OR p.rowid > @afterSeq) AND p.rowid <= @maxSeq
         ORDER BY p.ts, p.rowid LIMIT @limit`),
       lastSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM predictions'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
@@ -479,7 +481,7 @@ export class SqliteStore implements Store {
     const rows = this.stmts.windowPage.all({
       model,
       head: q.layout.head,
-      fromTs: q.fromTs,
+      startTs: q.after === undefined ? q.fromTs : Math.max(q.fromTs, q.after.ts),
       maxSeq: q.maxSeq,
       afterTs: q.after?.ts ?? -Number.MAX_VALUE,
       afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
