@@ -345,7 +345,7 @@ export class SqliteStore implements Store {
           l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
         WHERE p.model = @model AND p.ts >= @startTs AND (p.ts > @afterTs OR p.rowid > @afterSeq) AND p.rowid <= @maxSeq
-        ORDER BY p.ts, p.rowid LIMIT @limit`),
+        ORDER BY p.ts, p.rowid LIMIT @limit`).raw(true),
       lastSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM predictions'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
@@ -478,6 +478,7 @@ export class SqliteStore implements Store {
 
   async windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]> {
     this.check();
+    // raw rows (arrays, in the SELECT's column order): no object per row from the driver
     const rows = this.stmts.windowPage.all({
       model,
       head: q.layout.head,
@@ -486,37 +487,29 @@ export class SqliteStore implements Store {
       afterTs: q.after?.ts ?? -Number.MAX_VALUE,
       afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
       limit: q.limit,
-    }) as (Omit<PredictionRow, 'features' | 'score' | 'model' | 'received_at'> & { seq: number; packed: Buffer | null; features: string | null; score: string | null })[];
-    return rows.map((r): WindowPageRow => {
-      if (r.packed !== null) {
-        const p: PackedWindowRow = {
-          seq: r.seq,
-          ts: r.ts,
-          version: r.version,
-          prediction: r.prediction,
-          latencyMs: r.latency_ms,
-          error: r.error,
-          label: r.label,
-          labelTs: r.label_ts,
-          packed: r.packed,
-        };
-        return p;
-      }
-      return {
-        id: r.id,
-        ts: r.ts,
-        version: r.version,
-        features: JSON.parse(r.features ?? '{}') as PredictionRecord['features'],
-        prediction: r.prediction,
-        score: r.score === null ? null : (JSON.parse(r.score) as PredictionRecord['score']),
-        latencyMs: r.latency_ms,
-        segment: r.segment,
-        error: r.error,
-        seq: r.seq,
-        label: r.label,
-        labelTs: r.label_ts,
-      };
-    });
+    }) as [number, string, number, string, Target, number | null, string | null, string | null, Buffer | null, string | null, string | null, number | null, Target | null][];
+    const out: WindowPageRow[] = new Array<WindowPageRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [seq, id, ts, version, prediction, latencyMs, segment, error, packed, features, score, labelTs, label] = rows[i] as (typeof rows)[number];
+      out[i] =
+        packed !== null
+          ? ({ seq, ts, version, prediction, latencyMs, error, label, labelTs, packed } satisfies PackedWindowRow)
+          : {
+              id,
+              ts,
+              version,
+              features: JSON.parse(features ?? '{}') as PredictionRecord['features'],
+              prediction,
+              score: score === null ? null : (JSON.parse(score) as PredictionRecord['score']),
+              latencyMs,
+              segment,
+              error,
+              seq,
+              label,
+              labelTs,
+            };
+    }
+    return out;
   }
 
   async lastPredictionSeq(): Promise<number> {
