@@ -63,7 +63,7 @@ export interface PackedWindowRow {
   error: string | null;
   label: Target | null;
   labelTs: number | null;
-  /** the packed form (starts with the layout's head) */
+  /** the packed form (starts with the layout's head); may be the store's memory, valid until its next windowPage call */
   packed: Uint8Array;
 }
 
@@ -285,7 +285,8 @@ export interface Store {
   /**
    * One page of a model's predictions for a hot-window rebuild: event time >= fromTs, sequence <=
    * maxSeq, after the cursor, in (event time, sequence) order, labels joined; each page its own
-   * query (nothing held open between pages, so ingestion runs between them).
+   * query (nothing held open between pages, so ingestion runs between them). The packed rows'
+   * bytes are valid until the next call.
    */
   windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]>;
   /** The highest sequence number of any stored prediction (0 when none). */
