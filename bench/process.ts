@@ -2,8 +2,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+/** A JSON log line of the daemon. */
+export type LogRecord = Record<string, unknown> & { msg?: string; url?: string };
+
+export interface StartOptions {
+  /** Resolve at this log message (default 'vigil started'; 'vigil listening; loading the hot windows' to watch the start-up). */
+  until?: string;
+  /** Every JSON log line, as it comes. */
+  onLog?: (rec: LogRecord) => void;
+}
+
 /** Starts the built `vigil serve` in a child process and resolves with its URL. */
-export async function startVigil(config: string, args: string[] = [], startTimeoutMs = 15_000): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+export async function startVigil(
+  config: string,
+  args: string[] = [],
+  startTimeoutMs = 15_000,
+  options: StartOptions = {},
+): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+  const until = options.until ?? 'vigil started';
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
   const child = spawn(process.execPath, [main, 'serve', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -13,14 +29,16 @@ export async function startVigil(config: string, args: string[] = [], startTimeo
       reject(new Error(`vigil did not start within ${startTimeoutMs / 1000} s`));
     }, startTimeoutMs);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      let rec: LogRecord;
       try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'vigil started' && rec.url) {
-          clearTimeout(timer);
-          resolve(rec.url);
-        }
+        rec = JSON.parse(line) as LogRecord;
       } catch {
-        // not a log line
+        return; // not a log line
+      }
+      options.onLog?.(rec);
+      if (rec.msg === until && typeof rec.url === 'string') {
+        clearTimeout(timer);
+        resolve(rec.url);
       }
     });
     void exited.then(() => reject(new Error('vigil exited before it started')));

@@ -68,14 +68,17 @@ async function gatedDaemon(
     env: {},
     openStore: (c) => {
       const store = new SqliteStore({ path: c.storage.path, now });
-      const scan = store.scanPredictions.bind(store);
-      store.scanPredictions = async (model, fromTs, onRow) => {
-        scanned.push(model);
-        if (model === 'b') {
-          bScanning();
-          await gate;
+      const page = store.windowPage.bind(store);
+      store.windowPage = async (model, q) => {
+        if (q.after === undefined) {
+          // a rebuild's first page
+          scanned.push(model);
+          if (model === 'b') {
+            bScanning();
+            await gate;
+          }
         }
-        return scan(model, fromTs, onRow);
+        return page(model, q);
       };
       return store;
     },

@@ -312,7 +312,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       log.info({ url }, 'vigil listening; loading the hot windows');
       const t0 = performance.now();
-      // A stop meanwhile (a signal) ends the load after the model being loaded; stop() waits for it.
+      // A stop meanwhile (a signal) ends the load after the page being read; stop() waits for it.
       loadingDone = engine.load(config(), clock.now(), () => stopping);
       try {
         await loadingDone;
@@ -333,7 +333,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         stopping = true;
         log.info({ reason }, 'vigil stopping');
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
-        await loadingDone.catch(() => undefined); // a start-up load stops after its current model
+        await loadingDone.catch(() => undefined); // a start-up load stops after its current page
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
         await remediation.stop(); // idempotent actions in flight resume at the next start

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { VigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VigilMetrics } from '../metrics/registry.js';
+import { packLayout, type PackLayout } from '../store/packed.js';
 import type { LabelRecord, PredictionRecord, Store } from '../store/store.js';
 import { ModelValidator, type ItemRejection } from './events.js';
 
@@ -35,6 +36,8 @@ export interface IngestorDeps {
 export class Ingestor {
   /** Validators per model config object: a reload replaces the objects, so stale ones drop out. */
   private readonly validators = new WeakMap<ModelConfig, ModelValidator>();
+  /** The packed form's layout per model config object (the hot-window rebuild reads it, store/packed.ts). */
+  private readonly layouts = new WeakMap<ModelConfig, PackLayout>();
   private readonly log: Logger;
   private readonly listeners: IngestListener[] = [];
 
@@ -63,6 +66,15 @@ export class Ingestor {
     return v;
   }
 
+  private layout(m: ModelConfig): PackLayout {
+    let l = this.layouts.get(m);
+    if (l === undefined) {
+      l = packLayout(m.features);
+      this.layouts.set(m, l);
+    }
+    return l;
+  }
+
   async ingest(kind: IngestKind, modelName: string, items: readonly unknown[]): Promise<IngestResult> {
     const model = this.model(modelName);
     const cfg = this.deps.config();
@@ -72,7 +84,7 @@ export class Ingestor {
     const batch = kind === 'predictions' ? v.predictions(items, ctx) : v.labels(items, ctx);
     const written =
       kind === 'predictions'
-        ? await this.deps.store.insertPredictions(model.name, batch.records as PredictionRecord[], now)
+        ? await this.deps.store.insertPredictions(model.name, batch.records as PredictionRecord[], now, this.layout(model))
         : await this.deps.store.insertLabels(model.name, batch.records as LabelRecord[], now);
 
     if (written.inserted > 0) await this.notify(kind, model, batch.records, written.seqs);

@@ -4,7 +4,8 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { IngestListener } from '../ingest/ingestor.js';
 import type { Sample } from '../metrics/snapshot.js';
-import type { BaselineRecord, LabelRecord, PredictionRecord, Store, WindowRow } from '../store/store.js';
+import { PackedReader } from '../store/packed.js';
+import { isPacked, type BaselineRecord, type LabelRecord, type PredictionRecord, type Store } from '../store/store.js';
 import { abTestMonitor } from './abtest.js';
 import { loadBaseline, type LoadedBaseline } from './baseline.js';
 import { businessMonitor } from './business.js';
@@ -36,6 +37,27 @@ interface Held {
   key: string;
 }
 
+/**
+ * What ingestion stores while a model's window is rebuilt. The scan reads the rows stored before
+ * it began (sequence <= maxSeq, read when it begins); every prediction stored after that has a
+ * higher sequence and is told to the engine after its commit, so it is kept here and appended
+ * when the scan is done — predictions told here with a sequence <= maxSeq (committed before the
+ * scan began, told after) are in the scan and skipped. Labels told during the rebuild are applied
+ * again after it (setting the same label twice is harmless; the scan may have missed it).
+ */
+interface CatchUp {
+  maxSeq: number;
+  records: PredictionRecord[];
+  seqs: number[];
+  labels: { seq: number | undefined; label: LabelRecord }[];
+}
+
+/** A progress line at most this often while one model's window loads. */
+const PROGRESS_EVERY_MS = 5_000;
+
+/** Lets timers, I/O and requests run (after the current ones), then goes on. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const windowKey = (m: ModelConfig): string =>
   JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m), m.drift.reference_points]);
 
@@ -55,6 +77,8 @@ const idOf = (b: LoadedBaseline | undefined): number => b?.record.id ?? 0;
  */
 export class MonitorEngine implements IngestListener {
   private readonly held = new Map<string, Held>();
+  /** Per model: the rebuilds running (what ingestion stores meanwhile reaches them). */
+  private readonly catchingUp = new Map<string, CatchUp[]>();
   /** Per model: its usable baselines, newest first, and the baseline generation they were loaded at. */
   private readonly baselines = new Map<string, LoadedBaseline[]>();
   private readonly loadedAt = new Map<string, { gen: number; points: number }>();
@@ -76,6 +100,8 @@ export class MonitorEngine implements IngestListener {
       onMonitorError?: (monitor: string) => void;
       /** The drift worker thread: options, or false for none (default: one worker, used for large windows). */
       driftWorker?: DriftPoolOptions | false;
+      /** Rows per page of a rebuild (default: about 32,000 values, from the model's feature count). */
+      rebuildPageRows?: number;
     },
   ) {
     this.log = deps.logger.child({ component: 'monitors' });
@@ -90,20 +116,66 @@ export class MonitorEngine implements IngestListener {
   /**
    * Rebuilds the hot window of a model from the store, its numeric values coded against the
    * baselines drift can use for the versions in it (a second pass when the rows show versions
-   * whose baseline was not expected).
+   * whose baseline was not expected). Yields to the event loop between pages of rows (see scan);
+   * what is ingested meanwhile reaches the new window exactly once (see CatchUp).
    */
   async rebuild(model: ModelConfig, now: number): Promise<ModelWindow> {
-    await this.loadBaselines([model]);
-    const before = this.held.get(model.name)?.w;
-    let coding = this.codingFor(model.name, before === undefined ? [] : presentVersions(before));
-    let w = await this.scan(model, now, coding);
-    const needed = this.codingFor(model.name, presentVersions(w));
-    if (needed.some((b) => !coding.includes(b))) {
-      coding = needed;
-      w = await this.scan(model, now, coding);
-    }
-    this.held.set(model.name, { w, key: windowKey(model) });
+    const w = await this.rebuildUnless(model, now, () => false);
+    if (w === null) throw new Error('a rebuild without a stop condition stopped'); // cannot happen
     return w;
+  }
+
+  /** rebuild(), or null when `stop` said to stop between two pages (the model keeps the window it had, if any). */
+  private async rebuildUnless(model: ModelConfig, now: number, stop: () => boolean): Promise<ModelWindow | null> {
+    const catchUp: CatchUp = { maxSeq: 0, records: [], seqs: [], labels: [] };
+    const list = this.catchingUp.get(model.name) ?? [];
+    list.push(catchUp);
+    this.catchingUp.set(model.name, list);
+    try {
+      await this.loadBaselines([model]);
+      const t0 = performance.now();
+      const before = this.held.get(model.name)?.w;
+      let coding = this.codingFor(model.name, before === undefined ? [] : presentVersions(before));
+      let scanned = await this.scan(model, now, coding, catchUp, stop);
+      if (scanned === null) return null;
+      const needed = this.codingFor(model.name, presentVersions(scanned.w));
+      if (needed.some((b) => !coding.includes(b))) {
+        coding = needed;
+        scanned = await this.scan(model, now, coding, catchUp, stop);
+        if (scanned === null) return null;
+      }
+      // Synchronously from here: what was ingested during the scan (stored after it began), then
+      // the window is held, and ingestion appends to it directly.
+      const w = scanned.w;
+      const late = catchUp.seqs.flatMap((seq, k) => (seq > catchUp.maxSeq ? [k] : []));
+      w.append(
+        late.map((k) => catchUp.records[k] as PredictionRecord),
+        late.map((k) => catchUp.seqs[k] as number),
+      );
+      w.sortBySeq(); // the store gives them in event-time order
+      for (const { seq, label } of catchUp.labels) this.applyLabel(w, seq, label);
+      this.held.set(model.name, { w, key: windowKey(model) });
+      const ms = performance.now() - t0;
+      this.log.info(
+        {
+          model: model.name,
+          rows: w.n,
+          packed: scanned.packed,
+          json: scanned.json,
+          ingested: late.length,
+          ms: Math.round(ms),
+          rowsPerSecond: Math.round(w.n / Math.max(ms / 1000, 1e-3)),
+          horizon: formatDuration(Math.max(...model.windows)),
+          baselines: w.coding,
+        },
+        'hot window loaded',
+      );
+      return w;
+    } finally {
+      const rest = (this.catchingUp.get(model.name) ?? []).filter((c) => c !== catchUp);
+      if (rest.length === 0) this.catchingUp.delete(model.name);
+      else this.catchingUp.set(model.name, rest);
+    }
   }
 
   /**
@@ -123,43 +195,65 @@ export class MonitorEngine implements IngestListener {
     return [...out].sort((a, b) => b.record.id - a.record.id);
   }
 
-  private async scan(model: ModelConfig, now: number, coding: readonly LoadedBaseline[]): Promise<ModelWindow> {
+  /**
+   * Reads a model's stored rows into a new window, a page at a time (each page its own query), and
+   * yields to the event loop after each page: requests are answered and ingestion stores rows
+   * meanwhile. Only rows stored before the scan began are read (sequence <= catchUp.maxSeq): the
+   * later ones reach the rebuild through ingestion (CatchUp). Rows packed with the model's
+   * layout are read from their bytes, the others (stored before the packed form, or for another
+   * feature list) from their JSON. Null when `stop` says to stop.
+   */
+  private async scan(model: ModelConfig, now: number, coding: readonly LoadedBaseline[], catchUp: CatchUp, stop: () => boolean): Promise<{ w: ModelWindow; packed: number; json: number } | null> {
     const w = new ModelWindow(model, coding);
-    const horizon = Math.max(...model.windows);
-    const batch: WindowRow[] = [];
-    const seqs: number[] = [];
-    const flush = (): void => {
-      w.append(batch, seqs);
-      batch.length = 0;
-      seqs.length = 0;
-    };
-    const n = await this.deps.store.scanPredictions(model.name, now - horizon, (row) => {
-      batch.push(row);
-      seqs.push(row.seq);
-      // small batches: the parsed rows die young (a 10,000-row batch of 70 features outlived
-      // V8's young generation, and its ~100 MB per model went to the old one: ~80 MB more RSS after start-up)
-      if (batch.length >= 1_000) flush();
-    });
-    flush();
-    w.sortBySeq(); // the store gives them in event-time order
-    this.log.info({ model: model.name, rows: n, horizon: formatDuration(horizon), baselines: w.coding }, 'hot window loaded');
-    return w;
+    w.beginBulk(); // numeric values coded 2,048 rows at a time, across pages
+    const reader = new PackedReader(w.layout);
+    catchUp.maxSeq = await this.deps.store.lastPredictionSeq();
+    const fromTs = now - Math.max(...model.windows);
+    // about 32,000 values a page (~440 rows of 70 features): read and coded in ~5-10 ms of CPU, so
+    // a request waits far less than 50 ms even on a busy machine (and the page's rows die young)
+    const limit = this.deps.rebuildPageRows ?? Math.max(64, Math.min(4_096, Math.floor(32_768 / (model.features.length + 4))));
+    let after: { ts: number; seq: number } | undefined;
+    let packed = 0;
+    let json = 0;
+    let progressAt = performance.now();
+    for (;;) {
+      if (stop()) return null;
+      const rows = await this.deps.store.windowPage(model.name, { fromTs, maxSeq: catchUp.maxSeq, limit, layout: w.layout, ...(after === undefined ? {} : { after }) });
+      w.appendPage(rows, reader);
+      for (const r of rows) if (isPacked(r)) packed++;
+      json = w.n - packed;
+      const last = rows[rows.length - 1];
+      if (rows.length < limit || last === undefined) break;
+      after = { ts: last.ts, seq: last.seq };
+      if (performance.now() - progressAt >= PROGRESS_EVERY_MS) {
+        progressAt = performance.now();
+        this.log.info({ model: model.name, rows: w.n }, 'loading the hot window');
+      }
+      await yieldToEventLoop();
+    }
+    w.endBulk();
+    return { w, packed, json };
   }
 
   /**
-   * Loads every configured model's window (start-up). Between two models the event loop runs
-   * (requests are served meanwhile). One model's rebuild does not yield to it — the SQLite store
-   * answers synchronously — so a prediction stored meanwhile is either in its scan or appended
-   * after it, never missing from the window; a store that yields inside a scan would need the
-   * rebuild to catch up with the rows stored during it. `stop` is asked before each model: when it
-   * says so (the daemon is stopping), the remaining models are not loaded.
+   * Loads every configured model's window (start-up), one model after the other; each rebuild
+   * yields to the event loop between pages of rows, so requests are served and ingestion goes on
+   * meanwhile (what is stored during a model's rebuild reaches its window exactly once, see
+   * CatchUp). `stop` is asked between pages: when it says so (the daemon is stopping), the
+   * loading ends there and the remaining models are not loaded.
    */
   async load(config: VigilConfig, now: number, stop: () => boolean = () => false): Promise<void> {
+    const t0 = performance.now();
+    let rows = 0;
     for (const m of config.models) {
       if (stop()) return;
-      await this.rebuild(m, now);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const w = await this.rebuildUnless(m, now, stop);
+      if (w === null) return;
+      rows += w.n;
+      await yieldToEventLoop();
     }
+    const ms = performance.now() - t0;
+    this.log.info({ models: config.models.length, rows, ms: Math.round(ms), rowsPerSecond: Math.round(rows / Math.max(ms / 1000, 1e-3)) }, 'hot windows loaded');
   }
 
   window(model: string): ModelWindow | undefined {
@@ -167,24 +261,34 @@ export class MonitorEngine implements IngestListener {
   }
 
   predictions(model: ModelConfig, records: readonly PredictionRecord[], seqs: readonly number[]): void {
+    for (const c of this.catchingUp.get(model.name) ?? []) {
+      for (let i = 0; i < records.length; i++) {
+        c.records.push(records[i] as PredictionRecord);
+        c.seqs.push(seqs[i] as number);
+      }
+    }
     const h = this.held.get(model.name);
     if (h === undefined || h.key !== windowKey(model)) return; // rebuilt from the store at the next cycle
     h.w.append(records, seqs);
   }
 
   async labels(model: ModelConfig, records: readonly LabelRecord[]): Promise<void> {
-    const h = this.held.get(model.name);
-    if (h === undefined) return;
+    if (this.held.get(model.name) === undefined && !this.catchingUp.has(model.name)) return;
     const seqs = await this.deps.store.predictionSeqs(
       model.name,
       records.map((r) => r.id),
     );
-    records.forEach((r, i) => {
-      const seq = seqs[i];
-      if (seq === undefined) {
-        if (h.w.lastLabelTs === null || r.ts > h.w.lastLabelTs) h.w.lastLabelTs = r.ts; // label before its prediction
-      } else h.w.setLabel(seq, r);
-    });
+    // after the lookup: the window held now, and the rebuilds running now
+    for (const c of this.catchingUp.get(model.name) ?? []) records.forEach((label, i) => c.labels.push({ seq: seqs[i], label }));
+    const h = this.held.get(model.name);
+    if (h !== undefined) records.forEach((label, i) => this.applyLabel(h.w, seqs[i], label));
+  }
+
+  /** A label into a window: on its prediction's row, or (prediction unknown yet) only its time. */
+  private applyLabel(w: ModelWindow, seq: number | undefined, label: LabelRecord): void {
+    if (seq === undefined) {
+      if (w.lastLabelTs === null || label.ts > w.lastLabelTs) w.lastLabelTs = label.ts; // label before its prediction
+    } else w.setLabel(seq, label);
   }
 
   /**

@@ -1,10 +1,12 @@
 import type { ModelConfig } from '../config/schema.js';
 import { positiveClassOf } from '../config/schema.js';
-import { CODE_MISSING, codeArrayFor, encode, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import { CODE_MISSING, codeArrayFor, encodeInto, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
 import { CODED_TESTS } from '../stats/drift-decision.js';
+import { WORK_SLOT, workF64 } from '../stats/sample.js';
 import type { LoadedBaseline } from './baseline.js';
 import { growColumn } from './columns.js';
-import type { FeatureValue, LabelRecord, PredictionRecord, Target, WindowRow } from '../store/store.js';
+import { ownFeature, packedFor, packLayout, windowScore, type PackedReader, type PackLayout } from '../store/packed.js';
+import { isPacked, type FeatureValue, type LabelRecord, type PackedWindowRow, type PredictionRecord, type Target, type WindowPageRow, type WindowRow } from '../store/store.js';
 
 /** A string ↔ small-integer dictionary (versions, classes, categories). */
 export class Dictionary {
@@ -44,6 +46,23 @@ interface CategoricalColumn {
   dict: Dictionary;
 }
 export type FeatureColumn = NumericColumn | CategoricalColumn;
+
+/** A feature's column with its name and its index in the model's features. */
+interface NumericSlot {
+  name: string;
+  feature: number;
+  col: NumericColumn;
+}
+interface CategoricalSlot {
+  name: string;
+  feature: number;
+  col: CategoricalColumn;
+}
+
+/** Rows whose numeric values are coded together, feature by feature, at most (see appendRows). */
+const CHUNK_ROWS = 1024;
+/** The same in a bulk load (the rebuild): 2,048 rows of 70 features are coded in ~10-15 ms. */
+const BULK_ROWS = 2048;
 
 /** Whether the model's numeric drift tests need the raw values (not computable from codes). */
 export const needsRawValues = (model: ModelConfig): boolean => model.drift.numeric_tests.some((t) => !CODED_TESTS.includes(t));
@@ -96,6 +115,17 @@ export class ModelWindow {
   readonly positiveCode: number;
   /** Ids of the baselines the numeric columns are coded against (0: none, codes without reference). */
   readonly coding: number[];
+  /** The packed form of the model's rows (store/packed.ts): the same feature order as the slots below. */
+  readonly layout: PackLayout;
+  /** Numeric and categorical features in the model's order (the packed layout's). */
+  private readonly numeric: NumericSlot[] = [];
+  private readonly categorical: CategoricalSlot[] = [];
+  /** Per feature of the model: last event time with a value (featureLastTs before syncLastTs). */
+  private readonly lastTs: Float64Array;
+  /** Rows from here on have their numeric values in the coding buffer, not coded yet. */
+  private pendingFrom = 0;
+  /** A bulk load's coding buffer (beginBulk), else null. */
+  private bulk: Float64Array | null = null;
 
   /**
    * @param baselines the baselines to code numeric values against (none: codes without reference,
@@ -110,16 +140,24 @@ export class ModelWindow {
     this.pred = new Target(0);
     this.label = new Target(0);
     this.coding = baselines.length === 0 ? [0] : baselines.map((b) => b.record.id);
-    for (const f of model.features) {
+    model.features.forEach((f, feature) => {
       if (f.type === 'numeric') {
         const coded = (baselines.length === 0 ? [undefined] : baselines).map((b): CodedValues => {
           const ref = b?.features.get(f.name);
           const grid = ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID;
           return { grid, codes: codeArrayFor(grid, 0, true) };
         });
-        this.features.set(f.name, { kind: 'numeric', coded, raw: raw ? new Float32Array(new SharedArrayBuffer(0)) : null });
-      } else this.features.set(f.name, { kind: 'categorical', codes: new Int32Array(0), dict: new Dictionary() });
-    }
+        const col: NumericColumn = { kind: 'numeric', coded, raw: raw ? new Float32Array(new SharedArrayBuffer(0)) : null };
+        this.features.set(f.name, col);
+        this.numeric.push({ name: f.name, feature, col });
+      } else {
+        const col: CategoricalColumn = { kind: 'categorical', codes: new Int32Array(0), dict: new Dictionary() };
+        this.features.set(f.name, col);
+        this.categorical.push({ name: f.name, feature, col });
+      }
+    });
+    this.layout = packLayout(model.features);
+    this.lastTs = new Float64Array(model.features.length).fill(-Infinity);
     if (model.task === 'multiclass') for (const c of model.classes ?? []) this.classes.code(c);
     this.positiveCode = model.task === 'binary' ? this.classes.code(positiveClassOf(model)) : -1;
   }
@@ -161,55 +199,159 @@ export class ModelWindow {
 
   /** Appends stored predictions (in sequence order), with their labels when already joined. */
   append(records: readonly (PredictionRecord | WindowRow)[], seqs: readonly number[]): void {
-    this.ensure(records.length);
-    // per batch, not per value: the columns in an array, the features' last event times in numbers
-    const cols = [...this.features];
-    const last = Float64Array.from(cols, ([name]) => this.featureLastTs.get(name) ?? -Infinity);
-    for (let k = 0; k < records.length; k++) {
+    const num = this.numeric;
+    const cat = this.categorical;
+    this.appendRows(records.length, (k, i, vals, stride, c) => {
       const r = records[k] as PredictionRecord & Partial<WindowRow>;
-      const i = this.n++;
-      this.seq[i] = seqs[k] as number;
-      this.ts[i] = r.ts;
-      this.version[i] = this.versions.code(r.version);
-      this.pred[i] = this.target(r.prediction);
-      this.score[i] = this.scoreOf(r);
-      this.latency[i] = r.latencyMs ?? NaN;
-      this.error[i] = r.error === null ? 0 : 1;
-      if (r.label !== undefined && r.label !== null) {
-        this.label[i] = this.target(r.label);
+      this.setRow(i, seqs[k] as number, r.ts, r.version, r.prediction, windowScore(r), r.latencyMs, r.error, r.label ?? null, r.labelTs ?? null);
+      const features = r.features;
+      for (let f = 0; f < num.length; f++) {
+        const v = ownFeature(features, (num[f] as NumericSlot).name);
+        vals[f * stride + c] = v === null || v === undefined ? NaN : typeof v === 'number' ? v : Number(v);
       }
-      for (let f = 0; f < cols.length; f++) {
-        const entry = cols[f] as [string, FeatureColumn];
-        const name = entry[0];
-        const col = entry[1];
-        // own keys only: a feature named constructor / toString / __proto__ is not Object.prototype's
-        const v: FeatureValue | undefined = Object.hasOwn(r.features, name) ? r.features[name] : undefined;
-        if (v === null || v === undefined) continue;
-        if (col.kind === 'numeric') {
-          const x = typeof v === 'number' ? v : Number(v);
-          const coded = col.coded;
-          for (let c = 0; c < coded.length; c++) {
-            const cv = coded[c] as CodedValues;
-            cv.codes[i] = encode(cv.grid, x);
-          }
-          if (col.raw !== null) col.raw[i] = x;
-        } else col.codes[i] = col.dict.code(String(v));
-        if (r.ts > (last[f] as number)) last[f] = r.ts;
+      for (let f = 0; f < cat.length; f++) {
+        const v = ownFeature(features, (cat[f] as CategoricalSlot).name);
+        this.setCategory(f, i, r.ts, v === null || v === undefined ? null : String(v));
       }
-      if (this.lastPredictionTs === null || r.ts > this.lastPredictionTs) this.lastPredictionTs = r.ts;
-      if (r.labelTs !== undefined && r.labelTs !== null && (this.lastLabelTs === null || r.labelTs > this.lastLabelTs)) this.lastLabelTs = r.labelTs;
-    }
-    cols.forEach(([name], f) => {
-      const t = last[f] as number;
-      if (t !== -Infinity && t !== this.featureLastTs.get(name)) this.featureLastTs.set(name, t);
     });
   }
 
-  private scoreOf(r: PredictionRecord): number {
-    if (r.score === null) return NaN;
-    if (typeof r.score === 'number') return r.score;
-    const c = String(r.prediction);
-    return Object.hasOwn(r.score, c) ? (r.score[c] as number) : NaN;
+  /**
+   * Appends a page of stored rows as the rebuild reads them: packed ones from their bytes (no JSON),
+   * the others from their records — the same columns as append() gives for the same rows.
+   */
+  appendPage(rows: readonly WindowPageRow[], reader: PackedReader): void {
+    if (reader.layout.key !== this.layout.key) throw new Error('appendPage: the reader is for another feature layout');
+    const records: WindowRow[] = [];
+    const seqs: number[] = [];
+    // runs of packed rows, and runs of JSON rows through append(), in the page's order
+    let k = 0;
+    while (k < rows.length) {
+      const start = k;
+      if (isPacked(rows[k] as WindowPageRow)) {
+        while (k < rows.length && isPacked(rows[k] as WindowPageRow)) k++;
+        this.appendPacked(rows, start, k - start, reader);
+      } else {
+        records.length = 0;
+        seqs.length = 0;
+        while (k < rows.length && !isPacked(rows[k] as WindowPageRow)) {
+          const r = rows[k++] as WindowRow;
+          records.push(r);
+          seqs.push(r.seq);
+        }
+        this.append(records, seqs);
+      }
+    }
+  }
+
+  private appendPacked(rows: readonly WindowPageRow[], from: number, n: number, reader: PackedReader): void {
+    const nNum = this.numeric.length;
+    const nCat = this.categorical.length;
+    this.appendRows(n, (k, i, vals, stride, c) => {
+      const r = rows[from + k] as PackedWindowRow;
+      if (!packedFor(reader.layout, r.packed)) throw new Error(`packed row ${r.seq} is not of the window's feature layout`);
+      const score = reader.row(r.packed);
+      this.setRow(i, r.seq, r.ts, r.version, r.prediction, score, r.latencyMs, r.error, r.label, r.labelTs);
+      for (let f = 0; f < nNum; f++) vals[f * stride + c] = reader.numeric(f);
+      for (let f = 0; f < nCat; f++) this.setCategory(f, i, r.ts, reader.nextCategorical());
+    });
+  }
+
+  /** Everything of row i but its features. */
+  private setRow(i: number, seq: number, ts: number, version: string, prediction: Target, score: number, latencyMs: number | null, error: string | null, label: Target | null, labelTs: number | null): void {
+    this.seq[i] = seq;
+    this.ts[i] = ts;
+    this.version[i] = this.versions.code(version);
+    this.pred[i] = this.target(prediction);
+    this.score[i] = score;
+    this.latency[i] = latencyMs ?? NaN;
+    this.error[i] = error === null ? 0 : 1;
+    if (label !== null) this.label[i] = this.target(label);
+    if (this.lastPredictionTs === null || ts > this.lastPredictionTs) this.lastPredictionTs = ts;
+    if (labelTs !== null && (this.lastLabelTs === null || labelTs > this.lastLabelTs)) this.lastLabelTs = labelTs;
+  }
+
+  private setCategory(f: number, i: number, ts: number, v: string | null): void {
+    if (v === null) return;
+    const slot = this.categorical[f] as CategoricalSlot;
+    slot.col.codes[i] = slot.col.dict.code(v);
+    if (ts > (this.lastTs[slot.feature] as number)) this.lastTs[slot.feature] = ts;
+  }
+
+  /**
+   * Appends n rows: `fill(k, i, vals, stride, c)` writes the k-th into row i, and its numeric
+   * values (NaN: missing) into vals[f * stride + c] for numeric feature f. Numeric values are
+   * coded many rows at a time, feature by feature (encodeInto): one feature's reference stays in
+   * the cache while its values are coded — 1.5-2x faster than row by row. Outside a bulk load the
+   * rows of this call are coded before it returns; in one (beginBulk), once BULK_ROWS are pending.
+   */
+  private appendRows(n: number, fill: (k: number, i: number, vals: Float64Array, stride: number, c: number) => void): void {
+    if (n === 0) return;
+    this.ensure(n);
+    const bulk = this.bulk;
+    const stride = bulk === null ? Math.min(n, CHUNK_ROWS) : BULK_ROWS;
+    const vals = bulk ?? workF64(WORK_SLOT.codeChunk, this.numeric.length * stride); // the work array: in this call only
+    if (bulk === null) this.pendingFrom = this.n;
+    for (let k = 0; k < n; k++) {
+      if (this.n - this.pendingFrom === stride) this.codePending(vals, stride);
+      const i = this.n++;
+      fill(k, i, vals, stride, i - this.pendingFrom);
+    }
+    if (bulk === null) {
+      this.codePending(vals, stride);
+      this.syncLastTs();
+    }
+  }
+
+  /** Codes the pending rows' numeric values (rows pendingFrom … n-1, at vals[f * stride + 0 …]). */
+  private codePending(vals: Float64Array, stride: number): void {
+    const first = this.pendingFrom;
+    const count = this.n - first;
+    const lastTs = this.lastTs;
+    for (let f = 0; f < this.numeric.length; f++) {
+      const slot = this.numeric[f] as NumericSlot;
+      const at = f * stride;
+      for (const cv of slot.col.coded) encodeInto(cv.grid, vals, at, count, cv.codes, first);
+      const raw = slot.col.raw;
+      if (raw !== null) for (let c = 0; c < count; c++) raw[first + c] = vals[at + c] as number;
+      let last = lastTs[slot.feature] as number;
+      for (let c = 0; c < count; c++) {
+        const x = vals[at + c] as number;
+        const t = this.ts[first + c] as number;
+        if (t > last && x === x) last = t;
+      }
+      lastTs[slot.feature] = last;
+    }
+    this.pendingFrom = this.n;
+  }
+
+  /** featureLastTs from lastTs, in the model's feature order (the order freshness is emitted in). */
+  private syncLastTs(): void {
+    const features = this.model.features;
+    for (let f = 0; f < features.length; f++) {
+      const t = this.lastTs[f] as number;
+      const name = (features[f] as { name: string }).name;
+      if (t !== -Infinity && t !== this.featureLastTs.get(name)) this.featureLastTs.set(name, t);
+    }
+  }
+
+  /**
+   * A bulk load (the rebuild): numeric values are coded BULK_ROWS rows at a time across appends,
+   * in a buffer held until endBulk() — which must be called before the window is read.
+   */
+  beginBulk(): void {
+    if (this.bulk !== null) return;
+    this.pendingFrom = this.n; // nothing is pending outside a bulk load
+    this.bulk = new Float64Array(this.numeric.length * BULK_ROWS);
+  }
+
+  /** Codes what the bulk load left pending and drops its buffer. */
+  endBulk(): void {
+    const bulk = this.bulk;
+    if (bulk === null) return;
+    this.codePending(bulk, BULK_ROWS);
+    this.bulk = null;
+    this.syncLastTs();
   }
 
   /** Row of a sequence number (binary search), or -1. */

@@ -10,6 +10,7 @@ import {
   countCodes,
   EMPTY_GRID,
   encode,
+  encodeInto,
   gridOf,
   ksFromCodeCounts,
   MAX_UINT16_GRID,
@@ -118,6 +119,54 @@ describe('codes against a reference (coded.ts)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('encodeInto (bucketed) gives the codes encode gives, value for value', () => {
+    const check = (grid: ReturnType<typeof gridOf>, xs: readonly (number | null)[]): void => {
+      const values = Float64Array.from(xs, (x) => (x === null ? Number.NaN : x));
+      const out = codeArrayFor(grid, values.length + 3, false);
+      encodeInto(grid, values, 0, values.length, out, 3);
+      const wrong: [number | null, number, number][] = [];
+      for (let i = 0; i < values.length; i++) if (out[i + 3] !== encode(grid, xs[i])) wrong.push([xs[i] as number | null, out[i + 3] as number, encode(grid, xs[i])]);
+      expect(wrong).toEqual([]);
+      checked += values.length;
+    };
+    let checked = 0;
+    fc.assert(
+      fc.property(samples, ({ summary, current }) => check(gridOf(summary), current)),
+      { numRuns: 300 },
+    );
+    // large references (many buckets): normal, heavy-tailed, constant, few distinct values; every
+    // grid point, its neighbours (nextafter) and points between
+    const r = (seed: number): (() => number) => {
+      let x = seed;
+      return () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    };
+    const rnd = r(9);
+    const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
+    const refs = [
+      Array.from({ length: 20_000 }, () => normal() * 7 + 3),
+      Array.from({ length: 20_000 }, () => Math.exp(normal() * 3)),
+      Array.from({ length: 5_000 }, () => 42),
+      Array.from({ length: 9_000 }, (_, i) => i % 5),
+    ];
+    const next = (x: number, up: boolean): number => {
+      const b = new Float64Array([x]);
+      const i = new BigInt64Array(b.buffer);
+      if (x === 0) return up ? Number.MIN_VALUE : -Number.MIN_VALUE;
+      i[0] = (i[0] as bigint) + ((x > 0) === up ? 1n : -1n);
+      return b[0] as number;
+    };
+    for (const ref of refs) {
+      const summary = summarizeNumeric(ref);
+      const grid = gridOf(summary);
+      const points = [...grid.sorted, ...grid.extras];
+      const xs: (number | null)[] = [null, Number.NaN, Infinity, -Infinity, 0, -0];
+      for (const p of points) xs.push(p, next(p, true), next(p, false));
+      for (let i = 0; i < 20_000; i++) xs.push(normal() * 20 + 3, Math.exp(normal() * 4));
+      check(grid, xs);
+    }
+    expect(checked).toBeGreaterThan(200_000);
   });
 
   it('codes preserve order: x < y ⟹ code(x) <= code(y), equal codes only between the same grid points', () => {

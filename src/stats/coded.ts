@@ -122,6 +122,99 @@ export function encode(grid: CodeGrid, x: number | null | undefined): number {
 }
 
 /**
+ * A lookup table over a grid's sorted values: `k` equal-width buckets between the first and the
+ * last value, and per bucket boundary the lower bound of that boundary. A value's lower bound is
+ * then searched between the bounds of its bucket (a few steps) instead of over the whole
+ * reference (14 steps for 10,000 points, each a likely cache miss when many features are coded in
+ * turn). The bucket is only a hint: encodeInto checks that the answer lies between the two
+ * bounds and searches the whole range when rounding put it elsewhere, so codes never depend on it.
+ */
+interface Buckets {
+  readonly bounds: Uint16Array | Int32Array;
+  readonly min: number;
+  readonly max: number;
+  readonly scale: number;
+  readonly k: number;
+}
+
+/** Buckets per grid at most (about 4 reference values per bucket up to 8,192 values): 4 KB of bounds per reference of up to 65,535 values. */
+const MAX_BUCKETS = 2048;
+const bucketCache = new WeakMap<CodeGrid, Buckets>();
+
+function bucketsOf(grid: CodeGrid): Buckets {
+  let b = bucketCache.get(grid);
+  if (b === undefined) {
+    const s = grid.sorted;
+    const min = s[0] as number;
+    const max = s[s.length - 1] as number;
+    const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 2));
+    const width = (max - min) / k;
+    const bounds = s.length < 65_536 ? new Uint16Array(k + 1) : new Int32Array(k + 1);
+    for (let j = 0; j < k; j++) bounds[j] = lowerBound(s, min + j * width);
+    bounds[k] = s.length;
+    b = { bounds, min, max, scale: max > min ? k / (max - min) : 0, k };
+    bucketCache.set(grid, b);
+  }
+  return b;
+}
+
+/**
+ * Codes `n` values, `values[from …]`, into `out[at …]`: the same codes as encode() (NaN: missing),
+ * faster on many values of one feature (through the grid's buckets, see Buckets).
+ */
+export function encodeInto(grid: CodeGrid, values: Float64Array, from: number, n: number, out: CodeArray, at: number): void {
+  const s = grid.sorted;
+  const len = s.length;
+  if (len === 0) {
+    for (let k = 0; k < n; k++) out[at + k] = encode(grid, values[from + k] as number);
+    return;
+  }
+  const { bounds, min, max, scale, k: nb } = bucketsOf(grid);
+  const e = grid.extras;
+  const posInf = grid.posInf;
+  for (let k = 0; k < n; k++) {
+    const x = values[from + k] as number;
+    if (x !== x) {
+      out[at + k] = CODE_MISSING;
+      continue;
+    }
+    if (x === Infinity) {
+      out[at + k] = posInf;
+      continue;
+    }
+    if (x === -Infinity) {
+      out[at + k] = CODE_NEG_INF;
+      continue;
+    }
+    let i: number;
+    if (x <= min) i = 0;
+    else if (x > max) i = len;
+    else {
+      let j = Math.floor((x - min) * scale);
+      if (j >= nb) j = nb - 1;
+      let lo = bounds[j] as number;
+      let hi = bounds[j + 1] as number;
+      // the answer lies in [lo, hi] when everything before lo is < x and s[hi] >= x
+      if (lo > 0 && (s[lo - 1] as number) >= x) lo = 0;
+      if (hi < len && (s[hi] as number) < x) hi = len;
+      while (lo < hi) {
+        const m = (lo + hi) >>> 1;
+        if ((s[m] as number) < x) lo = m + 1;
+        else hi = m;
+      }
+      i = lo;
+    }
+    let eq = i < len && s[i] === x;
+    let q = 0;
+    if (e.length > 0) {
+      q = lowerBound(e, x);
+      if (!eq) eq = q < e.length && e[q] === x;
+    }
+    out[at + k] = CODE_FIRST_FINITE + 2 * (i + q) + (eq ? 1 : 0);
+  }
+}
+
+/**
  * Counts the codes of `rows` into `counts` (zeroed first, at least grid.codes long; a reused
  * scratch is fine). Returns `counts`.
  */

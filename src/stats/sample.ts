@@ -107,7 +107,7 @@ const workArrays: Float64Array[] = [];
 let radixCount: Uint32Array | null = null;
 
 /** The users of workF64: arrays used at the same time need different slots. */
-export const WORK_SLOT = { loss: 0, rankPos: 1, rankNeg: 2, radixSort: 3 } as const;
+export const WORK_SLOT = { loss: 0, rankPos: 1, rankNeg: 2, radixSort: 3, codeChunk: 4 } as const;
 
 /**
  * @internal A Float64Array of `n` elements for work inside ONE synchronous call that does not let

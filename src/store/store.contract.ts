@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionRecord, IncidentRecord, PredictionRecord, ReferenceKind, ReferenceValues, Store } from './store.js';
+import { PackedReader, packLayout } from './packed.js';
+import { isPacked, type ActionRecord, type IncidentRecord, type PredictionRecord, type ReferenceKind, type ReferenceValues, type Store, type WindowPageRow } from './store.js';
 
 /**
  * The contract every Store backend must pass. A backend's test file calls
@@ -130,6 +131,79 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(rows.map((r) => [r.id, r.label, r.labelTs])).toEqual([['b', null, null], ['a', '0', T0 + 9], ['c', null, null]]);
       expect((rows[1]?.seq as number) < (rows[2]?.seq as number)).toBe(true);
       expect(rows[1]?.features).toEqual(pred('a').features);
+      await store.close();
+    });
+
+    it('pages a model window in (event time, sequence) order after a cursor, up to a sequence, labels joined', async () => {
+      const { store } = await factory();
+      const layout = packLayout([{ name: 'amount', type: 'numeric' }]);
+      expect(await store.lastPredictionSeq()).toBe(0);
+      // event times with ties and out of insertion order; another model in between
+      const tss = [5, 3, 5, 5, 1, 9, 3, 5, -20, 7];
+      const first = await store.insertPredictions('m', tss.slice(0, 6).map((t, i) => pred(`p${i}`, { ts: T0 + t })), T0, layout);
+      await store.insertPredictions('other', [pred('x', { ts: T0 + 4 })], T0, layout);
+      const second = await store.insertPredictions('m', tss.slice(6).map((t, i) => pred(`p${i + 6}`, { ts: T0 + t })), T0, layout);
+      await store.insertLabels('m', [{ id: 'p2', ts: T0 + 50, label: '0' }], T0);
+      const seqs = [...first.seqs, ...second.seqs];
+      const last = await store.lastPredictionSeq();
+      expect(last).toBeGreaterThanOrEqual(Math.max(...seqs));
+      const all = async (maxSeq: number, limit: number): Promise<WindowPageRow[]> => {
+        const out: WindowPageRow[] = [];
+        let after: { ts: number; seq: number } | undefined;
+        for (;;) {
+          const page = await store.windowPage('m', { fromTs: T0, maxSeq, limit, layout, ...(after === undefined ? {} : { after }) });
+          expect(page.length).toBeLessThanOrEqual(limit);
+          out.push(...page);
+          const end = page[page.length - 1];
+          if (page.length < limit || end === undefined) return out;
+          after = { ts: end.ts, seq: end.seq };
+        }
+      };
+      const expected = seqs
+        .map((seq, i) => ({ seq, ts: T0 + (tss[i] as number) }))
+        .filter((r) => r.ts >= T0)
+        .sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      for (const limit of [1, 2, 3, 100]) expect((await all(last, limit)).map((r) => [r.ts, r.seq])).toEqual(expected.map((r) => [r.ts, r.seq]));
+      // up to a sequence: the rows stored after it are left out
+      const bound = first.seqs[5] as number;
+      expect((await all(bound, 2)).map((r) => r.seq)).toEqual(expected.filter((r) => r.seq <= bound).map((r) => r.seq));
+      const rows = await all(last, 4);
+      const p2 = rows.find((r) => r.seq === first.seqs[2]);
+      expect([p2?.label, p2?.labelTs]).toEqual(['0', T0 + 50]);
+      expect(rows.filter((r) => r.label !== null)).toHaveLength(1);
+      await store.close();
+    });
+
+    it('keeps the packed form beside the JSON: pages give it for its layout, the JSON record otherwise', async () => {
+      const { store } = await factory();
+      const features = [
+        { name: 'amount', type: 'numeric' as const },
+        { name: 'country', type: 'categorical' as const },
+        { name: 'missing', type: 'numeric' as const },
+      ];
+      const layout = packLayout(features);
+      const packedRec = pred('packed', { score: { '0': 0.3, '1': 0.7 }, latencyMs: 3, error: 'timeout' });
+      await store.insertPredictions('m', [packedRec], T0, layout);
+      await store.insertPredictions('m', [pred('json', { ts: T0 + 1 })], T0); // no layout: JSON only
+      await store.insertLabels('m', [{ id: 'packed', ts: T0 + 2, label: '0' }], T0);
+      const page = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 10, layout });
+      expect(page.map((r) => [isPacked(r), r.ts])).toEqual([
+        [true, T0],
+        [false, T0 + 1],
+      ]);
+      const [p, j] = page as [WindowPageRow, WindowPageRow];
+      if (!isPacked(p) || isPacked(j)) throw new Error('unexpected kinds');
+      expect({ ...p, packed: undefined }).toEqual({ seq: p.seq, ts: T0, version: 'v1', prediction: '1', latencyMs: 3, error: 'timeout', label: '0', labelTs: T0 + 2, packed: undefined });
+      const reader = new PackedReader(layout);
+      expect(reader.row(p.packed)).toBe(0.7);
+      expect([reader.numeric(0), reader.numeric(1), reader.nextCategorical()]).toEqual([12.5, NaN, 'PL']);
+      expect({ ...j, seq: 0 }).toEqual({ ...pred('json', { ts: T0 + 1 }), seq: 0, label: null, labelTs: null });
+      // another feature list: every row as its JSON record; the JSON stays the source of truth
+      const other = packLayout([...features, { name: 'new', type: 'numeric' }]);
+      const again = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 10, layout: other });
+      expect(again.map(isPacked)).toEqual([false, false]);
+      expect(again[0]).toMatchObject({ features: packedRec.features, score: packedRec.score });
+      expect(await store.getPrediction('m', 'packed')).toEqual({ ...packedRec, receivedAt: T0, label: { id: 'packed', ts: T0 + 2, label: '0' } });
       await store.close();
     });
 

@@ -6,6 +6,7 @@
  * id is not stored again — nothing is duplicated, the earlier data is never overwritten — and the
  * write result reports it in `duplicates`, so the sender knows it was not taken.
  */
+import type { PackLayout } from './packed.js';
 
 import { VigilError } from '../core/errors.js';
 
@@ -49,6 +50,41 @@ export interface WindowRow extends PredictionRecord {
   seq: number;
   label: Target | null;
   labelTs: number | null;
+}
+
+/**
+ * A stored prediction as the hot-window rebuild reads it from its packed form (store/packed.ts):
+ * the features and the window's score are in `packed`, the rest as stored.
+ */
+export interface PackedWindowRow {
+  seq: number;
+  ts: number;
+  version: string;
+  prediction: Target;
+  latencyMs: number | null;
+  error: string | null;
+  label: Target | null;
+  labelTs: number | null;
+  /** the packed form (starts with the layout's head); may be the store's memory, valid until its next windowPage call */
+  packed: Uint8Array;
+}
+
+/** A row of a window page: packed when stored with the layout asked for, else its JSON record. */
+export type WindowPageRow = WindowRow | PackedWindowRow;
+
+export const isPacked = (r: WindowPageRow): r is PackedWindowRow => 'packed' in r;
+
+export interface WindowPageQuery {
+  /** event time >= fromTs */
+  fromTs: number;
+  /** only rows with sequence <= maxSeq (rows stored later reach a rebuild through ingestion) */
+  maxSeq: number;
+  /** after this row in (event time, sequence) order; undefined: from the first */
+  after?: { ts: number; seq: number };
+  /** rows at most */
+  limit: number;
+  /** rows packed with this layout come packed (no JSON parsed), the others as JSON records */
+  layout: PackLayout;
 }
 
 /** A reference summary for one model version (see src/monitors/baseline.ts for `summary`). */
@@ -252,14 +288,26 @@ export interface ActionFilter {
 }
 
 export interface Store {
-  /** Stores a batch atomically (one transaction). */
-  insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number): Promise<WriteResult>;
+  /**
+   * Stores a batch atomically (one transaction). With a layout, each prediction's packed form
+   * (store/packed.ts) is stored beside its JSON, for the hot-window rebuild.
+   */
+  insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number, layout?: PackLayout): Promise<WriteResult>;
   insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult>;
   getPrediction(model: string, id: string): Promise<StoredPrediction | undefined>;
   /** Sequence numbers of stored predictions by id (undefined where there is none). */
   predictionSeqs(model: string, ids: readonly string[]): Promise<(number | undefined)[]>;
   /** Every prediction of a model with event time >= fromTs, in event-time order (ties in sequence order), labels joined. */
   scanPredictions(model: string, fromTs: number, onRow: (row: WindowRow) => void): Promise<number>;
+  /**
+   * One page of a model's predictions for a hot-window rebuild: event time >= fromTs, sequence <=
+   * maxSeq, after the cursor, in (event time, sequence) order, labels joined; each page its own
+   * query (nothing held open between pages, so ingestion runs between them). The packed rows'
+   * bytes are valid until the next call.
+   */
+  windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]>;
+  /** The highest sequence number of any stored prediction (0 when none). */
+  lastPredictionSeq(): Promise<number>;
   /**
    * Stores a baseline: its summary JSON and its numeric reference values, in one transaction.
    * Reference values that are empty, not finite or not ascending, or two for the same kind and

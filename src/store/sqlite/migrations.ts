@@ -194,6 +194,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     data: moveReferencesOutOfSummaries,
   },
+  {
+    version: 7,
+    name: 'packed predictions: the hot windows\' features and score as bytes beside the JSON',
+    // NULL for rows stored before: the rebuild reads their JSON (store/packed.ts)
+    up: `ALTER TABLE predictions ADD COLUMN packed BLOB;`,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

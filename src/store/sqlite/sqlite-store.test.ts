@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../config/load.js';
 import { buildBaseline, loadBaseline, type BuiltBaseline } from '../../monitors/baseline.js';
 import type { NumericReferenceSummary } from '../../stats/reference.js';
+import { packLayout } from '../packed.js';
 import { pred, storeContract } from '../store.contract.js';
+import { isPacked } from '../store.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -44,6 +46,28 @@ describe('SqliteStore specifics', () => {
     const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     check.close();
+  });
+
+  it('pages predictions stored before migration 7 (no packed form) as their JSON records, beside packed ones', async () => {
+    const path = join(dir, 'before-packed.db');
+    const db = new Database(path);
+    expect(migrate(db, T0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+    db.prepare(`INSERT INTO predictions (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at)
+      VALUES ('m', 'old', ?, 'v1', '{"amount":2.5,"country":"DE"}', '1', '0.5', NULL, NULL, NULL, ?)`).run(T0, T0);
+    db.close();
+    const store = new SqliteStore({ path, now: T0 + 1 });
+    const layout = packLayout([
+      { name: 'amount', type: 'numeric' },
+      { name: 'country', type: 'categorical' },
+    ]);
+    await store.insertPredictions('m', [pred('new', { ts: T0 + 1 })], T0, layout);
+    const page = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 10, layout });
+    expect(page.map((r) => [isPacked(r), r.ts])).toEqual([
+      [false, T0],
+      [true, T0 + 1],
+    ]);
+    expect(page[0]).toMatchObject({ id: 'old', features: { amount: 2.5, country: 'DE' }, score: 0.5 });
+    await store.close();
   });
 
   it('moves the reference values of baselines saved before migration 6 out of their JSON, bit for bit', async () => {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { MISSING_STRING, PACKED_HEAD, Packer, PackedReader, packedFor, packLayout, windowScore } from './packed.js';
+import type { PredictionRecord } from './store.js';
+
+const FEATURES = [
+  { name: 'amount', type: 'numeric' as const },
+  { name: 'country', type: 'categorical' as const },
+  { name: 'age', type: 'numeric' as const },
+  { name: 'device', type: 'categorical' as const },
+];
+
+const rec = (features: PredictionRecord['features'], over: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  id: 'a',
+  ts: 1,
+  version: 'v1',
+  features,
+  prediction: '1',
+  score: 0.25,
+  latencyMs: null,
+  segment: null,
+  error: null,
+  ...over,
+});
+
+/** What a reader gives back of a packed record: score, numeric values, categorical values. */
+function unpack(features: typeof FEATURES, bytes: Uint8Array): { score: number; numeric: number[]; categorical: (string | null)[] } {
+  const layout = packLayout(features);
+  expect(packedFor(layout, bytes)).toBe(true);
+  const reader = new PackedReader(layout);
+  const score = reader.row(bytes);
+  return {
+    score,
+    numeric: layout.numeric.map((_, f) => reader.numeric(f)),
+    categorical: layout.categorical.map(() => reader.nextCategorical()),
+  };
+}
+
+describe('the packed form of a prediction (packed.ts)', () => {
+  it('gives back the numeric values, categories and window score; missing and null alike', () => {
+    const packer = new Packer();
+    const layout = packLayout(FEATURES);
+    const cases: [PredictionRecord, ReturnType<typeof unpack>][] = [
+      [rec({ amount: 12.5, country: 'PL', age: -0, device: '' }), { score: 0.25, numeric: [12.5, -0], categorical: ['PL', ''] }],
+      [rec({ amount: null, country: null }), { score: 0.25, numeric: [NaN, NaN], categorical: [null, null] }],
+      [rec({ amount: 5e-324, age: 1.7976931348623157e308, country: 'Zürich 🚀', device: 7, extra: 'kept in the JSON only' }), { score: 0.25, numeric: [5e-324, 1.7976931348623157e308], categorical: ['Zürich 🚀', '7'] }],
+      // as the JSON holds them: a non-finite number is null, a string is read with Number()
+      [rec({ amount: Infinity, age: '3.5' }), { score: 0.25, numeric: [NaN, 3.5], categorical: [null, null] }],
+      [rec({ amount: NaN, age: 'x' }, { score: null }), { score: NaN, numeric: [NaN, NaN], categorical: [null, null] }],
+      [rec({}, { prediction: 'b', score: { a: 0.1, b: 0.7, c: 0.2 } }), { score: 0.7, numeric: [NaN, NaN], categorical: [null, null] }],
+      [rec({}, { prediction: 'z', score: { a: 0.1 } }), { score: NaN, numeric: [NaN, NaN], categorical: [null, null] }],
+    ];
+    for (const [r, want] of cases) expect(unpack(FEATURES, packer.pack(layout, r))).toEqual(want);
+    // numbers as their exact bits
+    const bits = unpack(FEATURES, packer.pack(layout, rec({ amount: 0.1 + 0.2 }))).numeric[0] as number;
+    expect(Object.is(bits, 0.1 + 0.2)).toBe(true);
+  });
+
+  it('holds the layout: another feature list (order, type, name) has another key, and its rows are not read as this one\'s', () => {
+    const packer = new Packer();
+    const layout = packLayout(FEATURES);
+    const others = [[...FEATURES].reverse(), FEATURES.map((f) => (f.name === 'age' ? { ...f, type: 'categorical' as const } : f)), FEATURES.slice(1), [...FEATURES, { name: 'x', type: 'numeric' as const }]];
+    const bytes = packer.pack(layout, rec({ amount: 1, country: 'PL' })).slice();
+    for (const o of others) {
+      const l = packLayout(o);
+      expect(l.key).not.toBe(layout.key);
+      expect(packedFor(l, bytes)).toBe(false);
+    }
+    expect(packLayout(FEATURES.map((f) => ({ ...f }))).key).toBe(layout.key);
+    expect(packedFor(layout, bytes.subarray(0, PACKED_HEAD))).toBe(false); // too short for its numeric values
+  });
+
+  it('is as large as its values: 16 bytes of head, 8 per numeric feature, 4 + UTF-8 per category', () => {
+    const packer = new Packer();
+    const layout = packLayout(FEATURES);
+    expect(packer.pack(layout, rec({ country: 'PL' })).length).toBe(PACKED_HEAD + 16 + 4 + 2 + 4);
+    const long = 'é'.repeat(5000); // grows the packer's buffer
+    const b = packer.pack(layout, rec({ country: long }));
+    expect(b.length).toBe(PACKED_HEAD + 16 + 4 + 10_000 + 4);
+    expect(unpack(FEATURES, b).categorical).toEqual([long, null]);
+    expect(new DataView(b.buffer, b.byteOffset).getUint32(PACKED_HEAD + 16 + 4 + 10_000, true)).toBe(MISSING_STRING);
+  });
+
+  it('windowScore: the binary score, the predicted class\'s probability, NaN when none', () => {
+    expect(windowScore({ score: 0.3, prediction: '1' })).toBe(0.3);
+    expect(windowScore({ score: { '1': 0.6, '2': 0.4 }, prediction: 1 })).toBe(0.6);
+    expect(windowScore({ score: null, prediction: 3.5 })).toBeNaN();
+  });
+});

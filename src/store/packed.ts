@@ -1,0 +1,172 @@
+/**
+ * The packed form of a stored prediction: what a hot window needs of its features and score, as
+ * bytes that load without parsing. It is written at ingestion beside the JSON, which stays the
+ * source of truth (GET …/predictions/:id, features the model does not declare, rows stored before
+ * the packed form existed). The start-up rebuild reads it instead of parsing the JSON: no JSON
+ * text reaches JavaScript for those rows.
+ *
+ * The numeric values are stored, not their codes: codes depend on the baseline and on
+ * drift.reference_points, which change without the rows changing; the values do not.
+ *
+ * Layout (little-endian):
+ *   0  u32  format (PACKED_FORMAT)
+ *   4  u32  layout key: FNV-1a of the model's feature list (names and types, in order). A row
+ *           packed for another feature list (the configuration changed) takes the JSON path.
+ *   8  f64  the window's score (binary: the score; multiclass: the predicted class's; NaN: none)
+ *  16  f64  per numeric feature, in the model's order: the value (NaN: missing or null)
+ *   …       per categorical feature, in order: u32 byte length (MISSING_STRING: missing or null),
+ *           then the value's UTF-8 bytes
+ *
+ * A numeric value is packed as the JSON path reads it back: a number that JSON cannot hold (NaN,
+ * ±Infinity: stored as null) as missing, a string as Number(string).
+ */
+import type { FeatureValue, PredictionRecord } from './store.js';
+
+/** Version 1 of the layout above; another format takes the JSON path. */
+export const PACKED_FORMAT = 0x5650_0001;
+/** A categorical feature without value. */
+export const MISSING_STRING = 0xffff_ffff;
+/** Bytes before the numeric values. */
+export const PACKED_HEAD = 16;
+
+/** What the packed form of a model's rows holds, in which order. */
+export interface PackLayout {
+  /** FNV-1a of the feature list */
+  readonly key: number;
+  /** format and key as the first 8 bytes of every row packed with this layout */
+  readonly head: Uint8Array;
+  /** names of the numeric features, in the model's order */
+  readonly numeric: readonly string[];
+  /** names of the categorical features, in the model's order */
+  readonly categorical: readonly string[];
+}
+
+const fnv1a = (text: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+};
+
+/** The layout of a model's features (name and type each, in the configured order). */
+export function packLayout(features: readonly { name: string; type: 'numeric' | 'categorical' }[]): PackLayout {
+  const key = fnv1a(JSON.stringify(features.map((f) => [f.name, f.type])));
+  const head = new Uint8Array(8);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, PACKED_FORMAT, true);
+  view.setUint32(4, key, true);
+  return {
+    key,
+    head,
+    numeric: features.filter((f) => f.type === 'numeric').map((f) => f.name),
+    categorical: features.filter((f) => f.type === 'categorical').map((f) => f.name),
+  };
+}
+
+/**
+ * A feature's value by own key: a feature named constructor / toString / __proto__ is an ordinary
+ * name, never Object.prototype's member (src/ingest/events.ts stores it as an own property).
+ */
+export const ownFeature = (features: PredictionRecord['features'], name: string): FeatureValue | undefined =>
+  Object.hasOwn(features, name) ? features[name] : undefined;
+
+/** The score a window keeps for a prediction: binary the score, multiclass the predicted class's (NaN: none). */
+export function windowScore(r: Pick<PredictionRecord, 'score' | 'prediction'>): number {
+  if (r.score === null) return NaN;
+  if (typeof r.score === 'number') return r.score;
+  // own keys only: a class named constructor / __proto__ is not Object.prototype's
+  const c = String(r.prediction);
+  return Object.hasOwn(r.score, c) ? (r.score[c] as number) : NaN;
+}
+
+/** Writes records' packed forms into a reused buffer, one at a time. */
+export class Packer {
+  private buf = Buffer.alloc(4096);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+
+  /**
+   * The packed form of `r`: a view of this packer's buffer, valid until the next call.
+   */
+  pack(layout: PackLayout, r: PredictionRecord): Uint8Array {
+    const features = r.features;
+    const num = layout.numeric;
+    const cat = layout.categorical;
+    let size = PACKED_HEAD + 8 * num.length;
+    for (let f = 0; f < cat.length; f++) {
+      const v = ownFeature(features, cat[f] as string);
+      size += 4 + (v === null || v === undefined ? 0 : Buffer.byteLength(String(v), 'utf8'));
+    }
+    if (size > this.buf.length) {
+      this.buf = Buffer.alloc(Math.max(size, 2 * this.buf.length));
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    }
+    const view = this.view;
+    view.setUint32(0, PACKED_FORMAT, true);
+    view.setUint32(4, layout.key, true);
+    const score = windowScore(r);
+    view.setFloat64(8, Number.isFinite(score) ? score : NaN, true); // as JSON holds it: a non-finite number is null
+    let at = PACKED_HEAD;
+    for (let f = 0; f < num.length; f++) {
+      const v = ownFeature(features, num[f] as string);
+      view.setFloat64(at, typeof v === 'number' ? (Number.isFinite(v) ? v : NaN) : typeof v === 'string' ? Number(v) : NaN, true);
+      at += 8;
+    }
+    for (let f = 0; f < cat.length; f++) {
+      const v = ownFeature(features, cat[f] as string);
+      if (v === null || v === undefined) {
+        view.setUint32(at, MISSING_STRING, true);
+        at += 4;
+      } else {
+        const n = this.buf.write(String(v), at + 4, 'utf8');
+        view.setUint32(at, n, true);
+        at += 4 + n;
+      }
+    }
+    return this.buf.subarray(0, at);
+  }
+}
+
+/** Whether `bytes` starts with the head of `layout` (packed by this format for this feature list). */
+export function packedFor(layout: PackLayout, bytes: Uint8Array): boolean {
+  if (bytes.length < PACKED_HEAD + 8 * layout.numeric.length) return false;
+  const h = layout.head;
+  for (let i = 0; i < 8; i++) if (bytes[i] !== h[i]) return false;
+  return true;
+}
+
+/**
+ * Reads packed rows: the score, the numeric values and the categorical values of one row at a time.
+ * The row must be packed for the layout (packedFor).
+ */
+export class PackedReader {
+  private bytes: Buffer = Buffer.alloc(0);
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private at = 0;
+
+  constructor(readonly layout: PackLayout) {}
+
+  /** Starts reading a row; returns its window score. */
+  row(bytes: Uint8Array): number {
+    this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.at = PACKED_HEAD + 8 * this.layout.numeric.length;
+    return this.view.getFloat64(8, true);
+  }
+
+  /** The f-th numeric value of the row (NaN: missing). */
+  numeric(f: number): number {
+    return this.view.getFloat64(PACKED_HEAD + 8 * f, true);
+  }
+
+  /** The next categorical value of the row, in the layout's order (null: missing). */
+  nextCategorical(): string | null {
+    const n = this.view.getUint32(this.at, true);
+    this.at += 4;
+    if (n === MISSING_STRING) return null;
+    const s = this.bytes.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+}
