@@ -502,7 +502,7 @@ export class SqliteStore implements Store {
       afterTs: q.after?.ts ?? -Number.MAX_VALUE,
       afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
       limit: q.limit,
-    }) as [number, string, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null][];
+    }) as [number, string | null, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null][];
     let bytes = 0;
     // each row at an 8-aligned offset: its numeric values are then read in place (PackedReader)
     for (const r of rows) if (r[8] !== null) bytes += (r[8].length / 2 + 7) & ~7;
@@ -522,7 +522,7 @@ export class SqliteStore implements Store {
         packed !== null
           ? ({ seq, ts, version, prediction, latencyMs, error, label, labelTs, packed } satisfies PackedWindowRow)
           : {
-              id,
+              id: id as string, // null only for packed rows
               ts,
               version,
               features: JSON.parse(features ?? '{}') as PredictionRecord['features'],
