@@ -205,7 +205,7 @@ export class MonitorEngine implements IngestListener {
    */
   private async scan(model: ModelConfig, now: number, coding: readonly LoadedBaseline[], catchUp: CatchUp, stop: () => boolean): Promise<{ w: ModelWindow; packed: number; json: number } | null> {
     const w = new ModelWindow(model, coding);
-    w.beginBulk(); // numeric values coded 2,048 rows at a time, across pages
+    w.beginBulk(); // numeric values coded 8,192 rows at a time, across pages
     const reader = new PackedReader(w.layout);
     catchUp.maxSeq = await this.deps.store.lastPredictionSeq();
     const fromTs = now - Math.max(...model.windows);

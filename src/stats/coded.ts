@@ -131,15 +131,19 @@ export function encode(grid: CodeGrid, x: number | null | undefined): number {
  */
 interface Buckets {
   readonly bounds: Uint16Array | Int32Array;
+  /** per bucket boundary, the lower bound of that boundary among the grid's extras (a hint too) */
+  readonly extrasAt: Uint8Array | Int32Array;
   readonly min: number;
   readonly max: number;
   readonly scale: number;
   readonly k: number;
 }
 
-/** Buckets per grid at most (about 4 reference values per bucket up to 8,192 values): 4 KB of bounds per reference of up to 65,535 values. */
+/** Buckets per grid at most (about 4 reference values per bucket up to 8,192 values): 4 KB of bounds and 2 KB of extras hints per reference of up to 65,535 values. */
 const MAX_BUCKETS = 2048;
 const bucketCache = new WeakMap<CodeGrid, Buckets>();
+/** Candidates up to which encodeInto scans a bucket instead of halving it. */
+const LINEAR_SCAN = 16;
 
 function bucketsOf(grid: CodeGrid): Buckets {
   let b = bucketCache.get(grid);
@@ -150,9 +154,15 @@ function bucketsOf(grid: CodeGrid): Buckets {
     const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 2));
     const width = (max - min) / k;
     const bounds = s.length < 65_536 ? new Uint16Array(k + 1) : new Int32Array(k + 1);
-    for (let j = 0; j < k; j++) bounds[j] = lowerBound(s, min + j * width);
+    const e = grid.extras;
+    const extrasAt = e.length < 256 ? new Uint8Array(k + 1) : new Int32Array(k + 1);
+    for (let j = 0; j < k; j++) {
+      bounds[j] = lowerBound(s, min + j * width);
+      extrasAt[j] = lowerBound(e, min + j * width);
+    }
     bounds[k] = s.length;
-    b = { bounds, min, max, scale: max > min ? k / (max - min) : 0, k };
+    extrasAt[k] = lowerBound(e, max);
+    b = { bounds, extrasAt, min, max, scale: max > min ? k / (max - min) : 0, k };
     bucketCache.set(grid, b);
   }
   return b;
@@ -169,47 +179,41 @@ export function encodeInto(grid: CodeGrid, values: Float64Array, from: number, n
     for (let k = 0; k < n; k++) out[at + k] = encode(grid, values[from + k] as number);
     return;
   }
-  const { bounds, min, max, scale, k: nb } = bucketsOf(grid);
+  const { bounds, extrasAt, min, max, scale, k: nb } = bucketsOf(grid);
   const e = grid.extras;
+  const ne = e.length;
   const posInf = grid.posInf;
   for (let k = 0; k < n; k++) {
     const x = values[from + k] as number;
-    if (x !== x) {
-      out[at + k] = CODE_MISSING;
+    if (!(x > min && x <= max)) {
+      // missing, ±Infinity, or outside the reference's range (rare): the plain search
+      out[at + k] = x !== x ? CODE_MISSING : x === Infinity ? posInf : x === -Infinity ? CODE_NEG_INF : encode(grid, x);
       continue;
     }
-    if (x === Infinity) {
-      out[at + k] = posInf;
-      continue;
-    }
-    if (x === -Infinity) {
-      out[at + k] = CODE_NEG_INF;
-      continue;
-    }
-    let i: number;
-    if (x <= min) i = 0;
-    else if (x > max) i = len;
-    else {
-      let j = Math.floor((x - min) * scale);
-      if (j >= nb) j = nb - 1;
-      let lo = bounds[j] as number;
-      let hi = bounds[j + 1] as number;
-      // the answer lies in [lo, hi] when everything before lo is < x and s[hi] >= x
-      if (lo > 0 && (s[lo - 1] as number) >= x) lo = 0;
-      if (hi < len && (s[hi] as number) < x) hi = len;
+    let j = Math.floor((x - min) * scale);
+    if (j >= nb) j = nb - 1;
+    let lo = bounds[j] as number;
+    let hi = bounds[j + 1] as number;
+    // the answer lies in [lo, hi] when everything before lo is < x and s[hi] >= x
+    if (lo > 0 && (s[lo - 1] as number) >= x) lo = 0;
+    if (hi < len && (s[hi] as number) < x) hi = len;
+    if (hi - lo <= LINEAR_SCAN) {
+      // a few values (most buckets): a scan mispredicts once, a binary search at every step
+      while (lo < hi && (s[lo] as number) < x) lo++;
+    } else {
       while (lo < hi) {
         const m = (lo + hi) >>> 1;
         if ((s[m] as number) < x) lo = m + 1;
         else hi = m;
       }
-      i = lo;
     }
+    const i = lo;
     let eq = i < len && s[i] === x;
-    let q = 0;
-    if (e.length > 0) {
-      q = lowerBound(e, x);
-      if (!eq) eq = q < e.length && e[q] === x;
-    }
+    // extras below x: from the bucket's hint, exact whatever the hint (everything before q is < x)
+    let q = extrasAt[j] as number;
+    if (q > 0 && (e[q - 1] as number) >= x) q = 0;
+    while (q < ne && (e[q] as number) < x) q++;
+    if (!eq) eq = q < ne && e[q] === x;
     out[at + k] = CODE_FIRST_FINITE + 2 * (i + q) + (eq ? 1 : 0);
   }
 }

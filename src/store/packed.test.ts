@@ -49,7 +49,24 @@ describe('the packed form of a prediction (packed.ts)', () => {
       [rec({}, { prediction: 'b', score: { a: 0.1, b: 0.7, c: 0.2 } }), { score: 0.7, numeric: [NaN, NaN], categorical: [null, null] }],
       [rec({}, { prediction: 'z', score: { a: 0.1 } }), { score: NaN, numeric: [NaN, NaN], categorical: [null, null] }],
     ];
-    for (const [r, want] of cases) expect(unpack(FEATURES, packer.pack(layout, r))).toEqual(want);
+    for (const [r, want] of cases) {
+      const bytes = packer.pack(layout, r);
+      expect(unpack(FEATURES, bytes)).toEqual(want);
+      // not 8-aligned: read through a DataView instead of in place, the same values
+      const odd = new Uint8Array(bytes.length + 3);
+      odd.set(bytes, 3);
+      expect(unpack(FEATURES, odd.subarray(3))).toEqual(want);
+    }
+    // one reader over the rows of one page, aligned and not, in turn (as the rebuild reads them)
+    const page = new Uint8Array(4096);
+    const offsets = [0, 200, 403, 1024];
+    offsets.forEach((at, k) => page.set(packer.pack(layout, (cases[k] as (typeof cases)[number])[0]), at));
+    const reader = new PackedReader(layout);
+    offsets.forEach((at, k) => {
+      const score = reader.row(page.subarray(at));
+      const want = (cases[k] as (typeof cases)[number])[1];
+      expect({ score, numeric: layout.numeric.map((_, f) => reader.numeric(f)), categorical: layout.categorical.map(() => reader.nextCategorical()) }).toEqual(want);
+    });
     // numbers as their exact bits
     const bits = unpack(FEATURES, packer.pack(layout, rec({ amount: 0.1 + 0.2 }))).numeric[0] as number;
     expect(Object.is(bits, 0.1 + 0.2)).toBe(true);

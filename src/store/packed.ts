@@ -26,6 +26,8 @@ import type { FeatureValue, PredictionRecord } from './store.js';
 export const PACKED_FORMAT = 0x5650_0001;
 /** A categorical feature without value. */
 export const MISSING_STRING = 0xffff_ffff;
+/** Whether this machine stores float64 little-endian (the packed form's order): values are then read in place. */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 /** Bytes before the numeric values. */
 export const PACKED_HEAD = 16;
 
@@ -141,31 +143,48 @@ export function packedFor(layout: PackLayout, bytes: Uint8Array): boolean {
  * The row must be packed for the layout (packedFor).
  */
 export class PackedReader {
-  private bytes: Buffer = Buffer.alloc(0);
-  private view: DataView = new DataView(new ArrayBuffer(0));
+  private bytes: Uint8Array = new Uint8Array(0);
+  private view: DataView | null = null;
+  /** The row's whole ArrayBuffer as float64 (the values read in place when 8-aligned), reused across rows of one buffer. */
+  private f64: Float64Array = new Float64Array(0);
+  /** Index of the row's first 8 bytes in f64; -1: not aligned, read through a DataView. */
+  private base = -1;
   private at = 0;
 
   constructor(readonly layout: PackLayout) {}
 
   /** Starts reading a row; returns its window score. */
   row(bytes: Uint8Array): number {
-    this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.bytes = bytes;
     this.at = PACKED_HEAD + 8 * this.layout.numeric.length;
-    return this.view.getFloat64(8, true);
+    this.view = null;
+    if (LITTLE_ENDIAN && (bytes.byteOffset & 7) === 0) {
+      // a page's rows share one buffer: one Float64Array over it instead of a DataView per row
+      if (this.f64.buffer !== bytes.buffer) this.f64 = new Float64Array(bytes.buffer, 0, bytes.buffer.byteLength >> 3);
+      this.base = bytes.byteOffset >> 3;
+      return this.f64[this.base + 1] as number;
+    }
+    this.base = -1;
+    return this.dataView().getFloat64(8, true);
+  }
+
+  private dataView(): DataView {
+    this.view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.view;
   }
 
   /** The f-th numeric value of the row (NaN: missing). */
   numeric(f: number): number {
-    return this.view.getFloat64(PACKED_HEAD + 8 * f, true);
+    return this.base >= 0 ? (this.f64[this.base + 2 + f] as number) : this.dataView().getFloat64(PACKED_HEAD + 8 * f, true);
   }
 
   /** The next categorical value of the row, in the layout's order (null: missing). */
   nextCategorical(): string | null {
-    const n = this.view.getUint32(this.at, true);
+    const n = this.dataView().getUint32(this.at, true);
     this.at += 4;
     if (n === MISSING_STRING) return null;
-    const s = this.bytes.toString('utf8', this.at, this.at + n);
+    const b = this.bytes;
+    const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', this.at, this.at + n);
     this.at += n;
     return s;
   }

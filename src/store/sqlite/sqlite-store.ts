@@ -349,11 +349,12 @@ export class SqliteStore implements Store {
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
       // The rebuild's pages: the packed form (as hex: see readReferenceChunk; a BLOB per row as a
       // Buffer took 800,000 mallocs at the bench load and left ~50 MB more C heap resident) when it has the layout's head (then neither JSON
-      // column is read into JavaScript), the JSON otherwise. Keyset pagination on the (model, ts)
+      // column, nor the id or the segment, is read into JavaScript), the JSON otherwise. Keyset pagination on the (model, ts)
       // index (whose entries end with the rowid): no sort, nothing held open between pages. The
       // index range starts at the cursor's event time (@startTs); written as a row value, SQLite
       // started every page at @fromTs and filtered, scanning the window again for each page.
-      windowPage: db.prepare(`SELECT p.rowid AS seq, p.id, p.ts, p.version, p.prediction, p.latency_ms, p.segment, p.error,
+      windowPage: db.prepare(`SELECT p.rowid AS seq, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.id END AS id, p.ts, p.version, p.prediction,
+          p.latency_ms, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.segment END AS segment, p.error,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN hex(p.packed) END AS packed,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.features END AS features,
           CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.score END AS score,
@@ -504,9 +505,10 @@ export class SqliteStore implements Store {
       afterTs: q.after?.ts ?? -Number.MAX_VALUE,
       afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
       limit: q.limit,
-    }) as [number, string, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null][];
+    }) as [number, string | null, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null][];
     let bytes = 0;
-    for (const r of rows) if (r[8] !== null) bytes += r[8].length / 2;
+    // each row at an 8-aligned offset: its numeric values are then read in place (PackedReader)
+    for (const r of rows) if (r[8] !== null) bytes += (r[8].length / 2 + 7) & ~7;
     if (this.pageBytes.length < bytes) this.pageBytes = Buffer.alloc(Math.max(bytes, 2 * this.pageBytes.length));
     const page = this.pageBytes;
     let at = 0;
@@ -517,13 +519,13 @@ export class SqliteStore implements Store {
       if (hex !== null) {
         const n = page.write(hex, at, 'hex');
         packed = page.subarray(at, at + n);
-        at += n;
+        at += (n + 7) & ~7;
       }
       out[i] =
         packed !== null
           ? ({ seq, ts, version, prediction, latencyMs, error, label, labelTs, packed } satisfies PackedWindowRow)
           : {
-              id,
+              id: id as string, // null only for packed rows
               ts,
               version,
               features: JSON.parse(features ?? '{}') as PredictionRecord['features'],
