@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FEATURES, MODELS, ROWS, fillBenchStore } from './cycle.js';
 import { mulberry32 } from '../src/core/random.js';
 import { benchConfigText, benchPrediction, residentByKind } from './cycle-load.js';
-import { median, quantile, startVigil, type LogRecord } from './process.js';
+import { median, quantile, rssMb, startVigil, type LogRecord } from './process.js';
 
 const INTERVAL_S = 10;
 const WATCH_S = 90;
@@ -36,16 +36,6 @@ function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** Resident MB of a process (Linux /proc; NaN elsewhere). */
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
   }

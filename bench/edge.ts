@@ -3,20 +3,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LINGER_MS } from '../src/http/transport.js';
-import { median, startVigil } from './process.js';
+import { median, rssMb, startVigil } from './process.js';
 
 const ITEMS = 1_000_000;
 const TOKEN = 'bench-ingest-token-0123456789';
-
-/** Resident MB of a process (Linux /proc; NaN elsewhere). */
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Bytes a process has read with read()/recv() so far, sockets included (Linux /proc; NaN elsewhere). */
 function readBytes(pid: number): number {
