@@ -99,8 +99,10 @@ describe('properties', () => {
         const med = v('quantile(0.5, x)');
         expect(min).toBeLessThanOrEqual(avg + 1e-6);
         expect(avg).toBeLessThanOrEqual(max + 1e-6);
-        expect(med).toBeGreaterThanOrEqual(min);
-        expect(med).toBeLessThanOrEqual(max);
+        // within rounding, as avg: Prometheus interpolates lower*(1-w) + upper*w (promql/quantile.go),
+        // which can step past the bound, e.g. two subnormals 1.5e-323 give 2e-323 (Go does the same)
+        expect(med).toBeGreaterThanOrEqual(min - 1e-6);
+        expect(med).toBeLessThanOrEqual(max + 1e-6);
       }),
     );
   });
