@@ -126,7 +126,7 @@ export async function benchDaemon(print: (line: string) => void): Promise<void> 
       print(
         `daemon RSS: vigil serve holding ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows (20,000-row baselines; rebuilt from the store at start-up; store filled in ${(filled / 1000).toFixed(0)} s), a cycle every ${INTERVAL_S} s, ${series} drift-score series on /metrics: ` +
           `${atStart.toFixed(0)} MB when started; over the next ${WATCH_S} s median ${median(samples).toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB, min ${Math.min(...samples).toFixed(0)} MB; last 30 s ${Math.min(...last30).toFixed(0)}–${Math.max(...last30).toFixed(0)} MB, no forced GC ` +
-          `(at the end: files ${mb(kinds.file)} MB, C heap ${mb(kinds.cHeap)} MB, anonymous ${mb(kinds.anon)} MB: the data, V8's heap, the threads' stacks; README → Operations → Memory)`,
+          `(at the end: files ${mb(kinds.file)} MB, C heap ${mb(kinds.cHeap)} MB, anonymous ${mb(kinds.anon)} MB: the data, V8's heap, the threads' stacks; docs/operations.md → Memory)`,
       );
     } finally {
       await vigil.stop();
