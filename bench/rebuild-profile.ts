@@ -28,6 +28,7 @@ if (cmd === 'fill') {
   let rows = 0;
   for (const m of config.models) rows += engine.window(m.name)?.n ?? 0;
   process.stdout.write(`load: ${rows} rows in ${((performance.now() - t0) / 1000).toFixed(2)} s, CPU ${((c.user + c.system) / 1e6).toFixed(2)} s, rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB\n`);
+  process.stdout.write(`pages: ${JSON.stringify(store.pages.counts)}\n`);
   await engine.close();
   await store.close();
 }

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../core/errors.js';
+import { locateBuiltWorker, startWorker } from '../core/worker-file.js';
 import type { Logger } from '../core/logger.js';
 import type { DriftTest, TestOutcome } from '../stats/drift-decision.js';
 import type { NumericReferenceSummary } from '../stats/reference.js';
@@ -50,36 +48,7 @@ export const DEFAULT_MIN_WORK = 160_000;
 const MAX_FAILURES = 3;
 
 /** The built worker script: beside this module (dist/), else dist/src/monitors/ of the package (tests run from src/). */
-export function locateDriftWorker(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  const beside = join(dirname(here), 'drift-worker.js');
-  if (here.endsWith('.js') && existsSync(beside)) return beside;
-  let d = dirname(here);
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(d, 'package.json'))) {
-      const built = join(d, 'dist', 'src', 'monitors', 'drift-worker.js');
-      return existsSync(built) ? built : null;
-    }
-    const up = dirname(d);
-    if (up === d) break;
-    d = up;
-  }
-  return null;
-}
-
-/**
- * Starts the worker with the parent's node options (inherited), except --input-type, which node
- * refuses for a worker started from a file (`node --input-type=module -e …`); an explicit option
- * list must hold only options valid in a worker, else none are passed.
- */
-function startWorker(file: string | URL): Worker {
-  if (!process.execArgv.some((a) => a.startsWith('--input-type'))) return new Worker(file);
-  try {
-    return new Worker(file, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
-  } catch {
-    return new Worker(file, { execArgv: [] });
-  }
-}
+export const locateDriftWorker = (): string | null => locateBuiltWorker(import.meta.url, 'drift-worker.js');
 
 interface Pending {
   resolve: (r: ReadonlyMap<number, TestOutcome[]>) => void;

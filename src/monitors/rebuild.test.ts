@@ -112,8 +112,8 @@ describe('the hot-window rebuild', () => {
   let model: ModelConfig;
   const stores: SqliteStore[] = [];
   const engines: MonitorEngine[] = [];
-  const open = (name: string): SqliteStore => {
-    const s = new SqliteStore({ path: join(dir, `${name}.db`), now: NOW });
+  const open = (name: string, pageReader?: 'main'): SqliteStore => {
+    const s = new SqliteStore({ path: join(dir, `${name}.db`), now: NOW, ...(pageReader === undefined ? {} : { pageReader }) });
     stores.push(s);
     return s;
   };
@@ -160,15 +160,17 @@ describe('the hot-window rebuild', () => {
     const labels = recs.filter((_, i) => i % 3 !== 0).map((p, i) => ({ id: p.id, ts: NOW - i, label: ['a', 'b', 'c'][i % 3] as string }));
     const layout = packLayout(model.features);
     // the same rows: all packed; none packed (as before the packed form); every other batch packed
+    // (and mixed again, its pages read on the main thread instead of the page reader's worker)
     const ways: [string, (batch: number) => boolean][] = [
       ['packed', () => true],
       ['json', () => false],
       ['mixed', (b) => b % 2 === 0],
+      ['mixed-main', (b) => b % 2 === 0],
     ];
     const windows: Record<string, unknown>[] = [];
     const counts: [unknown, unknown][] = [];
     for (const [name, packed] of ways) {
-      const store = open(name);
+      const store = open(name, name.endsWith('-main') ? 'main' : undefined);
       await storeBaseline(store, { model: 'mc', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, built);
       for (let b = 0; b * 100 < recs.length; b++) await store.insertPredictions('mc', recs.slice(b * 100, b * 100 + 100), NOW, packed(b) ? layout : undefined);
       await store.insertLabels('mc', labels, NOW);
@@ -178,14 +180,17 @@ describe('the hot-window rebuild', () => {
       windows.push(contents(w));
       const line = log.lines.find((l) => l.msg === 'hot window loaded');
       counts.push([line?.packed, line?.json]);
+      expect(store.pages.counts.inline === 0).toBe(!name.endsWith('-main'));
     }
     expect(counts).toEqual([
       [1500, 0],
       [0, 1500],
       [800, 700],
+      [800, 700],
     ]);
     expect(windows[0]).toEqual(windows[1]);
     expect(windows[2]).toEqual(windows[1]);
+    expect(windows[3]).toEqual(windows[1]);
     // it is a real window: coded against the baseline, raw values kept (jsd), every kind of value present
     const c = windows[0] as { coding: number[]; features: Record<string, { coded: number[][]; raw: number[] } | (string | null)[]> };
     expect(c.coding).toHaveLength(1);

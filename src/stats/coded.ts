@@ -139,8 +139,13 @@ interface Buckets {
   readonly k: number;
 }
 
-/** Buckets per grid at most (about 4 reference values per bucket up to 8,192 values): 4 KB of bounds and 2 KB of extras hints per reference of up to 65,535 values. */
-const MAX_BUCKETS = 2048;
+/**
+ * Buckets per grid at most (about 2 reference values per bucket up to 8,192 values; a normal
+ * reference puts ~4x the mean in its central buckets): 8 KB of bounds and 4 KB of extras hints per
+ * reference of up to 65,535 values. 4,096 codes 10,000-point references ~25% faster than 2,048
+ * (52 → 39 ns a value here); more buckets were no faster (their tables leave the L1 cache).
+ */
+const MAX_BUCKETS = 4096;
 const bucketCache = new WeakMap<CodeGrid, Buckets>();
 /** Candidates up to which encodeInto scans a bucket instead of halving it. */
 const LINEAR_SCAN = 16;
@@ -151,7 +156,7 @@ function bucketsOf(grid: CodeGrid): Buckets {
     const s = grid.sorted;
     const min = s[0] as number;
     const max = s[s.length - 1] as number;
-    const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 2));
+    const k = Math.max(1, Math.min(MAX_BUCKETS, s.length >> 1));
     const width = (max - min) / k;
     const bounds = s.length < 65_536 ? new Uint16Array(k + 1) : new Int32Array(k + 1);
     const e = grid.extras;

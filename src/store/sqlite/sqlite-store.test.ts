@@ -70,6 +70,42 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
+  it('keeps the features JSON of rows stored before migration 8 inline and of new rows in prediction_features; both read, page and prune alike', async () => {
+    const path = join(dir, 'before-features-table.db');
+    const db = new Database(path);
+    expect(migrate(db, T0, 7)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    db.prepare(`INSERT INTO predictions (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at)
+      VALUES ('m', 'old', ?, 'v1', '{"amount":2.5,"extra":"x"}', '1', '0.5', NULL, NULL, NULL, ?)`).run(T0, T0);
+    db.close();
+    const store = new SqliteStore({ path, now: T0 + 1 });
+    const a = await store.insertPredictions('m', [pred('new', { ts: T0 + 1, features: { amount: 3, extra: 'y' } })], T0);
+    // a re-sent id is a duplicate and writes no second JSON row
+    const b = await store.insertPredictions('m', [pred('new', { ts: T0 + 1, features: { amount: 4 } }), pred('newer', { ts: T0 + 2, features: { amount: 5 } })], T0);
+    expect([a.inserted, b.inserted, b.duplicates]).toEqual([1, 1, [0]]);
+    expect((await store.getPrediction('m', 'old'))?.features).toEqual({ amount: 2.5, extra: 'x' });
+    expect((await store.getPrediction('m', 'new'))?.features).toEqual({ amount: 3, extra: 'y' });
+    // no layout asked for these rows: every row comes as its JSON record
+    const layout = packLayout([{ name: 'amount', type: 'numeric' }]);
+    const page = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 10, layout });
+    expect(page.map((r) => (isPacked(r) ? null : r.features))).toEqual([{ amount: 2.5, extra: 'x' }, { amount: 3, extra: 'y' }, { amount: 5 }]);
+    const scanned: unknown[] = [];
+    await store.scanPredictions('m', T0, (r) => scanned.push(r.features));
+    expect(scanned).toEqual([{ amount: 2.5, extra: 'x' }, { amount: 3, extra: 'y' }, { amount: 5 }]);
+    await store.close();
+    const check = new Database(path, { readonly: true });
+    const inline = check.prepare("SELECT id, features <> '' AS inline FROM predictions ORDER BY ts").all();
+    expect(inline).toEqual([{ id: 'old', inline: 1 }, { id: 'new', inline: 0 }, { id: 'newer', inline: 0 }]);
+    expect(check.prepare('SELECT count(*) AS n FROM prediction_features').get()).toEqual({ n: 2 });
+    check.close();
+    // retention deletes a row's JSON with it
+    const again = new SqliteStore({ path, now: T0 + 1 });
+    expect((await again.prune(T0 + 2)).predictions).toBe(2);
+    await again.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS n FROM prediction_features').get()).toEqual({ n: 1 });
+    after.close();
+  });
+
   it('moves the reference values of baselines saved before migration 6 out of their JSON, bit for bit', async () => {
     const config = parseConfigText(
       `models:

@@ -15,7 +15,6 @@ import type {
   OutboxRecord,
   SilenceRecord,
   ModelCounts,
-  PackedWindowRow,
   PredictionRecord,
   PruneResult,
   ReferenceKind,
@@ -31,6 +30,8 @@ import type {
 import { baselineExists } from '../store.js';
 import { Packer, type PackLayout } from '../packed.js';
 import { migrate } from './migrations.js';
+import { locatePageWorker, PageReader } from './page-reader.js';
+import { pageParams, readPage, WINDOW_PAGE_SQL } from './window-pages.js';
 
 export const DEFAULT_CACHE_MB = 4;
 
@@ -44,6 +45,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /** SQLite's page cache in MiB (default 4; SQLite's own default is 2, better-sqlite3's build 16). */
   cacheMb?: number;
+  /** Where the hot-window rebuild's pages are read (page-reader.ts): `worker` (default for a file) or `main` (always for :memory:). */
+  pageReader?: 'worker' | 'main';
   now: number;
 }
 
@@ -64,6 +67,9 @@ interface PredictionRow {
 }
 
 const PRUNE_CHUNK = 10_000;
+/** A stored prediction's columns, its features JSON wherever it is (inline before migration 8, else in prediction_features). */
+const PREDICTION_COLUMNS = `p.model, p.id, p.ts, p.version, coalesce(f.features, p.features) AS features, p.prediction, p.score,
+  p.latency_ms, p.segment, p.error, p.received_at`;
 
 interface IncidentRow {
   id: string;
@@ -229,8 +235,8 @@ function checkReferences(references: readonly ReferenceValues[]): void {
 export class SqliteStore implements Store {
   private readonly db: Db;
   private open = true;
-  /** Where windowPage decodes a page's packed rows (reused: valid until the next page). */
-  private pageBytes = Buffer.alloc(1 << 20);
+  /** Reads the rebuild's pages, in a worker thread when the store is a file. */
+  readonly pages: PageReader;
   /** Packs predictions' hot-window form at ingestion (one reused buffer). */
   private readonly packer = new Packer();
   /** Where readBaselineReferences decodes each reference's values (reused, grown as needed). */
@@ -238,6 +244,8 @@ export class SqliteStore implements Store {
   private readonly stmts: {
     model: Statement;
     prediction: Statement;
+    features: Statement;
+    nextFeaturesRef: Statement;
     label: Statement;
     getPrediction: Statement;
     versions: Statement;
@@ -296,6 +304,8 @@ export class SqliteStore implements Store {
       throw new VigilError('VIGIL_ERR_STORE_OPEN', `cannot open the store at ${options.path}: ${(e as Error).message}`, { cause: e });
     }
     const db = this.db;
+    const worker = options.path !== ':memory:' && options.pageReader !== 'main' ? locatePageWorker() : null;
+    this.pages = new PageReader(options.path, worker, (p) => readPage(this.stmts.windowPage, p));
     this.batchTx = db.transaction((model: string, receivedAt: number, n: number, write: (i: number) => RunResult): WriteResult => {
       this.stmts.model.run(model, receivedAt);
       const duplicates: number[] = [];
@@ -321,12 +331,16 @@ export class SqliteStore implements Store {
     });
     this.stmts = {
       model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+      // features '' and the JSON in prediction_features (migration 8), written only when the
+      // prediction was (a re-sent id leaves no orphan)
       prediction: db.prepare(`INSERT INTO predictions
-        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
+        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
+        VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
+      features: db.prepare('INSERT INTO prediction_features (ref, features) VALUES (?, ?)'),
+      nextFeaturesRef: db.prepare('SELECT coalesce(max(ref), 0) + 1 AS ref FROM prediction_features').pluck(),
       label: db.prepare('INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING'),
-      getPrediction: db.prepare(`SELECT p.*, l.ts AS label_ts, l.label AS label
-        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
+      getPrediction: db.prepare(`SELECT ${PREDICTION_COLUMNS}, l.ts AS label_ts, l.label AS label
+        FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
         WHERE p.model = ? AND p.id = ?`),
       versions: db.prepare(`SELECT version, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
         FROM predictions WHERE model = ? GROUP BY version ORDER BY version`),
@@ -344,24 +358,10 @@ export class SqliteStore implements Store {
       seqOf: db.prepare('SELECT rowid AS seq FROM predictions WHERE model = ? AND id = ?'),
       // In the order of the (model, ts) index: ORDER BY rowid made SQLite sort every row of the
       // window in a temporary b-tree (slower, and its pages left holes in the C heap).
-      scan: db.prepare(`SELECT p.rowid AS seq, p.*, l.ts AS label_ts, l.label AS label
-        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
+      scan: db.prepare(`SELECT p.rowid AS seq, ${PREDICTION_COLUMNS}, l.ts AS label_ts, l.label AS label
+        FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
-      // The rebuild's pages: the packed form (as hex: see readReferenceChunk; a BLOB per row as a
-      // Buffer took 800,000 mallocs at the bench load and left ~50 MB more C heap resident) when it has the layout's head (then neither JSON
-      // column, nor the id or the segment, is read into JavaScript), the JSON otherwise. Keyset pagination on the (model, ts)
-      // index (whose entries end with the rowid): no sort, nothing held open between pages. The
-      // index range starts at the cursor's event time (@startTs); written as a row value, SQLite
-      // started every page at @fromTs and filtered, scanning the window again for each page.
-      windowPage: db.prepare(`SELECT p.rowid AS seq, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.id END AS id, p.ts, p.version, p.prediction,
-          p.latency_ms, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.segment END AS segment, p.error,
-          CASE WHEN substr(p.packed, 1, 8) = @head THEN hex(p.packed) END AS packed,
-          CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.features END AS features,
-          CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.score END AS score,
-          l.ts AS label_ts, l.label AS label
-        FROM predictions p LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
-        WHERE p.model = @model AND p.ts >= @startTs AND (p.ts > @afterTs OR p.rowid > @afterSeq) AND p.rowid <= @maxSeq
-        ORDER BY p.ts, p.rowid LIMIT @limit`).raw(true),
+      windowPage: db.prepare(WINDOW_PAGE_SQL).raw(true),
       lastSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM predictions'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
@@ -432,15 +432,17 @@ export class SqliteStore implements Store {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
     const stmt = this.stmts.prediction;
+    const features = this.stmts.features;
     const packer = this.packer;
+    let ref = 0; // the next prediction_features ref, read inside the batch's transaction
     return this.batchTx(model, receivedAt, records.length, (i) => {
+      if (i === 0) ref = this.stmts.nextFeaturesRef.get() as number;
       const r = records[i] as PredictionRecord;
-      return stmt.run(
+      const info = stmt.run(
         model,
         r.id,
         r.ts,
         r.version,
-        JSON.stringify(r.features),
         r.prediction,
         r.score === null ? null : JSON.stringify(r.score),
         r.latencyMs,
@@ -448,7 +450,10 @@ export class SqliteStore implements Store {
         r.error,
         receivedAt,
         layout === undefined ? null : packer.pack(layout, r), // copied by SQLite before the next row reuses the packer's buffer
+        ref,
       );
+      if (info.changes > 0) features.run(ref++, JSON.stringify(r.features));
+      return info;
     });
   }
 
@@ -496,50 +501,7 @@ export class SqliteStore implements Store {
 
   async windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]> {
     this.check();
-    // raw rows (arrays, in the SELECT's column order): no object per row from the driver
-    const rows = this.stmts.windowPage.all({
-      model,
-      head: q.layout.head,
-      startTs: q.after === undefined ? q.fromTs : Math.max(q.fromTs, q.after.ts),
-      maxSeq: q.maxSeq,
-      afterTs: q.after?.ts ?? -Number.MAX_VALUE,
-      afterSeq: q.after?.seq ?? -Number.MAX_VALUE,
-      limit: q.limit,
-    }) as [number, string | null, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null][];
-    let bytes = 0;
-    // each row at an 8-aligned offset: its numeric values are then read in place (PackedReader)
-    for (const r of rows) if (r[8] !== null) bytes += (r[8].length / 2 + 7) & ~7;
-    if (this.pageBytes.length < bytes) this.pageBytes = Buffer.alloc(Math.max(bytes, 2 * this.pageBytes.length));
-    const page = this.pageBytes;
-    let at = 0;
-    const out: WindowPageRow[] = new Array<WindowPageRow>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const [seq, id, ts, version, prediction, latencyMs, segment, error, hex, features, score, labelTs, label] = rows[i] as (typeof rows)[number];
-      let packed: Uint8Array | null = null;
-      if (hex !== null) {
-        const n = page.write(hex, at, 'hex');
-        packed = page.subarray(at, at + n);
-        at += (n + 7) & ~7;
-      }
-      out[i] =
-        packed !== null
-          ? ({ seq, ts, version, prediction, latencyMs, error, label, labelTs, packed } satisfies PackedWindowRow)
-          : {
-              id: id as string, // null only for packed rows
-              ts,
-              version,
-              features: JSON.parse(features ?? '{}') as PredictionRecord['features'],
-              prediction,
-              score: score === null ? null : (JSON.parse(score) as PredictionRecord['score']),
-              latencyMs,
-              segment,
-              error,
-              seq,
-              label,
-              labelTs,
-            };
-    }
-    return out;
+    return this.pages.page(pageParams(model, q));
   }
 
   async lastPredictionSeq(): Promise<number> {
@@ -832,6 +794,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    await this.pages.close(); // before the checkpoint: no reader left on the file
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
