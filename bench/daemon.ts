@@ -31,6 +31,19 @@ async function probe(everyMs: number, done: () => boolean, request: (i: number) 
 const figures = (lat: number[]): string =>
   lat.length === 0 ? 'no probe' : `p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${quantile(lat, 0.99).toFixed(1)} ms, max ${Math.max(...lat).toFixed(0)} ms over ${lat.length}`;
 
+/** V8's heap as the daemon's /metrics says (prom-client's default gauges): its spaces' sizes and use, and its external memory (the typed arrays' buffers). */
+function v8Heap(text: string): string {
+  const value = (name: string, space?: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(space === undefined ? `${name} ` : `${name}{space="${space}"}`));
+    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1)) / 1048576;
+  };
+  const spaces = ['new', 'old', 'code', 'large_object', 'trusted', 'shared']
+    .map((s) => [s, value('nodejs_heap_space_size_total_bytes', s), value('nodejs_heap_space_size_used_bytes', s)] as const)
+    .filter(([, total]) => Number.isFinite(total) && total > 0)
+    .map(([s, total, used]) => `${s} ${total.toFixed(0)} (${used.toFixed(0)} used)`);
+  return `heap ${value('nodejs_heap_size_total_bytes').toFixed(0)} MB total, ${value('nodejs_heap_size_used_bytes').toFixed(0)} MB used — spaces: ${spaces.join(', ')} MB; external ${value('nodejs_external_memory_bytes').toFixed(0)} MB (typed arrays: the windows' columns)`;
+}
+
 /** CPU seconds (user + system) a process has used so far (Linux /proc; NaN elsewhere). */
 function cpuSeconds(pid: number): number {
   try {
@@ -112,12 +125,14 @@ export async function benchDaemon(print: (line: string) => void): Promise<void> 
       const atStart = rssMb(pid);
       const samples: number[] = [];
       let series = 0;
+      let heap = '';
       for (let s = 0; s < WATCH_S; s++) {
         await new Promise((r) => setTimeout(r, 1000));
         samples.push(rssMb(pid));
         if (s % 15 === 14) {
           const text = await (await fetch(`${vigil.url}/metrics`)).text();
           series = text.split('\n').filter((l) => l.startsWith('ml_feature_drift_score{')).length;
+          heap = v8Heap(text);
         }
       }
       const last30 = samples.slice(-30);
@@ -128,6 +143,7 @@ export async function benchDaemon(print: (line: string) => void): Promise<void> 
           `${atStart.toFixed(0)} MB when started; over the next ${WATCH_S} s median ${median(samples).toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB, min ${Math.min(...samples).toFixed(0)} MB; last 30 s ${Math.min(...last30).toFixed(0)}–${Math.max(...last30).toFixed(0)} MB, no forced GC ` +
           `(at the end: files ${mb(kinds.file)} MB, C heap ${mb(kinds.cHeap)} MB, anonymous ${mb(kinds.anon)} MB: the data, V8's heap, the threads' stacks; docs/operations.md → Memory)`,
       );
+      print(`  V8 at the last /metrics (prom-client's nodejs_* gauges): ${heap}`);
     } finally {
       await vigil.stop();
     }

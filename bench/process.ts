@@ -22,7 +22,11 @@ export async function startVigil(
 ): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   const until = options.until ?? 'vigil started';
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'serve', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // as the image and npm start run the daemon (the young generation capped, two malloc arenas): docs/operations.md → Memory
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', main, 'serve', '--config', config, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { MALLOC_ARENA_MAX: '2', ...process.env },
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {

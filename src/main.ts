@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 import type { CliIo } from './cli/args.js';
 
 // Vigil needs Node >= 22 (developed and tested on 24 LTS). Older ones fail in obscure ways (the

@@ -158,7 +158,10 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s+CMD \[.*\/healthz/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/src\/main\.js"\]$/m);
+    // the young generation capped as Node 20 had it (docs/operations.md → Memory), as npm start and the vigil bin do
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=16", "\/app\/dist\/src\/main\.js"\]$/m);
+    expect(readFileSync(join(ROOT, 'src/main.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=16');
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start).toContain('node --max-semi-space-size=16 dist/src/main.js serve');
     expect(dockerfile).toMatch(/^VOLUME \["\/etc\/vigil", "\/var\/lib\/vigil"\]$/m);
     expect(dockerfile).toContain('npm prune --omit=dev');
   });
