@@ -150,6 +150,12 @@ export const DriftConfigSchema = z.strictObject({
    * reference's statistic). Memory: 8 bytes per value per numeric feature and baseline.
    */
   reference_points: int().pipe(z.number().min(100).max(1_000_000)).default(DEFAULT_REFERENCE_POINTS),
+  /**
+   * KS p-values: `auto` exact while the exact computation stays within a budget (a cycle's cost
+   * grows smoothly with the window), else asymptotic; `scipy` SciPy's own `auto` (exact up to
+   * 10,000 values a side, whatever it costs: O(n·m) per feature just below that).
+   */
+  ks_method: z.enum(['auto', 'scipy']).default('auto'),
 });
 
 export const BusinessConfigSchema = z.strictObject({

@@ -15,6 +15,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { PredictionRecord, Store } from '../store/store.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from './baseline.js';
 import { MonitorEngine } from './engine.js';
+import { ksOptionsOf } from './drift.js';
 import { ModelWindow } from './window.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
@@ -108,6 +109,7 @@ describe('hot windows coded against the baseline', () => {
           b.features.get(f.name) as NumericReferenceSummary,
           rows.map((p) => (p.features[f.name] ?? Number.NaN) as number),
           model.drift.numeric_tests,
+          ksOptionsOf(model.drift),
         ),
       );
       const expected = decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: model.drift.alpha });

@@ -239,6 +239,9 @@ describe('drift on two threads', () => {
   });
 
   it('the worker does not keep a process alive', () => {
+    // SciPy's exact KS p-values: features slow enough that the worker, started by this job, takes some
+    const SCIPY_KS = CONFIG.replace('drift: { numeric_tests: [ks, psi, jsd, wasserstein] }', 'drift: { numeric_tests: [ks, psi, jsd, wasserstein], ks_method: scipy }');
+    expect(SCIPY_KS).not.toBe(CONFIG);
     const worker = locateDriftWorker() as string;
     const dist = join(worker, '..', '..', '..');
     const script = `
@@ -246,7 +249,7 @@ describe('drift on two threads', () => {
       import { SqliteStore } from ${JSON.stringify(join(dist, 'src/store/sqlite/sqlite-store.js'))};
       import { createLogger } from ${JSON.stringify(join(dist, 'src/core/logger.js'))};
       import { parseConfigText } from ${JSON.stringify(join(dist, 'src/config/load.js'))};
-      const config = parseConfigText(${JSON.stringify(CONFIG)}, 'x.yaml', {});
+      const config = parseConfigText(${JSON.stringify(SCIPY_KS)}, 'x.yaml', {});
       const store = new SqliteStore({ path: ${JSON.stringify(join(dir, 'v.db'))}, now: ${NOW} });
       const engine = new MonitorEngine({ store, logger: createLogger({ level: 'warn', destination: process.stderr }), driftWorker: { minWork: 0 } });
       const s = await engine.compute(config, ${NOW});

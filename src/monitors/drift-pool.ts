@@ -3,6 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { locateBuiltWorker, startWorker } from '../core/worker-file.js';
 import type { Logger } from '../core/logger.js';
 import type { DriftTest, TestOutcome } from '../stats/drift-decision.js';
+import type { KsOptions } from '../stats/ks.js';
 import type { NumericReferenceSummary } from '../stats/reference.js';
 import type { LoadedBaseline } from './baseline.js';
 import type { NumericOffload, NumericTask, OffloadedJob } from './drift.js';
@@ -22,6 +23,8 @@ export type ToWorker =
       /** [0]: the next task index to claim (Atomics.add), shared with the main thread */
       counter: Int32Array;
       tests: readonly DriftTest[];
+      /** the model's KS options (drift.ks_method) */
+      ks: KsOptions;
       /** test only: make the worker fail on this job */
       fault?: 'throw' | 'exit';
     };
@@ -108,8 +111,8 @@ export class DriftPool implements NumericOffload {
     return this.worker;
   }
 
-  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[] }): OffloadedJob | null {
-    const { v, tasks, tests } = job;
+  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[]; ks: KsOptions }): OffloadedJob | null {
+    const { v, tasks, tests, ks } = job;
     const b = v.baseline;
     if (this.closed || this.failuresInARow >= MAX_FAILURES || b === undefined || tasks.length < 2 || tasks.length * v.rows.length < this.minWork) return null;
     // Features tested from their codes alone cost one counting pass over the rows (stats/coded.ts):
@@ -138,6 +141,7 @@ export class DriftPool implements NumericOffload {
         rows,
         counter,
         tests,
+        ks,
         ...(fault === undefined ? {} : { fault }),
       };
       w.postMessage(msg);

@@ -29,7 +29,7 @@ port?.on('message', (m: ToWorker) => {
       const t = m.tasks[k] as WorkerTask;
       const ref = refs.get(t.name);
       if (ref === undefined) throw new Error(`no reference for feature ${t.name} in baseline ${m.baseline}`);
-      results.push([k, numericFeatureOutcomes(t.name, ref, t.codes, t.nCodes, t.raw, m.rows, m.tests)]);
+      results.push([k, numericFeatureOutcomes(t.name, ref, t.codes, t.nCodes, t.raw, m.rows, m.tests, m.ks)]);
     }
   } catch (e) {
     error = errorMessage(e);

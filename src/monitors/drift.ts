@@ -4,6 +4,8 @@ import type { CategoricalReferenceSummary, NumericReferenceSummary, ReferenceSum
 import { sortedFloat32Scratch } from './sort32.js';
 import { gather, labelled, type Emit, type WindowView } from './view.js';
 import type { PreparedCurrent } from '../stats/reference.js';
+import { KS_EXACT_BUDGET, type KsOptions } from '../stats/ks.js';
+import type { ModelConfig } from '../config/schema.js';
 
 export const DEFAULT_NUMERIC_TESTS: readonly DriftTest[] = ['ks', 'psi'];
 export const DEFAULT_CATEGORICAL_TESTS: readonly DriftTest[] = ['chi2', 'psi'];
@@ -21,9 +23,15 @@ function categoryCounts(codes: Int32Array, rows: Int32Array, values: readonly st
   return out;
 }
 
-function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array | PreparedCurrent | Map<string, number>, tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[] }): TestOutcome[] {
+/**
+ * KS options of a model's drift tests: `auto` (the default) takes the exact p-value only within
+ * KS_EXACT_BUDGET (a cycle's cost grows smoothly with the window), `scipy` SciPy's own rule.
+ */
+export const ksOptionsOf = (cfg: Pick<ModelConfig['drift'], 'ks_method'>): KsOptions => (cfg.ks_method === 'scipy' ? {} : { exactBudget: KS_EXACT_BUDGET });
+
+function outcomesOf(name: string, ref: ReferenceSummary, current: Float64Array | PreparedCurrent | Map<string, number>, tests: Plan['tests']): TestOutcome[] {
   return ref.kind === 'numeric'
-    ? numericOutcomes(name, ref as NumericReferenceSummary, current as Float64Array | PreparedCurrent, tests.numeric)
+    ? numericOutcomes(name, ref as NumericReferenceSummary, current as Float64Array | PreparedCurrent, tests.numeric, tests.ks)
     : categoricalOutcomes(name, ref as CategoricalReferenceSummary, current as Map<string, number>, tests.categorical);
 }
 
@@ -43,6 +51,7 @@ export function numericFeatureOutcomes(
   raw: Float32Array | null,
   rows: Int32Array,
   tests: readonly DriftTest[],
+  ks: KsOptions,
 ): TestOutcome[] {
   if (countScratch.length < nCodes) countScratch = new Int32Array(nCodes);
   const counts = countCodes(codes, rows, countScratch, nCodes); // reused: read only within this call
@@ -54,7 +63,7 @@ export function numericFeatureOutcomes(
           const s = sortedFloat32Scratch(raw, rows); // a reused buffer: read only within this call
           return { sorted: s.sorted, dropped: { nan: s.nan, posInf: s.posInf, negInf: s.negInf } };
         };
-  return numericOutcomesCoded(name, ref, counts, tests, prepared);
+  return numericOutcomesCoded(name, ref, counts, tests, prepared, ks);
 }
 
 /** A numeric feature to test: its reference, its codes against that reference, its raw values if kept. */
@@ -72,7 +81,7 @@ export interface NumericTask {
  * cannot take the job (the main thread then computes everything).
  */
 export interface NumericOffload {
-  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[] }): OffloadedJob | null;
+  start(job: { v: WindowView; tasks: readonly NumericTask[]; tests: readonly DriftTest[]; ks: KsOptions }): OffloadedJob | null;
 }
 
 export interface OffloadedJob {
@@ -91,7 +100,7 @@ export interface DriftRun {
 }
 
 interface Plan {
-  readonly tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[] };
+  readonly tests: { numeric: readonly DriftTest[]; categorical: readonly DriftTest[]; ks: KsOptions };
   readonly entries: Entry[];
   readonly tasks: NumericTask[];
 }
@@ -100,7 +109,7 @@ function plan(v: WindowView): Plan | null {
   const b = v.baseline;
   if (b === undefined || v.rows.length < v.model.min_samples) return null;
   const cfg = v.model.drift;
-  const tests = { numeric: cfg.numeric_tests, categorical: cfg.categorical_tests };
+  const tests = { numeric: cfg.numeric_tests, categorical: cfg.categorical_tests, ks: ksOptionsOf(cfg) };
   const entries: Entry[] = [];
   const tasks: NumericTask[] = [];
   for (const [name, col] of v.w.features) {
@@ -163,7 +172,7 @@ function emitFeatures(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] |
 export function driftMonitor(v: WindowView, emit: Emit): void {
   const p = plan(v);
   if (p === null) return;
-  const numeric = p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric));
+  const numeric = p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric, p.tests.ks));
   emitFeatures(v, p, numeric, emit);
   tailDrift(v, p.tests, emit);
 }
@@ -178,13 +187,13 @@ export function driftMonitor(v: WindowView, emit: Emit): void {
 export function startDrift(v: WindowView, offload: NumericOffload | null): DriftRun | null {
   const p = plan(v);
   if (p === null) return null;
-  const job = offload !== null && p.tasks.length > 0 ? offload.start({ v, tasks: p.tasks, tests: p.tests.numeric }) : null;
+  const job = offload !== null && p.tasks.length > 0 ? offload.start({ v, tasks: p.tasks, tests: p.tests.numeric, ks: p.tests.ks }) : null;
   return {
     async finish(emit: Emit): Promise<void> {
       const numeric: (TestOutcome[] | undefined)[] = new Array<TestOutcome[] | undefined>(p.tasks.length);
       const compute = (k: number): void => {
         const t = p.tasks[k] as NumericTask;
-        numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric);
+        numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric, p.tests.ks);
       };
       // Everything that reads the window happens before the first await (ingestion may run then).
       const tail: [string, Record<string, string>, number][] = [];

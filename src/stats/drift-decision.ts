@@ -36,6 +36,7 @@ import {
 import { droppedTotal, type NumericInput } from './sample.js';
 import { countCategories } from './chi2.js';
 import { codedSummary, gridOf, ksFromCodeCounts, psiFromCodeCounts } from './coded.js';
+import type { KsOptions } from './ks.js';
 
 export type DriftTest = 'ks' | 'psi' | 'chi2' | 'jsd' | 'wasserstein';
 export type DriftStatus = 'stable' | 'moderate' | 'drift' | 'insufficient_data';
@@ -324,6 +325,7 @@ export function numericOutcomes(
   ref: NumericReferenceSummary,
   current: NumericInput | PreparedCurrent,
   tests: readonly DriftTest[] = ['ks', 'psi'],
+  ks: KsOptions = {},
 ): TestOutcome[] {
   const wanted = tests.filter((x) => NUMERIC_TESTS.includes(x));
   let cur: PreparedCurrent;
@@ -340,7 +342,7 @@ export function numericOutcomes(
   return wanted.map((test): TestOutcome => {
     switch (test) {
       case 'ks': {
-        const r = ksAgainstReference(ref, cur);
+        const r = ksAgainstReference(ref, cur, ks);
         return { ...base, test, statistic: r.statistic, pValue: r.pvalue, effectSize: r.statistic, effectName: effectNames.ks };
       }
       case 'psi': {
@@ -376,6 +378,7 @@ export function numericOutcomesCoded(
   counts: Int32Array,
   tests: readonly DriftTest[] = ['ks', 'psi'],
   raw?: () => PreparedCurrent,
+  ks: KsOptions = {},
 ): TestOutcome[] {
   const wanted = tests.filter((x) => NUMERIC_TESTS.includes(x));
   const cur = codedSummary(gridOf(ref), counts);
@@ -390,7 +393,7 @@ export function numericOutcomesCoded(
   return wanted.map((test): TestOutcome => {
     switch (test) {
       case 'ks': {
-        const r = ksFromCodeCounts(ref, counts);
+        const r = ksFromCodeCounts(ref, counts, ks);
         return { ...base, test, statistic: r.statistic, pValue: r.pvalue, effectSize: r.statistic, effectName: effectNames.ks };
       }
       case 'psi': {
@@ -398,7 +401,7 @@ export function numericOutcomesCoded(
         return { ...base, test, statistic: r.psi, pValue: null, effectSize: r.psi, effectName: effectNames.psi };
       }
       default:
-        return numericOutcomes(feature, ref, values(), [test])[0] as TestOutcome;
+        return numericOutcomes(feature, ref, values(), [test], ks)[0] as TestOutcome;
     }
   });
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { ks2samp, ks2sampSorted, type KsMethod, type Alternative } from './ks.js';
+import { ks2samp, ks2sampSorted, ksAsympPvalue, ksExactCost, ksFromExtremes, KS_EXACT_BUDGET, type KsMethod, type Alternative } from './ks.js';
+import { attemptExact2kssamp, gcd } from './ks-exact.js';
 import { StatsInputError } from './types.js';
 
 interface KsExpected {
@@ -126,5 +127,69 @@ describe('ks2samp bad input', () => {
   });
   it('rejects bad options', () => {
     expect(() => ks2samp([1], [2], { method: 'nope' as KsMethod })).toThrow(StatsInputError);
+  });
+});
+
+describe('KS with an exact-work budget (the monitors\' drift.ks_method: auto)', () => {
+  /** ECDF extremes giving statistic d two-sided (the p-value path depends on d and the sizes only). */
+  const extremes = (d: number) => ({ maxS: d, locMax: 0, minS: 0, locMin: 0 });
+
+  it('estimates the exact computation\'s work before doing it: O(n) for equal sizes, the band of the recursion otherwise', () => {
+    expect(ksExactCost(10_000, 10_000, 0.5, 'two-sided')).toBe(10_000);
+    expect(ksExactCost(9_999, 10_000, 0.01, 'two-sided')).toBe(10_000 * (2 * 0.01 * 9_999 + 2));
+    expect(ksExactCost(9_999, 10_000, 1, 'two-sided')).toBe(10_000 * 10_000);
+    expect(ksExactCost(300, 10_000, 0.1, 'greater')).toBe(300 * 300);
+    // it grows with the sizes: no size is cheaper than a smaller one at the same d
+    let last = 0;
+    for (let n = 1; n < 10_000; n += 37) {
+      const c = ksExactCost(n, 10_000, 0.02, 'two-sided');
+      expect(c).toBeGreaterThanOrEqual(last);
+      last = c;
+    }
+  });
+
+  it('takes the exact p-value only within the budget; SciPy\'s rule without one (exact up to 10,000 a side)', () => {
+    const budget = { exactBudget: KS_EXACT_BUDGET };
+    // 9,999 against a 10,000-point reference: SciPy computes 10^8 lattice cells; the budget takes the asymptotic form
+    expect(ksFromExtremes(9_999, 10_000, extremes(0.01)).methodUsed).toBe('exact');
+    expect(ksFromExtremes(9_999, 10_000, extremes(0.01), budget).methodUsed).toBe('asymp');
+    // equal sizes stay exact (linear work), as do small windows
+    expect(ksFromExtremes(10_000, 10_000, extremes(0.01), budget).methodUsed).toBe('exact');
+    expect(ksFromExtremes(10, 10_000, extremes(0.3), budget).methodUsed).toBe('exact');
+    // the asymptotic p-value is SciPy's own asymp for the same statistic (the statistic itself is not rounded to the lattice then)
+    const r = ksFromExtremes(5_000, 10_000, extremes(0.02), budget);
+    expect(r).toMatchObject({ method: 'auto', methodUsed: 'asymp', statistic: 0.02, warnings: [] });
+    expect(r.pvalue).toBe(ksFromExtremes(5_000, 10_000, extremes(0.02), { method: 'asymp' }).pvalue);
+    // a budget never changes an explicit method
+    expect(ksFromExtremes(9_999, 10_000, extremes(0.01), { method: 'exact', exactBudget: 0 }).methodUsed).toBe('exact');
+    expect(() => ksFromExtremes(5, 5, extremes(0.1), { exactBudget: -1 })).toThrow(StatsInputError);
+    expect(() => ksFromExtremes(5, 5, extremes(0.1), { exactBudget: NaN })).toThrow(StatsInputError);
+  });
+
+  it('the asymptotic p-value it takes instead is within 0.005 of the exact one (two-sided; measured max 0.0035)', () => {
+    // every size pair below the 10,000 limit whose exact work is over the budget at some d, over
+    // statistics from no drift to strong drift (p from ~1 down to ~1e-12)
+    const pairs: [number, number][] = [
+      [16, 10_000], [30, 10_000], [50, 10_000], [101, 10_000], [317, 10_000], [1_000, 10_000], [3_001, 10_000], [9_999, 10_000],
+      [20, 1_000], [99, 1_000], [999, 1_000], [2_000, 5_000],
+    ];
+    let worst = 0;
+    let overBudget = 0;
+    for (const [n, m] of pairs) {
+      const g = gcd(n, m);
+      const en = (n * m) / (n + m);
+      for (const z of [0.3, 0.5, 0.7, 0.9, 1.1, 1.36, 1.63, 2, 2.5, 3, 3.7]) {
+        const d = Math.min(1, z / Math.sqrt(en));
+        if (ksExactCost(n, m, d, 'two-sided') <= KS_EXACT_BUDGET) continue;
+        overBudget++;
+        const exact = attemptExact2kssamp(n, m, g, d, 'two-sided');
+        expect(exact.success).toBe(true);
+        const asymp = ksAsympPvalue(exact.d, n, m, 'two-sided').p;
+        worst = Math.max(worst, Math.abs(exact.prob - asymp));
+        expect(Math.abs(exact.prob - asymp), `n=${n} m=${m} d=${d}: exact ${exact.prob}, asymp ${asymp}`).toBeLessThanOrEqual(0.005);
+      }
+    }
+    expect(overBudget).toBeGreaterThan(80);
+    expect(worst).toBeGreaterThan(1e-4); // the bound is measured, not vacuous
   });
 });

@@ -18,6 +18,13 @@ export type KsMethod = 'auto' | 'exact' | 'asymp';
 export interface KsOptions {
   readonly alternative?: Alternative;
   readonly method?: KsMethod;
+  /**
+   * With method `auto`: the exact p-value only when its work (ksExactCost) is within this budget,
+   * else the asymptotic one — Vigil's deviation from SciPy's `auto`, which the monitors take
+   * (drift.ks_method: auto) so that a cycle's cost grows smoothly with the window (SciPy's rule
+   * costs O(n1·n2) per feature just below 10,000 rows). Undefined: SciPy's rule.
+   */
+  readonly exactBudget?: number;
 }
 
 export interface KsResult {
@@ -43,6 +50,29 @@ export interface KsResult {
 }
 
 export const KS_MAX_AUTO_N = 10000;
+
+/**
+ * The monitors' budget for an exact KS p-value (drift.ks_method: auto), in steps of the lattice
+ * recursion (ksExactCost): ~0.1-0.4 ms of CPU, so 560 features (8 models × 70) cost at most
+ * ~0.2 s a cycle in exact p-values. Against a 10,000-point reference only windows of up to ~15
+ * values stay exact; the asymptotic p-value's distance from the exact one is measured and tested
+ * (ks.test.ts, docs/statistics-drift.md).
+ */
+export const KS_EXACT_BUDGET = 100_000;
+
+/**
+ * The work of the exact p-value for samples of sizes n1 and n2 and statistic d, in steps of its
+ * lattice recursion (ks-exact.ts), known before computing it: equal sizes O(n); two-sided unequal
+ * sizes, the band of the path recursion, max(n1, n2) rows of about 2·d·min(n1, n2) cells; one-sided
+ * unequal sizes, O(min(n1, n2)²) path sums.
+ */
+export function ksExactCost(n1: number, n2: number, d: number, alternative: Alternative): number {
+  const m = Math.max(n1, n2);
+  const n = Math.min(n1, n2);
+  if (n1 === n2) return n;
+  if (alternative === 'two-sided') return m * Math.min(2 * d * n + 2, n + 1);
+  return n * n;
+}
 export const KS_FALLBACK_WARNING = 'RuntimeWarning: ks_2samp: Exact calculation unsuccessful. Switching to method=asymp.';
 export const KS_DIVIDE_WARNING = 'RuntimeWarning: divide by zero encountered in divide';
 const INT32_MAX = 2147483647;
@@ -184,6 +214,9 @@ function checkKsOptions(options: KsOptions): void {
   if (!['auto', 'exact', 'asymp'].includes(method)) {
     throw new StatsInputError('VIGIL_ERR_STATS_BAD_OPTION', `invalid method: ${String(method)}`);
   }
+  if (options.exactBudget !== undefined && !(options.exactBudget >= 0)) {
+    throw new StatsInputError('VIGIL_ERR_STATS_BAD_OPTION', `invalid exactBudget: ${String(options.exactBudget)}`);
+  }
 }
 
 /**
@@ -220,7 +253,10 @@ export function ksFromExtremes(
   const n1g = n1 / g;
   const n2g = n2 / g;
   let mode: 'exact' | 'asymp';
-  if (method === 'auto') mode = Math.max(n1, n2) <= KS_MAX_AUTO_N ? 'exact' : 'asymp';
+  if (method === 'auto') {
+    mode = Math.max(n1, n2) <= KS_MAX_AUTO_N ? 'exact' : 'asymp';
+    if (mode === 'exact' && options.exactBudget !== undefined && ksExactCost(n1, n2, d, alternative) > options.exactBudget) mode = 'asymp';
+  }
   else if (method === 'exact') {
     mode = 'exact';
     if (n1g >= INT32_MAX / n2g) {
