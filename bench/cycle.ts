@@ -54,6 +54,57 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
   await store.close();
 }
 
+/** What the cycle bench's child process (bench/cycle-load.ts) reports. */
+interface CycleChildResult {
+  times: number[];
+  /** the event loop's delay while the cycles ran, ms */
+  loopDelay: { p50: number; p99: number; max: number };
+  series: number;
+  loaded: Record<string, number>;
+  afterCycles: Record<string, number>;
+  settled: Record<string, number>;
+  windowBytes: number;
+  referenceBytes: number;
+  workerStarted: number;
+  offloaded: number;
+}
+
+/** Runs the cycle bench's child on the store `db` (baselines only) with `rows` predictions per model. */
+function cycleChild(db: string, rows: number, now: number, env: NodeJS.ProcessEnv = process.env): CycleChildResult {
+  const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', '--max-semi-space-size=16', child, db, String(MODELS), String(FEATURES), String(rows), String(now)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env, maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop() as string) as CycleChildResult;
+}
+
+/** Window sizes of the sweep: around SciPy's exact-KS limit (10,000) and up to the cycle bench's load. */
+const SWEEP_ROWS = [1_000, 5_000, 9_999, 10_000, 50_000, 100_000];
+
+/**
+ * The cycle's cost by window size (8 models × 70 features, 10,000-point references): per size, a
+ * child process fed that many rows per model runs 3 cycles; printed are the cycle times and how
+ * long the event loop waited meanwhile (what a /healthz arriving then would wait). The cost
+ * should grow with the size, without a cliff (docs/statistics-drift.md, drift.ks_method).
+ */
+export async function benchSweep(print: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-sweep-'));
+  try {
+    const now = Date.now();
+    const db = join(dir, 'bench.db');
+    await fillBenchStore(db, now, false);
+    for (const method of process.env.VIGIL_BENCH_KS === 'both' ? ['auto', 'scipy'] : ['auto']) {
+      for (const rows of SWEEP_ROWS) {
+        const r = cycleChild(db, rows, now, { ...process.env, VIGIL_BENCH_CYCLES: '3', VIGIL_BENCH_KS_METHOD: method });
+        print(
+          `sweep (ks_method: ${method}): ${MODELS} × ${FEATURES} × ${rows.toLocaleString('en')} rows: cycle median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms; ` +
+            `event loop delay while cycling p50 ${r.loopDelay.p50.toFixed(1)} ms, p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms (target for /healthz: p99 < 50, max < 200 ms)`,
+        );
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * A full monitoring cycle for 8 binary models × 70 numeric features with 100,000-row windows
  * (labels on 80 %) against 20,000-row baselines. This process builds the baselines into a store;
@@ -67,24 +118,12 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
     const now = Date.now();
     const db = join(dir, 'bench.db');
     await fillBenchStore(db, now, false);
-    const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
-    const out = execFileSync(process.execPath, ['--expose-gc', child, db, String(MODELS), String(FEATURES), String(ROWS), String(now)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env, maxBuffer: 1 << 20 });
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as {
-      times: number[];
-      series: number;
-      loaded: Record<string, number>;
-      afterCycles: Record<string, number>;
-      settled: Record<string, number>;
-      windowBytes: number;
-      referenceBytes: number;
-      workerStarted: number;
-      offloaded: number;
-    };
+    const r = cycleChild(db, ROWS, now);
     const settled = r.settled;
     const num = (m: Record<string, number>, k: string): number => m[k] ?? 0;
     const data = r.windowBytes + r.referenceBytes;
     print(
-      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms); runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started`,
+      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms); runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; event loop delay meanwhile p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started`,
     );
     print(
       `cycle RSS: ${mb(num(settled, 'rss'))} MB settled (target < 300 MB; the child process that holds the load, after a full GC, 5 s idle, another full GC and 1 s); ${mb(num(r.afterCycles, 'rss'))} MB right after the 5 cycles; ${mb(num(r.loaded, 'rss'))} MB after loading the baselines, before any row`,

@@ -1,4 +1,4 @@
-import { benchCycle } from './cycle.js';
+import { benchCycle, benchSweep } from './cycle.js';
 import { benchDaemon } from './daemon.js';
 import { benchEdge } from './edge.js';
 import { benchIngest } from './ingest.js';
@@ -15,6 +15,7 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
   metrics: benchMetrics,
   cycle: benchCycle,
+  sweep: benchSweep,
   daemon: benchDaemon,
   edge: benchEdge,
   promql: benchPromql,
