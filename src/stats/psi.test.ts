@@ -99,6 +99,24 @@ describe('psi properties and bands', () => {
       { numRuns: 100 },
     );
   });
+  it('counts each value into its bin by its edges, for any number of edges, ties, infinities and NaN (NaN: the first bin, as before)', () => {
+    const value = fc.oneof(fc.double({ noNaN: false }), fc.constantFrom(Infinity, -Infinity, NaN, 0, -0, 1, 2));
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -10, max: 10 }), { maxLength: 40 }), fc.array(value, { maxLength: 200 }), fc.boolean(), (raw, values, left) => {
+        const edges = [...raw].sort((p, q) => p - q);
+        // with a few values equal to edges
+        const xs = [...values, ...edges.slice(0, 5)];
+        const naive = new Array<number>(edges.length + 1).fill(0);
+        for (const x of xs) {
+          let k = 0;
+          for (const e of edges) if (left ? x >= e : x > e) k++;
+          naive[k] = (naive[k] as number) + 1;
+        }
+        expect(countQuantileBins(xs, edges, left)).toEqual(naive);
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('unsorted and sorted counting agree', () => {
     fc.assert(
       fc.property(arr, arr, (a, b) => {

@@ -246,28 +246,61 @@ export function quantileEdgesUnsorted(values: Float64Array, bins = PSI_DEFAULT_B
  */
 export function countQuantileBins(values: ArrayLike<number>, edges: readonly number[], leftClosed = true): number[] {
   const E = edges.length;
-  const e = Float64Array.from(edges);
-  const counts = new Int32Array(E + 1);
   const n = values.length;
-  if (E <= 32) {
-    // branchless linear scan: faster than binary search for few edges (no mispredictions)
-    if (leftClosed) {
+  if (E <= 31) {
+    // A branchless binary descent over the edges padded to 16 or 32 with NaN (no comparison with
+    // NaN holds, so a padded edge is never passed, whatever x is): 4-5 dependent steps and no
+    // mispredictions, ~2x faster than comparing with every edge (9 edges: 9 vs 17-20 ms per 10^6
+    // values; 19 edges: 11.5 vs 30 ms).
+    const P = E < 16 ? 16 : 32;
+    const e = new Float64Array(P).fill(NaN);
+    e.set(edges);
+    const c = new Int32Array(P);
+    if (P === 16) {
+      if (leftClosed) {
+        for (let t = 0; t < n; t++) {
+          const x = values[t] as number;
+          let k = +(x >= (e[7] as number)) << 3;
+          k |= +(x >= (e[k | 3] as number)) << 2;
+          k |= +(x >= (e[k | 1] as number)) << 1;
+          k |= +(x >= (e[k] as number));
+          c[k] = (c[k] as number) + 1;
+        }
+      } else {
+        for (let t = 0; t < n; t++) {
+          const x = values[t] as number;
+          let k = +(x > (e[7] as number)) << 3;
+          k |= +(x > (e[k | 3] as number)) << 2;
+          k |= +(x > (e[k | 1] as number)) << 1;
+          k |= +(x > (e[k] as number));
+          c[k] = (c[k] as number) + 1;
+        }
+      }
+    } else if (leftClosed) {
       for (let t = 0; t < n; t++) {
         const x = values[t] as number;
-        let k = 0;
-        for (let j = 0; j < E; j++) k += +(x >= (e[j] as number));
-        counts[k] = (counts[k] as number) + 1;
+        let k = +(x >= (e[15] as number)) << 4;
+        k |= +(x >= (e[k | 7] as number)) << 3;
+        k |= +(x >= (e[k | 3] as number)) << 2;
+        k |= +(x >= (e[k | 1] as number)) << 1;
+        k |= +(x >= (e[k] as number));
+        c[k] = (c[k] as number) + 1;
       }
     } else {
       for (let t = 0; t < n; t++) {
         const x = values[t] as number;
-        let k = 0;
-        for (let j = 0; j < E; j++) k += +(x > (e[j] as number));
-        counts[k] = (counts[k] as number) + 1;
+        let k = +(x > (e[15] as number)) << 4;
+        k |= +(x > (e[k | 7] as number)) << 3;
+        k |= +(x > (e[k | 3] as number)) << 2;
+        k |= +(x > (e[k | 1] as number)) << 1;
+        k |= +(x > (e[k] as number));
+        c[k] = (c[k] as number) + 1;
       }
     }
-    return Array.from(counts);
+    return Array.from(c.subarray(0, E + 1));
   }
+  const e = Float64Array.from(edges);
+  const counts = new Int32Array(E + 1);
   for (let t = 0; t < n; t++) {
     const x = values[t] as number;
     let lo = 0;
