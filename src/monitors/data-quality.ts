@@ -4,11 +4,14 @@ import type { Emit, WindowView } from './view.js';
 /**
  * Data quality per feature and window: completeness (share of rows with a value), share of rows
  * in categories the baseline never saw, share of numeric values outside the baseline's range.
+ * A step per feature (a pass over the window's rows): the cycle may yield between them.
  */
-export function dataQualityMonitor(v: WindowView, emit: Emit): void {
-  const n = v.rows.length;
+export function* dataQualityMonitor(v: WindowView, emit: Emit): Generator<void, void, void> {
+  const rows = v.rows;
+  const n = rows.length;
   if (n === 0) return;
   for (const [name, col] of v.w.features) {
+    yield;
     const labels = { model: v.model.name, feature: name, window: v.window };
     const ref = v.baseline?.features.get(name);
     let present = 0;
@@ -21,17 +24,22 @@ export function dataQualityMonitor(v: WindowView, emit: Emit): void {
       const codes = coded.codes;
       const range = ref?.kind === 'numeric' ? rangeCodes(ref) : { below: -1, above: Infinity };
       const { below, above } = range;
-      for (const i of v.rows) {
-        const c = codes[i] as number;
-        if (c === CODE_MISSING) continue;
-        present++;
-        if (c < below || c >= above) outside++;
+      // indexed, without branches on the values: 70 features × 100,000 rows took 85-120 ms with a
+      // for-of loop and a branch per value, one synchronous stretch of the cycle
+      let missing = 0;
+      for (let k = 0; k < n; k++) {
+        const c = codes[rows[k] as number] as number;
+        const m = +(c === CODE_MISSING);
+        missing += m;
+        outside += (+(c < below) | +(c >= above)) & (m ^ 1);
       }
+      present = n - missing;
       if (ref?.kind === 'numeric' && present > 0) emit('ml_feature_out_of_range_ratio', labels, outside / present);
     } else {
       const known = ref?.kind === 'categorical' ? col.dict.values.map((c) => Object.hasOwn(ref.counts, c)) : undefined;
-      for (const i of v.rows) {
-        const c = col.codes[i] as number;
+      const codes = col.codes;
+      for (let k = 0; k < n; k++) {
+        const c = codes[rows[k] as number] as number;
         if (c < 0) continue;
         present++;
         if (known !== undefined && !known[c]) outside++;

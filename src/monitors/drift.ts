@@ -95,8 +95,13 @@ type Entry = { readonly numeric: number } | { readonly outcomes: TestOutcome[] }
 
 /** A drift computation of one model and window, started (planned and, when offloaded, handed to the worker). */
 export interface DriftRun {
-  /** Computes the main thread's share, waits for the worker's, decides and emits (in the single-threaded order). */
-  finish(emit: Emit): Promise<void>;
+  /**
+   * Computes the main thread's share, waits for the worker's, decides and emits (in the
+   * single-threaded order). `tick`, awaited between features, may yield to the event loop: the
+   * features' codes and the window's rows of this view do not change meanwhile (ingestion appends
+   * rows after them; eviction is the cycle's own, before the view).
+   */
+  finish(emit: Emit, tick?: () => Promise<void>): Promise<void>;
 }
 
 interface Plan {
@@ -189,18 +194,26 @@ export function startDrift(v: WindowView, offload: NumericOffload | null): Drift
   if (p === null) return null;
   const job = offload !== null && p.tasks.length > 0 ? offload.start({ v, tasks: p.tasks, tests: p.tests.numeric, ks: p.tests.ks }) : null;
   return {
-    async finish(emit: Emit): Promise<void> {
+    async finish(emit: Emit, tick?: () => Promise<void>): Promise<void> {
       const numeric: (TestOutcome[] | undefined)[] = new Array<TestOutcome[] | undefined>(p.tasks.length);
       const compute = (k: number): void => {
         const t = p.tasks[k] as NumericTask;
         numeric[k] = numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric, p.tests.ks);
       };
-      // Everything that reads the window happens before the first await (ingestion may run then).
+      // Everything that reads the window's labels and predictions happens before the first await
+      // (ingestion may run then: a label may arrive); the features' codes of these rows stay.
       const tail: [string, Record<string, string>, number][] = [];
       tailDrift(v, p.tests, (name, labels, value) => tail.push([name, labels, value]));
-      if (job === null) for (let k = 0; k < p.tasks.length; k++) compute(k);
-      else {
-        for (let k = job.claim(); k < p.tasks.length; k = job.claim()) compute(k);
+      if (job === null) {
+        for (let k = 0; k < p.tasks.length; k++) {
+          compute(k);
+          if (tick !== undefined) await tick();
+        }
+      } else {
+        for (let k = job.claim(); k < p.tasks.length; k = job.claim()) {
+          compute(k);
+          if (tick !== undefined) await tick();
+        }
         const theirs = await job.done;
         for (const [k, o] of theirs) if (k >= 0 && k < p.tasks.length && numeric[k] === undefined) numeric[k] = o;
         // Whatever the worker claimed but did not deliver (it failed): computed here.

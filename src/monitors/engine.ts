@@ -19,7 +19,8 @@ import { Scratch } from './scratch.js';
 import type { Emit, WindowView } from './view.js';
 import { ModelWindow, needsRawValues } from './window.js';
 
-type Monitor = (v: WindowView, emit: Emit) => void;
+/** A monitor computes at once, or in steps (a generator): the cycle may yield between them. */
+type Monitor = (v: WindowView, emit: Emit) => void | Generator<void, void, void>;
 
 /** The per-window monitors, in order. Each is a fault boundary per model and window. */
 export const MONITORS: readonly (readonly [string, Monitor])[] = [
@@ -58,6 +59,19 @@ const PROGRESS_EVERY_MS = 5_000;
 /** Lets timers, I/O and requests run (after the current ones), then goes on. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** How long a cycle computes before it lets the event loop run (see cycleSliceMs). */
+export const CYCLE_SLICE_MS = 10;
+
+/** A function that yields to the event loop when `sliceMs` has passed since it last did. */
+function slicer(sliceMs: number): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < sliceMs) return;
+    await yieldToEventLoop();
+    last = performance.now();
+  };
+}
+
 const windowKey = (m: ModelConfig): string =>
   JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m), m.drift.reference_points]);
 
@@ -92,6 +106,8 @@ export class MonitorEngine implements IngestListener {
   readonly driftPool: DriftPool | null;
   /** The block size the last cycle's scratch needed (each cycle takes its own Scratch, see scratch.ts). */
   private scratchBytes = 0;
+  /** The model whose cycle is running, and the labels that arrived meanwhile (applied at its end). */
+  private computing: { model: string; deferred: { w: ModelWindow; seq: number | undefined; label: LabelRecord }[] } | null = null;
 
   constructor(
     private readonly deps: {
@@ -102,6 +118,12 @@ export class MonitorEngine implements IngestListener {
       driftWorker?: DriftPoolOptions | false;
       /** Rows per page of a rebuild (default: about 32,000 values, from the model's feature count). */
       rebuildPageRows?: number;
+      /**
+       * A cycle yields to the event loop once this long has passed since it last did (default
+       * CYCLE_SLICE_MS), between models, windows and drift features: requests are answered and
+       * ingestion goes on while it runs. Infinity: never.
+       */
+      cycleSliceMs?: number;
     },
   ) {
     this.log = deps.logger.child({ component: 'monitors' });
@@ -281,7 +303,12 @@ export class MonitorEngine implements IngestListener {
     // after the lookup: the window held now, and the rebuilds running now
     for (const c of this.catchingUp.get(model.name) ?? []) records.forEach((label, i) => c.labels.push({ seq: seqs[i], label }));
     const h = this.held.get(model.name);
-    if (h !== undefined) records.forEach((label, i) => this.applyLabel(h.w, seqs[i], label));
+    if (h === undefined) return;
+    // the model's cycle is running (it yields between monitors): its labels wait for its end, so
+    // that every monitor of the cycle sees the same labels
+    const c = this.computing;
+    if (c !== null && c.model === model.name) records.forEach((label, i) => c.deferred.push({ w: h.w, seq: seqs[i], label }));
+    else records.forEach((label, i) => this.applyLabel(h.w, seqs[i], label));
   }
 
   /** A label into a window: on its prediction's row, or (prediction unknown yet) only its time. */
@@ -353,8 +380,12 @@ export class MonitorEngine implements IngestListener {
     }
     // The arrays of each model-window computation come from one block reused from window to window.
     const scratch = new Scratch(this.scratchBytes);
+    const tick = slicer(this.deps.cycleSliceMs ?? CYCLE_SLICE_MS);
     try {
-      for (const m of config.models) await this.computeOne(m, now, scratch, out);
+      for (const m of config.models) {
+        await tick();
+        await this.computeOne(m, now, scratch, out, tick);
+      }
     } finally {
       scratch.drop(); // nothing of it held between cycles
       this.scratchBytes = scratch.blockBytes;
@@ -363,7 +394,7 @@ export class MonitorEngine implements IngestListener {
   }
 
   /** One model's samples into `out`: computed, or its last ones while its own evaluation interval has not passed. */
-  private async computeOne(m: ModelConfig, now: number, scratch: Scratch, out: Sample[]): Promise<void> {
+  private async computeOne(m: ModelConfig, now: number, scratch: Scratch, out: Sample[], tick: () => Promise<void>): Promise<void> {
     const interval = m.evaluation_interval;
     const last = this.lastSamples.get(m.name);
     if (interval !== undefined && last !== undefined && now - last.at < interval) {
@@ -371,10 +402,15 @@ export class MonitorEngine implements IngestListener {
       return;
     }
     const samples: Sample[] = [];
+    const computing: NonNullable<MonitorEngine['computing']> = { model: m.name, deferred: [] };
+    this.computing = computing;
     try {
-      await this.computeModel(m, now, scratch, (name, labels, value) => samples.push({ name, labels, value }));
+      await this.computeModel(m, now, scratch, (name, labels, value) => samples.push({ name, labels, value }), tick);
     } catch (e) {
       this.failed('model', m.name, e);
+    } finally {
+      this.computing = null;
+      for (const d of computing.deferred) this.applyLabel(d.w, d.seq, d.label);
     }
     this.lastSamples.set(m.name, { at: now, samples });
     out.push(...samples);
@@ -386,7 +422,7 @@ export class MonitorEngine implements IngestListener {
     this.log.error({ monitor, model, err: errorMessage(e), stack: e instanceof Error ? e.stack : undefined }, 'monitor failed');
   }
 
-  private async computeModel(m: ModelConfig, now: number, scratch: Scratch, emit: Emit): Promise<void> {
+  private async computeModel(m: ModelConfig, now: number, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
     let h = this.held.get(m.name);
     if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
     let w = h.w;
@@ -416,8 +452,9 @@ export class MonitorEngine implements IngestListener {
       if (m.task === 'binary' && ece !== undefined) emit('ml_model_estimate_reliable', { model: m.name, version }, ece <= m.estimate_max_calibration_error ? 1 : 0);
     }
     for (const dur of m.windows) {
+      await tick();
       try {
-        await this.computeWindow(m, w, dur, now, baseline, scratch, emit);
+        await this.computeWindow(m, w, dur, now, baseline, scratch, emit, tick);
       } finally {
         scratch.release(); // the window's arrays are not read after its monitors
       }
@@ -425,7 +462,7 @@ export class MonitorEngine implements IngestListener {
   }
 
   /** Every monitor of one model and window, emitted in MONITORS order. */
-  private async computeWindow(m: ModelConfig, w: ModelWindow, dur: number, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit): Promise<void> {
+  private async computeWindow(m: ModelConfig, w: ModelWindow, dur: number, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
     const view: WindowView = {
       model: m,
       w,
@@ -450,17 +487,22 @@ export class MonitorEngine implements IngestListener {
     } catch (e) {
       this.failed('drift', m.name, e);
     }
-    MONITORS.forEach(([name, monitor], i) => {
-      if (i === di) return;
+    // Between monitors the cycle may yield: ingestion appends rows after the view's (it does not
+    // see them), and the labels that arrive wait for the end of the model's cycle (labels()).
+    for (let i = 0; i < MONITORS.length; i++) {
+      if (i === di) continue;
+      const [name, monitor] = MONITORS[i] as (typeof MONITORS)[number];
+      await tick();
       try {
-        monitor(view, into(outs[i] as Sample[]));
+        const steps = monitor(view, into(outs[i] as Sample[]));
+        if (steps !== undefined) for (let s = steps.next(); s.done !== true; s = steps.next()) await tick();
       } catch (e) {
         this.failed(name, m.name, e);
       }
-    });
+    }
     if (drift !== null) {
       try {
-        await drift.finish(into(outs[di] as Sample[]));
+        await drift.finish(into(outs[di] as Sample[]), tick);
       } catch (e) {
         this.failed('drift', m.name, e);
       }

@@ -16,6 +16,7 @@ import { ManualClock } from '../../test/harness.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from './baseline.js';
 import { MonitorEngine } from './engine.js';
 import type { ModelWindow } from './window.js';
+import type { Sample } from '../metrics/snapshot.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12);
 const H = 3_600_000;
@@ -255,6 +256,78 @@ describe('the hot-window rebuild', () => {
     expect({ ...got, lastLabelTs: null }).toEqual({ ...want, lastLabelTs: null });
     expect(got.lastLabelTs).toBe(NOW);
     expect(new Set(got.seq as number[]).size).toBe(w.n); // no row twice
+  });
+
+  it('a cycle yields to the event loop between models, windows and drift features, and computes what a cycle that never yields does', async () => {
+    const store = open('cycle-yield');
+    const r = rng(9);
+    await storeBaseline(store, { model: 'mc', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, buildBaseline(model, refRows(r, 500)));
+    await store.insertPredictions('mc', await records(items(r, 'c', 1500)), NOW, packLayout(model.features));
+    const sliced = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: 0 });
+    const whole = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: Infinity });
+    engines.push(sliced, whole);
+    // the windows loaded first (a rebuild yields on its own)
+    await whole.compute(config, NOW);
+    await sliced.compute(config, NOW);
+    /** The samples of one cycle, and how many turns the event loop took while it ran. */
+    const cycle = async (e: MonitorEngine): Promise<{ samples: unknown[]; turns: number }> => {
+      let turns = 0;
+      let done = false;
+      const spin = (): void => {
+        if (done) return;
+        turns++;
+        setImmediate(spin);
+      };
+      setImmediate(spin);
+      const samples = await e.compute(config, NOW);
+      done = true;
+      return { samples, turns };
+    };
+    const a = await cycle(whole);
+    const b = await cycle(sliced);
+    expect(a.samples.length).toBeGreaterThan(50);
+    expect(b.samples).toEqual(a.samples);
+    expect(a.turns).toBe(0);
+    // one model, two windows, two numeric features each: a turn before the model, before each window, after each feature
+    expect(b.turns).toBeGreaterThanOrEqual(7);
+  });
+
+  it('labels that arrive while a model\'s cycle runs wait for its end: every monitor of that cycle sees the same labels', async () => {
+    const store = open('cycle-labels');
+    const r = rng(11);
+    await storeBaseline(store, { model: 'mc', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, buildBaseline(model, refRows(r, 500)));
+    const recs = await records(items(r, 'l', 1500));
+    await store.insertPredictions('mc', recs, NOW, packLayout(model.features));
+    const engine = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: 0 });
+    engines.push(engine);
+    const before = await engine.compute(config, NOW);
+    const labels = recs.slice(0, 300).map((p, i) => ({ id: p.id, ts: NOW, label: ['a', 'b', 'c'][i % 3] as string }));
+    await store.insertLabels('mc', labels, NOW);
+    // the labels reach the engine while its next cycle runs (it yields at every turn): at the
+    // third turn, inside the model's cycle (the first is before it)
+    let delivered = false;
+    const deliverAt = (turn: number): void => {
+      setImmediate(() => {
+        if (turn > 1) return deliverAt(turn - 1);
+        void engine.labels(model, labels).then(() => {
+          delivered = true;
+        });
+      });
+    };
+    deliverAt(3);
+    const during = await engine.compute(config, NOW);
+    expect(delivered).toBe(true);
+    expect(during).toEqual(before); // not seen by that cycle, by none of its monitors
+    const w = engine.window('mc') as ModelWindow;
+    expect(Array.from({ length: w.n }, (_, i) => w.label[i] as number).filter((x) => !Number.isNaN(x))).toHaveLength(300);
+    const after = await engine.compute(config, NOW);
+    // the next cycle has them: labelled predictions of the 1h window (all of them), from coverage × samples per version
+    const labeled = (s: Sample[]): number =>
+      s
+        .filter((x) => x.name === 'ml_label_coverage_ratio' && x.labels.window === '1h')
+        .reduce((n, c) => n + c.value * ((s.find((x) => x.name === 'ml_window_samples' && x.labels.window === '1h' && x.labels.version === c.labels.version)?.value ?? NaN) as number), 0);
+    expect(labeled(during)).toBe(0);
+    expect(Math.round(labeled(after))).toBe(300);
   });
 
   it('yields to the event loop between pages: an immediate scheduled before the rebuild runs before it ends', async () => {
