@@ -25,23 +25,37 @@ export interface WindowView {
 
 const versionRows = new WeakMap<WindowView, Map<string, Int32Array>>();
 
-/** Row indexes grouped by model version (version name → rows); computed once per view. */
+/**
+ * Row indexes grouped by model version (version name → rows, in the order versions first appear
+ * in the rows); computed once per view. Version codes are small dictionary codes: counted in typed
+ * arrays (two Map lookups per row took ~10 ms per 100,000 rows, in one slice of the cycle).
+ */
 export function byVersion(v: WindowView): Map<string, Int32Array> {
   let out = versionRows.get(v);
   if (out !== undefined) return out;
-  const counts = new Map<number, number>();
-  for (const i of v.rows) counts.set(v.w.version[i] as number, (counts.get(v.w.version[i] as number) ?? 0) + 1);
-  out = new Map<string, Int32Array>();
-  const fill = new Map<number, number>();
-  for (const [code, n] of counts) {
-    out.set(v.w.versions.values[code] as string, v.scratch.i32(n));
-    fill.set(code, 0);
+  const rows = v.rows;
+  const version = v.w.version;
+  const nv = v.w.versions.values.length;
+  const counts = new Int32Array(nv);
+  const order: number[] = [];
+  for (let k = 0; k < rows.length; k++) {
+    const code = version[rows[k] as number] as number;
+    if (counts[code] === 0) order.push(code);
+    counts[code] = (counts[code] as number) + 1;
   }
-  for (const i of v.rows) {
-    const code = v.w.version[i] as number;
-    const k = fill.get(code) as number;
-    (out.get(v.w.versions.values[code] as string) as Int32Array)[k] = i;
-    fill.set(code, k + 1);
+  out = new Map<string, Int32Array>();
+  const arrays: Int32Array[] = new Array<Int32Array>(nv);
+  for (const code of order) {
+    const a = v.scratch.i32(counts[code] as number);
+    arrays[code] = a;
+    out.set(v.w.versions.values[code] as string, a);
+  }
+  const fill = new Int32Array(nv);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
+    const code = version[i] as number;
+    (arrays[code] as Int32Array)[fill[code] as number] = i;
+    fill[code] = (fill[code] as number) + 1;
   }
   versionRows.set(v, out);
   return out;
@@ -49,11 +63,15 @@ export function byVersion(v: WindowView): Map<string, Int32Array> {
 
 /** The rows that have a label. */
 export function labelled(v: WindowView, rows: Int32Array): Int32Array {
+  const label = v.w.label;
   let n = 0;
-  for (const i of rows) if (!Number.isNaN(v.w.label[i] as number)) n++;
+  for (let k = 0; k < rows.length; k++) n += +!Number.isNaN(label[rows[k] as number] as number);
   const out = v.scratch.i32(n);
-  let k = 0;
-  for (const i of rows) if (!Number.isNaN(v.w.label[i] as number)) out[k++] = i;
+  let j = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k] as number;
+    if (!Number.isNaN(label[i] as number)) out[j++] = i;
+  }
   return out;
 }
 
