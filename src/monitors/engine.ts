@@ -120,8 +120,9 @@ export class MonitorEngine implements IngestListener {
       rebuildPageRows?: number;
       /**
        * A cycle yields to the event loop once this long has passed since it last did (default
-       * CYCLE_SLICE_MS), between models, windows and drift features: requests are answered and
-       * ingestion goes on while it runs. Infinity: never.
+       * CYCLE_SLICE_MS), between models, windows, monitors and the steps of a monitor (drift and
+       * data-quality features): requests are answered and ingestion goes on while it runs; the
+       * labels that arrive meanwhile wait for the end of their model's computation. Infinity: never.
        */
       cycleSliceMs?: number;
     },
