@@ -76,6 +76,19 @@ function cycleChild(db: string, rows: number, now: number, env: NodeJS.ProcessEn
   return JSON.parse(out.trim().split('\n').pop() as string) as CycleChildResult;
 }
 
+/** Runs `fn` on a temporary store filled with the bench's baselines only (removed after). */
+async function withBaselineStore(fn: (db: string, now: number) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cycle-'));
+  try {
+    const now = Date.now();
+    const db = join(dir, 'bench.db');
+    await fillBenchStore(db, now, false);
+    await fn(db, now);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Window sizes of the sweep: around SciPy's exact-KS limit (10,000) and up to the cycle bench's load. */
 const SWEEP_ROWS = [1_000, 5_000, 9_999, 10_000, 50_000, 100_000];
 
@@ -86,11 +99,7 @@ const SWEEP_ROWS = [1_000, 5_000, 9_999, 10_000, 50_000, 100_000];
  * should grow with the size, without a cliff (docs/statistics-drift.md, drift.ks_method).
  */
 export async function benchSweep(print: (line: string) => void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-sweep-'));
-  try {
-    const now = Date.now();
-    const db = join(dir, 'bench.db');
-    await fillBenchStore(db, now, false);
+  await withBaselineStore(async (db, now) => {
     for (const method of process.env.VIGIL_BENCH_KS === 'both' ? ['auto', 'scipy'] : ['auto']) {
       for (const rows of SWEEP_ROWS) {
         const r = cycleChild(db, rows, now, { ...process.env, VIGIL_BENCH_CYCLES: '3', VIGIL_BENCH_KS_METHOD: method });
@@ -100,9 +109,7 @@ export async function benchSweep(print: (line: string) => void): Promise<void> {
         );
       }
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -113,11 +120,7 @@ export async function benchSweep(print: (line: string) => void): Promise<void> {
  * child's, without the bench's preparation.
  */
 export async function benchCycle(print: (line: string) => void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cycle-'));
-  try {
-    const now = Date.now();
-    const db = join(dir, 'bench.db');
-    await fillBenchStore(db, now, false);
+  await withBaselineStore(async (db, now) => {
     const r = cycleChild(db, ROWS, now);
     const settled = r.settled;
     const num = (m: Record<string, number>, k: string): number => m[k] ?? 0;
@@ -134,7 +137,5 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
         `cycle RSS settled, by holder: data ${mb(data)} MB (hot windows ${mb(r.windowBytes)} + reference values ${mb(r.referenceBytes)}, on paged memory) | V8 heap ${mb(num(settled, 'v8Physical'))} MB (${mb(num(settled, 'heapUsed'))} used) | C heap ${mb(num(settled, 'cHeap'))} MB (malloc main arena: SQLite, driver buffers, V8's own) | files ${mb(num(settled, 'file'))} MB (node binary, libraries) | other anonymous ${mb(other)} MB (thread stacks and arenas, pages not yet returned)`,
       );
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { mulberry32 } from '../src/core/random.js';
 import { Packer, packLayout } from '../src/store/packed.js';
 import { migrate } from '../src/store/sqlite/migrations.js';
+import { INSERT_SQL } from '../src/store/sqlite/sqlite-store.js';
 import type { PredictionRecord } from '../src/store/store.js';
 import { quantile, startVigil } from './process.js';
 
@@ -24,12 +25,13 @@ function item(rnd: () => number, id: string, now: number): Record<string, unknow
 }
 
 /**
- * The raw better-sqlite3 insert of the same rows in Vigil's schema (its migrations, its pragmas,
- * its statements: the model row, the prediction with its packed form, its features JSON), 1,000
- * rows a transaction, the columns' values prepared beforehand: what SQLite itself costs, the
- * ceiling of ingestion on this machine. Rows per second.
+ * The raw better-sqlite3 insert of the same rows in Vigil's schema (its migrations, its WAL mode
+ * and synchronous level, its statements INSERT_SQL: the model row, the prediction with its packed
+ * form, its features JSON), 1,000 rows a transaction, the columns' values prepared beforehand:
+ * what SQLite itself costs, the ceiling of ingestion on this machine. Rows per second.
  */
 function rawInsert(dir: string, bodies: readonly string[], skip: number): number {
+  // SQLite's own page cache (better-sqlite3's build), not the store's smaller storage.cache_mb: the ceiling
   const db = new Database(join(dir, 'raw.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -45,16 +47,14 @@ function rawInsert(dir: string, bodies: readonly string[], skip: number): number
       return [rec.id, rec.ts, rec.version, rec.prediction, JSON.stringify(rec.score), rec.latencyMs, Buffer.from(packer.pack(layout, rec)), JSON.stringify(rec.features)] as const;
     }),
   );
-  const model = db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
-  const prediction = db.prepare(`INSERT INTO predictions
-    (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
-    VALUES (?, ?, ?, ?, '', ?, ?, ?, NULL, NULL, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`);
-  const features = db.prepare('INSERT INTO prediction_features (ref, features) VALUES (?, ?)');
+  const model = db.prepare(INSERT_SQL.model);
+  const prediction = db.prepare(INSERT_SQL.prediction);
+  const features = db.prepare(INSERT_SQL.features);
   let ref = 1;
   const tx = db.transaction((rows: (typeof batches)[number], now: number) => {
     model.run('bench', now);
     for (const [id, ts, version, pred, score, latency, packed, json] of rows) {
-      if (prediction.run('bench', id, ts, version, pred, score, latency, now, packed, ref).changes > 0) features.run(ref++, json);
+      if (prediction.run('bench', id, ts, version, pred, score, latency, null, null, now, packed, ref).changes > 0) features.run(ref++, json);
     }
   });
   const t0 = performance.now();

@@ -204,16 +204,14 @@ export function startDrift(v: WindowView, offload: NumericOffload | null): Drift
       // (ingestion may run then: a label may arrive); the features' codes of these rows stay.
       const tail: [string, Record<string, string>, number][] = [];
       tailDrift(v, p.tests, (name, labels, value) => tail.push([name, labels, value]));
-      if (job === null) {
-        for (let k = 0; k < p.tasks.length; k++) {
-          compute(k);
-          if (tick !== undefined) await tick();
-        }
-      } else {
-        for (let k = job.claim(); k < p.tasks.length; k = job.claim()) {
-          compute(k);
-          if (tick !== undefined) await tick();
-        }
+      // features in turn, or claimed from the counter shared with the worker
+      let next = 0;
+      const claim = job === null ? () => next++ : () => job.claim();
+      for (let k = claim(); k < p.tasks.length; k = claim()) {
+        compute(k);
+        if (tick !== undefined) await tick();
+      }
+      if (job !== null) {
         const theirs = await job.done;
         for (const [k, o] of theirs) if (k >= 0 && k < p.tasks.length && numeric[k] === undefined) numeric[k] = o;
         // Whatever the worker claimed but did not deliver (it failed): computed here.

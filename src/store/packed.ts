@@ -145,6 +145,8 @@ export function packedFor(layout: PackLayout, bytes: Uint8Array): boolean {
 export class PackedReader {
   private bytes: Uint8Array = new Uint8Array(0);
   private view: DataView | null = null;
+  /** The row as a Buffer (its categorical values are decoded from it), made once per row when needed. */
+  private buf: Buffer | null = null;
   /** The row's whole ArrayBuffer as float64 (the values read in place when 8-aligned), reused across rows of one buffer. */
   private f64: Float64Array = new Float64Array(0);
   /** Index of the row's first 8 bytes in f64; -1: not aligned, read through a DataView. */
@@ -158,6 +160,7 @@ export class PackedReader {
     this.bytes = bytes;
     this.at = PACKED_HEAD + 8 * this.layout.numeric.length;
     this.view = null;
+    this.buf = null;
     if (LITTLE_ENDIAN && (bytes.byteOffset & 7) === 0) {
       // a page's rows share one buffer: one Float64Array over it instead of a DataView per row
       if (this.f64.buffer !== bytes.buffer) this.f64 = new Float64Array(bytes.buffer, 0, bytes.buffer.byteLength >> 3);
@@ -184,7 +187,8 @@ export class PackedReader {
     this.at += 4;
     if (n === MISSING_STRING) return null;
     const b = this.bytes;
-    const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', this.at, this.at + n);
+    this.buf ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const s = this.buf.toString('utf8', this.at, this.at + n);
     this.at += n;
     return s;
   }

@@ -47,8 +47,7 @@ export const locatePageWorker = (): string | null => locateBuiltWorker(import.me
 /** A stream of pages the worker reads ahead of the rebuild. */
 interface Stream {
   id: number;
-  /** the query of the next page the rebuild will ask for */
-  next: PageParams;
+  /** the query (pageKey) of the next page the rebuild will ask for */
   nextKey: string;
   /** pages read, not taken yet, in order */
   pages: EncodedPage[];
@@ -87,7 +86,7 @@ export class PageReader {
     const continued = s !== null && s.nextKey === key;
     if (!continued) {
       this.endStream(); // another query: the pages read ahead are not its
-      s = this.startStream(p);
+      s = this.startStream(p, key);
     }
     let page: EncodedPage | undefined;
     if (s !== null) {
@@ -106,8 +105,7 @@ export class PageReader {
     } else if (this.stream === s && s !== null) {
       if (page.n < p.limit) this.endStream(); // the last page
       else {
-        s.next = nextParams(p, page);
-        s.nextKey = pageKey(s.next);
+        s.nextKey = pageKey(nextParams(p, page));
         this.post({ type: 'credit', stream: s.id, n: 1 });
       }
     }
@@ -123,14 +121,14 @@ export class PageReader {
     });
   }
 
-  /** A new stream from `p` (its first page is p's); null when there is no worker. */
-  private startStream(p: PageParams): Stream | null {
+  /** A new stream from `p` (its first page is p's, of key `key`); null when there is no worker. */
+  private startStream(p: PageParams, key: string): Stream | null {
     const w = this.ensureWorker();
     if (w === null) return null;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     w.ref();
-    const s: Stream = { id: this.nextStream++, next: p, nextKey: pageKey(p), pages: [], waiting: null, error: null };
+    const s: Stream = { id: this.nextStream++, nextKey: key, pages: [], waiting: null, error: null };
     this.stream = s;
     this.post({ type: 'scan', stream: s.id, params: p, credit: AHEAD + 1, ...(this.faultStreams > 0 ? { fault: 'throw' as const } : {}) });
     if (this.faultStreams > 0) this.faultStreams--;

@@ -231,6 +231,20 @@ function checkReferences(references: readonly ReferenceValues[]): void {
   }
 }
 
+/**
+ * The statements that store a batch of predictions: the model row, each prediction (features ''
+ * and the JSON in prediction_features, migration 8, written only when the prediction was: a
+ * re-sent id leaves no orphan), its features JSON. Shared with the ingest bench's raw side.
+ */
+export const INSERT_SQL = {
+  model: 'INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+  prediction: `INSERT INTO predictions
+    (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
+    VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`,
+  features: 'INSERT INTO prediction_features (ref, features) VALUES (?, ?)',
+  nextFeaturesRef: 'SELECT coalesce(max(ref), 0) + 1 AS ref FROM prediction_features',
+} as const;
+
 /** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
 export class SqliteStore implements Store {
   private readonly db: Db;
@@ -330,14 +344,10 @@ export class SqliteStore implements Store {
       return { ...b, id, replaced: existing };
     });
     this.stmts = {
-      model: db.prepare('INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
-      // features '' and the JSON in prediction_features (migration 8), written only when the
-      // prediction was (a re-sent id leaves no orphan)
-      prediction: db.prepare(`INSERT INTO predictions
-        (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
-        VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`),
-      features: db.prepare('INSERT INTO prediction_features (ref, features) VALUES (?, ?)'),
-      nextFeaturesRef: db.prepare('SELECT coalesce(max(ref), 0) + 1 AS ref FROM prediction_features').pluck(),
+      model: db.prepare(INSERT_SQL.model),
+      prediction: db.prepare(INSERT_SQL.prediction),
+      features: db.prepare(INSERT_SQL.features),
+      nextFeaturesRef: db.prepare(INSERT_SQL.nextFeaturesRef).pluck(),
       label: db.prepare('INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING'),
       getPrediction: db.prepare(`SELECT ${PREDICTION_COLUMNS}, l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
