@@ -95,7 +95,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const metrics = createMetrics(registry, { version: vigilVersion() });
   const store =
     deps.openStore?.(config()) ??
-    new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, now: clock.now() });
+    new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, logger, now: clock.now() });
   const ingestor = new Ingestor({ store, metrics, logger, clock, config });
   const engine = new MonitorEngine({ store, logger, onMonitorError: (m) => metrics.cycleStageErrors.inc({ stage: `monitor:${m}` }) });
   ingestor.subscribe(engine);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MISSING_STRING, PACKED_HEAD, Packer, PackedReader, packedFor, packLayout, windowScore } from './packed.js';
+import { MISSING_STRING, PACKED_HEAD, Packer, PackedReader, packedFor, packedJson, packLayout, packsExactly, windowScore } from './packed.js';
 import type { PredictionRecord } from './store.js';
 
 const FEATURES = [
@@ -101,5 +102,56 @@ describe('the packed form of a prediction (packed.ts)', () => {
     expect(windowScore({ score: 0.3, prediction: '1' })).toBe(0.3);
     expect(windowScore({ score: { '1': 0.6, '2': 0.4 }, prediction: 1 })).toBe(0.6);
     expect(windowScore({ score: null, prediction: 3.5 })).toBeNaN();
+  });
+
+  it('rebuilds the features\' JSON text from the packed form, character for character, exactly where packsExactly says it can', () => {
+    const layout = packLayout(FEATURES);
+    const packer = new Packer();
+    const numeric = fc.oneof(fc.double(), fc.integer(), fc.constant(null), fc.constant('1.5'), fc.constant(-0));
+    const categorical = fc.oneof(fc.string({ unit: 'binary' }), fc.constant(null), fc.constant(3), fc.constant('\ud800'));
+    const value = fc.oneof(numeric, categorical);
+    // the layout's features in its order; or some missing, some extra, shuffled
+    const inOrder = fc.record({ amount: numeric, country: categorical, age: numeric, device: categorical });
+    const messy = fc
+      .record({ amount: numeric, country: categorical, age: numeric, device: categorical, extra: value }, { requiredKeys: [] })
+      .chain((f) => fc.shuffledSubarray(Object.keys(f), { minLength: Object.keys(f).length }).map((keys) => Object.fromEntries(keys.map((k) => [k, f[k as keyof typeof f]]))));
+    const features = fc.oneof(inOrder, messy);
+    let exact = 0;
+    fc.assert(
+      fc.property(features, (f) => {
+        const features = f as PredictionRecord['features'];
+        const ok = packsExactly(layout, features);
+        const text = packedJson(layout, packer.pack(layout, rec(features)));
+        if (ok) {
+          exact++;
+          expect(text).toBe(JSON.stringify(features));
+        }
+        // exact means: the layout's own features in its order, numbers or null, well-formed strings or null
+        const keys = Object.keys(features);
+        const expected =
+          keys.join() === 'amount,country,age,device' &&
+          [features.amount, features.age].every((v) => v === null || typeof v === 'number') &&
+          [features.country, features.device].every((v) => v === null || (typeof v === 'string' && v.isWellFormed()));
+        expect(ok).toBe(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(exact).toBeGreaterThan(100);
+    // a feature named __proto__ (an own property, as ingestion stores it) and numeric-looking names
+    const odd = packLayout([
+      { name: '__proto__', type: 'numeric' },
+      { name: 'a"b', type: 'categorical' },
+    ]);
+    const f: Record<string, number | string> = {};
+    Object.defineProperty(f, '__proto__', { value: 2.5, enumerable: true, writable: true, configurable: true });
+    f['a"b'] = 'x\ny';
+    expect(packsExactly(odd, f)).toBe(true);
+    expect(packedJson(odd, packer.pack(odd, rec(f)))).toBe(JSON.stringify(f));
+    // JSON.stringify writes integer-like names first: not the layout's order, so not exact
+    const ints = packLayout([
+      { name: 'b', type: 'numeric' },
+      { name: '1', type: 'numeric' },
+    ]);
+    expect(packsExactly(ints, { b: 1, 1: 2 })).toBe(false);
   });
 });

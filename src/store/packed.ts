@@ -41,6 +41,11 @@ export interface PackLayout {
   readonly numeric: readonly string[];
   /** names of the categorical features, in the model's order */
   readonly categorical: readonly string[];
+  /**
+   * Every feature in the model's order: its name, its name as JSON text with the colon after it,
+   * and where its value is packed (>= 0: that numeric value; < 0: categorical value -slot - 1).
+   */
+  readonly order: readonly { readonly name: string; readonly key: string; readonly slot: number }[];
 }
 
 const fnv1a = (text: string): number => {
@@ -59,12 +64,69 @@ export function packLayout(features: readonly { name: string; type: 'numeric' | 
   const view = new DataView(head.buffer);
   view.setUint32(0, PACKED_FORMAT, true);
   view.setUint32(4, key, true);
+  let numeric = 0;
+  let categorical = 0;
   return {
     key,
     head,
     numeric: features.filter((f) => f.type === 'numeric').map((f) => f.name),
     categorical: features.filter((f) => f.type === 'categorical').map((f) => f.name),
+    order: features.map((f) => ({ name: f.name, key: `${JSON.stringify(f.name)}:`, slot: f.type === 'numeric' ? numeric++ : -++categorical })),
   };
+}
+
+/**
+ * Whether a prediction's features are held exactly by their packed form with this layout, so that
+ * packedJson gives JSON.stringify(features), character for character: the features are the
+ * layout's, in its order (the order JSON.stringify writes them in), each numeric one a number or
+ * null, each categorical one a well-formed string or null.
+ */
+export function packsExactly(layout: PackLayout, features: PredictionRecord['features']): boolean {
+  const order = layout.order;
+  let k = 0;
+  for (const name in features) {
+    const f = order[k++];
+    if (f === undefined || name !== f.name) return false;
+    const v = features[name];
+    if (v === null) continue;
+    if (f.slot >= 0 ? typeof v !== 'number' : typeof v !== 'string' || !v.isWellFormed()) return false;
+  }
+  return k === order.length;
+}
+
+/** The features' JSON text, rebuilt from their packed form (only where packsExactly said it is exact). */
+export function packedJson(layout: PackLayout, bytes: Uint8Array): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const cats: (string | null)[] = new Array<string | null>(layout.categorical.length);
+  let at = PACKED_HEAD + 8 * layout.numeric.length;
+  if (cats.length > 0) {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let c = 0; c < cats.length; c++) {
+      const n = view.getUint32(at, true);
+      at += 4;
+      if (n === MISSING_STRING) cats[c] = null;
+      else {
+        cats[c] = buf.toString('utf8', at, at + n);
+        at += n;
+      }
+    }
+  }
+  let out = '{';
+  const order = layout.order;
+  for (let k = 0; k < order.length; k++) {
+    const f = order[k] as PackLayout['order'][number];
+    if (k > 0) out += ',';
+    out += f.key;
+    if (f.slot >= 0) {
+      const v = view.getFloat64(PACKED_HEAD + 8 * f.slot, true);
+      // a finite number's JSON text is its String() (both Number::toString; -0 is "0")
+      out += Number.isNaN(v) ? 'null' : v;
+    } else {
+      const v = cats[-f.slot - 1];
+      out += v === null || v === undefined ? 'null' : JSON.stringify(v);
+    }
+  }
+  return `${out}}`;
 }
 
 /**

@@ -29,6 +29,19 @@ storeContract('sqlite (file, WAL)', async () => {
   };
 });
 
+// the same contract with every write on the main connection (no writer thread: the fallback, and :memory:)
+storeContract('sqlite (file, WAL, writes on the main thread)', async () => {
+  const path = join(dir, `contract-${n++}.db`);
+  const store = new SqliteStore({ path, now: T0, writer: 'main' });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      return new SqliteStore({ path, now: T0, writer: 'main' });
+    },
+  };
+});
+
 describe('SqliteStore specifics', () => {
   it('runs the migrations on an older database and keeps its rows', async () => {
     const path = join(dir, 'old.db');

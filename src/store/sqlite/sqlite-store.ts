@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database, { type Database as Db, type RunResult, type Statement, type Transaction } from 'better-sqlite3';
+import Database, { type Database as Db, type Statement, type Transaction } from 'better-sqlite3';
 import { VigilError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type {
   ActionFilter,
   ActionRecord,
@@ -31,6 +32,8 @@ import { baselineExists } from '../store.js';
 import { Packer, type PackLayout } from '../packed.js';
 import { migrate } from './migrations.js';
 import { locatePageWorker, PageReader } from './page-reader.js';
+import { locateWriterWorker, Writer } from './writer.js';
+import { labelBatch, predictionBatch, PRUNE_CHUNK, Writes } from './writes.js';
 import { pageParams, readPage, WINDOW_PAGE_SQL } from './window-pages.js';
 
 export const DEFAULT_CACHE_MB = 4;
@@ -47,6 +50,10 @@ export interface SqliteStoreOptions {
   cacheMb?: number;
   /** Where the hot-window rebuild's pages are read (page-reader.ts): `worker` (default for a file) or `main` (always for :memory:). */
   pageReader?: 'worker' | 'main';
+  /** Where ingestion's batches and retention's deletions are written (writer.ts): `worker` (default for a file) or `main` (always for :memory:). */
+  writer?: 'worker' | 'main';
+  /** Where the writer thread's failures are logged. */
+  logger?: Logger;
   now: number;
 }
 
@@ -66,7 +73,8 @@ interface PredictionRow {
   label: Target | null;
 }
 
-const PRUNE_CHUNK = 10_000;
+/** The writer thread waits this long for the main connection's write lock (it blocks no request meanwhile). */
+const WRITER_BUSY_TIMEOUT_MS = 30_000;
 /** A stored prediction's columns, its features JSON wherever it is (inline before migration 8, else in prediction_features). */
 const PREDICTION_COLUMNS = `p.model, p.id, p.ts, p.version, coalesce(f.features, p.features) AS features, p.prediction, p.score,
   p.latency_ms, p.segment, p.error, p.received_at`;
@@ -236,14 +244,7 @@ function checkReferences(references: readonly ReferenceValues[]): void {
  * and the JSON in prediction_features, migration 8, written only when the prediction was: a
  * re-sent id leaves no orphan), its features JSON. Shared with the ingest bench's raw side.
  */
-export const INSERT_SQL = {
-  model: 'INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
-  prediction: `INSERT INTO predictions
-    (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
-    VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`,
-  features: 'INSERT INTO prediction_features (ref, features) VALUES (?, ?)',
-  nextFeaturesRef: 'SELECT coalesce(max(ref), 0) + 1 AS ref FROM prediction_features',
-} as const;
+export { INSERT_SQL } from './writes.js';
 
 /** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
 export class SqliteStore implements Store {
@@ -251,23 +252,19 @@ export class SqliteStore implements Store {
   private open = true;
   /** Reads the rebuild's pages, in a worker thread when the store is a file. */
   readonly pages: PageReader;
+  /** Writes ingestion's batches and retention's deletions, in a writer thread when the store is a file. */
+  readonly writer: Writer;
+  private readonly writes: Writes;
   /** Packs predictions' hot-window form at ingestion (one reused buffer). */
   private readonly packer = new Packer();
   /** Where readBaselineReferences decodes each reference's values (reused, grown as needed). */
   private referenceScratch = new Float64Array(0);
   private readonly stmts: {
-    model: Statement;
-    prediction: Statement;
-    features: Statement;
-    nextFeaturesRef: Statement;
-    label: Statement;
     getPrediction: Statement;
     versions: Statement;
     labelStats: Statement;
     labeled: Statement;
     models: Statement;
-    prunePredictions: Statement;
-    pruneLabels: Statement;
     getState: Statement;
     setState: Statement;
     seqOf: Statement;
@@ -320,19 +317,14 @@ export class SqliteStore implements Store {
     const db = this.db;
     const worker = options.path !== ':memory:' && options.pageReader !== 'main' ? locatePageWorker() : null;
     this.pages = new PageReader(options.path, worker, (p) => readPage(this.stmts.windowPage, p));
-    this.batchTx = db.transaction((model: string, receivedAt: number, n: number, write: (i: number) => RunResult): WriteResult => {
-      this.stmts.model.run(model, receivedAt);
-      const duplicates: number[] = [];
-      const seqs: number[] = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        const info = write(i);
-        if (info.changes === 0) {
-          duplicates.push(i);
-          seqs[i] = -1;
-        } else seqs[i] = Number(info.lastInsertRowid);
-      }
-      return { inserted: n - duplicates.length, duplicates, seqs };
-    });
+    this.writes = new Writes(db);
+    const writerFile = options.path !== ':memory:' && options.writer !== 'main' ? locateWriterWorker() : null;
+    this.writer = new Writer(
+      { path: options.path, synchronous: options.synchronous, cacheMb: options.cacheMb ?? DEFAULT_CACHE_MB, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS },
+      writerFile,
+      this.writes,
+      options.logger,
+    );
     this.baselineTx = db.transaction((b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[], replace: boolean): SavedBaseline => {
       const existing = (this.stmts.baselineIdsOf.all(b.model, b.version) as { id: number }[]).map((r) => r.id);
       if (existing.length > 0 && !replace) throw baselineExists(b.model, b.version, existing);
@@ -344,11 +336,6 @@ export class SqliteStore implements Store {
       return { ...b, id, replaced: existing };
     });
     this.stmts = {
-      model: db.prepare(INSERT_SQL.model),
-      prediction: db.prepare(INSERT_SQL.prediction),
-      features: db.prepare(INSERT_SQL.features),
-      nextFeaturesRef: db.prepare(INSERT_SQL.nextFeaturesRef).pluck(),
-      label: db.prepare('INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING'),
       getPrediction: db.prepare(`SELECT ${PREDICTION_COLUMNS}, l.ts AS label_ts, l.label AS label
         FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref LEFT JOIN labels l ON l.model = p.model AND l.id = p.id
         WHERE p.model = ? AND p.id = ?`),
@@ -358,10 +345,6 @@ export class SqliteStore implements Store {
       labeled: db.prepare(`SELECT count(*) AS n FROM labels l
         JOIN predictions p ON p.model = l.model AND p.id = l.id WHERE l.model = ?`),
       models: db.prepare('SELECT name FROM models ORDER BY name'),
-      prunePredictions: db.prepare(`DELETE FROM predictions WHERE rowid IN
-        (SELECT rowid FROM predictions WHERE model = ? AND ts < ? LIMIT ${PRUNE_CHUNK})`),
-      pruneLabels: db.prepare(`DELETE FROM labels WHERE rowid IN
-        (SELECT rowid FROM labels WHERE model = ? AND ts < ? LIMIT ${PRUNE_CHUNK})`),
       getState: db.prepare('SELECT value FROM state WHERE key = ?'),
       setState: db.prepare(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
@@ -430,7 +413,6 @@ export class SqliteStore implements Store {
    * One batch in one transaction (created once, as better-sqlite3 advises): registers the model,
    * runs `write(i)` for every record and collects which were new (their sequence) or duplicates.
    */
-  private readonly batchTx: (model: string, receivedAt: number, n: number, write: (i: number) => RunResult) => WriteResult;
   /** A baseline row and its reference values (replacing the version's baseline, if asked), in one transaction. */
   private readonly baselineTx: Transaction<(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[], replace: boolean) => SavedBaseline>;
 
@@ -441,40 +423,13 @@ export class SqliteStore implements Store {
   async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number, layout?: PackLayout): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
-    const stmt = this.stmts.prediction;
-    const features = this.stmts.features;
-    const packer = this.packer;
-    let ref = 0; // the next prediction_features ref, read inside the batch's transaction
-    return this.batchTx(model, receivedAt, records.length, (i) => {
-      if (i === 0) ref = this.stmts.nextFeaturesRef.get() as number;
-      const r = records[i] as PredictionRecord;
-      const info = stmt.run(
-        model,
-        r.id,
-        r.ts,
-        r.version,
-        r.prediction,
-        r.score === null ? null : JSON.stringify(r.score),
-        r.latencyMs,
-        r.segment,
-        r.error,
-        receivedAt,
-        layout === undefined ? null : packer.pack(layout, r), // copied by SQLite before the next row reuses the packer's buffer
-        ref,
-      );
-      if (info.changes > 0) features.run(ref++, JSON.stringify(r.features));
-      return info;
-    });
+    return this.writer.run(predictionBatch(model, records, receivedAt, layout, this.packer));
   }
 
   async insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
-    const stmt = this.stmts.label;
-    return this.batchTx(model, receivedAt, records.length, (i) => {
-      const r = records[i] as LabelRecord;
-      return stmt.run(model, r.id, r.ts, r.label, receivedAt);
-    });
+    return this.writer.run(labelBatch(model, records, receivedAt));
   }
 
   async getPrediction(model: string, id: string): Promise<StoredPrediction | undefined> {
@@ -635,7 +590,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const e of save) this.stmts.saveOutbox.run(e.id, e.receiver, e.payload, e.attempts, e.nextAttemptAt, e.createdAt);
       for (const id of remove) this.stmts.deleteOutbox.run(id);
-    })();
+    }).immediate(); // the write lock at BEGIN: the writer thread's connection writes too (writer.ts)
   }
 
   async listOutbox(): Promise<OutboxRecord[]> {
@@ -676,16 +631,13 @@ export class SqliteStore implements Store {
     const out: PruneResult = { predictions: 0, labels: 0 };
     const models = (this.stmts.models.all() as { name: string }[]).map((m) => m.name);
     for (const model of models) {
-      // Small transactions, so ingestion is never blocked for long.
-      for (;;) {
-        const n = this.stmts.prunePredictions.run(model, beforeTs).changes;
-        out.predictions += n;
-        if (n < PRUNE_CHUNK) break;
-      }
-      for (;;) {
-        const n = this.stmts.pruneLabels.run(model, beforeTs).changes;
-        out.labels += n;
-        if (n < PRUNE_CHUNK) break;
+      // Small transactions, in the writer's queue between ingestion's batches: never blocked for long.
+      for (const table of ['predictions', 'labels'] as const) {
+        for (;;) {
+          const n = await this.writer.run({ kind: 'prune', table, model, beforeTs });
+          out[table] += n;
+          if (n < PRUNE_CHUNK) break;
+        }
       }
     }
     return out;
@@ -773,7 +725,7 @@ export class SqliteStore implements Store {
       const actions = this.stmts.pruneIncidentActions.run(beforeTs).changes;
       const incidents = this.stmts.pruneIncidents.run(beforeTs).changes;
       return { incidents, actions };
-    })();
+    }).immediate();
   }
 
   async saveCircuit(c: CircuitRecord): Promise<void> {
@@ -804,6 +756,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    await this.writer.close(); // the writes in flight are answered first
     await this.pages.close(); // before the checkpoint: no reader left on the file
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
