@@ -11,6 +11,7 @@
  *  - `equal_width`: numpy.histogram_bin_edges(reference ∪ current, bins=B), last bin closed.
  * Bands: < 0.1 stable, 0.1–0.25 moderate, >= 0.25 drift.
  */
+import { mulberry32 } from '../core/random.js';
 import { StatsInputError } from './types.js';
 import { cleanNonEmpty, type DroppedCounts, type NumericInput } from './sample.js';
 
@@ -230,14 +231,143 @@ export function quantileEdgesUnsorted(values: Float64Array, bins = PSI_DEFAULT_B
       ranks.push(i, i + 1);
     }
   }
-  const a = inPlace ? values : values.slice();
-  selectRanks(a, ranks);
+  let at: (r: number) => number;
+  const sampled = n >= SAMPLED_SELECT_MIN ? rankValuesSampled(values, ranks) : null;
+  if (sampled !== null) at = (r) => sampled.get(r) as number;
+  else {
+    const a = inPlace ? values : values.slice();
+    selectRanks(a, ranks);
+    at = (r) => a[r] as number;
+  }
   return probs.map((q) => {
     const h = (n - 1) * q;
-    if (h >= n - 1) return a[n - 1] as number;
+    if (h >= n - 1) return at(n - 1);
     const i = Math.floor(h);
-    return lerp(a[i] as number, a[i + 1] as number, h - i);
+    return lerp(at(i), at(i + 1), h - i);
   });
+}
+
+/** From this many values, order statistics are found through a sample (rankValuesSampled). */
+export const SAMPLED_SELECT_MIN = 65_536;
+const SAMPLE_SIZE = 16_384;
+
+/**
+ * The values at the given 0-based ranks of `values` (without NaN), exactly, without reordering
+ * them: a sorted random sample gives, for each rank, two values that bracket it with high
+ * probability (the sample's ranks ± 4 standard deviations); one pass counts the values below each
+ * bracket and collects those inside it (a few thousand per rank); each rank is then selected
+ * among its bracket's values. One pass and small selections instead of a multi-quickselect's
+ * ~log2(ranks) passes over all the values. Null when a bracket missed its rank (the sample was
+ * unlucky: about 1 in 30,000 per rank) or the values are too few: the caller selects the
+ * classic way.
+ */
+export function rankValuesSampled(values: Float64Array, ranks: readonly number[]): Map<number, number> | null {
+  const n = values.length;
+  if (n < SAMPLE_SIZE * 4 || ranks.length === 0) return null;
+  const rs = [...new Set(ranks)].sort((x, y) => x - y);
+  const rand = mulberry32(0x5eed ^ n);
+  const sample = new Float64Array(SAMPLE_SIZE);
+  for (let i = 0; i < SAMPLE_SIZE; i++) sample[i] = values[Math.floor(rand() * n)] as number;
+  sample.sort();
+  // Brackets [lo, hi) per rank, hi the next sample value above the bracket's last (so ties at it
+  // are inside), merged where they overlap (the two ranks of one quantile share one).
+  const los: number[] = [];
+  const his: number[] = [];
+  const owner: number[] = []; // per rank: its bracket
+  for (const r of rs) {
+    const q = r / (n - 1);
+    const centre = q * (SAMPLE_SIZE - 1);
+    const sd = Math.sqrt(SAMPLE_SIZE * q * (1 - q)) + 1; // of the number of sample values below the rank's value
+    const l = Math.floor(centre - 4 * sd);
+    const lo = l <= 0 ? -Infinity : (sample[l] as number); // from the sample's first value down: every value below
+    let h = Math.min(SAMPLE_SIZE - 1, Math.ceil(centre + 4 * sd));
+    const top = sample[h] as number;
+    while (h < SAMPLE_SIZE && (sample[h] as number) <= top) h++;
+    // past the sample's last value: no upper boundary (NaN is never passed, +Infinity included)
+    const hi = h < SAMPLE_SIZE ? (sample[h] as number) : NaN;
+    const last = his.length - 1;
+    if (last >= 0 && !(lo >= (his[last] as number))) his[last] = Number.isNaN(hi) ? NaN : Math.max(his[last] as number, hi);
+    else {
+      los.push(lo);
+      his.push(hi);
+    }
+    owner.push(los.length - 1);
+  }
+  const m = los.length;
+  const P = 2 * m <= 32 ? 32 : 64;
+  if (2 * m > P) return null;
+  // the boundaries lo0, hi0, lo1, … ascending, NaN after them (NaN <= x is false): a value's slot
+  // j = the boundaries <= x, found by a branchless descent; odd j: inside bracket (j - 1) / 2
+  const B = new Float64Array(P).fill(NaN);
+  for (let k = 0; k < m; k++) {
+    B[2 * k] = los[k] as number;
+    B[2 * k + 1] = his[k] as number;
+  }
+  // one pass finds each value's slot (kept) and counts them; then the brackets' values are copied
+  const slotOf = new Uint8Array(n);
+  const slots = new Int32Array(P + 1);
+  if (P === 32) {
+    for (let i = 0; i < n; i++) {
+      const x = values[i] as number;
+      let j = +(x >= (B[15] as number)) << 4; // as countQuantileBins: no branch to mispredict
+      j |= +(x >= (B[j | 7] as number)) << 3;
+      j |= +(x >= (B[j | 3] as number)) << 2;
+      j |= +(x >= (B[j | 1] as number)) << 1;
+      j |= +(x >= (B[j] as number));
+      slotOf[i] = j;
+      slots[j] = (slots[j] as number) + 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const x = values[i] as number;
+      let j = +(x >= (B[31] as number)) << 5;
+      j |= +(x >= (B[j | 15] as number)) << 4;
+      j |= +(x >= (B[j | 7] as number)) << 3;
+      j |= +(x >= (B[j | 3] as number)) << 2;
+      j |= +(x >= (B[j | 1] as number)) << 1;
+      j |= +(x >= (B[j] as number));
+      slotOf[i] = j;
+      slots[j] = (slots[j] as number) + 1;
+    }
+  }
+  const sizes = new Int32Array(m);
+  const inside: Float64Array[] = [];
+  for (let k = 0; k < m; k++) {
+    sizes[k] = slots[2 * k + 1] as number;
+    inside.push(new Float64Array(sizes[k] as number));
+  }
+  const fill = new Int32Array(m);
+  for (let i = 0; i < n; i++) {
+    const j = slotOf[i] as number;
+    if ((j & 1) === 1) {
+      const k = j >> 1;
+      const f = fill[k] as number;
+      (inside[k] as Float64Array)[f] = values[i] as number;
+      fill[k] = f + 1;
+    }
+  }
+  // values below bracket k: every value not in a bracket at or after k, and those in brackets before k
+  const out = new Map<number, number>();
+  let before = 0; // values below bracket k's lo
+  let k = 0;
+  const starts = new Float64Array(m);
+  for (let b = 0; b < m; b++) {
+    before += slots[2 * b] as number; // the values between the bracket before and this one (or below the first)
+    starts[b] = before;
+    before += sizes[b] as number;
+  }
+  for (let b = 0; b < m; b++) {
+    const cand = inside[b] as Float64Array;
+    const want: number[] = [];
+    for (; k < rs.length && owner[k] === b; k++) {
+      const local = (rs[k] as number) - (starts[b] as number);
+      if (local < 0 || local >= cand.length) return null; // the bracket missed this rank
+      want.push(local);
+    }
+    selectRanks(cand, want);
+    for (const local of want) out.set(local + (starts[b] as number), cand[local] as number);
+  }
+  return out;
 }
 
 /**
