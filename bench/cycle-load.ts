@@ -84,8 +84,15 @@ if (main && db !== undefined) {
   const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
   const store = new SqliteStore({ path: db, now });
   const logger = createLogger({ level: 'warn', destination: process.env.VIGIL_BENCH_LOG === '1' ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) });
-  // VIGIL_BENCH_DRIFT_WORKER=0: no drift worker at all (for comparison)
-  const engine = new MonitorEngine({ store, logger, ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}) });
+  // as the daemon: the cycle in compute workers, one per core but the main thread's (compute_workers: auto);
+  // VIGIL_BENCH_COMPUTE_WORKERS=0: on the main thread, in slices; VIGIL_BENCH_DRIFT_WORKER=0: no drift worker either
+  const workers = process.env.VIGIL_BENCH_COMPUTE_WORKERS;
+  const engine = new MonitorEngine({
+    store,
+    logger,
+    compute: workers === '0' ? false : workers === undefined ? {} : { size: Number(workers) },
+    ...(process.env.VIGIL_BENCH_DRIFT_WORKER === '0' ? { driftWorker: false as const } : {}),
+  });
   const rnd = mulberry32(4);
   let seq = 1;
   await engine.load(config, now);
@@ -135,7 +142,7 @@ if (main && db !== undefined) {
     windowBytes += engine.window(m.name)?.bytes() ?? 0;
     for (const b of engine.baselinesOf(m.name)) for (const r of b.features.values()) referenceBytes += referenceMemoryBytes(r);
   }
-  process.stdout.write(`${JSON.stringify({ times, loopDelay, series, loaded, afterCycles, settled, windowBytes, referenceBytes, gc: gc !== undefined, workerStarted: engine.driftPool?.started ?? 0, offloaded: engine.driftPool?.offloaded ?? 0 })}\n`);
+  process.stdout.write(`${JSON.stringify({ times, loopDelay, series, loaded, afterCycles, settled, windowBytes, referenceBytes, gc: gc !== undefined, workerStarted: engine.driftPool?.started ?? 0, offloaded: engine.driftPool?.offloaded ?? 0, computeJobs: engine.computePool?.counts.jobs ?? 0, computeWorkers: engine.computePool?.size ?? 0 })}\n`);
   await engine.close();
   await store.close();
 }

@@ -67,6 +67,8 @@ interface CycleChildResult {
   referenceBytes: number;
   workerStarted: number;
   offloaded: number;
+  computeJobs: number;
+  computeWorkers: number;
 }
 
 /** Runs the cycle bench's child on the store `db` (baselines only) with `rows` predictions per model. */
@@ -105,7 +107,8 @@ export async function benchSweep(print: (line: string) => void): Promise<void> {
         const r = cycleChild(db, rows, now, { ...process.env, VIGIL_BENCH_CYCLES: '3', VIGIL_BENCH_KS_METHOD: method });
         print(
           `sweep (ks_method: ${method}): ${MODELS} × ${FEATURES} × ${rows.toLocaleString('en')} rows: cycle median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms; ` +
-            `event loop delay while cycling p50 ${r.loopDelay.p50.toFixed(1)} ms, p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms (target for /healthz: p99 < 50, max < 200 ms)`,
+            `event loop delay while cycling p50 ${r.loopDelay.p50.toFixed(1)} ms, p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms (target for /healthz: p99 < 50, max < 200 ms); ` +
+            (r.computeWorkers === 0 ? 'on the main thread' : `${r.computeWorkers} compute worker(s)`),
         );
       }
     }
@@ -126,7 +129,7 @@ export async function benchCycle(print: (line: string) => void): Promise<void> {
     const num = (m: Record<string, number>, k: string): number => m[k] ?? 0;
     const data = r.windowBytes + r.referenceBytes;
     print(
-      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms); runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; event loop delay meanwhile p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started`,
+      `cycle: ${MODELS} models × ${FEATURES} features × ${ROWS.toLocaleString('en')}-row windows → ${r.series.toLocaleString('en')} series: median ${median(r.times).toFixed(0)} ms, max ${Math.max(...r.times).toFixed(0)} ms (target < 2,000 ms); runs ${r.times.map((t) => t.toFixed(0)).join(', ')} ms; event loop delay meanwhile p99 ${r.loopDelay.p99.toFixed(0)} ms, max ${r.loopDelay.max.toFixed(0)} ms; ${r.computeWorkers === 0 ? 'on the main thread' : `${r.computeJobs} model computations in ${r.computeWorkers} compute worker(s)`}; drift worker: ${r.offloaded} features offloaded, ${r.workerStarted} started`,
     );
     print(
       `cycle RSS: ${mb(num(settled, 'rss'))} MB settled (target < 300 MB; the child process that holds the load, after a full GC, 5 s idle, another full GC and 1 s); ${mb(num(r.afterCycles, 'rss'))} MB right after the 5 cycles; ${mb(num(r.loaded, 'rss'))} MB after loading the baselines, before any row`,

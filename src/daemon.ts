@@ -64,6 +64,7 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['storage.path', (c) => c.storage.path],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],
+  ['compute_workers', (c) => c.compute_workers],
 ];
 
 /** readTls for a reload (the schema checked the files; this catches a change since). */
@@ -97,7 +98,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     deps.openStore?.(config()) ??
     new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, logger, now: clock.now() });
   const ingestor = new Ingestor({ store, metrics, logger, clock, config });
-  const engine = new MonitorEngine({ store, logger, onMonitorError: (m) => metrics.cycleStageErrors.inc({ stage: `monitor:${m}` }) });
+  const workers = config().compute_workers;
+  const engine = new MonitorEngine({
+    store,
+    logger,
+    onMonitorError: (m) => metrics.cycleStageErrors.inc({ stage: `monitor:${m}` }),
+    compute: workers === 0 ? false : workers === 'auto' ? {} : { size: workers },
+  });
   ingestor.subscribe(engine);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);

@@ -90,6 +90,7 @@ describe('good configuration files', () => {
       storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
       log: { level: 'info' },
       evaluation_interval: 30_000,
+      compute_workers: 'auto',
       models: [],
       sources: [],
       rule_files: [],

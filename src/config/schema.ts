@@ -265,6 +265,8 @@ export const ConfigSchema = z
     storage: StorageSchema.prefault({}),
     log: LogSchema.prefault({}),
     evaluation_interval: positiveDuration().default(30_000),
+    /** Worker threads computing the cycle (src/monitors/compute-pool.ts): auto = one per core but the main thread's; 0 = on the main thread. */
+    compute_workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)]).default('auto'),
     models: z.array(ModelSchema).default([]),
     /** Prometheus rule files (globs relative to this file); the bundled rules load unless alerting.bundled_rules is false. */
     rule_files: z.array(z.string().min(1)).default([]),

@@ -6,32 +6,16 @@ import type { IngestListener } from '../ingest/ingestor.js';
 import type { Sample } from '../metrics/snapshot.js';
 import { PackedReader } from '../store/packed.js';
 import { isPacked, type BaselineRecord, type LabelRecord, type PredictionRecord, type Store } from '../store/store.js';
-import { abTestMonitor } from './abtest.js';
 import { loadBaseline, type LoadedBaseline } from './baseline.js';
-import { businessMonitor } from './business.js';
-import { dataQualityMonitor, freshnessMonitor } from './data-quality.js';
-import { driftMonitor, startDrift, type DriftRun } from './drift.js';
+import { ComputePool, type ComputePoolOptions, type ComputeResult } from './compute-pool.js';
+import { computeWindowSamples } from './compute.js';
+import { freshnessMonitor } from './data-quality.js';
 import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
-import { estimateMonitor } from './estimate.js';
-import { latencyMonitor } from './latency.js';
-import { performanceMonitor } from './performance.js';
 import { Scratch } from './scratch.js';
 import type { Emit, WindowView } from './view.js';
 import { ModelWindow, needsRawValues } from './window.js';
 
-/** A monitor computes at once, or in steps (a generator): the cycle may yield between them. */
-type Monitor = (v: WindowView, emit: Emit) => void | Generator<void, void, void>;
-
-/** The per-window monitors, in order. Each is a fault boundary per model and window. */
-export const MONITORS: readonly (readonly [string, Monitor])[] = [
-  ['performance', performanceMonitor],
-  ['drift', driftMonitor],
-  ['data_quality', dataQualityMonitor],
-  ['latency', latencyMonitor],
-  ['business', businessMonitor],
-  ['abtest', abTestMonitor],
-  ['estimate', estimateMonitor],
-];
+export { MONITORS } from './compute.js';
 
 interface Held {
   w: ModelWindow;
@@ -106,8 +90,12 @@ export class MonitorEngine implements IngestListener {
   readonly driftPool: DriftPool | null;
   /** The block size the last cycle's scratch needed (each cycle takes its own Scratch, see scratch.ts). */
   private scratchBytes = 0;
-  /** The model whose cycle is running, and the labels that arrived meanwhile (applied at its end). */
-  private computing: { model: string; deferred: { w: ModelWindow; seq: number | undefined; label: LabelRecord }[] } | null = null;
+  /** The models whose cycle is running, and the labels that arrived meanwhile (applied at its end). */
+  private readonly computing = new Map<string, { w: ModelWindow; seq: number | undefined; label: LabelRecord }[]>();
+  /** The compute workers (null: cycles on the main thread, in slices). */
+  readonly computePool: ComputePool | null;
+  /** Main-thread computations one after the other (they share the cycle's scratch). */
+  private mainChain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -125,15 +113,21 @@ export class MonitorEngine implements IngestListener {
        * labels that arrive meanwhile wait for the end of their model's computation. Infinity: never.
        */
       cycleSliceMs?: number;
+      /**
+       * The compute workers: each model's windows computed in a worker thread while the main thread
+       * ingests and serves (compute-pool.ts); false or absent: on the main thread, in slices.
+       */
+      compute?: ComputePoolOptions | false;
     },
   ) {
     this.log = deps.logger.child({ component: 'monitors' });
     this.driftPool = deps.driftWorker === false ? null : new DriftPool(this.log, deps.driftWorker ?? {});
+    this.computePool = deps.compute === undefined || deps.compute === false ? null : new ComputePool(this.log, deps.compute);
   }
 
-  /** Terminates the drift worker (shutdown). */
+  /** Terminates the compute and drift workers (shutdown). */
   async close(): Promise<void> {
-    await this.driftPool?.close();
+    await Promise.all([this.driftPool?.close(), this.computePool?.close()]);
   }
 
   /**
@@ -307,8 +301,8 @@ export class MonitorEngine implements IngestListener {
     if (h === undefined) return;
     // the model's cycle is running (it yields between monitors): its labels wait for its end, so
     // that every monitor of the cycle sees the same labels
-    const c = this.computing;
-    if (c !== null && c.model === model.name) records.forEach((label, i) => c.deferred.push({ w: h.w, seq: seqs[i], label }));
+    const deferred = this.computing.get(model.name);
+    if (deferred !== undefined) records.forEach((label, i) => deferred.push({ w: h.w, seq: seqs[i], label }));
     else records.forEach((label, i) => this.applyLabel(h.w, seqs[i], label));
   }
 
@@ -368,10 +362,15 @@ export class MonitorEngine implements IngestListener {
     return this.baselines.get(model) ?? [];
   }
 
-  /** Computes every monitor of every model; returns the samples for the snapshot. */
+  /**
+   * Computes every monitor of every model; returns the samples for the snapshot, in the models'
+   * order. Each model is prepared on the main thread (its window evicted, rebuilt when its coding
+   * changed; freshness and baseline series), then its windows are computed by a compute worker
+   * while the next model is prepared — or on the main thread, in slices, without workers or when
+   * a worker cannot take it.
+   */
   async compute(config: VigilConfig, now: number): Promise<Sample[]> {
     await this.loadBaselines(config.models);
-    const out: Sample[] = [];
     const configured = new Set(config.models.map((m) => m.name));
     for (const name of [...this.held.keys()]) {
       if (!configured.has(name)) {
@@ -379,42 +378,70 @@ export class MonitorEngine implements IngestListener {
         this.lastSamples.delete(name);
       }
     }
-    // The arrays of each model-window computation come from one block reused from window to window.
+    const pool = this.computePool?.usable === true ? this.computePool : null;
+    pool?.retain([...this.baselines.values()].flat());
+    // The arrays of each main-thread model-window computation come from one block reused from window to window.
     const scratch = new Scratch(this.scratchBytes);
     const tick = slicer(this.deps.cycleSliceMs ?? CYCLE_SLICE_MS);
+    const perModel: Promise<Sample[]>[] = [];
     try {
       for (const m of config.models) {
         await tick();
-        await this.computeOne(m, now, scratch, out, tick);
+        perModel.push((await this.startOne(m, now, scratch, tick, pool)).done);
       }
+      return (await Promise.all(perModel)).flat();
     } finally {
+      await Promise.allSettled(perModel);
+      await this.mainChain;
       scratch.drop(); // nothing of it held between cycles
       this.scratchBytes = scratch.blockBytes;
     }
-    return out;
   }
 
-  /** One model's samples into `out`: computed, or its last ones while its own evaluation interval has not passed. */
-  private async computeOne(m: ModelConfig, now: number, scratch: Scratch, out: Sample[], tick: () => Promise<void>): Promise<void> {
+  /**
+   * Starts one model's computation: resolves, once it is prepared and handed over, with `done`, a
+   * promise of its samples (its last ones while its own evaluation interval has not passed). Never rejects:
+   * a failure is counted and logged, and the model has the samples computed before it.
+   */
+  private async startOne(m: ModelConfig, now: number, scratch: Scratch, tick: () => Promise<void>, pool: ComputePool | null): Promise<{ done: Promise<Sample[]> }> {
     const interval = m.evaluation_interval;
     const last = this.lastSamples.get(m.name);
-    if (interval !== undefined && last !== undefined && now - last.at < interval) {
-      out.push(...last.samples);
-      return;
-    }
+    if (interval !== undefined && last !== undefined && now - last.at < interval) return { done: Promise.resolve(last.samples) };
     const samples: Sample[] = [];
-    const computing: NonNullable<MonitorEngine['computing']> = { model: m.name, deferred: [] };
-    this.computing = computing;
+    const emit: Emit = (name, labels, value) => samples.push({ name, labels, value });
+    const deferred: { w: ModelWindow; seq: number | undefined; label: LabelRecord }[] = [];
+    this.computing.set(m.name, deferred);
+    const finish = (): Sample[] => {
+      if (this.computing.get(m.name) === deferred) this.computing.delete(m.name);
+      for (const d of deferred) this.applyLabel(d.w, d.seq, d.label);
+      this.lastSamples.set(m.name, { at: now, samples });
+      return samples;
+    };
+    let prepared: { w: ModelWindow; baseline: LoadedBaseline | undefined };
     try {
-      await this.computeModel(m, now, scratch, (name, labels, value) => samples.push({ name, labels, value }), tick);
+      prepared = await this.prepareModel(m, now, emit);
     } catch (e) {
       this.failed('model', m.name, e);
-    } finally {
-      this.computing = null;
-      for (const d of computing.deferred) this.applyLabel(d.w, d.seq, d.label);
+      return { done: Promise.resolve(finish()) };
     }
-    this.lastSamples.set(m.name, { at: now, samples });
-    out.push(...samples);
+    const { w, baseline } = prepared;
+    const onMain = (): Promise<void> => {
+      const run = this.mainChain.then(() => this.computeWindowsOnMain(m, w, now, baseline, scratch, emit, tick));
+      this.mainChain = run.catch(() => undefined);
+      return run;
+    };
+    const offloaded: Promise<ComputeResult | null> = pool === null ? Promise.resolve(null) : pool.run({ model: m, now, wire: w.wire(), baselines: this.baselinesOf(m.name), baseline });
+    if (pool === null) await onMain(); // without workers: one model after the other, as before
+    const done = offloaded
+      .then(async (r) => {
+        if (pool === null) return;
+        if (r === null) return onMain();
+        for (const f of r.failures) this.failed(f.monitor, m.name, Object.assign(new Error(f.message), { stack: f.stack }));
+        for (const x of r.samples) samples.push(x);
+      })
+      .catch((e: unknown) => this.failed('model', m.name, e))
+      .then(finish);
+    return { done };
   }
 
   private failed(monitor: string, model: string, e: unknown): void {
@@ -423,7 +450,12 @@ export class MonitorEngine implements IngestListener {
     this.log.error({ monitor, model, err: errorMessage(e), stack: e instanceof Error ? e.stack : undefined }, 'monitor failed');
   }
 
-  private async computeModel(m: ModelConfig, now: number, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
+  /**
+   * A model's window as of `now`: evicted, rebuilt when it must be coded against other baselines;
+   * emits its size, freshness and baseline series. Returns it with the baseline drift is measured
+   * against (the current version's).
+   */
+  private async prepareModel(m: ModelConfig, now: number, emit: Emit): Promise<{ w: ModelWindow; baseline: LoadedBaseline | undefined }> {
     let h = this.held.get(m.name);
     if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
     let w = h.w;
@@ -452,62 +484,29 @@ export class MonitorEngine implements IngestListener {
       const ece = b.quality.calibration_error;
       if (m.task === 'binary' && ece !== undefined) emit('ml_model_estimate_reliable', { model: m.name, version }, ece <= m.estimate_max_calibration_error ? 1 : 0);
     }
+    return { w, baseline };
+  }
+
+  /** Every window of a model on the main thread, in slices (tick), its samples into `emit`. */
+  private async computeWindowsOnMain(m: ModelConfig, w: ModelWindow, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
     for (const dur of m.windows) {
       await tick();
       try {
-        await this.computeWindow(m, w, dur, now, baseline, scratch, emit, tick);
+        const view: WindowView = {
+          model: m,
+          w,
+          window: formatDuration(dur),
+          rows: w.rows(now - dur, now, (n) => scratch.i32(n)),
+          now,
+          baseline,
+          baselineFor: (version) => this.baselineFor(m.name, version),
+          scratch,
+        };
+        const samples = await computeWindowSamples(view, this.driftPool, tick, (monitor, e) => this.failed(monitor, m.name, e));
+        for (const x of samples) emit(x.name, x.labels, x.value);
       } finally {
         scratch.release(); // the window's arrays are not read after its monitors
       }
     }
-  }
-
-  /** Every monitor of one model and window, emitted in MONITORS order. */
-  private async computeWindow(m: ModelConfig, w: ModelWindow, dur: number, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
-    const view: WindowView = {
-      model: m,
-      w,
-      window: formatDuration(dur),
-      rows: w.rows(now - dur, now, (n) => scratch.i32(n)),
-      now,
-      baseline,
-      baselineFor: (version) => this.baselineFor(m.name, version),
-      scratch,
-    };
-    // Drift starts first (its numeric features go to the worker as well), the other monitors run
-    // meanwhile, then drift finishes; the samples are emitted in MONITORS order as before.
-    const outs: Sample[][] = MONITORS.map(() => []);
-    const into =
-      (buf: Sample[]): Emit =>
-      (name, labels, value) =>
-        buf.push({ name, labels, value });
-    let drift: DriftRun | null = null;
-    const di = MONITORS.findIndex(([name]) => name === 'drift');
-    try {
-      drift = startDrift(view, this.driftPool);
-    } catch (e) {
-      this.failed('drift', m.name, e);
-    }
-    // Between monitors the cycle may yield: ingestion appends rows after the view's (it does not
-    // see them), and the labels that arrive wait for the end of the model's cycle (labels()).
-    for (let i = 0; i < MONITORS.length; i++) {
-      if (i === di) continue;
-      const [name, monitor] = MONITORS[i] as (typeof MONITORS)[number];
-      await tick();
-      try {
-        const steps = monitor(view, into(outs[i] as Sample[]));
-        if (steps !== undefined) for (let s = steps.next(); s.done !== true; s = steps.next()) await tick();
-      } catch (e) {
-        this.failed(name, m.name, e);
-      }
-    }
-    if (drift !== null) {
-      try {
-        await drift.finish(into(outs[di] as Sample[]), tick);
-      } catch (e) {
-        this.failed('drift', m.name, e);
-      }
-    }
-    for (const buf of outs) for (const s of buf) emit(s.name, s.labels, s.value);
   }
 }

@@ -47,6 +47,22 @@ interface CategoricalColumn {
 }
 export type FeatureColumn = NumericColumn | CategoricalColumn;
 
+/** A window as a compute worker gets it (ModelWindow.wire). */
+export interface WindowWire {
+  n: number;
+  coding: readonly number[];
+  ts: Float64Array;
+  version: Uint16Array;
+  pred: Float64Array | Float32Array;
+  score: Float64Array;
+  label: Float64Array | Float32Array;
+  latency: Float32Array;
+  error: Uint8Array;
+  versions: readonly string[];
+  classes: readonly string[];
+  features: [string, { kind: 'numeric'; codes: CodeArray[]; raw: Float32Array | null } | { kind: 'categorical'; codes: Int32Array; values: readonly string[] }][];
+}
+
 /** A feature's column with its name and its index in the model's features. */
 interface NumericSlot {
   name: string;
@@ -459,6 +475,85 @@ export class ModelWindow {
     const ids = idx.map((k) => this.coding[k] as number);
     this.coding.length = 0;
     this.coding.push(...ids);
+  }
+
+  /**
+   * What a compute worker reads of the window (compute-pool.ts): its first n rows' columns — the
+   * same memory (SharedArrayBuffers), not copied — and its dictionaries' values. Ingestion appends
+   * rows after n meanwhile; eviction and labels wait for the computation (the engine).
+   */
+  wire(): WindowWire {
+    const features: WindowWire['features'] = [];
+    for (const [name, col] of this.features) {
+      features.push(
+        col.kind === 'numeric'
+          ? [name, { kind: 'numeric', codes: col.coded.map((c) => c.codes), raw: col.raw }]
+          : [name, { kind: 'categorical', codes: col.codes, values: col.dict.values }],
+      );
+    }
+    return {
+      n: this.n,
+      coding: this.coding,
+      ts: this.ts,
+      version: this.version,
+      pred: this.pred,
+      score: this.score,
+      label: this.label,
+      latency: this.latency,
+      error: this.error,
+      versions: this.versions.values,
+      classes: this.classes.values,
+      features,
+    };
+  }
+
+  /**
+   * A read-only window over a wired one (in a compute worker): what the monitors read — columns,
+   * dictionaries, codes with their grids (from the same baselines' summaries: the same grids) —
+   * and nothing to append with. Freshness is not in it (the main thread emits it).
+   */
+  static fromWire(model: ModelConfig, wire: WindowWire, baseline: (id: number) => LoadedBaseline | undefined): ModelWindow {
+    const w = Object.create(ModelWindow.prototype) as ModelWindow;
+    const dict = (values: readonly string[]): Dictionary => {
+      const d = new Dictionary();
+      for (const v of values) d.code(v);
+      return d;
+    };
+    const features = new Map<string, FeatureColumn>();
+    for (const [name, f] of wire.features) {
+      if (f.kind === 'categorical') features.set(name, { kind: 'categorical', codes: f.codes, dict: dict(f.values) });
+      else {
+        const coded = f.codes.map((codes, k): CodedValues => {
+          const ref = baseline(wire.coding[k] as number)?.features.get(name);
+          return { grid: ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID, codes };
+        });
+        features.set(name, { kind: 'numeric', coded, raw: f.raw });
+      }
+    }
+    const classes = dict(wire.classes);
+    Object.assign(w, {
+      model,
+      n: wire.n,
+      cap: wire.n,
+      seq: new Float64Array(0),
+      ts: wire.ts,
+      version: wire.version,
+      pred: wire.pred,
+      score: wire.score,
+      label: wire.label,
+      latency: wire.latency,
+      error: wire.error,
+      features,
+      versions: dict(wire.versions),
+      classes,
+      featureLastTs: new Map<string, number>(),
+      lastPredictionTs: null,
+      lastLabelTs: null,
+      positiveCode: model.task === 'binary' ? classes.code(positiveClassOf(model)) : -1,
+      coding: [...wire.coding],
+      layout: packLayout(model.features),
+    });
+    return w;
   }
 
   /** Bytes held by the columns. */
