@@ -69,7 +69,9 @@ export async function benchDaemon(print: (line: string) => void): Promise<void> 
     await fillBenchStore(db, Date.now(), true);
     const filled = performance.now() - t0;
     const config = join(dir, 'vigil.yaml');
-    writeFileSync(config, `server: { port: 0 }\nstorage: { path: ${db} }\nevaluation_interval: ${INTERVAL_S}s\n${benchConfigText(MODELS, FEATURES)}`);
+    // VIGIL_BENCH_COMPUTE_WORKERS: compute_workers (default: the daemon's, auto)
+    const workers = process.env.VIGIL_BENCH_COMPUTE_WORKERS;
+    writeFileSync(config, `server: { port: 0 }\nstorage: { path: ${db} }\nevaluation_interval: ${INTERVAL_S}s\n${workers === undefined ? '' : `compute_workers: ${Number(workers)}\n`}${benchConfigText(MODELS, FEATURES)}`);
     const t1 = performance.now();
     const loaded: LogRecord[] = [];
     let started: LogRecord | null = null;
