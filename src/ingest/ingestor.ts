@@ -117,11 +117,20 @@ export class Ingestor {
   private countPredictions(model: string, records: readonly PredictionRecord[], skip: ReadonlySet<number>): void {
     const m = this.deps.metrics;
     const perVersion = new Map<string, number>();
+    // the histogram's child per version, looked up once a batch (its labels hashed once, not per row)
+    const latency = new Map<string, { observe(v: number): void }>();
     for (let i = 0; i < records.length; i++) {
       if (skip.has(i)) continue;
       const r = records[i] as PredictionRecord;
       perVersion.set(r.version, (perVersion.get(r.version) ?? 0) + 1);
-      if (r.latencyMs !== null) m.latency.observe({ model, version: r.version }, r.latencyMs / 1000);
+      if (r.latencyMs !== null) {
+        let child = latency.get(r.version);
+        if (child === undefined) {
+          child = m.latency.labels({ model, version: r.version });
+          latency.set(r.version, child);
+        }
+        child.observe(r.latencyMs / 1000);
+      }
       if (r.error !== null) m.predictionErrors.inc({ model, version: r.version });
     }
     for (const [version, n] of perVersion) m.predictions.inc({ model, version }, n);

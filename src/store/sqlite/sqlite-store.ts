@@ -423,7 +423,9 @@ export class SqliteStore implements Store {
   async insertPredictions(model: string, records: readonly PredictionRecord[], receivedAt: number, layout?: PackLayout): Promise<WriteResult> {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
-    return this.writer.run(predictionBatch(model, records, receivedAt, layout, this.packer));
+    // The features' JSON text is made where there is time for it: by the writer thread, unless it
+    // has a batch waiting already (then the main thread would wait for it: it makes the text itself).
+    return this.writer.run(predictionBatch(model, records, receivedAt, layout, this.packer, this.writer.inFlight >= 2));
   }
 
   async insertLabels(model: string, records: readonly LabelRecord[], receivedAt: number): Promise<WriteResult> {

@@ -104,6 +104,24 @@ describe('the store writer thread (writer.ts)', () => {
     await store.close();
   });
 
+  it('stores the same features JSON whichever thread makes the text (the main thread when the writer has batches waiting)', async () => {
+    const store = new SqliteStore({ path: join(dir, `w${n++}.db`), now: T0 });
+    const odd: PredictionRecord['features'] = { country: 'PL', amount: 1.5 }; // not the layout's order: not rebuilt from the packed form
+    const records = (from: number): PredictionRecord[] => batch(from, 50).map((r, k) => (k % 2 === 0 ? { ...r, features: odd } : r));
+    // prepared with the text: strings, JSON.stringify's; without: null where the packed form holds them
+    const prepared = (textHere: boolean) => predictionBatch('m', records(0), T0, layout, new Packer(), textHere).features;
+    expect(prepared(true)).toEqual(records(0).map((r) => JSON.stringify(r.features)));
+    expect(prepared(false).map((f) => (f === null ? null : 'object'))).toEqual(records(0).map((_, k) => (k % 2 === 0 ? 'object' : null)));
+    // many batches at once: the later ones find the writer busy and carry their text
+    await Promise.all(Array.from({ length: 8 }, (_, b) => store.insertPredictions('m', records(b * 50), T0, layout)));
+    for (const i of [0, 1, 201, 398, 399]) {
+      const stored = await store.getPrediction('m', `p${i}`);
+      expect(stored?.features).toEqual(i % 2 === 0 ? odd : { amount: i, country: 'PL' });
+      expect(Object.keys(stored?.features ?? {})).toEqual(i % 2 === 0 ? ['country', 'amount'] : ['amount', 'country']);
+    }
+    await store.close();
+  });
+
   it('reports a batch the lost thread had committed as stored, not as duplicates (Writes.rerun)', () => {
     const db = new Database(join(dir, `w${n++}.db`));
     db.pragma('journal_mode = WAL');

@@ -74,6 +74,11 @@ export class Writer {
     return this.worker !== null;
   }
 
+  /** Writes sent to the thread and not answered yet (0 without a thread). */
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
   run<O extends WriteOp>(op: O): Promise<WriteAnswer<O>> {
     const w = this.ensureWorker();
     if (w === null) {

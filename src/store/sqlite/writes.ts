@@ -35,11 +35,12 @@ export interface PredictionBatch {
   segments: (string | null)[];
   errors: (string | null)[];
   /**
-   * The features, stored by Writes as JSON text (in the writer thread, off the main thread); null
-   * where the packed form holds them exactly (packsExactly): their text is rebuilt from it there
-   * (packedJson) and they are not copied to the thread.
+   * The features, stored by Writes as JSON text: their text when the batch was prepared with it
+   * (`textHere`); else the object, turned into text where the batch is written (the writer
+   * thread); else null: the packed form holds them exactly (packsExactly), and their text is
+   * rebuilt from it where the batch is written (packedJson), the object not copied to the thread.
    */
-  features: (PredictionRecord['features'] | null)[];
+  features: (PredictionRecord['features'] | string | null)[];
   /** the layout the rows are packed with (null: not packed) */
   layout: PackLayout | null;
   /** the rows' packed forms one after the other (null: not packed), row i at [offsets[i], offsets[i + 1]) */
@@ -68,7 +69,7 @@ export type WriteOp = PredictionBatch | LabelBatch | PruneChunk;
 export type WriteAnswer<O extends WriteOp> = O extends PruneChunk ? number : WriteResult;
 
 /** A batch of predictions prepared for Writes, packed with `layout`. */
-export function predictionBatch(model: string, records: readonly PredictionRecord[], receivedAt: number, layout: PackLayout | undefined, packer: Packer): PredictionBatch {
+export function predictionBatch(model: string, records: readonly PredictionRecord[], receivedAt: number, layout: PackLayout | undefined, packer: Packer, textHere = false): PredictionBatch {
   const n = records.length;
   const b: PredictionBatch = {
     kind: 'predictions',
@@ -82,7 +83,7 @@ export function predictionBatch(model: string, records: readonly PredictionRecor
     latencies: new Array<number | null>(n),
     segments: new Array<string | null>(n),
     errors: new Array<string | null>(n),
-    features: new Array<PredictionRecord['features'] | null>(n),
+    features: new Array<PredictionRecord['features'] | string | null>(n),
     layout: layout ?? null,
     packed: null,
     offsets: null,
@@ -100,9 +101,9 @@ export function predictionBatch(model: string, records: readonly PredictionRecor
     b.latencies[i] = r.latencyMs;
     b.segments[i] = r.segment;
     b.errors[i] = r.error;
-    b.features[i] = r.features;
+    b.features[i] = textHere ? JSON.stringify(r.features) : r.features;
     if (layout !== undefined && bytes !== null && offsets !== null) {
-      if (packsExactly(layout, r.features)) b.features[i] = null;
+      if (!textHere && packsExactly(layout, r.features)) b.features[i] = null;
       const p = packer.pack(layout, r); // a view of the packer's buffer: copied here
       if (at + p.length > bytes.length) {
         const grown = new Uint8Array(Math.max(2 * bytes.length, at + p.length));
@@ -172,7 +173,8 @@ export class Writes {
         );
         if (info.changes > 0) {
           const features = b.features[i];
-          s.features.run(ref++, features !== null && features !== undefined ? JSON.stringify(features) : packedJson(layout as PackLayout, bytes as Uint8Array));
+          const text = typeof features === 'string' ? features : features !== null && features !== undefined ? JSON.stringify(features) : packedJson(layout as PackLayout, bytes as Uint8Array);
+          s.features.run(ref++, text);
         }
         return info.changes > 0 ? Number(info.lastInsertRowid) : -1;
       });
