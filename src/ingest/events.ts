@@ -193,23 +193,34 @@ export class ModelValidator {
    * JSON.stringify is 2-3 times slower on those.
    */
   private features(raw: Record<string, unknown>, reject: (field: string, reason: string) => void): Record<string, FeatureValue> | undefined {
-    const features: Record<string, FeatureValue> = {};
     const types = this.featureTypes;
+    let copy = false;
     // for-in: JSON.parse gives own enumerable keys only, and Object.prototype has none enumerable
     for (const k in raw) {
       const v = raw[k];
+      if (!Object.hasOwn(raw, k)) copy = true; // an object not from JSON.parse (a source's): made own in a copy
       const type = Object.hasOwn(types, k) ? types[k] : undefined;
       if (type === undefined && !this.model.allow_unknown_features) {
         reject(`features.${k}`, `unknown feature "${k}" (not in the model's configuration)`);
         return undefined;
       }
-      if (v === null || (typeof v === 'number' && Number.isFinite(v))) {
-        // fine for every type
-      } else if (type === 'numeric' || (typeof v !== 'string' && typeof v !== 'boolean')) {
+      if (v === null || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') {
+        if (typeof v === 'string' && type === 'numeric') {
+          reject(`features.${k}`, 'must be a finite number or null');
+          return undefined;
+        }
+      } else if (type === 'numeric' || typeof v !== 'boolean') {
         reject(`features.${k}`, type === 'numeric' ? 'must be a finite number or null' : 'must be a string or a finite number or a boolean or null');
         return undefined;
-      }
-      const value = v === null || typeof v === 'number' || typeof v === 'string' ? v : String(v);
+      } else copy = true; // a boolean category: kept as its string
+    }
+    // Every value as it is stored: the parsed object itself (JSON.parse made `__proto__` an own
+    // property already), not a copy of it — ingestion's garbage per row is its parsed item alone.
+    if (!copy) return raw as Record<string, FeatureValue>;
+    const features: Record<string, FeatureValue> = {};
+    for (const k in raw) {
+      const v = raw[k] as FeatureValue | boolean;
+      const value = typeof v === 'boolean' ? String(v) : v;
       if (k === '__proto__') Object.defineProperty(features, k, { value, enumerable: true, writable: true, configurable: true });
       else features[k] = value;
     }
