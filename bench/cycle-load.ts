@@ -9,6 +9,8 @@
  * Usage: node --expose-gc dist/bench/cycle-load.js <db> <models> <features> <rows>
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -110,6 +112,20 @@ if (main && db !== undefined) {
       if (w) for (let i = 0; i < batch.length; i++) if (rnd() < 0.8) w.setLabel(seqs[i] as number, { id: '', ts: now, label: rnd() < 0.3 ? '1' : '0' });
     }
   }
+  // VIGIL_BENCH_HEALTHZ=1: a GET /healthz on this event loop (as the daemon answers it: 200, a
+  // small JSON body), for the parent to probe from its own process while the cycles run
+  let server: Server | null = null;
+  if (process.env.VIGIL_BENCH_HEALTHZ === '1') {
+    const s = createServer((req, res) => {
+      res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    server = s;
+    process.stdout.write(`${JSON.stringify({ healthz: `http://127.0.0.1:${(s.address() as AddressInfo).port}/healthz` })}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the parent starts probing
+  }
+  process.stdout.write(`${JSON.stringify({ cycling: true })}\n`);
   const times: number[] = [];
   let series = 0;
   // how long the event loop waited while the cycles ran: what a /healthz would have waited
@@ -126,6 +142,8 @@ if (main && db !== undefined) {
   }
   delay.disable();
   clearInterval(ticker);
+  process.stdout.write(`${JSON.stringify({ cycling: false })}\n`);
+  server?.close();
   const loopDelay = { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
   const afterCycles = mem();
   const gc = (globalThis as { gc?: () => void }).gc;
