@@ -187,7 +187,9 @@ export async function startFakeMlflow(port = 0, host = '127.0.0.1'): Promise<Fak
         const m = model(p.name);
         const v = m?.aliases[String(p.alias)];
         const mv = m && v !== undefined ? version(m, v) : undefined;
-        return m && mv ? { status: 200, body: { model_version: versionJson(m, mv) } } : notFound(`Registered model alias ${String(p.alias)} not found.`);
+        // as MLflow's SQL and file stores answer an alias that is not set (also on an unknown model):
+        // mlflow/store/model_registry/{sqlalchemy,file}_store.py, get_model_version_by_alias
+        return m && mv ? { status: 200, body: { model_version: versionJson(m, mv) } } : invalid(`Registered model alias ${String(p.alias)} not found.`);
       }
       case 'DELETE /registered-models/alias': {
         const m = model(p.name);

@@ -141,8 +141,40 @@ describe('mlflow_rollback action, mode alias', () => {
     const r = await action.execute(testContext());
     expect(r.outcome).toBe('refused');
     expect(r.message).toContain(`alias champion is not set on model ${REG}`);
-    expect(r.details.registry_says).toContain('RESOURCE_DOES_NOT_EXIST');
+    // MLflow's own answer (SQL and file stores: mlflow/store/model_registry/{sqlalchemy,file}_store.py,
+    // get_model_version_by_alias): 400 INVALID_PARAMETER_VALUE, not 404
+    expect(r.details.registry_says).toMatch(/HTTP 400 .*: INVALID_PARAMETER_VALUE: Registered model alias champion not found\.$/);
     expect(writes(mlflow.state.requests)).toEqual([]);
+  });
+
+  it('takes a 404 RESOURCE_DOES_NOT_EXIST for a missing alias too (registries other than MLflow\'s own stores)', async () => {
+    model().aliases['previous-champion'] = '1';
+    const action = createMlflowRollback(cfgOf(mlflow.url), { knownGood: knownGood({}) });
+    mlflow.state.intercept = (req) =>
+      req.method === 'GET' && req.path.endsWith('/registered-models/alias') && req.query.alias === 'champion'
+        ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Registered model alias champion not found.' } }
+        : undefined;
+    const r = await action.execute(testContext());
+    expect(r.outcome).toBe('refused');
+    expect(r.message).toContain(`alias champion is not set on model ${REG}`);
+    expect(writes(mlflow.state.requests)).toEqual([]);
+  });
+
+  it('another 400 INVALID_PARAMETER_VALUE is a failure, not a missing alias', async () => {
+    const action = createMlflowRollback(cfgOf(mlflow.url), { knownGood: knownGood({ fraud: { champion: ['2'] } }) });
+    mlflow.state.intercept = (req) =>
+      req.method === 'GET' && req.path.endsWith('/registered-models/alias')
+        ? { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: "Invalid alias name: 'champion'." } }
+        : undefined;
+    const r = await action.execute(testContext()).then(
+      (x) => x,
+      (e: unknown) => ({ outcome: 'threw', message: String(e) }),
+    );
+    expect(r.outcome).not.toBe('refused');
+    expect(r.outcome).not.toBe('succeeded');
+    expect(JSON.stringify(r)).toContain('Invalid alias name');
+    expect(writes(mlflow.state.requests)).toEqual([]);
+    expect(model().aliases.champion).toBe('3');
   });
 
   it('falls back to the previous alias', async () => {

@@ -59,6 +59,15 @@ const VersionList = z.object({ model_versions: z.array(ModelVersionJson).optiona
 const MAX_SEARCH_PAGES = 100;
 
 const isMissing = (e: unknown): e is SourceError => e instanceof SourceError && e.status === 404 && e.code === 'VIGIL_ERR_MLFLOW_RESOURCE_DOES_NOT_EXIST';
+/**
+ * An alias that is not set. MLflow answers `400 INVALID_PARAMETER_VALUE` "Registered model alias X
+ * not found." — its SQL and file stores alike (mlflow/store/model_registry/sqlalchemy_store.py and
+ * file_store.py, get_model_version_by_alias), also when the registered model does not exist; other
+ * registries implementing the API answer 404 RESOURCE_DOES_NOT_EXIST. Any other 400 (an invalid
+ * alias name, …) is an error, not a missing alias.
+ */
+const isAliasMissing = (e: unknown, alias: string): e is SourceError =>
+  isMissing(e) || (e instanceof SourceError && e.status === 400 && e.code === 'VIGIL_ERR_MLFLOW_INVALID_PARAMETER_VALUE' && e.message.includes(`Registered model alias ${alias} not found`));
 const isStage = (v: ModelVersion | undefined, stage: string) => (v?.current_stage ?? '').toLowerCase() === stage.toLowerCase();
 const isReady = (v: ModelVersion) => (v.status ?? 'READY') === 'READY';
 
@@ -87,7 +96,7 @@ export function createMlflowRollback(cfg: MlflowRollbackConfig, deps: MlflowRoll
     try {
       return expectShape(OneVersion, await call(ctx, 'GET', '/registered-models/alias', { name, alias }), 'mlflow_rollback registered-models/alias').model_version;
     } catch (e) {
-      if (isMissing(e)) {
+      if (isAliasMissing(e, alias)) {
         onMissing?.(e.message);
         return undefined;
       }
