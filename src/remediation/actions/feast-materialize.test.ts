@@ -158,7 +158,12 @@ describe('feast_materialize action (CLI)', () => {
     ]);
     const action = createFeastMaterialize(cfg({ command: [process.execPath, '-e', script, '--', '-c', '/repo'], feature_views: ['driver_stats', 'customer profile'] }), { freshness: () => fresh });
     const r = await action.execute(testContext());
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['-c', '/repo', 'materialize-incremental', END_TS, '-v', 'driver_stats', '-v', 'customer profile']);
+    const argv = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    expect(argv).toEqual(['-c', '/repo', 'materialize-incremental', END_TS.replace(/Z$/, '+00:00'), '-v', 'driver_stats', '-v', 'customer profile']);
+    // what datetime.fromisoformat takes before Python 3.11 (the 3.7-3.10 docs: YYYY-MM-DD[*HH[:MM[:SS[.fff[fff]]]][+HH:MM[:SS[.ffffff]]]]),
+    // which feast's CLI parses END_TS with (feast/cli.py, materialize_incremental_command): no "Z"
+    expect(argv[3]).toMatch(/^\d{4}-\d{2}-\d{2}.\d{2}(:\d{2}(:\d{2}(\.\d{3}(\d{3})?)?)?)?([+-]\d{2}:\d{2}(:\d{2}(\.\d{6})?)?)?$/);
+    expect(new Date(argv[3] as string).getTime()).toBe(TEST_NOW);
     expect(r.details).toMatchObject({ mode: 'command', exit_code: 0, stdout: 'Materializing 2 feature views', verified: true });
     const ctx = testContext();
     expect(action.describe({ model: ctx.model, alert: ctx.alert })).toMatchObject({

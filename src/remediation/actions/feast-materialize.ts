@@ -38,8 +38,15 @@ export function requestedViews(cfg: Pick<FeastMaterializeConfig, 'feature_views'
   return label !== undefined && label !== '' ? [label] : [];
 }
 
+/**
+ * END_TS as `feast materialize-incremental` reads it: its CLI parses the argument with Python's
+ * `datetime.fromisoformat` (feast/cli.py), which before Python 3.11 takes an offset as `+HH:MM`
+ * only, not `Z`: the UTC time with `+00:00`.
+ */
+export const feastCliTime = (iso: string): string => (iso.endsWith('Z') ? `${iso.slice(0, -1)}+00:00` : iso);
+
 export function feastCommand(command: readonly string[], endTs: string, views: readonly string[]): string[] {
-  return [...command, 'materialize-incremental', endTs, ...views.flatMap((v) => ['-v', v])];
+  return [...command, 'materialize-incremental', feastCliTime(endTs), ...views.flatMap((v) => ['-v', v])];
 }
 
 const secs = (ms: number) => Math.round(ms / 100) / 10;
