@@ -3,7 +3,8 @@ import { byVersion, labelled, type Emit, type WindowView } from './view.js';
 /**
  * Business value of the labelled predictions from configured values per outcome: binary
  * `tp/fp/tn/fn`; multiclass `correct/incorrect`; regression `per_prediction + per_unit_error × |error|`.
- * ROI = (value − cost) / cost with cost = `cost_per_prediction` × predictions (absent when 0).
+ * ROI = (value − cost) / cost with cost = `cost_per_prediction` × every prediction of the version
+ * in the window, labelled or not (serving is paid whether or not a label arrives); absent when 0.
  */
 export function businessMonitor(v: WindowView, emit: Emit): void {
   const b = v.model.business;
@@ -23,7 +24,7 @@ export function businessMonitor(v: WindowView, emit: Emit): void {
     }
     const base = { model: v.model.name, version, window: v.window };
     emit('ml_business_value', base, value);
-    const cost = b.cost_per_prediction * lab.length;
+    const cost = b.cost_per_prediction * rows.length;
     if (cost > 0) emit('ml_roi_ratio', base, (value - cost) / cost);
   }
 }

@@ -133,7 +133,8 @@ describe('the monitoring cycle', () => {
     // Business value from the configured outcome values, and ROI.
     const bv = value(t, 'ml_business_value', fraud1h) as number;
     expect(bv).toBeDefined();
-    expect(value(t, 'ml_roi_ratio', fraud1h)).toBeCloseTo((bv - 0.5 * 100) / (0.5 * 100), 12);
+    // the cost of every prediction of the window (200), not only of the labelled ones (100)
+    expect(value(t, 'ml_roi_ratio', fraud1h)).toBeCloseTo((bv - 0.5 * 200) / (0.5 * 200), 12);
 
     // Label-free estimate exists for the binary model.
     expect(value(t, 'ml_model_estimated_accuracy', fraud1h)).toBeGreaterThan(0);
