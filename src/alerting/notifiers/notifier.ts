@@ -46,6 +46,12 @@ export interface Notifier {
   send(n: Notification, signal: AbortSignal): Promise<void>;
   /** Releases clients (SMTP pools). Optional. */
   close?(): Promise<void>;
+  /**
+   * The backoff after a rate-limit answer (429) that names no delay (no Retry-After): from
+   * `initialMs`, doubled after each such answer, at most `maxMs`. Absent: the receiver's retry
+   * policy, as for any retryable failure.
+   */
+  readonly rateLimitBackoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
 /** A failed delivery. `retryable` says whether another attempt may succeed. */

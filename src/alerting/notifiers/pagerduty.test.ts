@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FAKE_ROUTING_KEY, pagerDutyThrottled, startFakePagerDuty } from '../../../test/fakes/fake-receivers.js';
 import { hashKey } from './fingerprint.js';
-import { alert, notification, notifierContract } from './notifier.contract.js';
-import { buildPayload, createPagerDutyNotifier, dedupKey, mapSeverity, PagerDutyConfigSchema, PAGERDUTY_EVENTS_URL } from './pagerduty.js';
+import { alert, deliverOnce, notification, notifierContract, steppedTime } from './notifier.contract.js';
+import { buildPayload, createPagerDutyNotifier, dedupKey, mapSeverity, PagerDutyConfigSchema, PAGERDUTY_EVENTS_URL, PAGERDUTY_RATE_LIMIT_BACKOFF } from './pagerduty.js';
 
 const cfg = (url: string, extra: Record<string, unknown> = {}) => PagerDutyConfigSchema.parse({ type: 'pagerduty', name: 'team', routing_key: FAKE_ROUTING_KEY, url, ...extra });
 
@@ -97,6 +97,31 @@ describe('pagerduty notifier against the fake', () => {
       const err = await bad.send(notification(), new AbortController().signal).catch((e: unknown) => e as { status: number; message: string; retryable: boolean });
       expect(err).toMatchObject({ status: 400, retryable: false });
       expect((err as unknown as Error).message).toContain("Length of 'routing_key' is incorrect");
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('pagerduty throttling (429 without Retry-After)', () => {
+  it('backs off for minutes, doubling (1, 2, 4, then 8 min), not the 1 s of other failures', async () => {
+    const fake = await startFakePagerDuty();
+    try {
+      const pd = createPagerDutyNotifier(cfg(`${fake.url}/v2/enqueue`));
+      // PagerDuty's throttle answer carries no Retry-After (test/fakes/fake-receivers.ts, pagerDutyThrottled)
+      fake.state.faults.push(pagerDutyThrottled(), pagerDutyThrottled(), pagerDutyThrottled(), pagerDutyThrottled(), pagerDutyThrottled());
+      const time = steppedTime();
+      const { metrics } = await deliverOnce(pd, time);
+      // the contract's deadline is 10 min: 1 + 2 + 4 = 7 min waited, the next 8 min would pass it
+      expect(time.delays).toEqual([60_000, 120_000, 240_000]);
+      expect(metrics.get('team', 'failure')).toBe(1);
+      expect(PAGERDUTY_RATE_LIMIT_BACKOFF.maxMs).toBe(480_000);
+      // a Retry-After is honoured as it is; a 5xx keeps the receiver's own backoff
+      fake.state.faults.splice(0);
+      fake.state.faults.push(pagerDutyThrottled('5'), { status: 500, body: { status: 'error', message: 'internal error' } });
+      const again = steppedTime();
+      await deliverOnce(pd, again);
+      expect(again.delays).toEqual([5_000, 2_000]);
     } finally {
       await fake.close();
     }

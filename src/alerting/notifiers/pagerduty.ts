@@ -12,6 +12,12 @@ import { alertTextLines, orderedAlerts, title, truncate } from './render.js';
  */
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/**
+ * After a 429 without Retry-After (PagerDuty sends none: its Events API limits each integration
+ * key per minute and asks clients to back off): 1 min, 2, 4, then every 8 min, within the
+ * notification's retry deadline.
+ */
+export const PAGERDUTY_RATE_LIMIT_BACKOFF = { initialMs: 60_000, maxMs: 8 * 60_000 } as const;
 export const PAGERDUTY_SUMMARY_MAX = 1024;
 
 export const PagerDutyConfigSchema = z.strictObject({
@@ -155,6 +161,7 @@ export function createPagerDutyNotifier(cfg: PagerDutyConfig, deps: NotifierDeps
     name: cfg.name,
     type: 'pagerduty',
     sendResolved: cfg.send_resolved,
+    rateLimitBackoff: PAGERDUTY_RATE_LIMIT_BACKOFF,
     async send(n: Notification, signal: AbortSignal): Promise<void> {
       await postRequest({
         url: cfg.url,

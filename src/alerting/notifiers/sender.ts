@@ -187,7 +187,12 @@ export class ReceiverWorker {
           return;
         }
         const serverDelay = isNotifyError(e) ? e.retryAfterMs : undefined;
-        const delay = serverDelay ?? backoffMs(this.#policy, entry.attempts);
+        const rateLimit = this.notifier.rateLimitBackoff;
+        const delay =
+          serverDelay ??
+          (rateLimit !== undefined && isNotifyError(e) && e.status === 429
+            ? backoffMs({ initialBackoffMs: rateLimit.initialMs, maxBackoffMs: rateLimit.maxMs, deadlineMs: this.#policy.deadlineMs }, entry.attempts)
+            : backoffMs(this.#policy, entry.attempts));
         if (now + delay > job.deadlineAt) {
           this.#deps.metrics.notification(name, 'failure');
           this.#log.error({ ...fields, delayMs: delay }, 'notification failed, retry deadline reached');
