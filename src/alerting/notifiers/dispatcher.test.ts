@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeWebhook, type FakeWebhook } from '../../../test/fakes/fake-receivers.js';
-import { Dispatcher, matchRoutes, NotificationsConfigSchema, resolveRoutes, type DispatchAlert } from './dispatcher.js';
+import { Dispatcher, goTime, matchRoutes, NotificationsConfigSchema, resolveRoutes, type DispatchAlert } from './dispatcher.js';
 import { fingerprint } from './fingerprint.js';
 import { CountingNotificationMetrics } from './metrics.js';
 import { notification, steppedTime, T0 } from './notifier.contract.js';
@@ -125,7 +125,8 @@ describe('Dispatcher grouping and timing (stepped time, real webhook receivers)'
     const p = sent[0];
     expect(p?.receiver).toBe('oncall');
     expect(p?.status).toBe('firing');
-    expect(p?.groupKey).toBe('{}/{severity="critical"}:{alertname="AccuracyDrop",model="fraud"}');
+    // as Alertmanager prints it: route key, then the label set joined with ", "
+    expect(p?.groupKey).toBe('{}/{severity="critical"}:{alertname="AccuracyDrop", model="fraud"}');
     expect(p?.groupLabels).toEqual({ alertname: 'AccuracyDrop', model: 'fraud' });
     expect(p?.commonLabels).toEqual({ alertname: 'AccuracyDrop', model: 'fraud', severity: 'critical' });
     expect(p?.alerts.map((a) => a.labels.window)).toEqual(['1h', '24h']);
@@ -198,7 +199,8 @@ describe('Dispatcher grouping and timing (stepped time, real webhook receivers)'
     expect(resolved).toHaveLength(1);
     expect(resolved[0]?.status).toBe('resolved');
     expect(resolved[0]?.alerts[0]?.status).toBe('resolved');
-    expect(resolved[0]?.alerts[0]?.endsAt).toBe(iso(T0 + 2 * M));
+    expect(resolved[0]?.alerts[0]?.endsAt).toBe(goTime(iso(T0 + 2 * M))); // Go's RFC3339Nano: …12:02:00Z
+    expect(goTime(iso(T0 + 2 * M))).toBe('2025-03-01T12:02:00Z');
     expect(disp.stats().groups).toBe(0);
     // Prometheus re-sends the resolved alert for a while: no new notification
     disp.process([fa(labels, T0, T0 + 2 * M)], T0 + 6 * M);
@@ -278,7 +280,7 @@ describe('Dispatcher grouping and timing (stepped time, real webhook receivers)'
       expect(await again.restoreGroups()).toBe(1);
       expect(again.nextFlushAt()).toBe(T0 + 5 * M + 30 * S);
       const sent = await flush(T0 + 5 * M + 30 * S);
-      expect(sent.map((p) => [p.status, p.alerts.map((a) => `${a.status} ${a.startsAt}`)])).toEqual([['resolved', [`resolved ${iso(T0)}`]]]);
+      expect(sent.map((p) => [p.status, p.alerts.map((a) => `${a.status} ${a.startsAt}`)])).toEqual([['resolved', [`resolved ${goTime(iso(T0))}`]]]);
       expect(again.stats().groups).toBe(0);
     });
 

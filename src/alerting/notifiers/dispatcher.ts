@@ -105,12 +105,11 @@ export interface ResolvedRoute {
 
 export function resolveRoutes(cfg: NotificationsConfig): { routes: ResolvedRoute[]; defaultRoute: ResolvedRoute | undefined } {
   const gb = (g: readonly string[]) => (g.length === 1 && g[0] === '...' ? null : [...g]);
-  const seen = new Set<string>();
   const routes = cfg.routes.map((r, index): ResolvedRoute => {
     const matchers = parseMatcherList(r.matchers);
-    let key = `{}/${formatMatchers(matchers)}`;
-    if (seen.has(key)) key = `${key}/${index}`;
-    seen.add(key);
+    // Alertmanager's Route.Key(): the parent's key, "/", the matchers. Two routes with the same
+    // matchers have the same key (their groups stay apart: they are kept by route index).
+    const key = `{}/${formatMatchers(matchers)}`;
     return {
       index,
       key,
@@ -211,11 +210,18 @@ export interface DispatcherStats {
   pending: Record<string, number>;
 }
 
+/** Go's zero time.Time in JSON: what Alertmanager sends as a firing alert's `endsAt`. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** A UTC RFC 3339 time as Go writes a time.Time in JSON (RFC3339Nano): no trailing zeros in the fraction, none at all when it is zero. */
+export const goTime = (iso: string): string => iso.replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits === '' ? 'Z' : `.${digits}Z`));
+
+/** A group's label set as Alertmanager prints it in a group key (prometheus/common LabelSet.String): sorted by name, `name="value"` (Go-quoted), joined with ", ". */
 const labelSetString = (labels: Readonly<Record<string, string>>): string =>
   `{${Object.keys(labels)
     .sort()
     .map((k) => `${k}=${quote(labels[k] ?? '')}`)
-    .join(',')}}`;
+    .join(', ')}}`;
 
 function common(maps: readonly Readonly<Record<string, string>>[]): Record<string, string> {
   const first = maps[0];
@@ -470,12 +476,14 @@ export class Dispatcher {
   #toNotificationAlert(ga: GroupAlert, now: number): NotificationAlert {
     const a = ga.alert;
     const ends = Date.parse(a.endsAt);
+    const resolved = Number.isFinite(ends) && ends <= now;
     return {
-      status: Number.isFinite(ends) && ends <= now ? 'resolved' : 'firing',
+      status: resolved ? 'resolved' : 'firing',
       labels: { ...a.labels },
       annotations: { ...a.annotations },
-      startsAt: a.startsAt,
-      endsAt: a.endsAt,
+      startsAt: goTime(a.startsAt),
+      // as Alertmanager (types.Alerts): an end not reached yet is not shown, the zero time instead
+      endsAt: resolved ? goTime(a.endsAt) : GO_ZERO_TIME,
       generatorURL: a.generatorURL,
       fingerprint: ga.fingerprint,
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMatchers, matchesAll, parseMatcher, parseMatcherList, parseMatchers } from './matchers.js';
+import { formatMatchers, matchesAll, parseMatcher, parseMatcherList, parseMatchers, quote } from './matchers.js';
 
 describe('Alertmanager matchers', () => {
   it('parses the four operators, quoted and bare values', () => {
@@ -43,5 +43,17 @@ describe('Alertmanager matchers', () => {
     } catch (e) {
       expect((e as { code: string }).code).toBe('VIGIL_ERR_MATCHER_INVALID');
     }
+  });
+});
+
+describe('quote (Go strconv.Quote, as Alertmanager prints label values)', () => {
+  it('escapes as Go does: \\ and ", named control escapes, \\x below U+0080, \\u / \\U above; printable characters as they are', () => {
+    expect(quote('fraud')).toBe('"fraud"');
+    expect(quote('a"b\\c')).toBe('"a\\"b\\\\c"');
+    expect(quote('\t\n\r\u0007\b\f\v')).toBe('"\\t\\n\\r\\a\\b\\f\\v"');
+    expect(quote('\u0001\u007f')).toBe('"\\x01\\x7f"');
+    expect(quote('é ü 中 😀 €')).toBe('"é ü 中 😀 €"');
+    expect(quote('\u00a0\u2028\ufeff\u200b')).toBe('"\\u00a0\\u2028\\ufeff\\u200b"');
+    expect(quote('\u{e0001}')).toBe('"\\U000e0001"');
   });
 });

@@ -76,9 +76,28 @@ export function formatMatchers(matchers: readonly LabelMatcher[]): string {
   return `{${matchers.map((m) => m.toString()).join(',')}}`;
 }
 
-/** Double-quotes a value, escaping `\`, `"` and newlines. */
+const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+
+/**
+ * Double-quotes a value as Go's strconv.Quote does (what Alertmanager prints label values and
+ * matchers with: `%q`): `\` and `"` escaped, printable characters (Unicode letters, marks,
+ * numbers, punctuation, symbols and the ASCII space, Go's unicode.IsPrint) as they are, `\a \b \f
+ * \n \r \t \v`, other characters below U+0080 as `\xHH`, above as `\uHHHH` / `\UHHHHHHHH`.
+ */
 export function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  let out = '"';
+  for (const ch of value) {
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (GO_PRINTABLE.test(ch)) out += ch;
+    else {
+      const esc = GO_ESCAPES[ch];
+      const cp = ch.codePointAt(0) as number;
+      out += esc ?? (cp < 0x80 ? `\\x${hex(cp, 2)}` : cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`);
+    }
+  }
+  return `${out}"`;
 }
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
