@@ -179,6 +179,8 @@ export const ExperimentSchema = z.strictObject({
   control: z.string().min(1).optional(),
   variants: z.array(z.string().min(1)).min(1).optional(),
   alpha: num().pipe(z.number().gt(0).lt(1)).default(0.05),
+  /** Correction for the comparisons of one window (every metric of every variant): Benjamini–Hochberg, Bonferroni, Holm, or none. */
+  correction: z.enum(['bh', 'bonferroni', 'holm', 'none']).default('bh'),
 });
 
 export const ModelSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { compareMeans, compareProportions, type Comparison } from '../stats/abtest.js';
+import { adjustComparisonsBy, compareMeans, compareProportions, type Comparison } from '../stats/abtest.js';
 import { byVersion, gather, labelled, type Emit, type WindowView } from './view.js';
 
 /** Rows of a group, as counts of successes over trials for a rate-type metric. */
@@ -49,6 +49,9 @@ function errors(v: WindowView, lab: Int32Array): Record<string, Float64Array> {
  * binary models, precision and recall) with the pooled two-proportion z-test; regression compares
  * absolute and squared errors with Welch's t-test (there a negative lift is an improvement). Each
  * side needs `min_samples` labelled rows; a rate whose trials are empty on either side is skipped.
+ * The window's comparisons (every metric of every variant) are one family: their p-values are
+ * corrected together (`experiment.correction`, default Benjamini–Hochberg) and `significant` is
+ * the corrected p-value at `alpha`; the raw p-values are exported beside the corrected ones.
  */
 export function abTestMonitor(v: WindowView, emit: Emit): void {
   const groups = byVersion(v);
@@ -59,13 +62,10 @@ export function abTestMonitor(v: WindowView, emit: Emit): void {
   if (control === undefined || control.lab.length < v.model.min_samples) return;
   const variants = candidates.filter((c) => c !== control && (exp?.variants === undefined || exp.variants.includes(c.version)));
   const alpha = exp?.alpha ?? 0.05;
-  const publish = (variant: string, metric: string, cmp: Comparison): void => {
-    const labels = { model: v.model.name, window: v.window, metric, control: control.version, variant };
-    if (cmp.pValue.defined) emit('ml_ab_test_p_value', labels, cmp.pValue.value);
-    if (cmp.lift.defined) emit('ml_ab_test_lift_ratio', labels, cmp.lift.value);
-    emit('ml_ab_test_significant', labels, cmp.significant ? 1 : 0);
-    if (cmp.samplesStillNeededPerGroup.defined) emit('ml_ab_test_samples_needed', labels, cmp.samplesStillNeededPerGroup.value);
-  };
+  const correction = exp?.correction ?? 'bh';
+  // every comparison of this window first: they are one family for the correction
+  const family: { variant: string; metric: string; cmp: Comparison }[] = [];
+  const publish = (variant: string, metric: string, cmp: Comparison): void => void family.push({ variant, metric, cmp });
   for (const variant of variants) {
     if (variant.lab.length < v.model.min_samples) continue;
     if (v.model.task === 'regression') {
@@ -82,4 +82,15 @@ export function abTestMonitor(v: WindowView, emit: Emit): void {
       }
     }
   }
+  const adjusted = correction === 'none' || family.length === 0 ? null : adjustComparisonsBy(family.map((f) => f.cmp), correction, alpha);
+  family.forEach(({ variant, metric, cmp }, k) => {
+    const labels = { model: v.model.name, window: v.window, metric, control: control.version, variant };
+    const adj = adjusted?.[k];
+    if (cmp.pValue.defined) emit('ml_ab_test_p_value', labels, cmp.pValue.value);
+    const p = adj === undefined ? cmp.pValue : adj.adjustedPValue;
+    if (p.defined) emit('ml_ab_test_p_value_adjusted', labels, p.value);
+    if (cmp.lift.defined) emit('ml_ab_test_lift_ratio', labels, cmp.lift.value);
+    emit('ml_ab_test_significant', labels, (adj === undefined ? cmp.significant : adj.significantAdjusted) ? 1 : 0);
+    if (cmp.samplesStillNeededPerGroup.defined) emit('ml_ab_test_samples_needed', labels, cmp.samplesStillNeededPerGroup.value);
+  });
 }

@@ -198,6 +198,42 @@ describe('the monitoring cycle', () => {
     // accuracy of v1 vs v2, computed by hand: the z-test's lift is (B − A) / A
     const acc = (b: ReturnType<typeof fraudBatch>) => b.preds.filter((p, i) => p.prediction === b.labels[i]?.label).length / b.preds.length;
     expect(value(t, 'ml_ab_test_lift_ratio', l)).toBeCloseTo((acc(b) - acc(a)) / acc(a), 12);
+
+    // the window's comparisons are one family: Benjamini–Hochberg over the three raw p-values,
+    // computed here from them (p_(i) · m / i, the running minimum from the largest), and
+    // significant is the corrected p-value at alpha
+    const metrics = ['accuracy', 'precision', 'recall'];
+    const raw = metrics.map((metric) => value(t as TestDaemon, 'ml_ab_test_p_value', { ...l, metric }) as number);
+    const order = raw.map((p, i) => [p, i] as const).sort((x, y) => x[0] - y[0]);
+    const bh = new Array<number>(raw.length);
+    let running = 1;
+    for (let r = order.length - 1; r >= 0; r--) {
+      const [p, i] = order[r] as readonly [number, number];
+      running = Math.min(running, (p * raw.length) / (r + 1));
+      bh[i] = running;
+    }
+    metrics.forEach((metric, i) => {
+      const adjusted = value(t as TestDaemon, 'ml_ab_test_p_value_adjusted', { ...l, metric }) as number;
+      expect(adjusted).toBeCloseTo(bh[i] as number, 14);
+      expect(adjusted).toBeGreaterThanOrEqual(raw[i] as number);
+      expect(value(t as TestDaemon, 'ml_ab_test_significant', { ...l, metric })).toBe(adjusted <= 0.05 ? 1 : 0);
+    });
+    expect(metrics.some((_, i) => (bh[i] as number) > (raw[i] as number))).toBe(true);
+  });
+
+  it('A/B without correction (experiment.correction: none): the adjusted p-value is the raw one', async () => {
+    t = await testDaemon(CONFIG.replace("    business: { tp: 10, fp: -2, tn: 0, fn: -20, cost_per_prediction: 0.5 }", "    business: { tp: 10, fp: -2, tn: 0, fn: -20, cost_per_prediction: 0.5 }\n    experiment: { correction: none }"), { now: T0 });
+    const a = fraudBatch('a', 300, T0 - 1000, { version: 'v1', accuracy: 0.9 });
+    const b = fraudBatch('bb', 200, T0 - 1000, { version: 'v2', accuracy: 0.85 });
+    await post(t, '/v1/models/fraud/predictions', [...a.preds, ...b.preds]);
+    await post(t, '/v1/models/fraud/labels', [...a.labels, ...b.labels]);
+    await t.daemon.cycle.run();
+    for (const metric of ['accuracy', 'precision', 'recall']) {
+      const l = { model: 'fraud', window: '1h', metric, control: 'v1', variant: 'v2' };
+      const raw = value(t, 'ml_ab_test_p_value', l) as number;
+      expect(value(t, 'ml_ab_test_p_value_adjusted', l)).toBe(raw);
+      expect(value(t, 'ml_ab_test_significant', l)).toBe(raw <= 0.05 ? 1 : 0);
+    }
   });
 
   it('regression models get error metrics', async () => {
