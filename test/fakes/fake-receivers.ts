@@ -108,6 +108,50 @@ export function startFakeSlack(): Promise<FakeSlack> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Slack Web API: chat.postMessage
+
+export interface FakeSlackApiState extends FakeState {
+  /** The bot token it accepts. */
+  token: string;
+  /** Channels that exist (IDs or names). */
+  channels: Set<string>;
+  /** Posted messages, in order. */
+  messages: { channel: string; text?: string; blocks?: unknown[] }[];
+}
+export type FakeSlackApi = Receiver<FakeSlackApiState>;
+
+export const FAKE_SLACK_BOT_TOKEN = 'xoxb-0000000000-0000000000000-FAKEFAKEFAKEFAKEFAKEFAKE';
+
+/** Slack's rate-limit answer for Web API methods: 429, Retry-After, `{"ok": false, "error": "ratelimited"}`. */
+export const slackApiRateLimited = (retryAfter = '30'): Fault => ({ status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': retryAfter } });
+
+/**
+ * `POST /api/chat.postMessage` as Slack documents it (https://api.slack.com/methods/chat.postMessage):
+ * the token in `Authorization: Bearer`; every answer HTTP 200 JSON — `{"ok": true, "channel", "ts",
+ * "message"}`, or `{"ok": false, "error"}` with `not_authed` (no token), `invalid_auth` (another),
+ * `channel_not_found`, `no_text` (neither text nor blocks), `invalid_blocks`, `msg_too_long`.
+ */
+export function startFakeSlackApi(): Promise<FakeSlackApi> {
+  const state: FakeSlackApiState = { ...newFakeState(), token: FAKE_SLACK_BOT_TOKEN, channels: new Set(['C0123456789', '#ml-alerts']), messages: [] };
+  const answer = (body: Record<string, unknown>) => ({ status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  return restartable(state, (req) => {
+    if (req.path !== '/api/chat.postMessage') return answer({ ok: false, error: 'unknown_method' });
+    const auth = String(req.headers.authorization ?? '');
+    if (auth === '') return answer({ ok: false, error: 'not_authed' });
+    if (auth !== `Bearer ${state.token}`) return answer({ ok: false, error: 'invalid_auth' });
+    const body = req.json as { channel?: unknown; text?: unknown; blocks?: unknown } | undefined;
+    if (body === undefined || body === null || typeof body !== 'object') return answer({ ok: false, error: 'invalid_arguments' });
+    if (typeof body.channel !== 'string' || !state.channels.has(body.channel)) return answer({ ok: false, error: 'channel_not_found' });
+    const hasText = typeof body.text === 'string' && body.text !== '';
+    if (!hasText && body.blocks === undefined) return answer({ ok: false, error: 'no_text' });
+    if (typeof body.text === 'string' && body.text.length > 40_000) return answer({ ok: false, error: 'msg_too_long' });
+    if (body.blocks !== undefined && (!Array.isArray(body.blocks) || body.blocks.length > 50)) return answer({ ok: false, error: 'invalid_blocks' });
+    state.messages.push({ channel: body.channel, ...(hasText ? { text: body.text as string } : {}), ...(Array.isArray(body.blocks) ? { blocks: body.blocks } : {}) });
+    return answer({ ok: true, channel: 'C0123456789', ts: '1700000000.000100', message: { type: 'message', text: body.text } });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Telegram Bot API
 
 export interface FakeTelegramState extends FakeState {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SLACK_HOOK_PATH, slackRateLimited, startFakeSlack } from '../../../test/fakes/fake-receivers.js';
-import { alert, notification, notifierContract } from './notifier.contract.js';
-import { buildPayload, createSlackNotifier, escapeSlack, SlackConfigSchema } from './slack.js';
+import { FAKE_SLACK_BOT_TOKEN, SLACK_HOOK_PATH, slackApiRateLimited, slackRateLimited, startFakeSlack, startFakeSlackApi } from '../../../test/fakes/fake-receivers.js';
+import { alert, deliverOnce, notification, notifierContract, steppedTime } from './notifier.contract.js';
+import { NotifyError } from './notifier.js';
+import { buildPayload, createSlackNotifier, escapeSlack, SLACK_POST_MESSAGE_URL, SlackConfigSchema } from './slack.js';
 
 const cfg = (url: string, extra: Record<string, unknown> = {}) => SlackConfigSchema.parse({ type: 'slack', name: 'team', api_url: url, ...extra });
 
@@ -71,6 +72,72 @@ describe('slack notifier against the fake: validation', () => {
         .catch((e: unknown) => e as { status: number; bodyExcerpt: string; retryable: boolean; message: string });
       expect(err).toMatchObject({ status: 404, bodyExcerpt: 'no_service', retryable: false });
       expect((err as unknown as Error).message).not.toContain('/services/wrong');
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('slack Web API (chat.postMessage with a bot token)', () => {
+  const api = (url: string, extra: Record<string, unknown> = {}) => SlackConfigSchema.parse({ type: 'slack', name: 'team', token: FAKE_SLACK_BOT_TOKEN, channel: 'C0123456789', api_url: `${url}/api/chat.postMessage`, ...extra });
+
+  it('config: a Web API method URL without a token is refused, naming token; a token needs a channel; the default method URL', () => {
+    const bad = SlackConfigSchema.safeParse({ type: 'slack', name: 'team', api_url: 'https://slack.com/api/chat.postMessage' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]).toMatchObject({ path: ['token'] });
+    expect(bad.error?.issues[0]?.message).toContain('is a Slack Web API method: it needs a bot token (token) and a channel');
+    const noChannel = SlackConfigSchema.safeParse({ type: 'slack', name: 'team', token: 'xoxb-1' });
+    expect(noChannel.error?.issues[0]).toMatchObject({ path: ['channel'] });
+    const neither = SlackConfigSchema.safeParse({ type: 'slack', name: 'team' });
+    expect(neither.error?.issues[0]).toMatchObject({ path: ['api_url'] });
+    expect(SlackConfigSchema.parse({ type: 'slack', name: 'team', token: 'xoxb-1', channel: '#ml' }).api_url).toBeUndefined(); // chat.postMessage at slack.com
+    expect(SLACK_POST_MESSAGE_URL).toBe('https://slack.com/api/chat.postMessage');
+  });
+
+  it('posts with the bot token to the channel; {"ok": false} answers are failures naming the error', async () => {
+    const fake = await startFakeSlackApi();
+    try {
+      await createSlackNotifier(api(fake.url)).send(notification(), new AbortController().signal);
+      expect(fake.state.messages).toHaveLength(1);
+      expect(fake.state.messages[0]).toMatchObject({ channel: 'C0123456789', text: expect.stringContaining('[FIRING:2]') });
+      expect(fake.state.requests[0]?.headers.authorization).toBe(`Bearer ${FAKE_SLACK_BOT_TOKEN}`);
+
+      const fail = async (extra: Record<string, unknown>) =>
+        createSlackNotifier(api(fake.url, extra))
+          .send(notification(), new AbortController().signal)
+          .then(() => null)
+          .catch((e: unknown) => e as NotifyError);
+      const unknownChannel = await fail({ channel: 'C9999999999' });
+      expect(unknownChannel).toBeInstanceOf(NotifyError);
+      expect(unknownChannel).toMatchObject({ code: 'VIGIL_ERR_SLACK_API', status: 200, retryable: false, bodyExcerpt: 'channel_not_found' });
+      expect(unknownChannel?.message).toBe('slack: chat.postMessage refused: channel_not_found');
+      expect(await fail({ token: 'xoxb-wrong' })).toMatchObject({ bodyExcerpt: 'invalid_auth', retryable: false });
+      expect(fake.state.messages).toHaveLength(1);
+      expect(JSON.stringify(unknownChannel)).not.toContain(FAKE_SLACK_BOT_TOKEN);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('rate limited (429, Retry-After, "ratelimited"): retried after the delay Slack names, then delivered', async () => {
+    const fake = await startFakeSlackApi();
+    try {
+      fake.state.faults.push(slackApiRateLimited('12'));
+      const time = steppedTime();
+      const { metrics } = await deliverOnce(createSlackNotifier(api(fake.url)), time);
+      expect(time.delays).toEqual([12_000]);
+      expect(fake.state.messages).toHaveLength(1);
+      expect(metrics.get('team', 'success')).toBe(1);
+      const err = await createSlackNotifier(api(fake.url))
+        .send(notification(), new AbortController().signal)
+        .then(() => null, (e: unknown) => e as NotifyError);
+      expect(err).toBeNull();
+      fake.state.faults.push(slackApiRateLimited('3'));
+      const limited = await createSlackNotifier(api(fake.url))
+        .send(notification(), new AbortController().signal)
+        .then(() => null, (e: unknown) => e as NotifyError);
+      expect(limited).toMatchObject({ status: 429, retryable: true, retryAfterMs: 3_000 });
+      expect(limited?.message).toContain('ratelimited');
     } finally {
       await fake.close();
     }
