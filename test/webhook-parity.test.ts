@@ -111,9 +111,10 @@ receivers:
     expect(a.get('ml')?.alerts[0]?.endsAt).toBe('0001-01-01T00:00:00Z');
     expect(a.get('ml')?.alerts[0]?.startsAt).toMatch(/\.12Z$/);
 
-    // resolved: the same alerts, ended (Alertmanager's first notifications took group_wait: past)
+    // resolved: the same alerts, ended in the past. (An end still ahead when Alertmanager gets it
+    // does not shorten the hour it had: types.Alert.Merge keeps the later end of an unresolved alert.)
     const end = Date.now();
-    const ended = alerts.map((al) => ({ ...al, endsAt: iso(now + 500) }));
+    const ended = alerts.map((al) => ({ ...al, endsAt: iso(Math.floor((end - 1_500) / 1000) * 1000 + 120) }));
     const seen = hook.state.payloads.length;
     expect((await fetch(`${am}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ended) })).status).toBe(200);
     const resolvedAm = await waitFor('Alertmanager\'s resolved notifications', async () => {
