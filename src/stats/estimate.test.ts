@@ -121,3 +121,22 @@ describe('CBPE edge cases and bad input', () => {
     );
   });
 });
+
+describe('estimatePerformance with the posted predictions', () => {
+  it('takes the predicted class as posted (NannyML reads y_pred), not re-derived from the score', () => {
+    // a model whose posted class disagrees with score >= 0.5 on two rows
+    const scores = [0.9, 0.8, 0.3, 0.2, 0.6, 0.4];
+    const posted = [true, true, false, false, false, true];
+    const e = estimatePerformance(scores, { predictedPositive: posted });
+    // predicted positive: 0.9, 0.8, 0.4 -> E[TP] = 2.1, E[FP] = 0.9; negative: 0.3, 0.2, 0.6 -> E[FN] = 1.1, E[TN] = 1.9
+    expect(e.expectedConfusion.tp).toBeCloseTo(2.1, 12);
+    expect(e.expectedConfusion.fp).toBeCloseTo(0.9, 12);
+    expect(e.expectedConfusion.fn).toBeCloseTo(1.1, 12);
+    expect(e.expectedConfusion.tn).toBeCloseTo(1.9, 12);
+    const val = (r: typeof e.accuracy): number => (r.defined ? r.value : NaN);
+    expect(val(e.accuracy)).toBeCloseTo(4 / 6, 12);
+    const byScore = estimatePerformance(scores);
+    expect(val(byScore.accuracy)).not.toBeCloseTo(val(e.accuracy), 6);
+    expect(() => estimatePerformance(scores, { predictedPositive: [true] })).toThrow(/6 scores but 1 predictions/);
+  });
+});

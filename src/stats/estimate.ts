@@ -41,18 +41,26 @@ function checkThreshold(t: number): number {
   return t;
 }
 
-/** Expected confusion matrix and estimated metrics from calibrated scores alone (no labels). */
-export function estimatePerformance(scores: NumArray, opts?: { readonly threshold?: number }): PerformanceEstimate {
+/**
+ * Expected confusion matrix and estimated metrics from calibrated scores alone (no labels). The
+ * predicted class of row i is `predictedPositive[i]` when given — the prediction the model posted,
+ * as NannyML's CBPE reads `y_pred` — else `score >= threshold`.
+ */
+export function estimatePerformance(scores: NumArray, opts?: { readonly threshold?: number; readonly predictedPositive?: ArrayLike<boolean> }): PerformanceEstimate {
   if (scores.length === 0) throw new StatsInputError('VIGIL_ERR_STATS_EMPTY', 'estimatePerformance: empty input');
   const p = probabilities(scores, 'estimatePerformance: scores');
   const threshold = checkThreshold(opts?.threshold ?? 0.5);
+  const predicted = opts?.predictedPositive;
+  if (predicted !== undefined && predicted.length !== p.length) {
+    throw new StatsInputError('VIGIL_ERR_STATS_LENGTH_MISMATCH', `estimatePerformance: ${p.length} scores but ${predicted.length} predictions`);
+  }
   let tp = 0;
   let fp = 0;
   let fn = 0;
   let tn = 0;
   for (let i = 0; i < p.length; i++) {
     const v = p[i] as number;
-    if (v >= threshold) {
+    if (predicted !== undefined ? predicted[i] === true : v >= threshold) {
       tp += v;
       fp += 1 - v;
     } else {
