@@ -73,10 +73,21 @@ interface CycleChildResult {
   computeWorkers: number;
 }
 
+/** The node arguments of the cycle bench's child on the store `db` with `rows` predictions per model. */
+const childArgv = (db: string, rows: number, now: number): string[] => [
+  '--expose-gc',
+  '--max-semi-space-size=16',
+  fileURLToPath(new URL('./cycle-load.js', import.meta.url)),
+  db,
+  String(MODELS),
+  String(FEATURES),
+  String(rows),
+  String(now),
+];
+
 /** Runs the cycle bench's child on the store `db` (baselines only) with `rows` predictions per model. */
 function cycleChild(db: string, rows: number, now: number, env: NodeJS.ProcessEnv = process.env): CycleChildResult {
-  const child = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
-  const out = execFileSync(process.execPath, ['--expose-gc', '--max-semi-space-size=16', child, db, String(MODELS), String(FEATURES), String(rows), String(now)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env, maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, childArgv(db, rows, now), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env, maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop() as string) as CycleChildResult;
 }
 
@@ -123,8 +134,7 @@ export async function benchSweep(print: (line: string) => void): Promise<void> {
  * ~20 ms from this process (a request's whole time, as a load balancer or Kubernetes sees it).
  */
 async function cycleChildProbed(db: string, rows: number, now: number, env: NodeJS.ProcessEnv): Promise<{ result: CycleChildResult; healthz: number[] }> {
-  const file = fileURLToPath(new URL('./cycle-load.js', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=16', file, db, String(MODELS), String(FEATURES), String(rows), String(now)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, childArgv(db, rows, now), { stdio: ['ignore', 'pipe', 'inherit'], env });
   const healthz: number[] = [];
   let url: string | null = null;
   let cycling = false;

@@ -7,7 +7,7 @@ import type { Sample } from '../metrics/snapshot.js';
 import { PackedReader } from '../store/packed.js';
 import { isPacked, type BaselineRecord, type LabelRecord, type PredictionRecord, type Store } from '../store/store.js';
 import { loadBaseline, type LoadedBaseline } from './baseline.js';
-import { ComputePool, type ComputePoolOptions, type ComputeResult } from './compute-pool.js';
+import { ComputePool, type ComputePoolOptions } from './compute-pool.js';
 import { computeWindowSamples } from './compute.js';
 import { freshnessMonitor } from './data-quality.js';
 import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
@@ -430,12 +430,19 @@ export class MonitorEngine implements IngestListener {
       this.mainChain = run.catch(() => undefined);
       return run;
     };
-    const offloaded: Promise<ComputeResult | null> = pool === null ? Promise.resolve(null) : pool.run({ model: m, now, wire: w.wire(), baselines: this.baselinesOf(m.name), baseline });
-    if (pool === null) await onMain(); // without workers: one model after the other, as before
-    const done = offloaded
+    if (pool === null) {
+      // without workers: one model after the other, as before
+      try {
+        await onMain();
+      } catch (e) {
+        this.failed('model', m.name, e);
+      }
+      return { done: Promise.resolve(finish()) };
+    }
+    const done = pool
+      .run({ model: m, now, wire: w.wire(), baselines: this.baselinesOf(m.name), baseline })
       .then(async (r) => {
-        if (pool === null) return;
-        if (r === null) return onMain();
+        if (r === null) return onMain(); // no worker could take it: here, in slices
         for (const f of r.failures) this.failed(f.monitor, m.name, Object.assign(new Error(f.message), { stack: f.stack }));
         for (const x of r.samples) samples.push(x);
       })

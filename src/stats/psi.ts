@@ -232,7 +232,7 @@ export function quantileEdgesUnsorted(values: Float64Array, bins = PSI_DEFAULT_B
     }
   }
   let at: (r: number) => number;
-  const sampled = n >= SAMPLED_SELECT_MIN ? rankValuesSampled(values, ranks) : null;
+  const sampled = rankValuesSampled(values, ranks); // null below SAMPLED_SELECT_MIN values
   if (sampled !== null) at = (r) => sampled.get(r) as number;
   else {
     const a = inPlace ? values : values.slice();
@@ -263,7 +263,7 @@ const SAMPLE_SIZE = 16_384;
  */
 export function rankValuesSampled(values: Float64Array, ranks: readonly number[]): Map<number, number> | null {
   const n = values.length;
-  if (n < SAMPLE_SIZE * 4 || ranks.length === 0) return null;
+  if (n < SAMPLED_SELECT_MIN || ranks.length === 0) return null;
   const rs = [...new Set(ranks)].sort((x, y) => x - y);
   const rand = mulberry32(0x5eed ^ n);
   const sample = new Float64Array(SAMPLE_SIZE);

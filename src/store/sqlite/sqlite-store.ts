@@ -254,7 +254,6 @@ export class SqliteStore implements Store {
   readonly pages: PageReader;
   /** Writes ingestion's batches and retention's deletions, in a writer thread when the store is a file. */
   readonly writer: Writer;
-  private readonly writes: Writes;
   /** Packs predictions' hot-window form at ingestion (one reused buffer). */
   private readonly packer = new Packer();
   /** Where readBaselineReferences decodes each reference's values (reused, grown as needed). */
@@ -317,12 +316,11 @@ export class SqliteStore implements Store {
     const db = this.db;
     const worker = options.path !== ':memory:' && options.pageReader !== 'main' ? locatePageWorker() : null;
     this.pages = new PageReader(options.path, worker, (p) => readPage(this.stmts.windowPage, p));
-    this.writes = new Writes(db);
     const writerFile = options.path !== ':memory:' && options.writer !== 'main' ? locateWriterWorker() : null;
     this.writer = new Writer(
       { path: options.path, synchronous: options.synchronous, cacheMb: options.cacheMb ?? DEFAULT_CACHE_MB, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS },
       writerFile,
-      this.writes,
+      new Writes(db),
       options.logger,
     );
     this.baselineTx = db.transaction((b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[], replace: boolean): SavedBaseline => {
