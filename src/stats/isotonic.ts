@@ -13,6 +13,7 @@
  * 5. prediction: t clipped to the fitted x range, then numpy `interp` over the thresholds (what
  *    scipy's `interp1d(kind="linear")` calls for a 1-d y).
  */
+import { sortInPlace } from './sample.js';
 import { StatsInputError } from './types.js';
 
 /** A fitted isotonic regression: its thresholds (ascending x, non-decreasing y) and x range. */
@@ -34,27 +35,27 @@ export function fitIsotonic(x: ArrayLike<number>, y: ArrayLike<number>): Isotoni
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(x[i] as number) || !Number.isFinite(y[i] as number)) throw new StatsInputError('VIGIL_ERR_STATS_NON_FINITE', `point ${i} is not finite`);
   }
-  // 1. by x, then y (a stable sort of the indexes)
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number) || (y[a] as number) - (y[b] as number) || a - b);
+  // 1. by x, then y
+  const [sx, sy] = lexsorted(x, y);
   // 2. merge equal x: weighted mean of y
   const ux: number[] = [];
   const uy: number[] = [];
   const uw: number[] = [];
-  let cx = x[order[0] as number] as number;
+  let cx = sx[0] as number;
   let cy = 0;
   let cw = 0;
-  for (const j of order) {
-    const xj = x[j] as number;
+  for (let j = 0; j < n; j++) {
+    const xj = sx[j] as number;
     if (xj - cx >= RESOLUTION) {
       ux.push(cx);
       uy.push(cy / cw);
       uw.push(cw);
       cx = xj;
       cw = 1;
-      cy = y[j] as number;
+      cy = sy[j] as number;
     } else {
       cw += 1;
-      cy += y[j] as number;
+      cy += sy[j] as number;
     }
   }
   ux.push(cx);
@@ -74,6 +75,53 @@ export function fitIsotonic(x: ArrayLike<number>, y: ArrayLike<number>): Isotoni
     }
   }
   return { x: Float64Array.from(keepX), y: Float64Array.from(keepY), xMin: ux[0] as number, xMax: ux[m - 1] as number };
+}
+
+/**
+ * The points in numpy `lexsort((y, x))` order. Labels of 0 and 1 (the calibrator's case) take a
+ * fast path: each class's x sorted natively, then merged, 0 before 1 at equal x — the same
+ * sequence, since only x and y values reach the fit.
+ */
+function lexsorted(x: ArrayLike<number>, y: ArrayLike<number>): [Float64Array, Float64Array] {
+  const n = x.length;
+  let ones = 0;
+  let binary = true;
+  for (let i = 0; i < n && binary; i++) {
+    const v = y[i] as number;
+    if (v === 1) ones++;
+    else if (v !== 0) binary = false;
+  }
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  if (binary) {
+    const x0 = new Float64Array(n - ones);
+    const x1 = new Float64Array(ones);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      if ((y[i] as number) === 1) x1[b++] = x[i] as number;
+      else x0[a++] = x[i] as number;
+    }
+    sortInPlace(x0);
+    sortInPlace(x1);
+    a = 0;
+    b = 0;
+    for (let k = 0; k < n; k++) {
+      // equal x: the 0 first (-0 and 0 are equal, as for numpy)
+      if (b >= x1.length || (a < x0.length && (x0[a] as number) <= (x1[b] as number))) sx[k] = x0[a++] as number;
+      else {
+        sx[k] = x1[b++] as number;
+        sy[k] = 1;
+      }
+    }
+    return [sx, sy];
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((p, q) => (x[p] as number) - (x[q] as number) || (y[p] as number) - (y[q] as number) || p - q);
+  order.forEach((j, k) => {
+    sx[k] = x[j] as number;
+    sy[k] = y[j] as number;
+  });
+  return [sx, sy];
 }
 
 /**
