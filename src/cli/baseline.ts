@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { systemClock } from '../core/clock.js';
 import { isVigilError } from '../core/errors.js';
 import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
-import { buildBaseline, storeBaseline } from '../monitors/baseline.js';
+import { buildBaseline, calibrationLine, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
@@ -97,6 +97,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}${replaced}: ${rows.length} rows${rejected.length > 0 ? ` (${rejected.length} skipped)` : ''}, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
     const q = Object.entries(summary.quality);
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
+    if (summary.calibration !== undefined) io.stdout(`${calibrationLine(summary.calibration)}\n`);
     const missing = model.features.filter((f) => !(f.name in summary.features)).map((f) => f.name);
     if (missing.length > 0) io.stdout(`no values for: ${missing.join(', ')} (their drift stays absent)\n`);
     if (unknown.length > 0) io.stdout(`ignored columns (not features of ${model.name}): ${unknown.map((c) => c.name).join(', ')}\n`);

@@ -204,6 +204,12 @@ export const ModelSchema = z.strictObject({
   decision_threshold: num().pipe(z.number().min(0).max(1)).default(0.5),
   /** Binary: the label-free estimate is trusted (ml_model_estimate_reliable = 1) while the baseline's expected calibration error is at most this. */
   estimate_max_calibration_error: num().pipe(z.number().min(0).max(1)).default(0.05),
+  /**
+   * Binary: the scores the label-free estimate (CBPE) reads. `auto` (NannyML's CBPE): calibrated by
+   * the baseline's isotonic fit when its calibration check says they gain from it, else as posted;
+   * `isotonic`: always calibrated when the baseline has a fit; `none`: as posted.
+   */
+  estimate_calibration: z.enum(['auto', 'isotonic', 'none']).default('auto'),
   drift: DriftConfigSchema.prefault({}),
   business: BusinessConfigSchema.optional(),
   experiment: ExperimentSchema.optional(),

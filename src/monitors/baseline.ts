@@ -15,6 +15,8 @@ import {
 import type { BaselineRecord, FeatureValue, ReferenceKind, ReferenceValues, SavedBaseline, Store, Target } from '../store/store.js';
 import { pagedF64 } from './columns.js';
 import { qualityMetrics, type QualityMetric } from './quality.js';
+import { fitCbpeCalibration, type CalibrationDecision } from '../stats/cbpe-calibration.js';
+import type { IsotonicFit } from '../stats/isotonic.js';
 
 /** One row of reference data: features, and (when the data carries them) prediction, score, label. */
 export interface BaselineRow {
@@ -40,6 +42,25 @@ export interface BaselineSummary {
   label?: ReferenceSummaryJSON;
   /** Reference quality, when the rows carry labels and predictions. */
   quality: Partial<Record<QualityMetric, number>>;
+  /** Binary: CBPE's calibration, from the rows with a label and a score (absent in baselines built before it existed). */
+  calibration?: CalibrationJSON;
+}
+
+/** A baseline's CBPE calibration as stored: NannyML's decision and the isotonic fit on every labelled, scored row. */
+export interface CalibrationJSON {
+  /** Rows it was computed from. */
+  rows: number;
+  decision: CalibrationDecision;
+  /** The fit's thresholds (absent when the labels hold one class). */
+  x?: number[];
+  y?: number[];
+}
+
+/** A baseline's CBPE calibration, loaded. */
+export interface LoadedCalibration {
+  readonly rows: number;
+  readonly decision: CalibrationDecision;
+  readonly fit?: IsotonicFit;
 }
 
 /** A baseline as built from rows: its summary JSON and its numeric reference values, stored apart. */
@@ -55,6 +76,7 @@ export interface LoadedBaseline {
   prediction?: ReferenceSummary;
   label?: ReferenceSummary;
   quality: Partial<Record<QualityMetric, number>>;
+  calibration?: LoadedCalibration;
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -109,6 +131,10 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
     } catch {
       // labels present but unusable
     }
+    if (model.task === 'binary') {
+      const cal = calibrationOf(model, labelled);
+      if (cal !== undefined) out.calibration = cal;
+    }
     const both = labelled.filter((r) => r.prediction !== undefined && r.prediction !== null);
     if (both.length > 0) {
       if (classifier) {
@@ -134,6 +160,48 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
     }
   }
   return { summary: out, references };
+}
+
+/**
+ * CBPE's calibration of a binary model (NannyML's `needs_calibration`, then the isotonic fit on the
+ * whole reference): over the labelled rows whose score is a probability, in their order (the split
+ * draws rows by position), the label 1 when it is the positive class. Absent without such rows.
+ */
+function calibrationOf(model: ModelConfig, labelled: readonly BaselineRow[]): CalibrationJSON | undefined {
+  const positive = String(positiveClassOf(model));
+  const scored = labelled.filter((r) => isNum(r.score) && r.score >= 0 && r.score <= 1);
+  if (scored.length === 0) return undefined;
+  const y = Float64Array.from(scored, (r) => (String(r.label) === positive ? 1 : 0));
+  const s = Float64Array.from(scored, (r) => r.score as number);
+  const c = fitCbpeCalibration(y, s);
+  return { rows: scored.length, decision: c.decision, ...(c.fit ? { x: Array.from(c.fit.x), y: Array.from(c.fit.y) } : {}) };
+}
+
+/** A calibration for people: the API's answer (snake_case) and the CLI's line. */
+export function calibrationReport(c: CalibrationJSON): { rows: number; needed: boolean; reason?: string; detail?: string; ece_before?: number; ece_after?: number } {
+  const d = c.decision;
+  return d.reason === undefined
+    ? { rows: c.rows, needed: d.needed, ece_before: d.eceBefore, ece_after: d.eceAfter }
+    : { rows: c.rows, needed: false, reason: d.reason, detail: d.detail };
+}
+
+export function calibrationLine(c: CalibrationJSON): string {
+  const d = c.decision;
+  if (d.reason !== undefined) return `label-free estimate: scores used as posted (${d.detail}; ${c.rows} labelled, scored rows)`;
+  const eces = `held-out ECE ${d.eceBefore.toFixed(4)} as posted, ${d.eceAfter.toFixed(4)} calibrated, over ${c.rows} labelled, scored rows`;
+  return d.needed ? `label-free estimate: scores calibrated (isotonic; ${eces})` : `label-free estimate: scores used as posted (${eces})`;
+}
+
+/** A stored calibration, checked; a malformed one is a corrupt baseline. */
+function loadCalibration(c: CalibrationJSON): LoadedCalibration {
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (c.x === undefined && c.y === undefined) return { rows: c.rows, decision: c.decision };
+  if (!ok(c.x) || !ok(c.y) || c.x.length !== c.y.length || c.x.length === 0) throw new Error('calibration: x and y must be equal, non-empty arrays of finite numbers');
+  for (let i = 1; i < c.x.length; i++) {
+    if (!((c.x[i] as number) > (c.x[i - 1] as number)) || (c.y[i] as number) < (c.y[i - 1] as number)) throw new Error('calibration: thresholds must be increasing in x and non-decreasing in y');
+  }
+  const x = Float64Array.from(c.x);
+  return { rows: c.rows, decision: c.decision, fit: { x, y: Float64Array.from(c.y), xMin: x[0] as number, xMax: x[x.length - 1] as number } };
 }
 
 /**
@@ -180,12 +248,21 @@ export async function loadBaseline(store: Store, record: BaselineRecord, referen
   const features = new Map<string, ReferenceSummary>();
   for (const [name, json] of Object.entries(s.features)) features.set(name, summary('feature', name, json));
   const { summary: _omit, ...meta } = record;
+  let calibration: LoadedCalibration | undefined;
+  if (s.calibration !== undefined) {
+    try {
+      calibration = loadCalibration(s.calibration);
+    } catch (e) {
+      throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${(e as Error).message}`, { cause: e });
+    }
+  }
   return {
     record: meta,
     features,
     ...(s.prediction ? { prediction: summary('prediction', '', s.prediction) } : {}),
     ...(s.label ? { label: summary('label', '', s.label) } : {}),
     quality: s.quality,
+    ...(calibration ? { calibration } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { loadBaseline, type LoadedBaseline } from './baseline.js';
 import { ComputePool, type ComputePoolOptions } from './compute-pool.js';
 import { computeWindowSamples } from './compute.js';
 import { freshnessMonitor } from './data-quality.js';
+import { estimateTrust } from './estimate.js';
 import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
 import { Scratch } from './scratch.js';
 import type { Emit, WindowView } from './view.js';
@@ -487,9 +488,7 @@ export class MonitorEngine implements IngestListener {
       if (b === undefined) continue;
       emit('vigil_baseline_info', { model: m.name, version, baseline_version: b.record.version, source: b.record.source }, 1);
       for (const [metric, value] of Object.entries(b.quality)) emit('ml_model_quality_baseline', { model: m.name, version, metric }, value);
-      // The label-free estimate assumes calibrated scores: say whether the baseline shows they are.
-      const ece = b.quality.calibration_error;
-      if (m.task === 'binary' && ece !== undefined) emit('ml_model_estimate_reliable', { model: m.name, version }, ece <= m.estimate_max_calibration_error ? 1 : 0);
+      if (m.task === 'binary') estimateTrust(m, version, b, emit);
     }
     return { w, baseline };
   }

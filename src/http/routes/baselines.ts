@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isVigilError, VigilError } from '../../core/errors.js';
 import { baselineExists } from '../../store/store.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { buildBaseline, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
+import { buildBaseline, calibrationReport, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
 import { addBatchParsers, parseBaselineJson } from '../body.js';
 import type { ServerDeps } from '../server.js';
@@ -101,6 +101,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         created_at: iso(now),
         features: Object.keys(summary.features),
         quality: summary.quality,
+        ...(summary.calibration ? { calibration: calibrationReport(summary.calibration) } : {}),
         replaced: saved.replaced,
         rejected,
       });
