@@ -14,12 +14,12 @@
  *   when n ≤ 20) over the scores sorted by numpy's argsort; calibration is needed when the error
  *   before is larger than after.
  *
- * The sorts and sums are numpy's (numpy-sort.ts) so the two errors, and so the decision, are the
+ * The sort is numpy's (numpy-sort.ts), the sums too (ranking.ts npSum), so the two errors, and so the decision, are the
  * same doubles as Python's (test/fixtures/cbpe-nannyml.json).
  */
 import { fitIsotonic, predictIsotonic, type IsotonicFit } from './isotonic.js';
-import { argsortQuick, pairwiseSum } from './numpy-sort.js';
-import { rocAuc } from './ranking.js';
+import { argsortQuick } from './numpy-sort.js';
+import { npSum, rocAuc } from './ranking.js';
 import { stratifiedShuffleSplit } from './stratified-split.js';
 import { StatsInputError } from './types.js';
 
@@ -51,11 +51,11 @@ export function equalCountEce(yTrue: ArrayLike<number>, scores: ArrayLike<number
   const terms = new Float64Array(edges.length);
   edges.forEach(([l, r], k) => {
     const len = r - l;
-    const meanP = pairwiseSum(p, l, len) / len;
-    const meanY = pairwiseSum(y, l, len) / len;
+    const meanP = npSum(p, l, len) / len;
+    const meanY = npSum(y, l, len) / len;
     terms[k] = (len / n) * Math.abs(meanP - meanY);
   });
-  return pairwiseSum(terms, 0, terms.length);
+  return npSum(terms);
 }
 
 export type CalibrationDecision =
