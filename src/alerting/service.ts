@@ -15,6 +15,7 @@ import {
   type PersistedAlert,
   type RulesQuery,
 } from './engine/index.js';
+import { SampleHistory } from './promql/history.js';
 import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
 import { formatRuleFileError, loadRuleFiles, type RuleFileError } from './rules/index.js';
 import type { AlertPayload, RuleGroupDef } from './types.js';
@@ -45,6 +46,8 @@ export async function loadConfiguredRules(config: VigilConfig, configFile: strin
 export class AlertingService {
   private manager: RuleManager;
   private index = new SeriesIndex([]);
+  /** What range selectors, offsets and subqueries read: each evaluation's samples (alerting.history). */
+  private history: SampleHistory;
   private readonly parsed = new Map<string, PromqlExpr>();
   private readonly lastEval = new Map<string, number>();
   private readonly log: Logger;
@@ -59,6 +62,8 @@ export class AlertingService {
     },
   ) {
     this.log = deps.logger.child({ component: 'alerting' });
+    const h = deps.config().alerting.history;
+    this.history = new SampleHistory({ retentionMs: h.retention, maxSamples: h.max_samples });
     this.manager = this.newManager();
   }
 
@@ -72,7 +77,7 @@ export class AlertingService {
           this.parsed.set(rule.expr, expr);
         }
         try {
-          return vectorOf(evaluate(expr, { series: this.index, timeMs: ts }));
+          return vectorOf(evaluate(expr, { series: this.index, timeMs: ts, defaultStepMs: this.deps.config().evaluation_interval }));
         } catch (e) {
           this.deps.onRuleFailure?.(rule.file, rule.name);
           throw e;
@@ -120,7 +125,7 @@ export class AlertingService {
    * before the state is persisted, so a crash between the two re-sends rather than loses them.
    */
   async evaluate(samples: readonly Sample[], now: number, handOver?: (toSend: AlertPayload[]) => Promise<void>): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
-    this.index = new SeriesIndex(samples);
+    this.index = new SeriesIndex(samples).recordIn(this.history, now);
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
       const key = groupKey(g.file, g.name);
@@ -133,7 +138,15 @@ export class AlertingService {
     }
     await handOver?.(toSend);
     await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
-    return { samples: this.manager.samples(), toSend };
+    const h = this.history.stats();
+    const history: Sample[] = [
+      { name: 'vigil_rule_history_series', labels: {}, value: h.series },
+      { name: 'vigil_rule_history_samples', labels: {}, value: h.samples },
+      { name: 'vigil_rule_history_bytes', labels: {}, value: h.bytes },
+      { name: 'vigil_rule_history_dropped_samples_total', labels: {}, value: h.droppedSamples },
+      ...(h.oldestMs === undefined ? [] : [{ name: 'vigil_rule_history_oldest_timestamp_seconds', labels: {}, value: h.oldestMs / 1000 }]),
+    ];
+    return { samples: [...this.manager.samples(), ...history], toSend };
   }
 
   rulesResponse(q: RulesQuery) {
@@ -142,6 +155,11 @@ export class AlertingService {
 
   alertsResponse() {
     return buildAlertsResponse(this.manager.ruleGroups());
+  }
+
+  /** The history's size, for vigil_rule_history_* on /metrics. */
+  historyStats() {
+    return this.history.stats();
   }
 
   /** Active (pending or firing) alerts, for silences and remediation. */

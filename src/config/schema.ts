@@ -226,6 +226,17 @@ export const AlertingSchema = z.strictObject({
   for_grace_period: durationMs().default(600_000),
   /** Alert state older than this is not restored after a restart. */
   for_outage_tolerance: durationMs().default(3_600_000),
+  /**
+   * The sample history rules read (range selectors, offset, @, subqueries): how long it reaches
+   * back, and at most how many samples it keeps (about 17 bytes each, plus ~200 bytes a series);
+   * past the cap the oldest evaluations are dropped first.
+   */
+  history: z
+    .strictObject({
+      retention: durationMs().default(3_600_000),
+      max_samples: int().pipe(z.number().min(1000)).default(5_000_000),
+    })
+    .prefault({}),
 });
 
 /** A time: RFC 3339 checked against the calendar (2026-02-30 is an error, not 2 March), or epoch ms. */

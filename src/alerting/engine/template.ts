@@ -20,6 +20,7 @@ import {
   parsePromDuration,
   tableLinkForExpression,
 } from './gofmt.js';
+import { parseGoFloat } from '../promql/gomath.js';
 
 export const ALERT_TEMPLATE_DEFS =
   '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
@@ -733,14 +734,8 @@ interface FuncDef {
 }
 
 function goParseFloat(s: string): number {
-  const t = s.trim() === s ? s : '\0';
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
-  if (/^[+-]?0[xX]/.test(t)) {
-    const v = Number(t.replace(/^[+-]/, ''));
-    if (!Number.isNaN(v)) return t.startsWith('-') ? -v : v;
-  }
+  const v = parseGoFloat(s);
+  if (v !== undefined) return v;
   throw new FuncError(`strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax`);
 }
 

@@ -1,10 +1,14 @@
 /**
- * Vigil's own small PromQL AST: only what can be evaluated over one instant snapshot survives
- * parsing (`parsePromql` refuses the rest). Offsets are character offsets into the source text.
+ * Vigil's own small PromQL AST: what Vigil can evaluate over its snapshot and its sample history
+ * survives parsing (`parsePromql` refuses the rest). `start`/`end` are character offsets into the
+ * source text.
  */
 
-/** The static type of an expression (Prometheus `ValueType`, minus range vectors). */
-export type PromqlType = 'scalar' | 'vector' | 'string';
+/** The static type of an expression (Prometheus `ValueType`). */
+export type PromqlType = 'scalar' | 'vector' | 'string' | 'matrix';
+
+/** `@ <time>` (Unix ms), `@ start()` / `@ end()` (a rule's evaluation time), or none. */
+export type AtModifier = number | 'start' | 'end' | undefined;
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -69,6 +73,26 @@ export interface VectorSelector extends Node {
   readonly matchers: readonly LabelMatcher[];
   /** Canonical text of the matchers (cache key for selections). */
   readonly key: string;
+  /** `offset` (ms; negative allowed), 0 when none. */
+  readonly offsetMs: number;
+  readonly at: AtModifier;
+}
+
+/** `selector[range]`: a range vector. Offset and `@` are the selector's. */
+export interface MatrixSelector extends Node {
+  readonly kind: 'matrix';
+  readonly selector: VectorSelector;
+  readonly rangeMs: number;
+}
+
+/** `expr[range:step]`: `expr` evaluated every `step` (0: the rule's group interval) over `range`. */
+export interface SubqueryExpr extends Node {
+  readonly kind: 'subquery';
+  readonly expr: PromqlExpr;
+  readonly rangeMs: number;
+  readonly stepMs: number;
+  readonly offsetMs: number;
+  readonly at: AtModifier;
 }
 
 export interface ParenExpr extends Node {
@@ -109,4 +133,4 @@ export interface Call extends Node {
   readonly args: readonly PromqlExpr[];
 }
 
-export type PromqlExpr = NumberLiteral | StringLiteral | VectorSelector | ParenExpr | UnaryExpr | BinaryExpr | AggregateExpr | Call;
+export type PromqlExpr = NumberLiteral | StringLiteral | VectorSelector | MatrixSelector | SubqueryExpr | ParenExpr | UnaryExpr | BinaryExpr | AggregateExpr | Call;

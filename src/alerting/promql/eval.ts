@@ -5,9 +5,11 @@
  * removal off (the default): `__name__` is dropped exactly where Prometheus drops it.
  */
 import type { Labels, PromqlValue, VectorSample } from '../types.js';
-import type { AggregateExpr, BinaryExpr, BinaryOp, Call, PromqlExpr, VectorMatching, VectorSelector } from './ast.js';
+import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Call, PromqlExpr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
+import type { RangeSeries } from './history.js';
+import { durationSeconds, KEEPS_METRIC_NAME, RANGE_FUNCTIONS, type RangeFunction } from './range-functions.js';
 import { PromqlError } from './errors.js';
-import { formatFloatF, formatFloatV, goLog10, goLog2, goPow } from './gomath.js';
+import { formatFloatF, formatFloatV, goLog10, goLog2, goPow, parseGoFloat } from './gomath.js';
 import { dropMetricName, formatLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, newLabels, pick, seal, sortedNames } from './labels.js';
 import { compileRegexForReplace, isComparison, isSetOp, stringValue, validLabelName } from './parse.js';
 import type { SeriesIndex } from './series.js';
@@ -16,10 +18,22 @@ export interface EvalInput {
   readonly series: SeriesIndex;
   /** Evaluation time, Unix milliseconds (`time()` = timeMs / 1000). */
   readonly timeMs: number;
+  /** The rule's evaluation time, what `@ start()` and `@ end()` mean (inside a subquery too); timeMs when absent. */
+  readonly queryTimeMs?: number;
+  /** A subquery's step when it gives none: Prometheus's global evaluation_interval (1m by default). */
+  readonly defaultStepMs?: number;
 }
 
 type Vec = readonly VectorSample[];
-type Val = { readonly t: 'scalar'; readonly v: number } | { readonly t: 'string'; readonly v: string } | { readonly t: 'vector'; readonly s: Vec };
+/** A range vector and the window it was selected over (what extrapolatedRate needs). */
+interface Mat {
+  readonly t: 'matrix';
+  readonly m: readonly RangeSeries[];
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly rangeMs: number;
+}
+type Val = { readonly t: 'scalar'; readonly v: number } | { readonly t: 'string'; readonly v: string } | { readonly t: 'vector'; readonly s: Vec } | Mat;
 
 const MAX_INT64 = 9223372036854774784; // largest float64 below 2^63, as engine.go maxInt64
 const MIN_INT64 = -9223372036854775808;
@@ -28,6 +42,8 @@ const MIN_INT64 = -9223372036854775808;
 export function evaluate(expr: PromqlExpr, input: EvalInput): PromqlValue {
   const v = new Evaluator(input).eval(expr);
   switch (v.t) {
+    case 'matrix':
+      throw new PromqlError('VIGIL_ERR_PROMQL_EXEC', 'a range vector is not a rule result (wrap it in a function such as rate())', expr.start);
     case 'scalar':
       return { type: 'scalar', value: v.v };
     case 'string':
@@ -396,7 +412,15 @@ class Evaluator {
       case 'paren':
         return this.eval(e.expr);
       case 'selector':
-        return { t: 'vector', s: this.input.series.select(e.matchers, e.key) };
+        return { t: 'vector', s: this.select(e) };
+      case 'matrix': {
+        const ref = this.refTime(e.selector.at, e.selector.offsetMs);
+        const h = this.input.series.history;
+        const m = h === undefined ? [] : h.range(e.selector.matchers, ref - e.rangeMs, ref);
+        return { t: 'matrix', m, startMs: ref - e.rangeMs, endMs: ref, rangeMs: e.rangeMs };
+      }
+      case 'subquery':
+        return this.subquery(e);
       case 'unary': {
         const v = this.eval(e.expr);
         if (e.op === '+') return v;
@@ -411,6 +435,128 @@ class Evaluator {
       case 'call':
         return this.call(e);
     }
+  }
+
+  /** The time a selector or subquery reads at: its `@` time (start()/end(): the rule's), else now, minus its offset. */
+  private refTime(at: AtModifier, offsetMs: number): number {
+    const base = at === undefined ? this.input.timeMs : at === 'start' || at === 'end' ? this.queryTimeMs : at;
+    return base - offsetMs;
+  }
+
+  private get queryTimeMs(): number {
+    return this.input.queryTimeMs ?? this.input.timeMs;
+  }
+
+  /**
+   * An instant selector: the snapshot when it reads at the snapshot's time (or when there is no
+   * history), else the history with Prometheus's 5-minute lookback and staleness.
+   */
+  private select(e: VectorSelector): Vec {
+    return this.selectTimed(e).map((s) => s.sample);
+  }
+
+  private selectTimed(e: VectorSelector): Array<{ sample: VectorSample; t: number }> {
+    const idx = this.input.series;
+    const ref = this.refTime(e.at, e.offsetMs);
+    const plain = e.offsetMs === 0 && e.at === undefined;
+    if (ref === idx.snapshotTimeMs || (idx.history === undefined && plain)) {
+      const t = Number.isNaN(idx.snapshotTimeMs) ? this.input.timeMs : idx.snapshotTimeMs;
+      return idx.select(e.matchers, e.key).map((sample) => ({ sample, t }));
+    }
+    if (idx.history === undefined) return [];
+    return idx.history.instant(e.matchers, ref).map((s) => ({ sample: { labels: s.labels, value: s.value }, t: s.t }));
+  }
+
+  /**
+   * `expr[range:step]` as Prometheus 2.42 evaluates it (engine.go, SubqueryExpr): steps aligned to
+   * multiples of the step from the first at or after (ref − range) up to ref, `expr` evaluated at
+   * each; every series' values at those steps form the range vector.
+   */
+  private subquery(e: SubqueryExpr): Mat {
+    const ref = this.refTime(e.at, e.offsetMs);
+    const step = e.stepMs > 0 ? e.stepMs : (this.input.defaultStepMs ?? 60_000);
+    const from = ref - e.rangeMs;
+    let start = step * Math.trunc(from / step);
+    if (start < from) start += step;
+    const series = new Map<string, { labels: Labels; t: number[]; v: number[] }>();
+    for (let tau = start; tau <= ref; tau += step) {
+      const inner = new Evaluator({ ...this.input, timeMs: tau, queryTimeMs: this.queryTimeMs });
+      for (const s of inner.vector(e.expr)) {
+        const key = labelsKey(s.labels);
+        let ser = series.get(key);
+        if (ser === undefined) series.set(key, (ser = { labels: s.labels, t: [], v: [] }));
+        ser.t.push(tau);
+        ser.v.push(s.value);
+      }
+    }
+    const m = [...series.values()].map((s) => ({ labels: s.labels, t: Float64Array.from(s.t), v: Float64Array.from(s.v) }));
+    return { t: 'matrix', m, startMs: from, endMs: ref, rangeMs: e.rangeMs };
+  }
+
+  private matrix(e: PromqlExpr): Mat {
+    const v = this.eval(e);
+    if (v.t !== 'matrix') throw new Error(`expected a range vector, got ${v.t}`);
+    return v;
+  }
+
+  /** A function of a range vector (functions.go, 2.42): one output sample per series that yields one. */
+  private rangeCall(e: Call, fn: RangeFunction): Vec {
+    const { func, args } = e;
+    const mi = func === 'quantile_over_time' ? 1 : 0;
+    const mat = this.matrix(args[mi] as PromqlExpr);
+    const scalars = args.filter((_, i) => i !== mi).map((a) => this.scalar(a));
+    if (func === 'absent_over_time') {
+      return mat.m.length > 0 ? [] : [{ labels: absentLabels(args[0] as PromqlExpr), value: 1 }];
+    }
+    const ctx = { evalMs: this.input.timeMs, rangeStartMs: mat.startMs, rangeEndMs: mat.endMs, rangeSeconds: durationSeconds(mat.rangeMs) };
+    const keep = KEEPS_METRIC_NAME.has(func);
+    const out: VectorSample[] = [];
+    for (const s of mat.m) {
+      let v: number | undefined;
+      try {
+        v = fn({ t: s.t, v: s.v, length: s.t.length }, ctx, scalars);
+      } catch (err) {
+        execError(err instanceof Error ? err.message : String(err), e.start);
+      }
+      if (v !== undefined) out.push({ labels: keep ? s.labels : dropMetricName(s.labels), value: v });
+    }
+    return checkUnique(out, e.start);
+  }
+
+  /**
+   * timestamp(): of a selector, each sample's own time; of anything else, the evaluation time (2.42
+   * engine.go special case — which, with `@`, reads at the `@` time ignoring the offset, as 2.42 does).
+   */
+  private timestamp(e: Call): Vec {
+    let a = e.args[0] as PromqlExpr;
+    while (a.kind === 'paren') a = a.expr;
+    const timed =
+      a.kind === 'selector'
+        ? this.selectTimed(a.at === undefined ? a : { ...a, offsetMs: 0 })
+        : this.vector(a).map((sample) => ({ sample, t: this.input.timeMs }));
+    return checkUnique(
+      timed.map(({ sample, t }) => ({ labels: dropMetricName(sample.labels), value: t / 1000 })),
+      e.start,
+    );
+  }
+
+  /** histogram_quantile over classic buckets (functions.go funcHistogramQuantile, quantile.go bucketQuantile, 2.42). */
+  private histogramQuantile(e: Call): Vec {
+    const q = this.scalar(e.args[0] as PromqlExpr);
+    const groups = new Map<string, { labels: Labels; buckets: Array<{ upper: number; count: number }> }>();
+    const noLe = new Set(['le']);
+    for (const s of this.vector(e.args[1] as PromqlExpr)) {
+      const upper = parseGoFloat(s.labels.le ?? '');
+      if (upper === undefined) continue; // not a bucket: skipped, as Prometheus does
+      const key = keyWithout(s.labels, noLe);
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { labels: pick(s.labels, (n) => n !== 'le' && n !== METRIC_NAME), buckets: [] }));
+      g.buckets.push({ upper, count: s.value });
+    }
+    return checkUnique(
+      [...groups.values()].map((g) => ({ labels: g.labels, value: bucketQuantile(q, g.buckets) })),
+      e.start,
+    );
   }
 
   private vector(e: PromqlExpr): Vec {
@@ -743,7 +889,13 @@ class Evaluator {
       const vec = this.vector(args[0] as PromqlExpr);
       return { t: 'vector', s: checkUnique(vec.map((s) => ({ labels: dropMetricName(s.labels), value: dateField(func, goInt64(s.value)) })), e.start) };
     }
+    const rangeFn = RANGE_FUNCTIONS[func];
+    if (rangeFn !== undefined || func === 'absent_over_time') return { t: 'vector', s: this.rangeCall(e, rangeFn ?? (() => undefined)) };
     switch (func) {
+      case 'timestamp':
+        return { t: 'vector', s: this.timestamp(e) };
+      case 'histogram_quantile':
+        return { t: 'vector', s: this.histogramQuantile(e) };
       case 'time':
         return { t: 'scalar', v: Math.trunc(this.input.timeMs) / 1000 };
       case 'pi':
@@ -831,6 +983,7 @@ function absentLabels(arg: PromqlExpr): Labels {
   let e = arg;
   while (e.kind === 'paren') e = e.expr;
   const out = newLabels();
+  if (e.kind === 'matrix') e = e.selector;
   if (e.kind !== 'selector') return out;
   const sel: VectorSelector = e;
   const has = new Set<string>();
@@ -843,4 +996,57 @@ function absentLabels(arg: PromqlExpr): Labels {
     } else delete out[m.name];
   }
   return out;
+}
+
+/**
+ * quantile.go bucketQuantile (2.42): buckets sorted by upper bound, equal bounds merged, counts
+ * made monotonic; NaN without a +Inf bucket, with fewer than 2 buckets or no observations; linear
+ * interpolation inside the bucket the rank falls in (the lowest bucket from 0 when its bound is
+ * positive; the second-highest bound when the rank falls in +Inf).
+ */
+export function bucketQuantile(q: number, input: ReadonlyArray<{ upper: number; count: number }>): number {
+  if (Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  const sorted = [...input].sort((a, b) => a.upper - b.upper);
+  if ((sorted.at(-1) as { upper: number }).upper !== Infinity) return NaN;
+  // coalesceBuckets
+  const b: Array<{ upper: number; count: number }> = [];
+  for (const x of sorted) {
+    const last = b.at(-1);
+    if (last !== undefined && last.upper === x.upper) last.count += x.count;
+    else b.push({ upper: x.upper, count: x.count });
+  }
+  // ensureMonotonic
+  let max = (b[0] as { count: number }).count;
+  for (let i = 1; i < b.length; i++) {
+    const c = (b[i] as { count: number }).count;
+    if (c > max) max = c;
+    else if (c < max) (b[i] as { count: number }).count = max;
+  }
+  if (b.length < 2) return NaN;
+  const observations = (b[b.length - 1] as { count: number }).count;
+  if (observations === 0) return NaN;
+  let rank = q * observations;
+  // sort.Search over the first len − 1 buckets: the first whose count reaches the rank
+  let lo = 0;
+  let hi = b.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((b[mid] as { count: number }).count >= rank) hi = mid;
+    else lo = mid + 1;
+  }
+  const i = lo;
+  if (i === b.length - 1) return (b[b.length - 2] as { upper: number }).upper;
+  if (i === 0 && (b[0] as { upper: number }).upper <= 0) return (b[0] as { upper: number }).upper;
+  let bucketStart = 0;
+  const bucketEnd = (b[i] as { upper: number }).upper;
+  let count = (b[i] as { count: number }).count;
+  if (i > 0) {
+    const prev = b[i - 1] as { upper: number; count: number };
+    bucketStart = prev.upper;
+    count -= prev.count;
+    rank -= prev.count;
+  }
+  return bucketStart + (bucketEnd - bucketStart) * (rank / count);
 }

@@ -78,3 +78,16 @@ export function formatFloatV(x: number): string {
   }
   return sign + formatFloatF(Math.abs(x));
 }
+
+/** Go's strconv.ParseFloat(s, 64) for decimal, hex and inf/nan spellings; undefined where Go errors. */
+export function parseGoFloat(s: string): number | undefined {
+  if (s.trim() !== s || s === '') return undefined;
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(s)) return NaN;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
+  if (/^[+-]?0[xX]/.test(s)) {
+    const v = Number(s.replace(/^[+-]/, ''));
+    if (!Number.isNaN(v)) return s.startsWith('-') ? -v : v;
+  }
+  return undefined;
+}

@@ -12,39 +12,65 @@ function failure(expr: string): PromqlError {
   throw new Error(`expected ${expr} to be refused`);
 }
 
-describe('refused at load time: not evaluable over one instant snapshot (VIGIL_ERR_PROMQL_UNSUPPORTED)', () => {
+describe('refused at load time: not in Prometheus 2.42, or experimental (VIGIL_ERR_PROMQL_UNSUPPORTED)', () => {
   it.each([
-    ['x[5m]', 'range selector "x[5m]"', 0],
-    // lezer applies `[1h]` to the whole binary expression (Prometheus: to the selector, then a type error); refused either way.
-    ['sum(x) + x{a="b"}[1h]', 'range selector "sum(x) + x{a=\"b\"}[1h]"', 0],
-    ['sum(x{a="b"}[1h])', 'range selector "x{a=\"b\"}[1h]"', 4],
-    ['rate(x[5m])', 'function rate()', 0],
-    ['sum(rate(x[5m])) > 1', 'function rate()', 4],
-    ['increase(x[1h])', 'function increase()', 0],
-    ['avg_over_time(x[10m])', 'function avg_over_time()', 0],
-    ['absent_over_time(x[10m])', 'function absent_over_time()', 0],
-    ['predict_linear(x[1h], 3600) < 0', 'function predict_linear()', 0],
-    ['timestamp(x)', 'function timestamp()', 0],
-    ['histogram_quantile(0.9, x_bucket)', 'function histogram_quantile()', 0],
+    ['histogram_count(x)', 'function histogram_count()', 0],
     ['sort_by_label(x, "a")', 'function sort_by_label()', 0],
     ['info(x)', 'function info()', 0],
-    ['x offset 5m', 'offset modifier', 2],
-    ['sum(x offset -1h)', 'offset modifier', 6],
-    ['x @ 1700000000', '@ modifier', 2],
-    ['x @ start()', '@ modifier', 2],
-    ['max_over_time(x[1h:5m])', 'function max_over_time()', 0],
-    ['x[1h:5m]', 'subquery "x[1h:5m]"', 0],
-    ['sum((sum(x))[30m:])', 'subquery "(sum(x))[30m:]"', 4],
+    ['double_exponential_smoothing(x[5m], 0.5, 0.5)', 'function double_exponential_smoothing()', 0],
+    ['mad_over_time(x[5m])', 'function mad_over_time()', 0],
     ['x + fill(0) y', 'fill modifier', 4],
     ['limitk(2, x)', 'aggregation limitk()', 0],
     ['limit_ratio(0.5, x)', 'aggregation limit_ratio()', 0],
     ['x smoothed', 'smoothed modifier', 2],
+    ['x[5m+1m]', 'range "5m+1m"', 2],
   ] as const)('%s', (expr, construct, offset) => {
     const e = failure(expr);
     expect(e.code).toBe('VIGIL_ERR_PROMQL_UNSUPPORTED');
     expect(e.construct).toBe(construct);
     expect(e.offset).toBe(offset);
     expect(e.message).toContain(`${construct} is not supported`);
+  });
+});
+
+describe('range selectors, offset, @, subqueries (Prometheus 2.42)', () => {
+  it.each([
+    ['rate(x[5m])', 'call'],
+    ['sum(rate(x{a="b"}[5m] offset 1m)) > 1', 'binary'],
+    ['x offset -1h', 'selector'],
+    ['x @ 1700000000.5 offset 5m', 'selector'],
+    ['x offset 5m @ end()', 'selector'],
+    ['max_over_time(rate(x[5m])[1h:1m] offset 2m @ start())', 'call'],
+    ['quantile_over_time(0.9, x[10m])', 'call'],
+    ['holt_winters(x[10m], 0.5, 0.3) + holt_winters(y[5m], 0.1, 0.9)', 'binary'],
+    ['histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m])))', 'call'],
+    ['timestamp(x)', 'call'],
+    ['absent_over_time(x{a="b"}[5m])', 'call'],
+  ] as const)('%s parses', (expr, kind) => {
+    expect(parsePromql(expr).kind).toBe(kind);
+  });
+
+  it('keeps the modifiers on the selector, in ms', () => {
+    const e = parsePromql('x @ 1700000000.5 offset 5m');
+    expect(e).toMatchObject({ kind: 'selector', offsetMs: 300_000, at: 1_700_000_000_500 });
+    const m = parsePromql('rate(x[1h30m] offset -2m)');
+    expect(m.kind === 'call' && m.args[0]).toMatchObject({ kind: 'matrix', rangeMs: 5_400_000, selector: { offsetMs: -120_000 } });
+    const q = parsePromql('max_over_time(x[1h:] @ start())');
+    expect(q.kind === 'call' && q.args[0]).toMatchObject({ kind: 'subquery', rangeMs: 3_600_000, stepMs: 0, at: 'start' });
+  });
+
+  it.each([
+    ['x[5m]', /a rule expression must be an instant vector or a scalar, got a range vector/],
+    ['rate(x)', /expected type range vector in call to function "rate", got instant vector/],
+    ['sum(x)[5m]', /ranges only allowed for vector selectors/],
+    ['x offset 5m offset 1m', /offset may not be set multiple times/],
+    ['x @ 1 @ 2', /@ <timestamp> may not be set multiple times/],
+    ['sum(x) offset 5m', /offset modifier must be preceded by an instant vector selector or range vector selector or a subquery/],
+    ['rate(x[5m])[10m:] ', /a rule expression must be an instant vector or a scalar/],
+    ['x[5m][10m:]', /subquery is only allowed on instant vector, got range vector instead/],
+    ['holt_winters(x[5m], 0.5)', /expected 3 argument\(s\) in call to "holt_winters", got 2/],
+  ] as const)('%s is refused as Prometheus refuses it', (expr, re) => {
+    expect(failure(expr).message).toMatch(re);
   });
 });
 
@@ -135,7 +161,7 @@ describe('promqlErrorPosition', () => {
     expect(promqlErrorPosition('abc', 0)).toEqual({ line: 1, column: 1 });
     expect(promqlErrorPosition('ab\ncd\nef', 4)).toEqual({ line: 2, column: 2 });
     expect(promqlErrorPosition('ab\ncd', 99)).toEqual({ line: 2, column: 3 });
-    const text = 'sum(\n  rate(x[5m])\n)';
+    const text = 'sum(\n  limitk(2, x)\n)';
     const e = failure(text);
     expect(promqlErrorPosition(text, e.offset)).toEqual({ line: 2, column: 3 });
   });

@@ -9,6 +9,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { RE2JS } from 're2js';
 import type {
   AggregateOp,
+  AtModifier,
   BinaryOp,
   Cardinality,
   LabelMatcher,
@@ -34,10 +35,12 @@ interface FuncSig {
 const V: PromqlType = 'vector';
 const S: PromqlType = 'scalar';
 const STR: PromqlType = 'string';
+const M: PromqlType = 'matrix';
 const simple: FuncSig = { args: [V], variadic: 0, ret: V };
+const range: FuncSig = { args: [M], variadic: 0, ret: V };
 const date: FuncSig = { args: [V], variadic: 1, ret: V };
 
-/** Instant functions Vigil evaluates (signatures from promql/parser/functions.go). */
+/** The functions Vigil evaluates: Prometheus 2.42's, but the experimental native-histogram ones (signatures from promql/parser/functions.go). */
 export const SUPPORTED_FUNCTIONS: Readonly<Record<string, FuncSig>> = {
   abs: simple,
   absent: simple,
@@ -75,6 +78,29 @@ export const SUPPORTED_FUNCTIONS: Readonly<Record<string, FuncSig>> = {
   pi: { args: [], variadic: 0, ret: S },
   label_replace: { args: [V, STR, STR, STR, STR], variadic: 0, ret: V },
   label_join: { args: [V, STR, STR, STR], variadic: -1, ret: V },
+  timestamp: simple,
+  histogram_quantile: { args: [S, V], variadic: 0, ret: V },
+  rate: range,
+  irate: range,
+  increase: range,
+  delta: range,
+  idelta: range,
+  deriv: range,
+  changes: range,
+  resets: range,
+  avg_over_time: range,
+  min_over_time: range,
+  max_over_time: range,
+  sum_over_time: range,
+  count_over_time: range,
+  last_over_time: range,
+  stddev_over_time: range,
+  stdvar_over_time: range,
+  present_over_time: range,
+  absent_over_time: range,
+  quantile_over_time: { args: [S, M], variadic: 0, ret: V },
+  predict_linear: { args: [M, S], variadic: 0, ret: V },
+  holt_winters: { args: [M, S, S], variadic: 0, ret: V },
   day_of_month: date,
   day_of_week: date,
   day_of_year: date,
@@ -85,41 +111,10 @@ export const SUPPORTED_FUNCTIONS: Readonly<Record<string, FuncSig>> = {
   year: date,
 };
 
-const RANGE_FUNCTIONS = new Set([
-  'absent_over_time',
-  'avg_over_time',
-  'changes',
-  'count_over_time',
-  'delta',
-  'deriv',
-  'double_exponential_smoothing',
-  'first_over_time',
-  'idelta',
-  'increase',
-  'irate',
-  'last_over_time',
-  'mad_over_time',
-  'max_over_time',
-  'min_over_time',
-  'predict_linear',
-  'present_over_time',
-  'quantile_over_time',
-  'rate',
-  'resets',
-  'stddev_over_time',
-  'stdvar_over_time',
-  'sum_over_time',
-  'ts_of_first_over_time',
-  'ts_of_last_over_time',
-  'ts_of_max_over_time',
-  'ts_of_min_over_time',
-]);
-
 function unsupportedReason(func: string): string {
-  if (RANGE_FUNCTIONS.has(func)) return 'it needs a range vector (sample history); Vigil evaluates rules over one instant snapshot';
-  if (func === 'timestamp') return 'snapshot samples carry no timestamps of their own';
-  if (func.startsWith('histogram_')) return 'Vigil has no native histograms (and classic-bucket quantiles need rate() over a range)';
-  return 'it is experimental in Prometheus (behind a feature flag)';
+  if (func.startsWith('histogram_')) return 'Vigil has no native histograms (classic buckets: histogram_quantile)';
+  if (func === 'double_exponential_smoothing') return 'it is Prometheus 3\'s experimental name of holt_winters, which Vigil evaluates';
+  return 'it is not in Prometheus 2.42 or is experimental (behind a feature flag)';
 }
 
 const DOC_TYPE: Record<PromqlType | 'matrix', string> = { scalar: 'scalar', vector: 'instant vector', string: 'string', matrix: 'range vector' };
@@ -166,14 +161,38 @@ export const isSetOp = (op: BinaryOp): boolean => op === 'and' || op === 'or' ||
 
 /** Parses a PromQL expression into Vigil's AST; throws `PromqlError` (PARSE or UNSUPPORTED). */
 export function parsePromql(text: string): PromqlExpr {
-  return new Walker(text).parse();
+  const e = new Walker(text).parse();
+  // a rule's result is an instant vector or a scalar (Prometheus fails such a rule at every evaluation)
+  if (e.type === 'matrix') throw new PromqlError('VIGIL_ERR_PROMQL_PARSE', 'a rule expression must be an instant vector or a scalar, got a range vector (wrap it in a function such as rate())', e.start);
+  return e;
 }
 
 class Walker {
-  constructor(private readonly text: string) {}
+  constructor(private readonly text: string) {
+    this.parsed = text;
+  }
+
+  /**
+   * The text lezer parses: the source with each `holt_winters(` call renamed `day_of_month(` (same
+   * length, so offsets hold) — the grammar of Prometheus 3 no longer knows the 2.42 name; the
+   * call's name is read back from the source.
+   */
+  private parsed: string;
 
   parse(): PromqlExpr {
-    const tree = parser.parse(this.text);
+    for (;;) {
+      try {
+        return this.parseOnce();
+      } catch (e) {
+        const at = e instanceof PromqlError && /^unknown function with name "holt_winters"$/.test(e.message) ? e.offset : undefined;
+        if (at === undefined) throw e;
+        this.parsed = this.parsed.slice(0, at) + 'day_of_month' + this.parsed.slice(at + 'holt_winters'.length);
+      }
+    }
+  }
+
+  private parseOnce(): PromqlExpr {
+    const tree = parser.parse(this.parsed);
     let firstError: SyntaxNode | undefined;
     tree.iterate({
       enter: (n) => {
@@ -217,7 +236,6 @@ class Walker {
   }
 
   private expr(n: SyntaxNode): PromqlExpr {
-    const snap = 'Vigil evaluates rules over one instant snapshot (no sample history)';
     switch (n.name) {
       case 'ParenExpr': {
         const inner = this.expr(need(kids(n)[0], n));
@@ -245,17 +263,13 @@ class Walker {
       case 'FunctionCall':
         return this.call(n);
       case 'MatrixSelector':
-        return this.unsupported(`range selector "${this.src(n)}"`, snap, n.from);
+        return this.matrix(n);
       case 'SubqueryExpr':
-        return this.unsupported(`subquery "${this.src(n)}"`, snap, n.from);
-      case 'OffsetExpr': {
-        const kw = kids(n).find((k) => k.name === 'Offset');
-        return this.unsupported('offset modifier', snap, kw?.from ?? n.from);
-      }
-      case 'StepInvariantExpr': {
-        const kw = kids(n).find((k) => k.name === 'At');
-        return this.unsupported('@ modifier', snap, kw?.from ?? n.from);
-      }
+        return this.subquery(n);
+      case 'OffsetExpr':
+        return this.offsetExpr(n);
+      case 'StepInvariantExpr':
+        return this.atExpr(n);
       case 'AnchoredExpr':
       case 'SmoothedExpr': {
         const kw = kids(n).at(-1);
@@ -264,6 +278,81 @@ class Walker {
       default:
         return this.parseError(`unexpected ${n.name} ${JSON.stringify(this.src(n))}`, n.from);
     }
+  }
+
+  /** A duration in a range, step or offset (`5m`, `1h30m`), in ms; Prometheus 2.42 takes no other form there. */
+  private duration(n: SyntaxNode, what: string): number {
+    const raw = this.src(n).trim();
+    const seconds = /^[0-9]/.test(raw) && /[a-z]$/.test(raw) ? parseDurationSeconds(raw) : undefined;
+    if (seconds === undefined) this.unsupported(`${what} "${raw}"`, 'Prometheus 2.42 takes a duration literal there (such as 5m or 1h30m)', n.from);
+    return Math.round(seconds * 1000);
+  }
+
+  /** `selector[range]` (2.42 generated_parser.y matrix_selector). */
+  private matrix(n: SyntaxNode): PromqlExpr {
+    const [inner, durNode] = kids(n);
+    const vs = this.expr(need(inner, n));
+    if (vs.kind !== 'selector') return this.parseError('ranges only allowed for vector selectors', n.from);
+    if (vs.offsetMs !== 0) this.parseError('no offset modifiers allowed before range', n.from);
+    if (vs.at !== undefined) this.parseError('no @ modifiers allowed before range', n.from);
+    const rangeMs = this.duration(need(durNode, n), 'range');
+    return { kind: 'matrix', selector: vs, rangeMs, type: 'matrix', start: n.from, end: n.to };
+  }
+
+  /** `expr[range:step]` (2.42 checkAST: only over an instant vector). */
+  private subquery(n: SyntaxNode): PromqlExpr {
+    const parts = kids(n);
+    const expr = this.expr(need(parts[0], n));
+    if (expr.type !== 'vector') this.parseError(`subquery is only allowed on instant vector, got ${DOC_TYPE[expr.type]} instead`, n.from);
+    const rangeMs = this.duration(need(parts[1], n), 'subquery range');
+    const stepMs = parts[2] === undefined ? 0 : this.duration(parts[2], 'subquery step');
+    return { kind: 'subquery', expr, rangeMs, stepMs, offsetMs: 0, at: undefined, type: 'matrix', start: n.from, end: n.to };
+  }
+
+  /** What `offset` and `@` may follow (2.42 parse.go addOffset / setTimestamp). */
+  private modifiable(e: PromqlExpr, modifier: string, at: number): PromqlExpr & { kind: 'selector' | 'matrix' | 'subquery' } {
+    if (e.kind === 'selector' || e.kind === 'matrix' || e.kind === 'subquery') return e;
+    return this.parseError(`${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, at);
+  }
+
+  private offsetExpr(n: SyntaxNode): PromqlExpr {
+    const parts = kids(n);
+    const e = this.modifiable(this.expr(need(parts[0], n)), 'offset', n.from);
+    const durNode = need(parts.find((k) => k.name === 'OffsetDurationExpr'), n);
+    const text = this.src(durNode).replace(/\s+/g, '');
+    const sign = text.startsWith('-') ? -1 : 1;
+    const inner = sign < 0 ? need(kids(durNode).find((k) => k.name === 'OffsetDurationExpr'), durNode) : durNode;
+    const offsetMs = sign * this.duration(inner, 'offset');
+    const current = e.kind === 'matrix' ? e.selector.offsetMs : e.offsetMs;
+    if (current !== 0) this.parseError('offset may not be set multiple times', n.from);
+    return this.withModifiers(e, { offsetMs }, n);
+  }
+
+  private atExpr(n: SyntaxNode): PromqlExpr {
+    const parts = kids(n);
+    const e = this.modifiable(this.expr(need(parts[0], n)), '@', n.from);
+    const last = need(parts.at(-1), n);
+    let at: AtModifier;
+    if (last.name === 'AtModifierPreprocessors') at = this.src(last).trim() === 'start' ? 'start' : 'end';
+    else {
+      const v = this.expr(last);
+      if (v.kind !== 'number') return this.parseError(`unexpected ${JSON.stringify(this.src(last))} after @`, last.from);
+      const ts = v.value;
+      if (!Number.isFinite(ts) || ts * 1000 >= 9223372036854775807 || ts * 1000 <= -9223372036854775808) {
+        this.parseError(`timestamp out of bounds for @ modifier: ${ts.toFixed(6)}`, n.from);
+      }
+      // timestamp.FromFloatSeconds: int64(math.Round(ts * 1000))
+      at = goRound(ts * 1000);
+    }
+    const current = e.kind === 'matrix' ? e.selector.at : e.at;
+    if (current !== undefined) this.parseError('@ <timestamp> may not be set multiple times', n.from);
+    return this.withModifiers(e, { at }, n);
+  }
+
+  /** `e` with an offset or `@` set (a range selector's go to its vector selector), spanning `n`. */
+  private withModifiers(e: PromqlExpr & { kind: 'selector' | 'matrix' | 'subquery' }, m: { offsetMs?: number; at?: AtModifier }, n: SyntaxNode): PromqlExpr {
+    if (e.kind === 'matrix') return { ...e, selector: { ...e.selector, ...m }, end: n.to };
+    return { ...e, ...m, end: n.to };
   }
 
   private numberLiteral(n: SyntaxNode): PromqlExpr {
@@ -440,7 +529,7 @@ class Walker {
       this.parseError('vector selector must contain at least one non-empty matcher', n.from);
     }
     const key = JSON.stringify(matchers.map((m) => [m.name, m.op, m.value]));
-    return { kind: 'selector', name, matchers, key, type: 'vector', start: n.from, end: n.to };
+    return { kind: 'selector', name, matchers, key, offsetMs: 0, at: undefined, type: 'vector', start: n.from, end: n.to };
   }
 
   private groupingLabels(n: SyntaxNode): string[] {
@@ -632,6 +721,12 @@ function kids(n: SyntaxNode): SyntaxNode[] {
 function need(n: SyntaxNode | undefined, parent: SyntaxNode): SyntaxNode {
   if (n === undefined) throw new PromqlError('VIGIL_ERR_PROMQL_PARSE', `incomplete ${parent.name}`, parent.from);
   return n;
+}
+
+/** Go's math.Round: half away from zero. */
+function goRound(x: number): number {
+  const r = Math.round(Math.abs(x));
+  return x < 0 ? -r : r;
 }
 
 /** Drops the whitespace and `#` comments lezer allows between a sign and its number. */

@@ -1,6 +1,7 @@
 import type { Sample } from '../../metrics/snapshot.js';
 import type { Labels, VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
+import type { SampleHistory } from './history.js';
 import { compareStrings, keyOfSorted, METRIC_NAME, newLabels, resetLabelCaches, seal } from './labels.js';
 
 /**
@@ -13,8 +14,10 @@ export class SeriesIndex {
   private readonly byName = new Map<string, VectorSample[]>();
   private readonly all: VectorSample[] = [];
   private readonly selections = new Map<string, readonly VectorSample[]>();
-  private memoTime = NaN;
-  private memo = new Map<string, unknown>();
+  private readonly memos = new Map<number, Map<string, unknown>>();
+  /** The history range selectors, offsets and subqueries read, and the time of this snapshot in it. */
+  history: SampleHistory | undefined;
+  snapshotTimeMs = NaN;
 
   constructor(samples: readonly Sample[]) {
     resetLabelCaches();
@@ -49,11 +52,21 @@ export class SeriesIndex {
    * `sum by (model) (…)`) compute it once per snapshot and time. Internal to the evaluator.
    */
   evaluationMemo(timeMs: number): Map<string, unknown> {
-    if (timeMs !== this.memoTime) {
-      this.memo = new Map();
-      this.memoTime = timeMs;
+    let memo = this.memos.get(timeMs);
+    if (memo === undefined) {
+      // subqueries evaluate at many times: keep a bounded number of them
+      if (this.memos.size >= 4096) this.memos.clear();
+      this.memos.set(timeMs, (memo = new Map()));
     }
-    return this.memo;
+    return memo;
+  }
+
+  /** Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and subqueries from it. */
+  recordIn(history: SampleHistory, timeMs: number): this {
+    history.append(timeMs, this.all);
+    this.history = history;
+    this.snapshotTimeMs = timeMs;
+    return this;
   }
 
   get size(): number {

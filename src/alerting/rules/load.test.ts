@@ -94,7 +94,7 @@ describe('parseRuleFile', () => {
   });
 
   it('expressions go through the PromQL parser; errors point into the expression', () => {
-    const text = 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(up[5m] offset 1h) > \n';
+    const text = 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(rate(up[5m] offset 1h)) > \n';
     const e = parseRuleFile(text, 'r.yml', OPTS).errors;
     expect(e).toHaveLength(1);
     expect(e[0]!.line).toBe(5);
@@ -102,7 +102,7 @@ describe('parseRuleFile', () => {
   });
 
   it('unsupported constructs are refused at load time with the construct named', () => {
-    const text = 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: |\n          rate(vigil_requests_total[5m]) > 1\n';
+    const text = 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: |\n          limitk(2, vigil_requests_total) > 1\n';
     const e = parseRuleFile(text, 'r.yml', OPTS).errors;
     expect(e).toHaveLength(1);
     expect(e[0]!.line).toBe(6);
