@@ -508,6 +508,9 @@ class Evaluator {
     if (func === 'absent_over_time') {
       return mat.m.length > 0 ? [] : [{ labels: absentLabels(args[0] as PromqlExpr), value: 1 }];
     }
+    // evalMs is this evaluation's time. Known gap: inside a subquery, 2.42 evaluates a call with `@`
+    // once at the subquery's first step (StepInvariantExpr), so predict_linear(x[…] @ t, d) there
+    // fits around that first step; here it fits around each step.
     const ctx = { evalMs: this.input.timeMs, rangeStartMs: mat.startMs, rangeEndMs: mat.endMs, rangeSeconds: durationSeconds(mat.rangeMs) };
     const keep = KEEPS_METRIC_NAME.has(func);
     const out: VectorSample[] = [];
