@@ -104,8 +104,7 @@ function vigil(expr: string, t: number): Array<{ labels: Record<string, string>;
   if (t === last * STEP) index = new SeriesIndex(samplesAt(last)).recordIn(history, t);
   else {
     new SeriesIndex(samplesAt(last)).recordIn(history, last * STEP);
-    index = new SeriesIndex([]);
-    index.history = history;
+    index = new SeriesIndex([]).readFrom(history);
   }
   const v = evaluate(parsePromql(expr), { series: index, timeMs: t, defaultStepMs: STEP });
   if (v.type === 'scalar') return [{ labels: {}, value: v.value }];

@@ -7,6 +7,7 @@
 import type { Labels, PromqlValue, VectorSample } from '../types.js';
 import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Call, PromqlExpr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
 import type { RangeSeries } from './history.js';
+import { bucketQuantile, quantile } from './quantile.js';
 import { durationSeconds, KEEPS_METRIC_NAME, RANGE_FUNCTIONS, type RangeFunction } from './range-functions.js';
 import { PromqlError } from './errors.js';
 import { formatFloatF, formatFloatV, goLog10, goLog2, goPow, parseGoFloat } from './gomath.js';
@@ -197,30 +198,6 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
   else if (Math.abs(sum) >= Math.abs(inc)) nc += sum - t + inc;
   else nc += inc - t + sum;
   return [t, nc];
-}
-
-/** promql/quantile.go quantile(). */
-function quantile(q: number, values: number[]): number {
-  if (values.length === 0 || Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const sorted = values.map((v) => ({ labels: {}, value: v }) as VectorSample);
-  sortAsc(sorted, byValue);
-  const n = sorted.length;
-  const rank = q * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return (sorted[lower] as VectorSample).value * (1 - weight) + (sorted[upper] as VectorSample).value * weight;
-}
-
-/** Go `sort.Sort(x)` (insertion sort; exact for ≤ 12 elements, and any order of equal values gives the same quantile). */
-function sortAsc(h: VectorSample[], less: Less): void {
-  for (let i = 1; i < h.length; i++) {
-    for (let j = i; j > 0 && less(h[j] as VectorSample, h[j - 1] as VectorSample); j--) {
-      [h[j], h[j - 1]] = [h[j - 1] as VectorSample, h[j] as VectorSample];
-    }
-  }
 }
 
 const NO_VALUES: number[] = [];
@@ -452,19 +429,25 @@ class Evaluator {
    * history), else the history with Prometheus's 5-minute lookback and staleness.
    */
   private select(e: VectorSelector): Vec {
-    return this.selectTimed(e).map((s) => s.sample);
+    const s = this.fromSnapshot(e);
+    return s ?? this.input.series.history?.instant(e.matchers, this.refTime(e.at, e.offsetMs)) ?? [];
   }
 
-  private selectTimed(e: VectorSelector): Array<{ sample: VectorSample; t: number }> {
+  /** The snapshot's selection when `e` reads at the snapshot's time (or there is no history to read), else undefined. */
+  private fromSnapshot(e: VectorSelector): Vec | undefined {
     const idx = this.input.series;
-    const ref = this.refTime(e.at, e.offsetMs);
     const plain = e.offsetMs === 0 && e.at === undefined;
-    if (ref === idx.snapshotTimeMs || (idx.history === undefined && plain)) {
-      const t = Number.isNaN(idx.snapshotTimeMs) ? this.input.timeMs : idx.snapshotTimeMs;
-      return idx.select(e.matchers, e.key).map((sample) => ({ sample, t }));
-    }
-    if (idx.history === undefined) return [];
-    return idx.history.instant(e.matchers, ref).map((s) => ({ sample: { labels: s.labels, value: s.value }, t: s.t }));
+    if (this.refTime(e.at, e.offsetMs) === idx.snapshotTimeMs || (idx.history === undefined && plain)) return idx.select(e.matchers, e.key);
+    return undefined;
+  }
+
+  /** A selector's samples with their own times (timestamp()): the snapshot's are taken at its time. */
+  private selectTimed(e: VectorSelector): ReadonlyArray<VectorSample & { readonly t: number }> {
+    const idx = this.input.series;
+    const s = this.fromSnapshot(e);
+    if (s === undefined) return idx.history?.instant(e.matchers, this.refTime(e.at, e.offsetMs)) ?? [];
+    const t = Number.isNaN(idx.snapshotTimeMs) ? this.input.timeMs : idx.snapshotTimeMs;
+    return s.map((x) => ({ ...x, t }));
   }
 
   /**
@@ -533,12 +516,9 @@ class Evaluator {
   private timestamp(e: Call): Vec {
     let a = e.args[0] as PromqlExpr;
     while (a.kind === 'paren') a = a.expr;
-    const timed =
-      a.kind === 'selector'
-        ? this.selectTimed(a.at === undefined ? a : { ...a, offsetMs: 0 })
-        : this.vector(a).map((sample) => ({ sample, t: this.input.timeMs }));
+    const timed = a.kind === 'selector' ? this.selectTimed(a.at === undefined ? a : { ...a, offsetMs: 0 }) : this.vector(a).map((x) => ({ ...x, t: this.input.timeMs }));
     return checkUnique(
-      timed.map(({ sample, t }) => ({ labels: dropMetricName(sample.labels), value: t / 1000 })),
+      timed.map((x) => ({ labels: dropMetricName(x.labels), value: x.t / 1000 })),
       e.start,
     );
   }
@@ -999,57 +979,4 @@ function absentLabels(arg: PromqlExpr): Labels {
     } else delete out[m.name];
   }
   return out;
-}
-
-/**
- * quantile.go bucketQuantile (2.42): buckets sorted by upper bound, equal bounds merged, counts
- * made monotonic; NaN without a +Inf bucket, with fewer than 2 buckets or no observations; linear
- * interpolation inside the bucket the rank falls in (the lowest bucket from 0 when its bound is
- * positive; the second-highest bound when the rank falls in +Inf).
- */
-export function bucketQuantile(q: number, input: ReadonlyArray<{ upper: number; count: number }>): number {
-  if (Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const sorted = [...input].sort((a, b) => a.upper - b.upper);
-  if ((sorted.at(-1) as { upper: number }).upper !== Infinity) return NaN;
-  // coalesceBuckets
-  const b: Array<{ upper: number; count: number }> = [];
-  for (const x of sorted) {
-    const last = b.at(-1);
-    if (last !== undefined && last.upper === x.upper) last.count += x.count;
-    else b.push({ upper: x.upper, count: x.count });
-  }
-  // ensureMonotonic
-  let max = (b[0] as { count: number }).count;
-  for (let i = 1; i < b.length; i++) {
-    const c = (b[i] as { count: number }).count;
-    if (c > max) max = c;
-    else if (c < max) (b[i] as { count: number }).count = max;
-  }
-  if (b.length < 2) return NaN;
-  const observations = (b[b.length - 1] as { count: number }).count;
-  if (observations === 0) return NaN;
-  let rank = q * observations;
-  // sort.Search over the first len − 1 buckets: the first whose count reaches the rank
-  let lo = 0;
-  let hi = b.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((b[mid] as { count: number }).count >= rank) hi = mid;
-    else lo = mid + 1;
-  }
-  const i = lo;
-  if (i === b.length - 1) return (b[b.length - 2] as { upper: number }).upper;
-  if (i === 0 && (b[0] as { upper: number }).upper <= 0) return (b[0] as { upper: number }).upper;
-  let bucketStart = 0;
-  const bucketEnd = (b[i] as { upper: number }).upper;
-  let count = (b[i] as { count: number }).count;
-  if (i > 0) {
-    const prev = b[i - 1] as { upper: number; count: number };
-    bucketStart = prev.upper;
-    count -= prev.count;
-    rank -= prev.count;
-  }
-  return bucketStart + (bucketEnd - bucketStart) * (rank / count);
 }

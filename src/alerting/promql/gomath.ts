@@ -91,3 +91,48 @@ export function parseGoFloat(s: string): number | undefined {
   }
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Go fmt "%f" (strconv.FormatFloat(x, 'f', 6, 64) via fmt.fmtFloat), for holt_winters' and the @ modifier's errors.
+// ---------------------------------------------------------------------------------------------
+
+const u64 = new BigUint64Array(f64.buffer);
+
+/**
+ * Go `fmt.Sprintf("%f", x)`: exactly 6 decimals from the exact binary value, rounded half to even
+ * (strconv's bigFtoa), never in exponent form; "NaN", "+Inf", "-Inf"; -0 keeps its sign.
+ * (JS `toFixed(6)` differs: it rounds ties up, e.g. 1.0078125 → "1.007813" where Go prints
+ * "1.007812", and switches to exponent form from 1e21.)
+ */
+export function formatFloatF6(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return '+Inf';
+  if (x === -Infinity) return '-Inf';
+  f64[0] = x;
+  const bits = u64[0] as bigint;
+  const neg = bits >> 63n === 1n;
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & ((1n << 52n) - 1n);
+  // x = mant × 2^exp exactly.
+  const mant = biased === 0 ? frac : frac | (1n << 52n);
+  const exp = biased === 0 ? -1074 : biased - 1075;
+  // q = x × 10^6 rounded to an integer, half to even.
+  const scaled = mant * 1_000_000n;
+  let q: bigint;
+  if (exp >= 0) {
+    q = scaled << BigInt(exp);
+  } else {
+    const den = 1n << BigInt(-exp);
+    q = scaled / den;
+    const twice = (scaled % den) * 2n;
+    if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
+  }
+  const digits = q.toString().padStart(7, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`;
+}
+
+/** Go's math.Round: half away from zero. */
+export function goRound(x: number): number {
+  const r = Math.round(Math.abs(x));
+  return x < 0 ? -r : r;
+}

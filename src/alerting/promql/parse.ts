@@ -20,6 +20,7 @@ import type {
   VectorSelector,
 } from './ast.js';
 import { PromqlError } from './errors.js';
+import { formatFloatF6, goRound } from './gomath.js';
 import { METRIC_NAME, newMatcher } from './labels.js';
 
 /** lezer's SyntaxNode, named through @lezer/lr (the package we depend on) rather than @lezer/common. */
@@ -339,7 +340,7 @@ class Walker {
       if (v.kind !== 'number') return this.parseError(`unexpected ${JSON.stringify(this.src(last))} after @`, last.from);
       const ts = v.value;
       if (!Number.isFinite(ts) || ts * 1000 >= 9223372036854775807 || ts * 1000 <= -9223372036854775808) {
-        this.parseError(`timestamp out of bounds for @ modifier: ${ts.toFixed(6)}`, n.from);
+        this.parseError(`timestamp out of bounds for @ modifier: ${formatFloatF6(ts)}`, n.from);
       }
       // timestamp.FromFloatSeconds: int64(math.Round(ts * 1000))
       at = goRound(ts * 1000);
@@ -721,12 +722,6 @@ function kids(n: SyntaxNode): SyntaxNode[] {
 function need(n: SyntaxNode | undefined, parent: SyntaxNode): SyntaxNode {
   if (n === undefined) throw new PromqlError('VIGIL_ERR_PROMQL_PARSE', `incomplete ${parent.name}`, parent.from);
   return n;
-}
-
-/** Go's math.Round: half away from zero. */
-function goRound(x: number): number {
-  const r = Math.round(Math.abs(x));
-  return x < 0 ? -r : r;
 }
 
 /** Drops the whitespace and `#` comments lezer allows between a sign and its number. */

@@ -15,9 +15,8 @@ export class SeriesIndex {
   private readonly all: VectorSample[] = [];
   private readonly selections = new Map<string, readonly VectorSample[]>();
   private readonly memos = new Map<number, Map<string, unknown>>();
-  /** The history range selectors, offsets and subqueries read, and the time of this snapshot in it. */
-  history: SampleHistory | undefined;
-  snapshotTimeMs = NaN;
+  private hist: SampleHistory | undefined;
+  private snapshotAt = NaN;
 
   constructor(samples: readonly Sample[]) {
     resetLabelCaches();
@@ -64,9 +63,26 @@ export class SeriesIndex {
   /** Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and subqueries from it. */
   recordIn(history: SampleHistory, timeMs: number): this {
     history.append(timeMs, this.all);
-    this.history = history;
-    this.snapshotTimeMs = timeMs;
+    this.hist = history;
+    this.snapshotAt = timeMs;
     return this;
+  }
+
+  /** Reads range selectors, offsets and subqueries from `history`, this snapshot not being in it. */
+  readFrom(history: SampleHistory): this {
+    this.hist = history;
+    this.snapshotAt = NaN;
+    return this;
+  }
+
+  /** The history range selectors, offsets and subqueries read, if any. */
+  get history(): SampleHistory | undefined {
+    return this.hist;
+  }
+
+  /** This snapshot's time in the history (NaN when it is not in one). */
+  get snapshotTimeMs(): number {
+    return this.snapshotAt;
   }
 
   get size(): number {
