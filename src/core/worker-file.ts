@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
 
 /**
  * The built script of a worker thread: `name` beside the calling module when that module is built
@@ -41,5 +43,49 @@ export function startWorker(file: string | URL, options: WorkerOptions = {}): Wo
     return new Worker(file, { ...options, execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
   } catch {
     return new Worker(file, { ...options, execArgv: [] });
+  }
+}
+
+/**
+ * Starts the worker (startWorker) and wires it: its messages to `onMessage`; an 'error', and an
+ * 'exit' (as "<name> exited with code N"), to `onLost` — which may so be told twice; both are
+ * given the worker. Throws what the Worker constructor throws.
+ */
+export function superviseWorker<M>(file: string | URL, options: WorkerOptions, name: string, onMessage: (m: M, w: Worker) => void, onLost: (e: Error, w: Worker) => void): Worker {
+  const w = startWorker(file, options);
+  w.on('message', (m: M) => onMessage(m, w));
+  w.on('error', (e: Error) => onLost(e, w));
+  w.on('exit', (code: number) => onLost(new Error(`${name} exited with code ${code}`), w));
+  return w;
+}
+
+/**
+ * A pool's supervised workers, or null when its script is missing (not built) or cannot start —
+ * said once in the log ("<name> script not found (not built?); <fallback>"), the work then staying
+ * on the main thread.
+ */
+export class PoolWorkers {
+  private warned = false;
+
+  constructor(
+    readonly file: string | URL | null,
+    private readonly name: string,
+    private readonly fallback: string,
+    private readonly log: Logger,
+  ) {}
+
+  start<M>(onMessage: (m: M, w: Worker) => void, onLost: (e: Error, w: Worker) => void): Worker | null {
+    if (this.file === null) {
+      if (!this.warned) this.log.warn(`${this.name} script not found (not built?); ${this.fallback}`);
+      this.warned = true;
+      return null;
+    }
+    try {
+      return superviseWorker(this.file, {}, this.name, onMessage, onLost);
+    } catch (e) {
+      if (!this.warned) this.log.warn({ err: errorMessage(e) }, `${this.name} cannot start; ${this.fallback}`);
+      this.warned = true;
+      return null;
+    }
   }
 }

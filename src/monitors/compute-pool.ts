@@ -17,7 +17,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { locateBuiltWorker, startWorker } from '../core/worker-file.js';
+import { locateBuiltWorker, PoolWorkers } from '../core/worker-file.js';
 import type { Sample } from '../metrics/snapshot.js';
 import type { LoadedBaseline } from './baseline.js';
 import type { WindowWire } from './window.js';
@@ -85,12 +85,11 @@ export interface ComputePoolOptions {
 
 export class ComputePool {
   readonly size: number;
-  private readonly file: string | null;
+  private readonly workers: PoolWorkers;
   private readonly slots: (Slot | null)[];
   private nextJob = 1;
   private failuresInARow = 0;
   private closed = false;
-  private warnedMissing = false;
   private readonly keys = new WeakMap<LoadedBaseline, number>();
   private nextKey = 1;
   /** Jobs answered by a worker; workers started; jobs handed back to the main thread. */
@@ -103,13 +102,13 @@ export class ComputePool {
     opts: ComputePoolOptions = {},
   ) {
     this.size = Math.max(1, opts.size ?? defaultComputeWorkers());
-    this.file = opts.workerFile === undefined ? locateComputeWorker() : opts.workerFile;
+    this.workers = new PoolWorkers(opts.workerFile === undefined ? locateComputeWorker() : opts.workerFile, 'compute worker', 'cycles are computed on the main thread', log);
     this.slots = new Array<Slot | null>(this.size).fill(null);
   }
 
   /** Whether jobs can go to workers (not closed, not disabled by failures, a script). */
   get usable(): boolean {
-    return !this.closed && this.file !== null && this.failuresInARow < MAX_FAILURES;
+    return !this.closed && this.workers.file !== null && this.failuresInARow < MAX_FAILURES;
   }
 
   /** Workers running. */
@@ -210,25 +209,14 @@ export class ComputePool {
   }
 
   private spawn(k: number): Slot | null {
-    if (this.file === null) {
-      if (!this.warnedMissing) this.log.warn('compute worker script not found (not built?); cycles are computed on the main thread');
-      this.warnedMissing = true;
-      return null;
-    }
-    let w: Worker;
-    try {
-      w = startWorker(this.file);
-    } catch (e) {
-      if (!this.warnedMissing) this.log.warn({ err: errorMessage(e) }, 'compute worker cannot start; cycles are computed on the main thread');
-      this.warnedMissing = true;
-      return null;
-    }
+    const w = this.workers.start<FromCompute>(
+      (m) => this.answer(slot, m),
+      (e) => this.lost(slot, e),
+    );
+    if (w === null) return null;
     this.counts.started++;
     w.unref();
     const slot: Slot = { worker: w, sent: new Set(), pending: new Map() };
-    w.on('message', (m: FromCompute) => this.answer(slot, m));
-    w.on('error', (e) => this.lost(slot, e));
-    w.on('exit', (code) => this.lost(slot, new Error(`compute worker exited with code ${code}`)));
     this.slots[k] = slot;
     return slot;
   }

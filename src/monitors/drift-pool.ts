@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../core/errors.js';
-import { locateBuiltWorker, startWorker } from '../core/worker-file.js';
+import { locateBuiltWorker, PoolWorkers } from '../core/worker-file.js';
 import type { Logger } from '../core/logger.js';
 import type { DriftTest, TestOutcome } from '../stats/drift-decision.js';
 import type { KsOptions } from '../stats/ks.js';
@@ -76,9 +76,8 @@ export class DriftPool implements NumericOffload {
   private readonly pending = new Map<number, Pending>();
   private nextJob = 1;
   private closed = false;
-  private readonly file: string | URL | null;
+  private readonly workers: PoolWorkers;
   private readonly minWork: number;
-  private warnedMissing = false;
   private warnedJobError = false;
   /** Worker failures since the last answered job: after MAX_FAILURES in a row, no more workers. */
   private failuresInARow = 0;
@@ -92,7 +91,7 @@ export class DriftPool implements NumericOffload {
     private readonly log: Logger,
     opts: DriftPoolOptions = {},
   ) {
-    this.file = opts.workerFile === undefined ? locateDriftWorker() : opts.workerFile;
+    this.workers = new PoolWorkers(opts.workerFile === undefined ? locateDriftWorker() : opts.workerFile, 'drift worker', 'drift is computed on the main thread', log);
     this.minWork = opts.minWork ?? DEFAULT_MIN_WORK;
   }
 
@@ -183,24 +182,13 @@ export class DriftPool implements NumericOffload {
   }
 
   private spawn(): Worker | null {
-    if (this.file === null) {
-      if (!this.warnedMissing) this.log.warn('drift worker script not found (not built?); drift is computed on the main thread');
-      this.warnedMissing = true;
-      return null;
-    }
-    let w: Worker;
-    try {
-      w = startWorker(this.file);
-    } catch (e) {
-      if (!this.warnedMissing) this.log.warn({ err: errorMessage(e) }, 'drift worker cannot start; drift is computed on the main thread');
-      this.warnedMissing = true;
-      return null;
-    }
+    const w = this.workers.start<FromWorker>(
+      (m, worker) => this.answer(worker, m),
+      (e, worker) => this.lost(worker, e),
+    );
+    if (w === null) return null;
     this.started++;
     w.unref();
-    w.on('message', (m: FromWorker) => this.answer(w, m));
-    w.on('error', (e) => this.lost(w, e));
-    w.on('exit', (code) => this.lost(w, new Error(`drift worker exited with code ${code}`)));
     this.worker = w;
     this.sent = new Set();
     return w;

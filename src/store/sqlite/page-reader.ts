@@ -20,7 +20,7 @@
  * after IDLE_MS without a stream (a rebuild is rare: start-up, a new baseline, a changed model).
  */
 import type { Worker } from 'node:worker_threads';
-import { locateBuiltWorker, startWorker } from '../../core/worker-file.js';
+import { locateBuiltWorker, superviseWorker } from '../../core/worker-file.js';
 import type { WindowPageRow } from '../store.js';
 import { decodePage, nextParams, pageKey, type EncodedPage, type PageParams } from './window-pages.js';
 
@@ -174,15 +174,18 @@ export class PageReader {
     if (this.worker !== null) return this.worker;
     let w: Worker;
     try {
-      w = startWorker(this.file, { workerData: { path: this.path } });
+      w = superviseWorker<FromPageWorker>(
+        this.file,
+        { workerData: { path: this.path } },
+        'the page reader',
+        (m) => this.received(m),
+        (e, worker) => this.failed(worker, e),
+      );
     } catch {
       this.failuresInARow++;
       return null;
     }
     this.counts.started++;
-    w.on('message', (m: FromPageWorker) => this.received(m));
-    w.on('error', (e: Error) => this.failed(w, e));
-    w.on('exit', (code: number) => this.failed(w, new Error(`the page reader exited with code ${code}`)));
     this.worker = w;
     return w;
   }

@@ -19,7 +19,7 @@
 import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { locateBuiltWorker, startWorker } from '../../core/worker-file.js';
+import { locateBuiltWorker, superviseWorker } from '../../core/worker-file.js';
 import { sqliteError, type WriteAnswer, type WriteOp, type Writes } from './writes.js';
 
 /** What the writer thread opens its connection with. */
@@ -115,7 +115,13 @@ export class Writer {
     if (this.closed || this.file === null || this.failuresInARow >= MAX_FAILURES) return null;
     let w: Worker;
     try {
-      w = startWorker(this.file, { workerData: this.data });
+      w = superviseWorker<FromWriter>(
+        this.file,
+        { workerData: this.data },
+        'the store writer thread',
+        (m, worker) => this.answered(worker, m),
+        (e, worker) => this.lost(worker, e),
+      );
     } catch (e) {
       this.failuresInARow++;
       this.log?.warn({ err: errorMessage(e) }, 'the store writer thread cannot start; writing on the main thread');
@@ -123,9 +129,6 @@ export class Writer {
     }
     this.counts.started++;
     w.unref();
-    w.on('message', (m: FromWriter) => this.answered(w, m));
-    w.on('error', (e: Error) => this.lost(w, e));
-    w.on('exit', (code: number) => this.lost(w, new Error(`the store writer thread exited with code ${code}`)));
     this.worker = w;
     return w;
   }
