@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cbpeCase, type CbpeCase } from '../../test/fixtures/cbpe-nannyml.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { buildBaseline, loadBaseline, storeBaseline } from './baseline.js';
@@ -12,19 +13,6 @@ import { parseConfigText } from '../config/load.js';
  * decision and isotonic fit; the cycle estimates from the calibrated scores and the posted classes.
  * Expected values: NannyML's method on the same rows (test/fixtures/cbpe-nannyml.py).
  */
-interface Case {
-  name: string;
-  refScores: number[];
-  refY: number[];
-  curScores: number[];
-  curPred: number[];
-  needed: boolean;
-  eceAfter: number | null;
-  raw: { accuracy: number; f1: number };
-  calibrated?: { accuracy: number; f1: number };
-}
-const { cases } = JSON.parse(readFileSync(new URL('../../test/fixtures/cbpe-nannyml.json', import.meta.url), 'utf8')) as { cases: Case[] };
-const byName = (n: string): Case => cases.find((c) => c.name === n) as Case;
 
 const T0 = Date.UTC(2026, 11, 4, 12);
 const config = (mode?: string): string => `
@@ -45,7 +33,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function run(c: Case, mode?: string): Promise<{ t: TestDaemon; baseline: Record<string, unknown> }> {
+async function run(c: CbpeCase, mode?: string): Promise<{ t: TestDaemon; baseline: Record<string, unknown> }> {
   const d = await testDaemon(config(mode), { now: T0 });
   t = d;
   const rows = c.refScores.map((s, i) => ({ features: { x: i % 7 }, prediction: s >= 0.5 ? 1 : 0, score: s, label: c.refY[i] }));
@@ -64,7 +52,7 @@ const V = { model: 'm', version: 'v1' };
 
 describe('CBPE in the cycle, as NannyML estimates', () => {
   it('an over-confident model: the baseline says calibrate, and the estimate is NannyML’s calibrated one', async () => {
-    const c = byName('overconfident_x3');
+    const c = cbpeCase('overconfident_x3');
     const { t: d, baseline } = await run(c);
     expect(baseline.calibration).toMatchObject({ rows: c.refScores.length, needed: true, ece_after: c.eceAfter });
     expect(value(d, 'ml_model_estimated_accuracy', W)).toBeCloseTo(c.calibrated!.accuracy, 12);
@@ -78,7 +66,7 @@ describe('CBPE in the cycle, as NannyML estimates', () => {
   });
 
   it('estimate_calibration: none reads the scores as posted, and trusts them only as far as their own error', async () => {
-    const c = byName('overconfident_x3');
+    const c = cbpeCase('overconfident_x3');
     const { t: d } = await run(c, 'none');
     expect(value(d, 'ml_model_estimated_accuracy', W)).toBeCloseTo(c.raw.accuracy, 12);
     expect(value(d, 'ml_model_estimate_calibrated', V)).toBe(0);
@@ -86,7 +74,7 @@ describe('CBPE in the cycle, as NannyML estimates', () => {
   });
 
   it('a separable reference needs no calibration (auto), but isotonic calibrates anyway', async () => {
-    const c = byName('separable');
+    const c = cbpeCase('separable');
     const auto = await run(c);
     expect(auto.baseline.calibration).toMatchObject({ needed: false, reason: 'separable' });
     expect(value(auto.t, 'ml_model_estimated_accuracy', W)).toBeCloseTo(c.raw.accuracy, 12);
@@ -102,7 +90,7 @@ describe('CBPE in the cycle, as NannyML estimates', () => {
 describe('a stored calibration', () => {
   const model = parseConfigText(config(), 'test.yaml').models[0]!;
   it('loads back to the same fit', async () => {
-    const c = byName('calibrated');
+    const c = cbpeCase('calibrated');
     const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'vigil-cal-')), 'v.db'), now: T0 });
     try {
       const built = buildBaseline(

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { cbpeCase, cbpeFixture } from '../../test/fixtures/cbpe-nannyml.js';
 import { binIndexEdges, equalCountEce, fitCbpeCalibration, needsCalibration } from './cbpe-calibration.js';
 import { estimatePerformance } from './estimate.js';
 import { predictIsotonic } from './isotonic.js';
@@ -8,40 +8,6 @@ import { argsortHeap, argsortQuick } from './numpy-sort.js';
 import { stratifiedShuffleSplit } from './stratified-split.js';
 import { StatsInputError } from './types.js';
 
-/**
- * Reference values from scikit-learn 1.2.1 / numpy 1.24.2 and NannyML's needs_calibration and CBPE
- * estimate transcribed from its source (NannyML/nannyml@4c86ee3: nannyml/calibration.py,
- * performance_estimation/confidence_based/{cbpe,metrics}.py): test/fixtures/cbpe-nannyml.py.
- */
-interface Estimates {
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-}
-interface Case {
-  name: string;
-  refScores: number[];
-  refY: number[];
-  curScores: number[];
-  curPred: number[];
-  needed: boolean;
-  eceBefore: number | null;
-  eceAfter: number | null;
-  reason: string | null;
-  raw: Estimates;
-  thresholdsX?: number[];
-  thresholdsY?: number[];
-  calibrated?: Estimates;
-  realizedAccuracy?: number;
-}
-const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/cbpe-nannyml.json', import.meta.url), 'utf8')) as {
-  cases: Case[];
-  splits: Array<{ y: number[]; splits: Array<{ train: number[]; test: number[] }> }>;
-  permutations: Record<string, number[]>;
-  mt42: number[];
-  argsorts: Array<{ values: number[]; order: number[]; heap: number[] }>;
-};
 
 const value = (r: { defined: boolean; value?: number }): number => (r.defined ? (r.value as number) : NaN);
 
@@ -49,11 +15,11 @@ describe("numpy's legacy RandomState, as StratifiedShuffleSplit draws from it", 
   it('MT19937 seeded with 42 gives the reference outputs', () => {
     const r = new LegacyRandomState(42);
     // np.random.RandomState(42).randint(0, 2**32, 5, dtype=np.uint64): the raw 32-bit outputs
-    expect(Array.from({ length: 5 }, () => r.nextUint32())).toEqual(fixture.mt42);
-    expect(fixture.mt42[0]).toBe(1608637542);
+    expect(Array.from({ length: 5 }, () => r.nextUint32())).toEqual(cbpeFixture.mt42);
+    expect(cbpeFixture.mt42[0]).toBe(1608637542);
   });
   it('permutation(n) is numpy’s for n = 1, 2, 10 and 1000', () => {
-    for (const [n, perm] of Object.entries(fixture.permutations)) {
+    for (const [n, perm] of Object.entries(cbpeFixture.permutations)) {
       expect(Array.from(new LegacyRandomState(42).permutation(Number(n))), `n=${n}`).toEqual(perm);
     }
   });
@@ -65,7 +31,7 @@ describe("numpy's legacy RandomState, as StratifiedShuffleSplit draws from it", 
 
 describe("scikit-learn's StratifiedShuffleSplit(n_splits=10, test_size=0.1, random_state=42)", () => {
   it('gives the same train and test rows in the same order', () => {
-    for (const { y, splits } of fixture.splits) {
+    for (const { y, splits } of cbpeFixture.splits) {
       const mine = stratifiedShuffleSplit(y, { nSplits: 10, testSize: 0.1, randomState: 42 });
       expect(mine.length).toBe(10);
       mine.forEach((s, k) => {
@@ -82,7 +48,7 @@ describe("scikit-learn's StratifiedShuffleSplit(n_splits=10, test_size=0.1, rand
 
 describe("numpy's argsort", () => {
   it('argsort puts tied values in numpy’s order', () => {
-    for (const { values, order } of fixture.argsorts) expect(Array.from(argsortQuick(values))).toEqual(order);
+    for (const { values, order } of cbpeFixture.argsorts) expect(Array.from(argsortQuick(values))).toEqual(order);
   });
   it('argsort sorts a sawtooth of equal runs', () => {
     const v = Float64Array.from({ length: 5000 }, (_, i) => (i * 7919) % 13);
@@ -91,12 +57,12 @@ describe("numpy's argsort", () => {
     expect(new Set(o).size).toBe(5000);
   });
   it('its heapsort (the fallback past 2·log2(n) levels) is numpy’s argsort(kind="heapsort")', () => {
-    for (const { values, heap } of fixture.argsorts) expect(Array.from(argsortHeap(values))).toEqual(heap);
+    for (const { values, heap } of cbpeFixture.argsorts) expect(Array.from(argsortHeap(values))).toEqual(heap);
   });
 });
 
 describe("NannyML's needs_calibration and CBPE estimate (test/fixtures/cbpe-nannyml.json)", () => {
-  for (const c of fixture.cases) {
+  for (const c of cbpeFixture.cases) {
     it(`${c.name}: the same decision, errors, calibrator and estimates`, () => {
       const d = needsCalibration(c.refY, c.refScores);
       expect(d.needed).toBe(c.needed);
@@ -126,7 +92,7 @@ describe("NannyML's needs_calibration and CBPE estimate (test/fixtures/cbpe-nann
   }
 
   it('on the over-confident model the calibrated estimate lands on the realised accuracy; the raw one does not', () => {
-    const c = fixture.cases.find((x) => x.name === 'overconfident_x3')!;
+    const c = cbpeCase('overconfident_x3');
     expect(c.needed).toBe(true);
     expect(Math.abs(c.calibrated!.accuracy - c.realizedAccuracy!)).toBeLessThan(0.005);
     expect(c.raw.accuracy - c.realizedAccuracy!).toBeGreaterThan(0.1);
