@@ -1,6 +1,8 @@
 /**
  * Label-free performance estimate for binary classifiers: confidence-based performance
- * estimation (CBPE, as in NannyML).
+ * estimation (CBPE). These are its formulas over scores taken as calibrated; NannyML's calibration
+ * step before them (the decision and the isotonic calibrator the daemon applies) is
+ * cbpe-calibration.ts.
  *
  * If the scores p_i are calibrated probabilities P(y_i = positive | x_i), then for the decision
  * rule ŷ_i = [p_i >= threshold] the expected confusion matrix is
@@ -150,7 +152,7 @@ export interface CbpeResult {
   readonly calibrationFlag: boolean;
 }
 
-/** CBPE: label-free estimate of the window's performance plus the reference calibration check. */
+/** The estimate from the scores as given, plus the reference calibration check (no calibration: see cbpe-calibration.ts). */
 export function cbpe(input: CbpeInput): CbpeResult {
   const threshold = input.threshold ?? 0.5;
   const estimate = estimatePerformance(input.scores, { threshold });
