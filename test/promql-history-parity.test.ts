@@ -68,6 +68,8 @@ const EXPRESSIONS = [
   'histogram_quantile(0.9, rate(latency_seconds_bucket[5m]))',
   'histogram_quantile(0.5, sum by (le) (latency_seconds_bucket))',
   'http_requests_total offset 5m',
+  'gauge - gauge offset 5m',
+  'http_requests_total - http_requests_total @ 300 > 10',
   'http_requests_total{job="b"}',
   'http_requests_total @ 300',
   'sum(http_requests_total @ start())',

@@ -55,6 +55,12 @@ describe('range selectors, offset, @, subqueries (Prometheus 2.42)', () => {
     expect(e).toMatchObject({ kind: 'selector', offsetMs: 300_000, at: 1_700_000_000_500 });
     const m = parsePromql('rate(x[1h30m] offset -2m)');
     expect(m.kind === 'call' && m.args[0]).toMatchObject({ kind: 'matrix', rangeMs: 5_400_000, selector: { offsetMs: -120_000 } });
+    // offset and @ bind tighter than any operator, as in Prometheus's grammar (lezer attaches them to the whole expression)
+    const b = parsePromql('a - b offset 30m > 1');
+    expect(b.kind === 'binary' && b.lhs.kind === 'binary' && b.lhs.rhs).toMatchObject({ kind: 'selector', name: 'b', offsetMs: 1_800_000 });
+    expect(b.kind === 'binary' && b.lhs.kind === 'binary' && b.lhs.lhs).toMatchObject({ kind: 'selector', name: 'a', offsetMs: 0 });
+    const u = parsePromql('-x @ 100');
+    expect(u.kind === 'unary' && u.expr).toMatchObject({ kind: 'selector', at: 100_000 });
     const q = parsePromql('max_over_time(x[1h:] @ start())');
     expect(q.kind === 'call' && q.args[0]).toMatchObject({ kind: 'subquery', rangeMs: 3_600_000, stepMs: 0, at: 'start' });
   });
@@ -66,6 +72,8 @@ describe('range selectors, offset, @, subqueries (Prometheus 2.42)', () => {
     ['x offset 5m offset 1m', /offset may not be set multiple times/],
     ['x @ 1 @ 2', /@ <timestamp> may not be set multiple times/],
     ['sum(x) offset 5m', /offset modifier must be preceded by an instant vector selector or range vector selector or a subquery/],
+    ['(a - b) offset 5m', /offset modifier must be preceded by an instant vector selector or range vector selector or a subquery/],
+    ['a - 1 @ 100', /@ modifier must be preceded by an instant vector selector or range vector selector or a subquery/],
     ['rate(x[5m])[10m:] ', /a rule expression must be an instant vector or a scalar/],
     ['x[5m][10m:]', /subquery is only allowed on instant vector, got range vector instead/],
     ['holt_winters(x[5m], 0.5)', /expected 3 argument\(s\) in call to "holt_winters", got 2/],

@@ -310,28 +310,35 @@ class Walker {
     return { kind: 'subquery', expr, rangeMs, stepMs, offsetMs: 0, at: undefined, type: 'matrix', start: n.from, end: n.to };
   }
 
-  /** What `offset` and `@` may follow (2.42 parse.go addOffset / setTimestamp). */
-  private modifiable(e: PromqlExpr, modifier: string, at: number): PromqlExpr & { kind: 'selector' | 'matrix' | 'subquery' } {
-    if (e.kind === 'selector' || e.kind === 'matrix' || e.kind === 'subquery') return e;
-    return this.parseError(`${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, at);
+  /**
+   * Applies `offset` or `@` to what it follows (2.42 parse.go addOffset / setTimestamp: a selector,
+   * range selector or subquery). In Prometheus's grammar the modifier binds tighter than any
+   * operator (`a - b offset 1h` is `a - (b offset 1h)`); lezer's attaches it to the whole binary or
+   * unary expression, so it is moved to the rightmost operand here.
+   */
+  private modify(e: PromqlExpr, modifier: string, n: SyntaxNode, set: (target: PromqlExpr & { kind: 'selector' | 'matrix' | 'subquery' }) => PromqlExpr): PromqlExpr {
+    if (e.kind === 'binary') return { ...e, rhs: this.modify(e.rhs, modifier, n, set), end: n.to };
+    if (e.kind === 'unary') return { ...e, expr: this.modify(e.expr, modifier, n, set), end: n.to };
+    if (e.kind === 'selector' || e.kind === 'matrix' || e.kind === 'subquery') return set(e);
+    return this.parseError(`${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, n.from);
   }
 
   private offsetExpr(n: SyntaxNode): PromqlExpr {
     const parts = kids(n);
-    const e = this.modifiable(this.expr(need(parts[0], n)), 'offset', n.from);
     const durNode = need(parts.find((k) => k.name === 'OffsetDurationExpr'), n);
     const text = this.src(durNode).replace(/\s+/g, '');
     const sign = text.startsWith('-') ? -1 : 1;
     const inner = sign < 0 ? need(kids(durNode).find((k) => k.name === 'OffsetDurationExpr'), durNode) : durNode;
     const offsetMs = sign * this.duration(inner, 'offset');
-    const current = e.kind === 'matrix' ? e.selector.offsetMs : e.offsetMs;
-    if (current !== 0) this.parseError('offset may not be set multiple times', n.from);
-    return this.withModifiers(e, { offsetMs }, n);
+    return this.modify(this.expr(need(parts[0], n)), 'offset', n, (e) => {
+      const current = e.kind === 'matrix' ? e.selector.offsetMs : e.offsetMs;
+      if (current !== 0) this.parseError('offset may not be set multiple times', n.from);
+      return this.withModifiers(e, { offsetMs }, n);
+    });
   }
 
   private atExpr(n: SyntaxNode): PromqlExpr {
     const parts = kids(n);
-    const e = this.modifiable(this.expr(need(parts[0], n)), '@', n.from);
     const last = need(parts.at(-1), n);
     let at: AtModifier;
     if (last.name === 'AtModifierPreprocessors') at = this.src(last).trim() === 'start' ? 'start' : 'end';
@@ -345,12 +352,14 @@ class Walker {
       // timestamp.FromFloatSeconds: int64(math.Round(ts * 1000))
       at = goRound(ts * 1000);
     }
-    const current = e.kind === 'matrix' ? e.selector.at : e.at;
-    if (current !== undefined) this.parseError('@ <timestamp> may not be set multiple times', n.from);
-    return this.withModifiers(e, { at }, n);
+    return this.modify(this.expr(need(parts[0], n)), '@', n, (e) => {
+      const current = e.kind === 'matrix' ? e.selector.at : e.at;
+      if (current !== undefined) this.parseError('@ <timestamp> may not be set multiple times', n.from);
+      return this.withModifiers(e, { at }, n);
+    });
   }
 
-  /** `e` with an offset or `@` set (a range selector's go to its vector selector), spanning `n`. */
+  /** `e` with an offset or `@` set (a range selector's go to its vector selector), spanning to the end of `n`. */
   private withModifiers(e: PromqlExpr & { kind: 'selector' | 'matrix' | 'subquery' }, m: { offsetMs?: number; at?: AtModifier }, n: SyntaxNode): PromqlExpr {
     if (e.kind === 'matrix') return { ...e, selector: { ...e.selector, ...m }, end: n.to };
     return { ...e, ...m, end: n.to };
