@@ -3,9 +3,13 @@
  * metrics + per-model metrics) and 1,000 rule expressions of realistic shapes (selectors with
  * matchers, comparisons, aggregations by, and/or/unless, group_left). Parsing is done once (rule
  * load); the figure is the median time to evaluate all 1,000 over a fresh SeriesIndex (built once
- * per snapshot, included). Target: < 100 ms. Never used by tests.
+ * per snapshot, included). Target: < 100 ms. Then 1,000 rules with range selectors (rate,
+ * increase, *_over_time, deriv, offset, a subquery) over the same series with an hour of history at
+ * a 1-minute cycle (60 snapshots): the evaluation of a cycle (append and rules), target < 200 ms,
+ * and the history's memory per series. Never used by tests.
  */
 import type { Sample } from '../src/metrics/snapshot.js';
+import { SampleHistory } from '../src/alerting/promql/history.js';
 import { evaluate, parsePromql, type PromqlExpr, SeriesIndex } from '../src/alerting/promql/index.js';
 
 const MODELS = Array.from({ length: 8 }, (_, i) => `model_${i}`);
@@ -91,6 +95,71 @@ function rules(): string[] {
   return out;
 }
 
+/** 1,000 rules that read the history. */
+function rangeRules(): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < 1000; i++) {
+    const m = MODELS[i % MODELS.length] as string;
+    const fm = FEATURE_METRICS[i % FEATURE_METRICS.length] as string;
+    const t = (0.1 + (i % 9) / 10).toFixed(1);
+    switch (i % 8) {
+      case 0:
+        out.push(`rate(vigil_model_requests{model="${m}"}[5m]) > ${t}`);
+        break;
+      case 1:
+        out.push(`max by (model) (avg_over_time(${fm}{model="${m}"}[30m])) > ${t}`);
+        break;
+      case 2:
+        out.push(`increase(vigil_model_requests[1h]) > ${t}`);
+        break;
+      case 3:
+        out.push(`abs(deriv(${fm}{model="${m}"}[15m])) > ${t}`);
+        break;
+      case 4:
+        out.push(`${fm}{model="${m}"} - ${fm}{model="${m}"} offset 30m > ${t}`);
+        break;
+      case 5:
+        out.push(`quantile_over_time(0.9, vigil_model_latency_p95_seconds[1h]) > ${t}`);
+        break;
+      case 6:
+        out.push(`count by (model) (max_over_time(vigil_feature_psi{model="${m}"}[10m]) > 0.2) >= 3`);
+        break;
+      default:
+        out.push(`max_over_time(avg by (model) (vigil_model_error_ratio)[30m:5m]) > ${t}`);
+    }
+  }
+  return out;
+}
+
+function benchHistory(print: (line: string) => void): void {
+  const base = snapshot();
+  const at = (k: number): Sample[] => base.map((s, i) => ({ ...s, value: s.name === 'vigil_model_requests' ? 100 * k + (i % 7) : s.value + 0.01 * Math.sin(k + i) }));
+  const exprs = rangeRules().map((r) => parsePromql(r));
+  const history = new SampleHistory({ retentionMs: 3_600_000, maxSamples: 5_000_000 });
+  const t0 = Date.UTC(2026, 11, 1);
+  for (let k = 0; k < 60; k++) new SeriesIndex(at(k)).recordIn(history, t0 + k * 60_000);
+  const runs: number[] = [];
+  let results = 0;
+  for (let k = 60; k < 67; k++) {
+    const now = t0 + k * 60_000;
+    const samples = at(k);
+    const start = performance.now();
+    const series = new SeriesIndex(samples).recordIn(history, now);
+    results = 0;
+    for (const e of exprs) {
+      const v = evaluate(e, { series, timeMs: now, defaultStepMs: 60_000 });
+      if (v.type === 'vector') results += v.samples.length;
+    }
+    runs.push(performance.now() - start);
+  }
+  runs.sort((a, b) => a - b);
+  const st = history.stats();
+  print(
+    `promql: ${exprs.length} range rules over ${base.length} series with 1h of history — median ${(runs[3] as number).toFixed(1)} ms a cycle (min ${(runs[0] as number).toFixed(1)}, ${results} result samples); target < 200 ms`,
+  );
+  print(`promql: history ${st.series} series, ${st.samples} samples, ~${(st.bytes / 1048576).toFixed(1)} MB (${Math.round(st.bytes / st.series)} bytes a series at 61 samples)`);
+}
+
 export async function benchPromql(print: (line: string) => void): Promise<void> {
   const samples = snapshot();
   const exprs: PromqlExpr[] = rules().map((r) => parsePromql(r));
@@ -122,5 +191,6 @@ export async function benchPromql(print: (line: string) => void): Promise<void> 
   }
   solo.sort((a, b) => a - b);
   print(`promql: same, no subexpression sharing between rules — median ${(solo[2] as number).toFixed(1)} ms`);
+  benchHistory(print);
   await Promise.resolve();
 }

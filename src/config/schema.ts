@@ -228,7 +228,7 @@ export const AlertingSchema = z.strictObject({
   for_outage_tolerance: durationMs().default(3_600_000),
   /**
    * The sample history rules read (range selectors, offset, @, subqueries): how long it reaches
-   * back, and at most how many samples it keeps (about 17 bytes each, plus ~200 bytes a series);
+   * back, and at most how many samples it keeps (about 17 bytes a slot, up to two slots a sample, plus ~200 bytes a series);
    * past the cap the oldest evaluations are dropped first.
    */
   history: z

@@ -8,7 +8,8 @@
  * Bounds: samples older than `retentionMs` before the newest append are dropped, and so are the
  * oldest appends while more than `maxSamples` samples are kept (a range longer than what is kept
  * sees fewer samples: `vigil_rule_history_dropped_samples_total` counts them). Cost: about 17
- * bytes a sample (time and value as float64, a stale flag) plus some 200 bytes a series.
+ * bytes a sample slot (time and value as float64, a stale flag), slots growing by doubling, plus
+ * some 200 bytes a series.
  */
 import type { VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
