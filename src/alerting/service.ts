@@ -15,6 +15,7 @@ import {
   type PersistedAlert,
   type RulesQuery,
 } from './engine/index.js';
+import { HistoryPersistence } from './history-store.js';
 import { SampleHistory } from './promql/history.js';
 import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
 import { formatRuleFileError, loadRuleFiles, type RuleFileError } from './rules/index.js';
@@ -48,6 +49,8 @@ export class AlertingService {
   private index = new SeriesIndex([]);
   /** What range selectors, offsets and subqueries read: each evaluation's samples (alerting.history). */
   private history: SampleHistory;
+  /** Keeps the history across restarts (alerting.history.persist). */
+  private readonly persistence: HistoryPersistence | undefined;
   private readonly parsed = new Map<string, PromqlExpr>();
   private readonly lastEval = new Map<string, number>();
   private readonly log: Logger;
@@ -63,7 +66,8 @@ export class AlertingService {
   ) {
     this.log = deps.logger.child({ component: 'alerting' });
     const h = deps.config().alerting.history;
-    this.history = new SampleHistory({ retentionMs: h.retention, maxSamples: h.max_samples });
+    this.history = new SampleHistory({ retentionMs: h.retention, maxSamples: h.max_samples, journal: h.persist });
+    this.persistence = h.persist ? new HistoryPersistence(deps.store, this.log) : undefined;
     this.manager = this.newManager();
   }
 
@@ -95,8 +99,12 @@ export class AlertingService {
     });
   }
 
-  /** Start-up: restore persisted alert state (Prometheus semantics) and apply the rules. */
-  async start(groups: RuleGroupDef[]): Promise<void> {
+  /** Start-up: restore the rule history and persisted alert state (Prometheus semantics), and apply the rules. */
+  async start(groups: RuleGroupDef[], now: number = Date.now()): Promise<void> {
+    if (this.persistence !== undefined) {
+      const r = await this.persistence.restore(this.history, now, this.deps.config().alerting.history.retention);
+      if (r.evaluations > 0) this.log.info({ series: r.series, samples: r.samples, evaluations: r.evaluations }, 'rule history restored');
+    }
     const raw = await this.deps.store.getState(STATE_KEY);
     if (raw !== undefined) {
       try {
@@ -138,6 +146,7 @@ export class AlertingService {
     }
     await handOver?.(toSend);
     await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
+    await this.persistence?.persist(this.history);
     const h = this.history.stats();
     const history: Sample[] = [
       { name: 'vigil_rule_history_series', labels: {}, value: h.series },

@@ -86,7 +86,7 @@ export class Alerting {
     const { groups, errors } = await loadConfiguredRules(this.deps.config(), configFile);
     if (errors.length > 0) throw new RuleFilesError(errors);
     await this.silences.load();
-    await this.service.start(groups);
+    await this.service.start(groups, this.deps.clock.now());
     await this.restoreOutbox();
   }
 

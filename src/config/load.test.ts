@@ -94,7 +94,7 @@ describe('good configuration files', () => {
       models: [],
       sources: [],
       rule_files: [],
-      alerting: { bundled_rules: true, external_labels: {}, resend_delay: 60_000, for_grace_period: 600_000, for_outage_tolerance: 3_600_000, history: { retention: 3_600_000, max_samples: 5_000_000 } },
+      alerting: { bundled_rules: true, external_labels: {}, resend_delay: 60_000, for_grace_period: 600_000, for_outage_tolerance: 3_600_000, history: { retention: 3_600_000, max_samples: 5_000_000, persist: true } },
       alertmanagers: [],
       notifications: expect.objectContaining({ receivers: [], routes: [], group_by: ['alertname'], group_wait: 30_000, group_interval: 300_000, repeat_interval: 14_400_000 }),
       maintenance_windows: [],

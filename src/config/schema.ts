@@ -235,6 +235,8 @@ export const AlertingSchema = z.strictObject({
     .strictObject({
       retention: durationMs().default(3_600_000),
       max_samples: int().pipe(z.number().min(1000)).default(5_000_000),
+      /** Keep the history in the store across restarts (12 bytes a sample on disk, pruned at the retention). */
+      persist: z.boolean().default(true),
     })
     .prefault({}),
 });

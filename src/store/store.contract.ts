@@ -449,6 +449,50 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       } else await h.store.close();
     });
 
+    it('keeps the rule history: series dictionary, appends in time order (merged per time), pruned and deleted', async () => {
+      const h = await factory();
+      const bytes = (...b: number[]) => new Uint8Array(b);
+      await h.store.writeRuleHistory({
+        series: [
+          { id: 1, labels: '[["__name__","a"]]', writer: '' },
+          { id: 2, labels: '[["__name__","b"]]', writer: 'rec' },
+        ],
+        deletedSeries: [],
+        appends: [
+          { t: T0 + 60_000, data: bytes(3, 4) },
+          { t: T0, data: bytes(1, 2) },
+        ],
+        pruneBefore: T0,
+      });
+      // a second write for a time already stored appends to it; an empty append writes nothing
+      await h.store.writeRuleHistory({ series: [], deletedSeries: [], appends: [{ t: T0 + 60_000, data: bytes(5) }, { t: T0 + 120_000, data: bytes() }], pruneBefore: T0 });
+      expect(await h.store.readRuleHistory()).toEqual({
+        series: [
+          { id: 1, labels: '[["__name__","a"]]', writer: '' },
+          { id: 2, labels: '[["__name__","b"]]', writer: 'rec' },
+        ],
+        appends: [
+          { t: T0, data: bytes(1, 2) },
+          { t: T0 + 60_000, data: bytes(3, 4, 5) },
+        ],
+      });
+      await h.store.writeRuleHistory({ series: [{ id: 3, labels: '[]', writer: '' }], deletedSeries: [2, 99], appends: [], pruneBefore: T0 + 1 });
+      const check = async (s: Store) =>
+        expect(await s.readRuleHistory()).toEqual({
+          series: [
+            { id: 1, labels: '[["__name__","a"]]', writer: '' },
+            { id: 3, labels: '[]', writer: '' },
+          ],
+          appends: [{ t: T0 + 60_000, data: bytes(3, 4, 5) }],
+        });
+      await check(h.store);
+      if (h.reopen) {
+        const again = await h.reopen();
+        await check(again);
+        await again.close();
+      } else await h.store.close();
+    });
+
     it('refuses work once closed and reports it', async () => {
       const { store } = await factory();
       expect(store.healthy()).toBe(true);

@@ -287,6 +287,25 @@ export interface ActionFilter {
   limit?: number;
 }
 
+/** A series of the rule history as persisted: its labels as JSON (sorted [name, value] pairs) and its writer. */
+export interface RuleHistorySeries {
+  id: number;
+  labels: string;
+  writer: string;
+}
+
+/**
+ * One write of the rule history (alerting/history-store.ts): series created and deleted since the
+ * last write, the appends (per time, 12 bytes a sample: series id as little-endian uint32, value
+ * as little-endian float64), and the time before which persisted appends are dropped.
+ */
+export interface RuleHistoryWrite {
+  series: readonly RuleHistorySeries[];
+  deletedSeries: readonly number[];
+  appends: readonly { t: number; data: Uint8Array }[];
+  pruneBefore: number;
+}
+
 export interface Store {
   /**
    * Stores a batch atomically (one transaction). With a layout, each prediction's packed form
@@ -368,6 +387,13 @@ export interface Store {
   /** Small durable key/value state (heartbeats, last shutdown, …). */
   getState(key: string): Promise<string | undefined>;
   setState(key: string, value: string, now: number): Promise<void>;
+  /**
+   * Persists the rule history's changes in one transaction. Data for a time already stored is
+   * appended to that time's row.
+   */
+  writeRuleHistory(w: RuleHistoryWrite): Promise<void>;
+  /** The persisted rule history: every series and every append in time order. */
+  readRuleHistory(): Promise<{ series: RuleHistorySeries[]; appends: { t: number; data: Uint8Array }[] }>;
   /** Whether the store is open and answering. */
   healthy(): boolean;
   close(): Promise<void>;

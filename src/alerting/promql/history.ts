@@ -10,6 +10,15 @@
  * sees fewer samples: `vigil_rule_history_dropped_samples_total` counts them). Cost: about 17
  * bytes a sample slot (time and value as float64, a stale flag), slots growing by doubling, plus
  * some 200 bytes a series.
+ *
+ * Who marks a series stale: the writer that created it. The cycle's snapshot marks its series that
+ * left it; a recording rule marks its own output series that it no longer returns (Prometheus's
+ * rule group does the same with `seriesInPreviousEval`). Several writers may append at the same time
+ * (the snapshot, then each recording rule): a series keeps the first sample written at a time.
+ *
+ * Persistence: with `journal` on, every sample pushed (stale markers included) is also logged, and
+ * `takeJournal` hands the log to whoever persists it (alerting/history-store.ts); `restore` replays
+ * such logs in order after a restart, reproducing the exact history (stale markers included).
  */
 import type { VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
@@ -30,6 +39,19 @@ export interface TimedSample extends VectorSample {
   readonly t: number;
 }
 
+/** Who created a series: the cycle's snapshot, or a recording rule (its own key). */
+export const SNAPSHOT_WRITER = '';
+
+/** In a journal's ids, this bit marks a stale marker. Series ids stay below it. */
+export const STALE_BIT = 0x8000_0000;
+
+/** The samples pushed since the last `takeJournal`, grouped by time, and the series created and deleted. */
+export interface HistoryJournal {
+  readonly appends: ReadonlyArray<{ readonly t: number; readonly ids: Uint32Array; readonly values: Float64Array }>;
+  readonly created: ReadonlyArray<{ readonly id: number; readonly labels: VectorSample['labels']; readonly writer: string }>;
+  readonly deleted: readonly number[];
+}
+
 class Series {
   t = new Float64Array(8);
   v = new Float64Array(8);
@@ -38,7 +60,12 @@ class Series {
   head = 0;
   end = 0;
 
-  constructor(readonly labels: VectorSample['labels']) {}
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    readonly labels: VectorSample['labels'],
+    readonly writer: string,
+  ) {}
 
   get size(): number {
     return this.end - this.head;
@@ -75,6 +102,10 @@ class Series {
     return n;
   }
 
+  get lastT(): number {
+    return this.end > this.head ? (this.t[this.end - 1] as number) : -Infinity;
+  }
+
   lastIsStale(): boolean {
     return this.end > this.head && this.stale[this.end - 1] === 1;
   }
@@ -95,11 +126,42 @@ class Series {
 export interface HistoryOptions {
   readonly retentionMs: number;
   readonly maxSamples: number;
+  /** Log every push for persistence (`takeJournal`). */
+  readonly journal?: boolean;
+}
+
+/** A growable journal of one time's pushes. */
+class JournalAppend {
+  ids = new Uint32Array(64);
+  values = new Float64Array(64);
+  n = 0;
+  constructor(readonly t: number) {}
+  push(id: number, v: number): void {
+    if (this.n === this.ids.length) {
+      const ids = new Uint32Array(this.n * 2);
+      const values = new Float64Array(this.n * 2);
+      ids.set(this.ids);
+      values.set(this.values);
+      this.ids = ids;
+      this.values = values;
+    }
+    this.ids[this.n] = id;
+    this.values[this.n] = v;
+    this.n++;
+  }
 }
 
 export class SampleHistory {
   private readonly series = new Map<string, Series>();
+  private readonly byId = new Map<number, Series>();
   private readonly byName = new Map<string, Set<Series>>();
+  private readonly byWriter = new Map<string, Set<Series>>();
+  /** Each writer's newest append time. */
+  private readonly writerT = new Map<string, number>();
+  private nextId = 1;
+  private journal: JournalAppend[] = [];
+  private created: Series[] = [];
+  private deleted: number[] = [];
   /** Append times and how many samples each added, oldest first. */
   private readonly appends: Array<{ t: number; n: number }> = [];
   private total = 0;
@@ -114,40 +176,129 @@ export class SampleHistory {
   }
 
   /**
-   * Appends a snapshot taken at `t` (ms, after the previous append's). Series of earlier appends
-   * that are not in it get a stale marker. Returns false (and appends nothing) for a `t` not after
-   * the newest.
+   * Appends `writer`'s samples at `t` (ms): the snapshot's (the default writer) or a recording
+   * rule's. `t` must be after the newest append, or equal to it for a writer that has not appended
+   * at `t` yet. The writer's earlier series that are not in `samples` get a stale marker. Returns
+   * false (and appends nothing) otherwise.
    */
-  append(t: number, samples: readonly VectorSample[]): boolean {
-    if (!(t > this.lastT)) return false;
+  append(t: number, samples: readonly VectorSample[], writer: string = SNAPSHOT_WRITER): boolean {
+    if (!(t >= this.lastT) || (this.writerT.get(writer) ?? -Infinity) >= t) return false;
+    this.writerT.set(writer, t);
     const present = new Set<Series>();
     let n = 0;
     for (const s of samples) {
       const key = labelsKey(s.labels);
       let ser = this.series.get(key);
-      if (ser === undefined) {
-        ser = new Series(s.labels);
-        this.series.set(key, ser);
-        const name = s.labels[METRIC_NAME] ?? '';
-        let set = this.byName.get(name);
-        if (set === undefined) this.byName.set(name, (set = new Set()));
-        set.add(ser);
-      }
+      if (ser === undefined) ser = this.create(this.nextId, key, s.labels, writer);
       if (present.has(ser)) continue;
       present.add(ser);
-      ser.push(t, s.value, false);
+      if (ser.lastT >= t) continue; // another writer's sample at t stays
+      this.push(ser, t, s.value, false);
       n++;
     }
-    for (const ser of this.series.values()) {
-      if (present.has(ser) || ser.size === 0 || ser.lastIsStale()) continue;
-      ser.push(t, NaN, true);
+    for (const ser of this.byWriter.get(writer) ?? []) {
+      if (present.has(ser) || ser.size === 0 || ser.lastIsStale() || ser.lastT >= t) continue;
+      this.push(ser, t, NaN, true);
       n++;
     }
-    this.appends.push({ t, n });
+    this.account(t, n);
+    return true;
+  }
+
+  /**
+   * Replays a journal's append (after a restart): the series it names must have been `define`d;
+   * unknown ids are skipped. Appends in time order only; returns false for a `t` before the newest.
+   */
+  restore(t: number, ids: Uint32Array, values: Float64Array): boolean {
+    if (!(t >= this.lastT)) return false;
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      const ser = this.byId.get((id & ~STALE_BIT) >>> 0);
+      if (ser === undefined || ser.lastT >= t) continue;
+      const stale = (id & STALE_BIT) !== 0;
+      this.push(ser, t, stale ? NaN : (values[i] as number), stale);
+      n++;
+    }
+    for (const w of this.byWriter.keys()) this.writerT.set(w, t);
+    this.account(t, n);
+    return true;
+  }
+
+  /** Declares a persisted series before `restore` replays its samples. */
+  define(id: number, labels: VectorSample['labels'], writer: string): void {
+    const key = labelsKey(labels);
+    if (this.byId.has(id) || this.series.has(key)) return;
+    this.create(id, key, labels, writer);
+  }
+
+  /**
+   * After restoring: forgets defined series that got no sample, and empties the journal (what was
+   * restored is persisted already). Deleted series stay listed, for the store to drop.
+   */
+  endRestore(): void {
+    for (const ser of [...this.series.values()]) if (ser.size === 0) this.remove(ser);
+    this.journal = [];
+    this.created = [];
+  }
+
+  /** What was pushed, created and deleted since the last call (empty unless `journal` is on). */
+  takeJournal(): HistoryJournal {
+    const j: HistoryJournal = {
+      appends: this.journal.map((a) => ({ t: a.t, ids: a.ids.slice(0, a.n), values: a.values.slice(0, a.n) })),
+      created: this.created.filter((s) => this.byId.get(s.id) === s).map((s) => ({ id: s.id, labels: s.labels, writer: s.writer })),
+      deleted: this.deleted,
+    };
+    this.journal = [];
+    this.created = [];
+    this.deleted = [];
+    return j;
+  }
+
+  private create(id: number, key: string, labels: VectorSample['labels'], writer: string): Series {
+    const ser = new Series(id, key, labels, writer);
+    this.nextId = Math.max(this.nextId, id + 1);
+    this.series.set(key, ser);
+    this.byId.set(id, ser);
+    const name = labels[METRIC_NAME] ?? '';
+    let set = this.byName.get(name);
+    if (set === undefined) this.byName.set(name, (set = new Set()));
+    set.add(ser);
+    let own = this.byWriter.get(writer);
+    if (own === undefined) this.byWriter.set(writer, (own = new Set()));
+    own.add(ser);
+    if (this.opts.journal === true) this.created.push(ser);
+    return ser;
+  }
+
+  private remove(ser: Series): void {
+    this.series.delete(ser.key);
+    this.byId.delete(ser.id);
+    this.byName.get(ser.labels[METRIC_NAME] ?? '')?.delete(ser);
+    const own = this.byWriter.get(ser.writer);
+    own?.delete(ser);
+    if (own?.size === 0) {
+      this.byWriter.delete(ser.writer);
+      this.writerT.delete(ser.writer);
+    }
+    if (this.opts.journal === true) this.deleted.push(ser.id);
+  }
+
+  private push(ser: Series, t: number, v: number, stale: boolean): void {
+    ser.push(t, v, stale);
+    if (this.opts.journal !== true) return;
+    let j = this.journal[this.journal.length - 1];
+    if (j === undefined || j.t !== t) this.journal.push((j = new JournalAppend(t)));
+    j.push(stale ? (ser.id | STALE_BIT) >>> 0 : ser.id, v);
+  }
+
+  private account(t: number, n: number): void {
+    const last = this.appends[this.appends.length - 1];
+    if (last !== undefined && last.t === t) last.n += n;
+    else this.appends.push({ t, n });
     this.total += n;
     this.lastT = t;
     this.evict();
-    return true;
   }
 
   private evict(): void {
@@ -165,13 +316,11 @@ export class SampleHistory {
     cutoff = (this.appends[i] as { t: number }).t;
     this.appends.splice(0, i);
     this.total = 0;
-    for (const [key, ser] of this.series) {
+    for (const ser of [...this.series.values()]) {
       ser.dropBefore(cutoff);
       // a series whose only sample left is its stale marker is gone
-      if (ser.size === 0 || (ser.size === 1 && ser.lastIsStale())) {
-        this.series.delete(key);
-        this.byName.get(ser.labels[METRIC_NAME] ?? '')?.delete(ser);
-      } else this.total += ser.size;
+      if (ser.size === 0 || (ser.size === 1 && ser.lastIsStale())) this.remove(ser);
+      else this.total += ser.size;
     }
   }
 

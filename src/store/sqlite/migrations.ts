@@ -221,6 +221,23 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN DELETE FROM prediction_features WHERE ref = old.features_ref; END;
     `,
   },
+  {
+    version: 9,
+    name: 'rule history: the samples range selectors read, kept across restarts',
+    // One row per evaluation time (12 bytes a sample, alerting/history-store.ts) and a dictionary
+    // of the series they name; pruned at alerting.history.retention.
+    up: `
+      CREATE TABLE rule_history_series (
+        id INTEGER PRIMARY KEY,
+        labels TEXT NOT NULL,
+        writer TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE rule_history (
+        t INTEGER PRIMARY KEY,
+        data BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -20,6 +20,8 @@ import type {
   PruneResult,
   ReferenceKind,
   ReferenceValues,
+  RuleHistorySeries,
+  RuleHistoryWrite,
   StoredPrediction,
   Store,
   Target,
@@ -266,6 +268,13 @@ export class SqliteStore implements Store {
     models: Statement;
     getState: Statement;
     setState: Statement;
+    historySeries: Statement;
+    historyDeleteSeries: Statement;
+    historyAppend: Statement;
+    historyAt: Statement;
+    historyPrune: Statement;
+    historyReadSeries: Statement;
+    historyReadAppends: Statement;
     seqOf: Statement;
     scan: Statement;
     windowPage: Statement;
@@ -344,6 +353,13 @@ export class SqliteStore implements Store {
         JOIN predictions p ON p.model = l.model AND p.id = l.id WHERE l.model = ?`),
       models: db.prepare('SELECT name FROM models ORDER BY name'),
       getState: db.prepare('SELECT value FROM state WHERE key = ?'),
+      historySeries: db.prepare('INSERT OR REPLACE INTO rule_history_series (id, labels, writer) VALUES (?, ?, ?)'),
+      historyDeleteSeries: db.prepare('DELETE FROM rule_history_series WHERE id = ?'),
+      historyAppend: db.prepare('INSERT OR REPLACE INTO rule_history (t, data) VALUES (?, ?)'),
+      historyAt: db.prepare('SELECT data FROM rule_history WHERE t = ?').pluck(),
+      historyPrune: db.prepare('DELETE FROM rule_history WHERE t < ?'),
+      historyReadSeries: db.prepare('SELECT id, labels, writer FROM rule_history_series ORDER BY id'),
+      historyReadAppends: db.prepare('SELECT t, data FROM rule_history ORDER BY t'),
       setState: db.prepare(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
       seqOf: db.prepare('SELECT rowid AS seq FROM predictions WHERE model = ? AND id = ?'),
@@ -736,6 +752,27 @@ export class SqliteStore implements Store {
   async listCircuits(): Promise<CircuitRecord[]> {
     this.check();
     return (this.stmts.listCircuits.all() as CircuitRow[]).map(circuitOf);
+  }
+
+  async writeRuleHistory(w: RuleHistoryWrite): Promise<void> {
+    this.check();
+    this.db.transaction(() => {
+      for (const r of w.series) this.stmts.historySeries.run(r.id, r.labels, r.writer);
+      for (const id of w.deletedSeries) this.stmts.historyDeleteSeries.run(id);
+      for (const a of w.appends) {
+        if (a.data.length === 0) continue;
+        const before = this.stmts.historyAt.get(a.t) as Buffer | undefined;
+        this.stmts.historyAppend.run(a.t, before === undefined ? a.data : Buffer.concat([before, a.data]));
+      }
+      this.stmts.historyPrune.run(w.pruneBefore);
+    }).immediate();
+  }
+
+  async readRuleHistory(): Promise<{ series: RuleHistorySeries[]; appends: { t: number; data: Uint8Array }[] }> {
+    this.check();
+    const series = this.stmts.historyReadSeries.all() as RuleHistorySeries[];
+    const appends = (this.stmts.historyReadAppends.all() as { t: number; data: Buffer }[]).map((r) => ({ t: r.t, data: new Uint8Array(r.data) }));
+    return { series, appends };
   }
 
   async getState(key: string): Promise<string | undefined> {
