@@ -113,6 +113,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   // What the current cycle computed, and the ALERTS series of its rule evaluation.
   let computed: Sample[] = [];
   let alertSamples: Sample[] = [];
+  let recordedSamples: Sample[] = [];
 
   const remediation = new Remediator({
     store,
@@ -157,7 +158,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       name: 'rules',
       run: async (ctx) => {
         const live = await liveSamples(registry, snapshotFamilies);
-        alertSamples = await alerting.evaluate([...computed, ...live], ctx.now);
+        ({ alerts: alertSamples, recorded: recordedSamples } = await alerting.evaluate([...computed, ...live], ctx.now));
       },
     },
     {
@@ -172,6 +173,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const b = new SnapshotBuilder();
         b.addAll(computed);
         b.addAll(alertSamples);
+        b.addRecorded(recordedSamples);
         snapshot = b.build(ctx.now);
       },
     },

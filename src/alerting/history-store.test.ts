@@ -71,7 +71,9 @@ describe('persisted rule history', () => {
     store = new SqliteStore({ path, now: T0 + 5 * MIN });
     const restarted = service(store);
     await restarted.start(groups, T0 + 5 * MIN);
-    expect(restarted.historyStats()).toMatchObject({ series: 2, samples: 5 + 4, oldestMs: T0 });
+    // the two series, and the rules' ALERTS and ALERTS_FOR_STATE (rule outputs are in the history, as in Prometheus)
+    expect(restarted.historyStats()).toMatchObject({ series: 6, oldestMs: T0 });
+    expect(restarted.historyStats()).toEqual(first.historyStats());
     await continuous.evaluate(samples(5), T0 + 5 * MIN);
     await restarted.evaluate(samples(5), T0 + 5 * MIN);
     // delta over 0,1,2 at 0–2m, extrapolated by half an interval at each end: 2 × 180 s / 120 s

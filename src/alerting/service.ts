@@ -19,7 +19,7 @@ import { HistoryPersistence } from './history-store.js';
 import { SampleHistory } from './promql/history.js';
 import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
 import { formatRuleFileError, loadRuleFiles, type RuleFileError } from './rules/index.js';
-import type { AlertPayload, RuleGroupDef } from './types.js';
+import { isRecordRule, type AlertPayload, type PromqlValue, type RuleGroupDef } from './types.js';
 
 /** The bundled ML rules (rules/*.rules.yml in the package). */
 export const BUNDLED_RULES_GLOB = 'rules/*.rules.yml';
@@ -87,6 +87,7 @@ export class AlertingService {
           throw e;
         }
       },
+      append: (writer, samples) => this.index.write(writer, samples),
       externalLabels: a.external_labels,
       ...(this.deps.config().server.external_url ? { externalURL: this.deps.config().server.external_url as string } : {}),
       resendDelayMs: a.resend_delay,
@@ -120,7 +121,9 @@ export class AlertingService {
   apply(groups: RuleGroupDef[]): void {
     this.groups = groups;
     this.manager.update(groups);
-    this.log.info({ groups: groups.length, rules: groups.reduce((n, g) => n + g.rules.length, 0) }, 'alert rules loaded');
+    const recording = groups.reduce((n, g) => n + g.rules.filter(isRecordRule).length, 0);
+    const rules = groups.reduce((n, g) => n + g.rules.length, 0);
+    this.log.info({ groups: groups.length, alerting: rules - recording, recording }, 'rules loaded');
   }
 
   ruleGroups(): readonly RuleGroupDef[] {
@@ -129,11 +132,15 @@ export class AlertingService {
 
   /**
    * Evaluates every group whose interval has elapsed over these samples, persists the state and
-   * returns the ALERTS series and the alerts to send now. `handOver` gets the alerts to send
+   * returns the ALERTS series, the recording rules' series and the alerts to send now. `handOver` gets the alerts to send
    * before the state is persisted, so a crash between the two re-sends rather than loses them.
    */
-  async evaluate(samples: readonly Sample[], now: number, handOver?: (toSend: AlertPayload[]) => Promise<void>): Promise<{ samples: Sample[]; toSend: AlertPayload[] }> {
-    this.index = new SeriesIndex(samples).recordIn(this.history, now);
+  async evaluate(
+    samples: readonly Sample[],
+    now: number,
+    handOver?: (toSend: AlertPayload[]) => Promise<void>,
+  ): Promise<{ samples: Sample[]; recorded: Sample[]; toSend: AlertPayload[] }> {
+    this.index = new SeriesIndex(samples).recordIn(this.history, now, this.manager.writers());
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
       const key = groupKey(g.file, g.name);
@@ -155,7 +162,7 @@ export class AlertingService {
       { name: 'vigil_rule_history_dropped_samples_total', labels: {}, value: h.droppedSamples },
       ...(h.oldestMs === undefined ? [] : [{ name: 'vigil_rule_history_oldest_timestamp_seconds', labels: {}, value: h.oldestMs / 1000 }]),
     ];
-    return { samples: [...this.manager.samples(), ...history], toSend };
+    return { samples: [...this.manager.samples(), ...history], recorded: this.manager.recorded(), toSend };
   }
 
   rulesResponse(q: RulesQuery) {
@@ -164,6 +171,15 @@ export class AlertingService {
 
   alertsResponse() {
     return buildAlertsResponse(this.manager.ruleGroups());
+  }
+
+  /**
+   * An instant query over what the rules last saw — the last evaluation's snapshot, every rule
+   * output of that evaluation and the history — at that evaluation's time (or `timeMs`).
+   */
+  query(expr: string, timeMs?: number): PromqlValue {
+    const t = timeMs ?? (Number.isNaN(this.index.snapshotTimeMs) ? Date.now() : this.index.snapshotTimeMs);
+    return evaluate(parsePromql(expr), { series: this.index, timeMs: t, defaultStepMs: this.deps.config().evaluation_interval });
   }
 
   /** The history's size, for vigil_rule_history_* on /metrics. */

@@ -19,6 +19,7 @@ export type PromqlValue =
 
 /** An alerting rule as loaded from a rule file (read-only definition). */
 export interface AlertRuleDef {
+  readonly kind?: 'alert';
   readonly name: string;
   readonly expr: string;
   readonly forMs: number;
@@ -30,6 +31,22 @@ export interface AlertRuleDef {
   readonly line: number;
 }
 
+/** A recording rule (`record:`): its result is stored as series named `name`, with `labels` set. */
+export interface RecordRuleDef {
+  readonly kind: 'record';
+  readonly name: string;
+  readonly expr: string;
+  readonly labels: Labels;
+  readonly file: string;
+  readonly line: number;
+}
+
+export type RuleDef = AlertRuleDef | RecordRuleDef;
+
+export function isRecordRule(r: RuleDef): r is RecordRuleDef {
+  return r.kind === 'record';
+}
+
 export interface RuleGroupDef {
   readonly name: string;
   readonly file: string;
@@ -37,7 +54,8 @@ export interface RuleGroupDef {
   /** Prometheus `limit`: 0 = none. */
   readonly limit: number;
   readonly labels: Labels;
-  readonly rules: readonly AlertRuleDef[];
+  /** In evaluation order. */
+  readonly rules: readonly RuleDef[];
 }
 
 export type AlertState = 'pending' | 'firing' | 'inactive';

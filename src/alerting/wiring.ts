@@ -106,8 +106,8 @@ export class Alerting {
     return [];
   }
 
-  /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series. */
-  async evaluate(samples: readonly Sample[], now: number): Promise<Sample[]> {
+  /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series and the recorded ones. */
+  async evaluate(samples: readonly Sample[], now: number): Promise<{ alerts: Sample[]; recorded: Sample[] }> {
     const unsilenced = (toSend: readonly AlertPayload[]) => toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
     // The alerts to send are persisted (the Alertmanagers' outbox, the dispatcher's groups)
     // before the rule state is, so a crash in between re-sends them rather than loses them.
@@ -128,7 +128,7 @@ export class Alerting {
       }
     }
     await this.flush(now);
-    return r.samples;
+    return { alerts: r.samples, recorded: r.recorded };
   }
 
   private async restoreOutbox(): Promise<void> {

@@ -1,3 +1,4 @@
+import { isRecordRule } from '../alerting/types.js';
 import { ConfigError, formatIssue, loadConfigFile } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
 import { loadConfiguredRules } from '../alerting/service.js';
@@ -34,10 +35,12 @@ export async function runCheckConfig(argv: string[], io: CliIo, env: Readonly<Re
         code = 2;
         continue;
       }
+      const all = rules.groups.flatMap((g) => g.rules);
+      const recording = all.filter(isRecordRule).length;
       io.stdout(
         `${file}: OK — ${config.models.length} model(s)` +
           `${config.models.length ? ` (${config.models.map((m) => `${m.name}: ${m.task}, ${m.features.length} features`).join('; ')})` : ''}` +
-          `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} alert rule(s), evaluation every ${formatDuration(config.evaluation_interval)}\n`,
+          `, ${all.length - recording} alert rule(s)${recording > 0 ? `, ${recording} recording rule(s)` : ''}, evaluation every ${formatDuration(config.evaluation_interval)}\n`,
       );
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;

@@ -115,6 +115,24 @@ export const CATALOG: readonly CatalogEntry[] = [
 /** prom-client's default process and Node.js metrics: documented as a group, not one by one. */
 export const DEFAULT_METRIC_PREFIXES = ['process_', 'nodejs_'] as const;
 
+const EXPORTED_NAMES = new Set(
+  CATALOG.flatMap((c) =>
+    c.type === 'histogram'
+      ? [c.name, `${c.name}_bucket`, `${c.name}_sum`, `${c.name}_count`, `${c.name}_created`]
+      : c.type === 'counter'
+        ? [c.name, `${c.name.replace(/_total$/, '')}_created`]
+        : [c.name],
+  ),
+);
+
+/**
+ * Whether Vigil's /metrics already exports series of this name (a catalog family or one of its
+ * sample names, or a default process/Node.js metric): a recording rule may not record it.
+ */
+export function isExportedMetricName(name: string): boolean {
+  return EXPORTED_NAMES.has(name) || DEFAULT_METRIC_PREFIXES.some((p) => name.startsWith(p));
+}
+
 export const catalogEntry = (name: string): CatalogEntry => {
   const e = CATALOG.find((c) => c.name === name);
   if (e === undefined) throw new Error(`metric ${name} is not in the catalog`);

@@ -17,6 +17,8 @@ export class Snapshot {
   constructor(
     readonly at: number,
     readonly samples: readonly Sample[],
+    /** Series of Vigil's recording rules (any name the rule files record; NaN kept, as Prometheus records it). */
+    readonly recorded: readonly Sample[] = [],
   ) {
     const by = new Map<string, Sample[]>();
     for (const s of samples) {
@@ -45,6 +47,7 @@ const SNAPSHOT_ENTRIES = new Map(CATALOG.filter((c) => c.origin === 'snapshot').
  */
 export class SnapshotBuilder {
   private readonly series = new Map<string, Sample>();
+  private readonly recorded = new Map<string, Sample>();
 
   add(name: string, labels: Readonly<Record<string, string>>, value: number): void {
     const entry = SNAPSHOT_ENTRIES.get(name);
@@ -62,12 +65,23 @@ export class SnapshotBuilder {
     for (const s of samples) this.add(s.name, s.labels, s.value);
   }
 
+  /** A recording rule's series: any name but a catalog family's (the rule loader refuses those). */
+  addRecorded(samples: Iterable<Sample>): void {
+    for (const s of samples) {
+      if (SNAPSHOT_ENTRIES.has(s.name)) throw new Error(`${s.name} is a catalog metric, not a recorded one`);
+      const id = Object.keys(s.labels)
+        .sort()
+        .map((k) => [k, s.labels[k]]);
+      this.recorded.set(`${s.name}${JSON.stringify(id)}`, s);
+    }
+  }
+
   get size(): number {
     return this.series.size;
   }
 
   build(at: number): Snapshot {
-    return new Snapshot(at, [...this.series.values()]);
+    return new Snapshot(at, [...this.series.values()], [...this.recorded.values()]);
   }
 }
 
@@ -93,6 +107,22 @@ export function renderSnapshot(snapshot: Snapshot): string {
         .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
         .join(',');
       out.push(`${entry.name}${labels === '' ? '' : `{${labels}}`} ${formatValue(s.value)}`);
+    }
+  }
+  // Recording rules' series, one family per recorded name (typed gauge: valid in both text formats).
+  const recorded = new Map<string, Sample[]>();
+  for (const s of snapshot.recorded) {
+    const list = recorded.get(s.name);
+    if (list === undefined) recorded.set(s.name, [s]);
+    else list.push(s);
+  }
+  for (const name of [...recorded.keys()].sort()) {
+    out.push(`# HELP ${name} Recorded by a Vigil recording rule.`, `# TYPE ${name} gauge`);
+    for (const s of recorded.get(name) ?? []) {
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
+      out.push(`${name}${labels === '' ? '' : `{${labels}}`} ${formatValue(s.value)}`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -7,6 +7,7 @@ import type { Alert, RuleHealth } from './alerting-rule.js';
 import { sortLabels } from './alerting-rule.js';
 import { formatFloat, rfc3339 } from './gofmt.js';
 import type { RuleGroup } from './group.js';
+import { RecordingRule } from './recording-rule.js';
 
 /** Go's zero time.Time as JSON. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -54,10 +55,22 @@ export interface ApiAlertingRule {
   type: 'alerting';
 }
 
+/** Prometheus 2.42's RecordingRule (labels omitted when empty). */
+export interface ApiRecordingRule {
+  name: string;
+  query: string;
+  labels?: Record<string, string>;
+  health: RuleHealth;
+  lastError?: string;
+  evaluationTime: number;
+  lastEvaluation: string;
+  type: 'recording';
+}
+
 export interface ApiRuleGroup {
   name: string;
   file: string;
-  rules: ApiAlertingRule[];
+  rules: (ApiAlertingRule | ApiRecordingRule)[];
   interval: number;
   limit: number;
   evaluationTime: number;
@@ -117,6 +130,7 @@ export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery =
     excludeAlerts = v === 'true';
   }
   const returnAlerts = typ === '' || typ === 'alert';
+  const returnRecording = typ === '' || typ === 'record';
   const rn = new Set(q.ruleName ?? []);
   const rg = new Set(q.ruleGroup ?? []);
   const fs = new Set(q.file ?? []);
@@ -135,6 +149,21 @@ export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery =
     };
     for (const rule of g.rules) {
       if (rn.size > 0 && !rn.has(rule.name)) continue;
+      if (rule instanceof RecordingRule) {
+        if (!returnRecording) continue;
+        const r: ApiRecordingRule = {
+          name: rule.name,
+          query: rule.def.expr,
+          ...(Object.keys(rule.def.labels).length > 0 ? { labels: sortLabels(rule.def.labels) } : {}),
+          health: rule.health,
+          evaluationTime: rule.evaluationDurationMs / 1000,
+          lastEvaluation: rule.evaluationTimestamp === undefined ? ZERO_TIME : rfc3339(rule.evaluationTimestamp),
+          type: 'recording',
+        };
+        if (rule.lastError !== undefined && rule.lastError !== '') r.lastError = rule.lastError;
+        apiGroup.rules.push(r);
+        continue;
+      }
       if (!returnAlerts) continue;
       const r: ApiAlertingRule = {
         state: rule.state(),
@@ -162,7 +191,7 @@ export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery =
 /** `GET /api/v1/alerts`: every unresolved alert (pending, firing, kept firing). */
 export function buildAlertsResponse(groups: readonly RuleGroup[]): ApiSuccess<{ alerts: ApiAlert[] }> {
   const alerts: ApiAlert[] = [];
-  for (const g of groups) for (const rule of g.rules) alerts.push(...rule.activeAlerts().sort(byLabels).map(toApiAlert));
+  for (const g of groups) for (const rule of g.alerting) alerts.push(...rule.activeAlerts().sort(byLabels).map(toApiAlert));
   return success({ alerts });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertRuleDef, RuleGroupDef, VectorSample } from '../types.js';
 import { AlertingRule, fingerprint, RESOLVED_RETENTION_MS } from './alerting-rule.js';
-import { buildAlertsResponse, buildRulesResponse, rulesQueryFromParams } from './api.js';
+import { buildAlertsResponse, buildRulesResponse, rulesQueryFromParams, type ApiAlertingRule } from './api.js';
 import { RuleManager, type RuleEvaluator } from './group.js';
 import type { PersistedAlert } from './restore.js';
 
@@ -384,7 +384,7 @@ describe('HTTP API builders', () => {
     expect(names('rule_group[]=nope')).toEqual([]);
     expect(names('file[]=rules/ml.yml&rule_group[]=ml')).toEqual(['HighErrorRate', 'Other']);
     const ex = q('exclude_alerts=true');
-    expect(ex.status === 'success' && ex.data.groups[0]!.rules[0]!.alerts).toBeNull();
+    expect(ex.status === 'success' && (ex.data.groups[0]!.rules[0] as ApiAlertingRule).alerts).toBeNull();
     expect(q('exclude_alerts=maybe')).toMatchObject({ status: 'error', errorType: 'bad_data' });
   });
 

@@ -4,15 +4,18 @@
  * on reload, and the `for` state restoration after the second evaluation at start-up.
  */
 import type { Sample } from '../../metrics/snapshot.js';
-import type { AlertPayload, AlertRuleDef, Labels, PromqlValue, RuleGroupDef, VectorSample } from '../types.js';
+import { isRecordRule, type AlertPayload, type Labels, type PromqlValue, type RuleDef, type RuleGroupDef, type VectorSample } from '../types.js';
 import { AlertingRule, toAlertPayload } from './alerting-rule.js';
+import { RecordingRule } from './recording-rule.js';
 import { restoreForState, type PersistedAlert, type RestoreOptions, type RestoreOutcome } from './restore.js';
 
 /**
  * Evaluates a rule's expression at `ts` (epoch ms). Throws on an evaluation error (the rule
  * keeps its alerts and records health 'err'). Inject the PromQL evaluator here.
  */
-export type RuleEvaluator = (rule: AlertRuleDef, ts: number) => readonly VectorSample[];
+export type RuleEvaluator = (rule: RuleDef, ts: number) => readonly VectorSample[];
+
+export type Rule = AlertingRule | RecordingRule;
 
 /** Prometheus's EngineQueryFunc: a vector as is, a scalar as one label-less sample, else an error. */
 export function vectorOf(v: PromqlValue): readonly VectorSample[] {
@@ -35,6 +38,13 @@ export interface EngineOptions {
   readonly onRestore?: (group: string, ts: number, outcomes: readonly RestoreOutcome[]) => void;
   /** Measures evaluation durations (ms); defaults to performance.now. */
   readonly clock?: () => number;
+  /**
+   * Stores a rule's output at `ts` — a recording rule's series, an alerting rule's ALERTS and
+   * ALERTS_FOR_STATE — so later rules and range selectors see it (Prometheus appends them to its
+   * TSDB). `writer` identifies the rule across evaluations and reloads: the writer's series that
+   * are not in `samples` are stale from `ts`. Not called when the rule fails.
+   */
+  readonly append?: (writer: string, samples: readonly VectorSample[], ts: number) => void;
 }
 
 export interface GroupEvalResult {
@@ -53,7 +63,10 @@ export function groupKey(file: string, name: string): string {
 }
 
 export class RuleGroup {
-  readonly rules: AlertingRule[];
+  /** In evaluation order. */
+  readonly rules: Rule[];
+  /** Each rule's writer key (EngineOptions.append): the group, the rule's kind, name and labels, and its rank among identical rules. */
+  readonly writers: string[];
   /** Wall time of the last evaluation (ms) and its duration (ms). */
   lastEvaluation: number | undefined;
   evaluationTimeMs = 0;
@@ -69,20 +82,33 @@ export class RuleGroup {
     restoreFrom?: readonly PersistedAlert[],
   ) {
     const restored = restoreFrom === undefined;
-    this.rules = def.rules.map(
-      (r) =>
-        new AlertingRule(r, {
-          ...(opts.externalLabels !== undefined ? { externalLabels: opts.externalLabels } : {}),
-          ...(opts.externalURL !== undefined ? { externalURL: opts.externalURL } : {}),
-          restored,
-        }),
+    this.rules = def.rules.map((r) =>
+      isRecordRule(r)
+        ? new RecordingRule(r)
+        : new AlertingRule(r, {
+            ...(opts.externalLabels !== undefined ? { externalLabels: opts.externalLabels } : {}),
+            ...(opts.externalURL !== undefined ? { externalURL: opts.externalURL } : {}),
+            restored,
+          }),
     );
+    const rank = new Map<string, number>();
+    this.writers = def.rules.map((r) => {
+      const id = ruleIdentity(r);
+      const n = rank.get(id) ?? 0;
+      rank.set(id, n + 1);
+      return `${groupKey(def.file, def.name)};${id}#${n}`;
+    });
     this.lastSamples = this.rules.map(() => []);
     this.pendingRestore = restoreFrom;
   }
 
   get key(): string {
     return groupKey(this.def.file, this.def.name);
+  }
+
+  /** The alerting rules, in order. */
+  get alerting(): AlertingRule[] {
+    return this.rules.filter((r): r is AlertingRule => r instanceof AlertingRule);
   }
 
   /** True while the group still waits for its `for` state restoration. */
@@ -101,17 +127,27 @@ export class RuleGroup {
       rule.evaluationTimestamp = ts;
       try {
         const result = this.opts.evaluate(rule.def, ts);
-        this.lastSamples[i] = rule.eval(result, ts, this.def.limit);
+        let output: readonly VectorSample[];
+        if (rule instanceof RecordingRule) {
+          output = rule.eval(result, this.def.limit);
+          this.lastSamples[i] = rule.samples();
+        } else {
+          const alerts = rule.eval(result, ts, this.def.limit);
+          this.lastSamples[i] = alerts;
+          const generatorURL = rule.generatorURL();
+          for (const a of rule.alertsToSend(ts, resendDelay, this.def.intervalMs)) {
+            toSend.push(toAlertPayload(a, generatorURL, this.opts.externalLabels ?? {}));
+          }
+          output = alerts.map((a) => ({ labels: { ...a.labels, __name__: a.name }, value: a.value }));
+        }
         rule.health = 'ok';
         rule.lastError = undefined;
-        const generatorURL = rule.generatorURL();
-        for (const a of rule.alertsToSend(ts, resendDelay, this.def.intervalMs)) {
-          toSend.push(toAlertPayload(a, generatorURL, this.opts.externalLabels ?? {}));
-        }
+        this.opts.append?.(this.writers[i] as string, output, ts);
       } catch (e) {
         rule.health = 'err';
         rule.lastError = e instanceof Error ? e.message : String(e);
         this.lastSamples[i] = [];
+        if (rule instanceof RecordingRule) rule.clear();
       } finally {
         rule.evaluationDurationMs = clock() - t0;
       }
@@ -132,13 +168,18 @@ export class RuleGroup {
       forGracePeriodMs: this.opts.forGracePeriodMs ?? DEFAULT_FOR_GRACE_PERIOD_MS,
       outageToleranceMs: this.opts.outageToleranceMs ?? DEFAULT_OUTAGE_TOLERANCE_MS,
     };
-    const outcomes = this.rules.map((rule) => restoreForState(rule, ts, persisted, ro));
+    const outcomes = this.alerting.map((rule) => restoreForState(rule, ts, persisted, ro));
     this.opts.onRestore?.(this.key, ts, outcomes);
   }
 
   /** The ALERTS / ALERTS_FOR_STATE samples of the last evaluation. */
   samples(): Sample[] {
-    return this.lastSamples.flat();
+    return this.lastSamples.filter((_, i) => this.rules[i] instanceof AlertingRule).flat();
+  }
+
+  /** The recording rules' series of their last evaluation (for /metrics). */
+  recorded(): Sample[] {
+    return this.lastSamples.filter((_, i) => this.rules[i] instanceof RecordingRule).flat();
   }
 
   /**
@@ -161,10 +202,12 @@ export class RuleGroup {
       if (idx === undefined || idx.length === 0) return;
       const fi = idx[0] as number;
       byKey.set(k, idx.slice(1));
-      const old = from.rules[fi] as AlertingRule;
+      const old = from.rules[fi] as Rule;
       this.lastSamples[i] = from.lastSamples[fi] ?? [];
-      for (const [fp, a] of old.active) rule.active.set(fp, a);
-      rule.restored = old.restored;
+      if (rule instanceof AlertingRule && old instanceof AlertingRule) {
+        for (const [fp, a] of old.active) rule.active.set(fp, a);
+        rule.restored = old.restored;
+      } else if (rule instanceof RecordingRule && old instanceof RecordingRule) rule.copyLast(old);
       rule.health = old.health;
       rule.lastError = old.lastError;
       rule.evaluationTimestamp = old.evaluationTimestamp;
@@ -173,8 +216,8 @@ export class RuleGroup {
   }
 }
 
-function ruleIdentity(r: AlertRuleDef): string {
-  return r.name + JSON.stringify(Object.entries(r.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function ruleIdentity(r: RuleDef): string {
+  return (isRecordRule(r) ? 'record:' : 'alert:') + r.name + JSON.stringify(Object.entries(r.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
@@ -242,12 +285,22 @@ export class RuleManager {
   }
 
   alertingRules(): AlertingRule[] {
-    return this.ruleGroups().flatMap((g) => g.rules);
+    return this.ruleGroups().flatMap((g) => g.alerting);
   }
 
   /** ALERTS / ALERTS_FOR_STATE of every group, for the metrics snapshot. */
   samples(): Sample[] {
     return this.ruleGroups().flatMap((g) => g.samples());
+  }
+
+  /** Every recording rule's last series, for /metrics. */
+  recorded(): Sample[] {
+    return this.ruleGroups().flatMap((g) => g.recorded());
+  }
+
+  /** Every rule's writer key (EngineOptions.append). */
+  writers(): Set<string> {
+    return new Set(this.ruleGroups().flatMap((g) => g.writers));
   }
 
   /**
@@ -257,7 +310,7 @@ export class RuleManager {
   persistedState(): PersistedAlert[] {
     const out: PersistedAlert[] = [];
     for (const g of this.ruleGroups()) {
-      for (const rule of g.rules) {
+      for (const rule of g.alerting) {
         const ruleKey = { file: g.def.file, group: g.def.name, rule: rule.name };
         if (!rule.restored) {
           out.push(...(this.restoreSource ?? []).filter((p) => p.labels['alertname'] === rule.name && p.ruleKey.file === g.def.file && p.ruleKey.group === g.def.name));

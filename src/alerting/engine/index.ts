@@ -23,8 +23,10 @@ export {
   vectorOf,
   type EngineOptions,
   type GroupEvalResult,
+  type Rule,
   type RuleEvaluator,
 } from './group.js';
+export { RecordingRule } from './recording-rule.js';
 export { restoreForState, type AlertStateStore, type PersistedAlert, type RestoreOptions, type RestoreOutcome } from './restore.js';
 export {
   apiError,
@@ -36,6 +38,7 @@ export {
   type ApiAlert,
   type ApiAlertingRule,
   type ApiError,
+  type ApiRecordingRule,
   type ApiRuleGroup,
   type ApiSuccess,
   type RulesQuery,

@@ -225,6 +225,28 @@ export class SampleHistory {
     return true;
   }
 
+  /**
+   * Every rule writer's (not the snapshot's) newest sample per series at or before `refMs` within
+   * the lookback, unless it is a stale marker: what an instant selector sees of rule outputs.
+   */
+  latestOfRuleWriters(refMs: number, lookbackMs = LOOKBACK_DELTA_MS): Array<{ writer: string; labels: VectorSample['labels']; value: number }> {
+    const out: Array<{ writer: string; labels: VectorSample['labels']; value: number }> = [];
+    for (const [writer, set] of this.byWriter) {
+      if (writer === SNAPSHOT_WRITER) continue;
+      for (const s of set) {
+        const i = s.firstAtOrAfter(refMs + 1) - 1;
+        if (i < s.head || s.stale[i] === 1 || (s.t[i] as number) < refMs - lookbackMs) continue;
+        out.push({ writer, labels: s.labels, value: s.v[i] as number });
+      }
+    }
+    return out;
+  }
+
+  /** The rule writers that have series in the history. */
+  ruleWriters(): string[] {
+    return [...this.byWriter.keys()].filter((w) => w !== SNAPSHOT_WRITER);
+  }
+
   /** Declares a persisted series before `restore` replays its samples. */
   define(id: number, labels: VectorSample['labels'], writer: string): void {
     const key = labelsKey(labels);

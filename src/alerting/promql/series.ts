@@ -2,7 +2,14 @@ import type { Sample } from '../../metrics/snapshot.js';
 import type { Labels, VectorSample } from '../types.js';
 import type { LabelMatcher } from './ast.js';
 import type { SampleHistory } from './history.js';
-import { compareStrings, keyOfSorted, METRIC_NAME, newLabels, resetLabelCaches, seal } from './labels.js';
+import { compareStrings, keyOfSorted, labelsKey, METRIC_NAME, newLabels, resetLabelCaches, seal } from './labels.js';
+
+const labelsKeyOf = (labels: Labels): string => labelsKey(labels);
+const copyLabels = (labels: Labels): Record<string, string> => {
+  const out = newLabels();
+  for (const [k, v] of Object.entries(labels)) out[k] = v;
+  return out;
+};
 
 /**
  * The instant snapshot as PromQL sees it: every sample as a series whose labels include
@@ -15,34 +22,101 @@ export class SeriesIndex {
   private readonly all: VectorSample[] = [];
   private readonly selections = new Map<string, readonly VectorSample[]>();
   private readonly memos = new Map<number, Map<string, unknown>>();
+  /** Position of each series (by key) in `all`. */
+  private readonly seen = new Map<string, number>();
+  /** The keys each rule writer has in this index (carried from the history or written here). */
+  private readonly written = new Map<string, Set<string>>();
+  /** Every key a rule writer put here. */
+  private readonly ruleKeys = new Set<string>();
   private hist: SampleHistory | undefined;
   private snapshotAt = NaN;
 
   constructor(samples: readonly Sample[]) {
     resetLabelCaches();
-    const seen = new Map<string, number>();
     for (const s of samples) {
       const labels = newLabels();
       for (const [k, v] of Object.entries(s.labels)) if (v !== '' && k !== METRIC_NAME) labels[k] = v;
       if (s.name !== '') labels[METRIC_NAME] = s.name;
-      const names = Object.keys(labels).sort(compareStrings);
-      const key = keyOfSorted(labels, names);
-      const series: VectorSample = { labels: seal(labels as Labels, names, key), value: s.value };
-      const at = seen.get(key);
-      if (at !== undefined) {
-        // The same series twice: the later sample replaces the earlier one (as SnapshotBuilder does).
-        this.all[at] = series;
-        continue;
-      }
-      seen.set(key, this.all.length);
+      // The same series twice: the later sample replaces the earlier one (as SnapshotBuilder does).
+      this.put(labels, s.value);
+    }
+    this.indexNames();
+  }
+
+  /** Adds or replaces a series (labels with `__name__`); returns its key. `byName` is rebuilt by the caller. */
+  private put(labels: Record<string, string>, value: number, keepSnapshot = false): string {
+    const names = Object.keys(labels).sort(compareStrings);
+    const key = keyOfSorted(labels, names);
+    const series: VectorSample = { labels: seal(labels as Labels, names, key), value };
+    const at = this.seen.get(key);
+    // a rule output never replaces a snapshot series (Prometheus refuses the duplicate sample)
+    if (at !== undefined && keepSnapshot && !this.ruleKeys.has(key)) return key;
+    if (keepSnapshot) this.ruleKeys.add(key);
+    if (at !== undefined) this.all[at] = series;
+    else {
+      this.seen.set(key, this.all.length);
       this.all.push(series);
     }
+    return key;
+  }
+
+  private indexNames(): void {
+    this.byName.clear();
     for (const series of this.all) {
       const name = series.labels[METRIC_NAME] ?? '';
       const list = this.byName.get(name);
       if (list === undefined) this.byName.set(name, [series]);
       else list.push(series);
     }
+  }
+
+  /**
+   * Rule outputs as Prometheus's storage holds them when a rule runs: for every rule writer of
+   * the history (recording rules, ALERTS), its newest sample per series within the lookback before
+   * this snapshot's time, unless stale. A rule that runs later in this evaluation replaces its own.
+   */
+  private carryRuleOutputs(): void {
+    if (this.hist === undefined) return;
+    for (const { writer, labels, value } of this.hist.latestOfRuleWriters(this.snapshotAt)) {
+      const key = this.put(copyLabels(labels), value, true);
+      let keys = this.written.get(writer);
+      if (keys === undefined) this.written.set(writer, (keys = new Set()));
+      keys.add(key);
+    }
+    this.indexNames();
+  }
+
+  /**
+   * A rule's output at this snapshot's time (`writer` as in SampleHistory): the writer's series
+   * here are replaced by `samples` (those it no longer returns leave, being stale from now), and
+   * `samples` are appended to the history. Later rules of this evaluation see them.
+   */
+  write(writer: string, samples: readonly VectorSample[]): void {
+    const before = this.written.get(writer);
+    const now = new Set<string>();
+    for (const s of samples) {
+      const labels = newLabels();
+      for (const [k, v] of Object.entries(s.labels)) if (v !== '') labels[k] = v;
+      now.add(this.put(labels, s.value, true));
+    }
+    if (before !== undefined) {
+      const gone = [...before].filter((k) => !now.has(k) && this.ruleKeys.has(k));
+      if (gone.length > 0) {
+        const drop = new Set(gone.map((k) => this.seen.get(k)));
+        const kept = this.all.filter((_, i) => !drop.has(i));
+        this.all.length = 0;
+        this.seen.clear();
+        for (const s of kept) {
+          this.seen.set(labelsKeyOf(s.labels), this.all.length);
+          this.all.push(s);
+        }
+      }
+    }
+    this.written.set(writer, now);
+    this.indexNames();
+    this.selections.clear();
+    this.memos.clear();
+    if (this.hist !== undefined && !Number.isNaN(this.snapshotAt)) this.hist.append(this.snapshotAt, samples, writer);
   }
 
   /**
@@ -61,10 +135,18 @@ export class SeriesIndex {
   }
 
   /** Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and subqueries from it. */
-  recordIn(history: SampleHistory, timeMs: number): this {
+  /**
+   * Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and
+   * subqueries from it; rule outputs of earlier evaluations are carried in (carryRuleOutputs). With
+   * `ruleWriters`, the history's other rule writers are retired: their series are stale from now.
+   */
+  recordIn(history: SampleHistory, timeMs: number, ruleWriters?: ReadonlySet<string>): this {
     history.append(timeMs, this.all);
+    // the series of rules no longer loaded are stale from now (Prometheus marks a removed group's series stale)
+    if (ruleWriters !== undefined) for (const w of history.ruleWriters()) if (!ruleWriters.has(w)) history.append(timeMs, [], w);
     this.hist = history;
     this.snapshotAt = timeMs;
+    this.carryRuleOutputs();
     return this;
   }
 

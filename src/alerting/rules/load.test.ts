@@ -53,10 +53,34 @@ describe('parseRuleFile', () => {
     expect(parseRuleFile('', 'r.yml', OPTS)).toEqual({ groups: [], errors: [] });
   });
 
-  it('refuses recording rules, saying why', () => {
-    expect(msgs('groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n')).toEqual([
-      'r.yml:4:17: recording rule "job:up:sum" refused: Vigil evaluates alerting rules only (keep recording rules in Prometheus)',
+  it('loads recording rules in group order beside alerting rules, with the group labels', () => {
+    const r = parseRuleFile(
+      'groups:\n  - name: g\n    labels:\n      team: ml\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n        labels:\n          tier: "1"\n          team: ""\n      - alert: Down\n        expr: job:up:sum == 0\n',
+      'r.yml',
+      OPTS,
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.groups[0]!.rules).toEqual([
+      { kind: 'record', name: 'job:up:sum', expr: 'sum by (job) (up)', labels: { team: '', tier: '1' }, file: 'r.yml', line: 6 },
+      expect.objectContaining({ name: 'Down', expr: 'job:up:sum == 0', labels: { team: 'ml' } }),
     ]);
+  });
+
+  it('refuses what Prometheus refuses in a recording rule, and a name Vigil already exports', () => {
+    const rule = (extra: string, name = 'job:up:sum') => msgs(`groups:\n  - name: g\n    rules:\n      - record: ${name}\n        expr: sum(up)\n${extra}`);
+    expect(rule('        for: 5m\n')).toEqual(["r.yml:4:17: invalid field 'for' in recording rule"]);
+    expect(rule('        for: 0s\n')).toEqual([]);
+    expect(rule('        keep_firing_for: 1m\n')).toEqual(["r.yml:4:17: invalid field 'keep_firing_for' in recording rule"]);
+    expect(rule('        annotations:\n          summary: x\n')).toEqual(["r.yml:4:17: invalid field 'annotations' in recording rule"]);
+    expect(rule('', 'bad-name')).toEqual(['r.yml:4:17: invalid recording rule name: bad-name']);
+    expect(rule('        labels:\n          __name__: x\n')).toEqual(['r.yml:7:11: invalid label name: __name__']);
+    expect(rule('', '"sum(up"')).toEqual(['r.yml:4:17: invalid recording rule name: sum(up']);
+    for (const taken of ['ml_model_accuracy', 'ml_prediction_latency_seconds_bucket', 'ml_predictions_created', 'ALERTS', 'process_cpu_seconds_total']) {
+      expect(rule('', taken)).toEqual([
+        `r.yml:4:17: recording rule "${taken}": Vigil already exports a metric of this name on /metrics; record another name (the convention is level:metric:operations)`,
+      ]);
+    }
+    expect(msgs('groups:\n  - name: g\n    rules:\n      - record: a\n        alert: b\n        expr: up\n')).toEqual(["r.yml:4:17: only one of 'record' and 'alert' must be set"]);
   });
 
   it('reports every problem at once with file:line:column', () => {
@@ -120,7 +144,7 @@ describe('loadRuleFiles', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'vigil-rules-'));
     await mkdir(path.join(dir, 'rules'));
     await writeFile(path.join(dir, 'rules', 'a.yml'), GOOD);
-    await writeFile(path.join(dir, 'rules', 'b.yaml'), 'groups:\n  - name: b\n    rules:\n      - record: x\n        expr: up\n');
+    await writeFile(path.join(dir, 'rules', 'b.yaml'), 'groups:\n  - name: b\n    rules:\n      - record: x\n        expr: up\n        for: 1m\n');
     const r = await loadRuleFiles(['rules/*.yml', 'rules/*.yaml', 'rules/none-*.yml'], { baseDir: dir, ...OPTS });
     expect(r.groups.map((g) => [path.relative(dir, g.file), g.name])).toEqual([
       ['rules/a.yml', 'ml'],

@@ -3,13 +3,15 @@
  * them as Prometheus's model/rulefmt does. Every problem is reported at once, each with
  * file:line:column; the caller keeps its previous rules on any error.
  *
- * Vigil evaluates alerting rules only: a recording rule (`record:`) is refused.
+ * Alerting and recording rules both load. A recording rule may not record a name Vigil's /metrics
+ * already exports (a catalog family): that would put two families of one name on /metrics.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import type { AlertRuleDef, Labels, RuleGroupDef } from '../types.js';
+import { isExportedMetricName } from '../../metrics/catalog.js';
+import type { Labels, RuleDef, RuleGroupDef } from '../types.js';
 import { parsePromDuration } from '../engine/gofmt.js';
 import { checkTemplate } from '../engine/template.js';
 import { parsePromql, PromqlError, promqlErrorPosition } from '../promql/index.js';
@@ -147,7 +149,7 @@ export function parseRuleFile(text: string, file: string, opts: Omit<LoadRuleFil
     const groupLabels = labelMap(g.get('labels', true) as YamlNode | undefined, 'label', err);
 
     const rulesNode = g.get('rules', true) as YamlNode | undefined;
-    const rules: AlertRuleDef[] = [];
+    const rules: RuleDef[] = [];
     if (rulesNode !== undefined && !(isScalar(rulesNode) && rulesNode.value === null)) {
       if (!isSeq(rulesNode)) err(rulesNode, '"rules" must be a list');
       else {
@@ -175,7 +177,7 @@ function parseRule(
   err: ErrFn,
   pos: PosFn,
   text: string,
-): AlertRuleDef | undefined {
+): RuleDef | undefined {
   if (!isMap(rn)) {
     err(rn, 'a rule must be a mapping');
     return undefined;
@@ -187,15 +189,11 @@ function parseRule(
   }
   const alertNode = m.get('alert', true) as YamlNode | undefined;
   const recordNode = m.get('record', true) as YamlNode | undefined;
-  if (recordNode !== undefined) {
-    err(
-      recordNode,
-      alertNode !== undefined
-        ? "only one of 'record' and 'alert' must be set"
-        : `recording rule "${scalarString(recordNode) ?? ''}" refused: Vigil evaluates alerting rules only (keep recording rules in Prometheus)`,
-    );
+  if (recordNode !== undefined && alertNode !== undefined) {
+    err(recordNode, "only one of 'record' and 'alert' must be set");
     return undefined;
   }
+  if (recordNode !== undefined) return parseRecordingRule(m, recordNode, groupLabels, file, opts, err, pos, text);
   if (alertNode === undefined) {
     err(m, "one of 'record' or 'alert' must be set");
     return undefined;
@@ -207,20 +205,8 @@ function parseRule(
     ok = false;
   }
   const exprNode = m.get('expr', true) as YamlNode | undefined;
-  const expr = scalarString(exprNode) ?? '';
-  if (exprNode === undefined || expr.trim() === '') {
-    err(exprNode ?? m, `field 'expr' must be set in rule "${name}"`);
-    ok = false;
-  } else {
-    try {
-      (opts.parseExpr ?? parsePromql)(expr);
-    } catch (e) {
-      ok = false;
-      const where = exprPosition(exprNode, expr, e instanceof PromqlError ? e.offset : 0, pos, text);
-      const what = e instanceof PromqlError && e.code === 'VIGIL_ERR_PROMQL_UNSUPPORTED' ? 'unsupported PromQL' : 'could not parse expression';
-      err({ range: [where, where, where] }, `rule "${name}": ${what}: ${(e as Error).message}`);
-    }
-  }
+  const expr = checkExpr(exprNode, m, name, opts, err, pos, text);
+  if (expr === undefined) ok = false;
   let forMs = 0;
   const forNode = m.get('for', true) as YamlNode | undefined;
   if (forNode !== undefined) {
@@ -255,7 +241,7 @@ function parseRule(
       }
     }
   }
-  if (!ok) return undefined;
+  if (!ok || expr === undefined) return undefined;
   return {
     name,
     expr,
@@ -266,6 +252,68 @@ function parseRule(
     file,
     line: pos(alertNode).line,
   };
+}
+
+/** The rule's expression, or undefined (reported) when it is missing or does not parse. */
+function checkExpr(
+  exprNode: YamlNode | undefined,
+  rule: YAMLMap,
+  name: string,
+  opts: Omit<LoadRuleFilesOptions, 'baseDir'>,
+  err: ErrFn,
+  pos: PosFn,
+  text: string,
+): string | undefined {
+  const expr = scalarString(exprNode) ?? '';
+  if (exprNode === undefined || expr.trim() === '') {
+    err(exprNode ?? rule, `field 'expr' must be set in rule "${name}"`);
+    return undefined;
+  }
+  try {
+    (opts.parseExpr ?? parsePromql)(expr);
+  } catch (e) {
+    const where = exprPosition(exprNode, expr, e instanceof PromqlError ? e.offset : 0, pos, text);
+    const what = e instanceof PromqlError && e.code === 'VIGIL_ERR_PROMQL_UNSUPPORTED' ? 'unsupported PromQL' : 'could not parse expression';
+    err({ range: [where, where, where] }, `rule "${name}": ${what}: ${(e as Error).message}`);
+    return undefined;
+  }
+  return expr;
+}
+
+/** A `record:` rule, validated as Prometheus's rulefmt does (no annotations, `for` or `keep_firing_for`). */
+function parseRecordingRule(
+  m: YAMLMap,
+  recordNode: YamlNode,
+  groupLabels: Labels,
+  file: string,
+  opts: Omit<LoadRuleFilesOptions, 'baseDir'>,
+  err: ErrFn,
+  pos: PosFn,
+  text: string,
+): RuleDef | undefined {
+  const name = scalarString(recordNode) ?? '';
+  let ok = true;
+  const refuse = (message: string) => {
+    err(recordNode, message);
+    ok = false;
+  };
+  if (!METRIC_NAME_RE.test(name)) refuse(`invalid recording rule name: ${name}`);
+  else if (isExportedMetricName(name)) {
+    refuse(`recording rule "${name}": Vigil already exports a metric of this name on /metrics; record another name (the convention is level:metric:operations)`);
+  }
+  const annotations = m.get('annotations', true) as YamlNode | undefined;
+  if (annotations !== undefined && isMap(annotations) && annotations.items.length > 0) refuse("invalid field 'annotations' in recording rule");
+  for (const field of ['for', 'keep_firing_for'] as const) {
+    const n = m.get(field, true) as YamlNode | undefined;
+    if (n === undefined) continue;
+    const d = duration(n, field, err);
+    if (d === undefined) ok = false;
+    else if (d !== 0) refuse(`invalid field '${field}' in recording rule`);
+  }
+  const expr = checkExpr(m.get('expr', true) as YamlNode | undefined, m, name, opts, err, pos, text);
+  const labels = labelMap(m.get('labels', true) as YamlNode | undefined, 'label', err);
+  if (!ok || expr === undefined) return undefined;
+  return { kind: 'record', name, expr, labels: { ...groupLabels, ...labels }, file, line: pos(recordNode).line };
 }
 
 /** Source offset of a PromQL error inside the expr scalar (plain, quoted or block). */
