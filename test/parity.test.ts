@@ -10,7 +10,9 @@ import { Processes, freePort, waitFor } from './processes.js';
 /**
  * Parity with the real thing: the Debian `prometheus` scrapes a Vigil whose series the test
  * changes; both load the same rule file and must report the same firing alerts (names and
- * labels). A real `prometheus-alertmanager` receives Vigil's alerts, and resolved ones end there.
+ * labels): instant, range (`max_over_time`, `count_over_time` over Vigil's history and Prometheus's
+ * TSDB) and one reading a recording rule's series. A real `prometheus-alertmanager` receives
+ * Vigil's alerts, and resolved ones end there.
  */
 const prometheus = debianTool('prometheus', 'prometheus');
 const alertmanager = debianTool('prometheus-alertmanager', 'prometheus-alertmanager');
@@ -30,8 +32,12 @@ const RULES = `groups:
         labels: { severity: critical }
       - alert: NoLabels
         expr: ml_label_coverage_ratio{window="1h"} == 0 and on(model, version) ml_window_samples{window="1h"} > 0
+      - record: model:predictions:sum
+        expr: sum by (model) (ml_predictions_total)
       - alert: TrafficByModel
-        expr: sum by (model) (ml_predictions_total) >= 10
+        expr: model:predictions:sum >= 10
+      - alert: SamplesSeenRecently
+        expr: max_over_time(ml_window_samples{window="1h"}[1m]) > 20 and count_over_time(ml_window_samples{window="1h"}[1m]) >= 2
 `;
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-parity-'));
@@ -64,7 +70,7 @@ describe.runIf(prometheus.available && alertmanager.available)('parity with Prom
     procs.run('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${mkdtempSync(join(dir, 'am-'))}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${join(dir, 'parity.rules.yml')}]\nscrape_configs:\n  - job_name: vigil\n    static_configs: [{ targets: ['${vigilHost}'] }]\n    metric_relabel_configs:\n      # compare series as Vigil sees them: without the target labels\n      - { action: labeldrop, regex: 'job|instance' }\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${join(dir, 'parity.rules.yml')}]\nscrape_configs:\n  - job_name: vigil\n    static_configs: [{ targets: ['${vigilHost}'] }]\n    metric_relabel_configs:\n      # compare series as Vigil sees them: without the target labels\n      - { action: labeldrop, regex: 'job|instance' }\n      # Prometheus records the rule file's series itself: drop Vigil's copies (docs/monitoring.md)\n      - { source_labels: [__name__], regex: '.*:.*', action: drop }\n`,
     );
     procs.run('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${mkdtempSync(join(dir, 'tsdb-'))}`, `--web.listen-address=127.0.0.1:${promPort}`]);
     const promApi = `http://127.0.0.1:${promPort}`;
@@ -98,7 +104,9 @@ describe.runIf(prometheus.available && alertmanager.available)('parity with Prom
 
     const first = await waitFor('Vigil and Prometheus to agree', agree, 30_000, () => lastSeen);
     const names = first.map((k) => (JSON.parse(k) as [string, string][]).find(([n]) => n === 'alertname')?.[1]);
-    expect(new Set(names)).toEqual(new Set(['ManySamples', 'DriftedFeature', 'NoLabels', 'TrafficByModel']));
+    expect(new Set(names)).toEqual(new Set(['ManySamples', 'DriftedFeature', 'NoLabels', 'TrafficByModel', 'SamplesSeenRecently']));
+    // the recorded series is on Vigil's /metrics
+    expect((await d.app.inject({ url: '/metrics' })).body).toMatch(/^model:predictions:sum\{model="bad"\} 100$/m);
     expect(first.some((k) => k.includes('"bad"') && k.includes('NoLabels'))).toBe(true);
     expect(first.some((k) => k.includes('"good"') && k.includes('NoLabels'))).toBe(false);
 
