@@ -1,3 +1,4 @@
+import { SloTracker } from './slo/tracker.js';
 import type { FastifyInstance } from 'fastify';
 import { Alerting } from './alerting/wiring.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type LoadedConfig } from './config/load.js';
@@ -44,6 +45,7 @@ export interface Daemon {
   readonly sources: SourceRunner;
   readonly alerting: Alerting;
   readonly remediation: Remediator;
+  readonly slos: SloTracker;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -106,6 +108,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     compute: workers === 0 ? false : workers === 'auto' ? {} : { size: workers },
   });
   ingestor.subscribe(engine);
+  const slos = new SloTracker({ store, logger, clock, config });
+  ingestor.subscribe(slos);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);
   const alerting = new Alerting({ store, logger, clock, config, metrics });
@@ -151,6 +155,15 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const samples = await engine.compute(ctx.config, ctx.now);
         samples.push(...sources.samples()); // pulled by the sources on their own schedules
         computed = samples;
+      },
+    },
+    {
+      // SLOs: the cycle's window-based events, then every SLO's series (before the rules read them).
+      name: 'slos',
+      run: async (ctx) => {
+        slos.observeCycle(computed, ctx.now);
+        computed.push(...slos.samples(ctx.now));
+        await slos.flush(ctx.now);
       },
     },
     {
@@ -245,6 +258,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         const restartRequired = RESTART_ONLY.filter(([, get]) => JSON.stringify(get(next.config)) !== JSON.stringify(get(current.config))).map(([k]) => k);
         sources.replace(createRunnableSources(next.config.sources));
         current = next;
+        await slos.apply(clock.now());
         if (tls !== null && nextTls !== null) tls = nextTls; // TLS switched on or off needs a restart
         applyListener(app.server, next.config.server, tls);
         metrics.circuitState.reset();
@@ -306,11 +320,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     sources,
     alerting,
     remediation,
+    slos,
     config,
     snapshot: () => snapshot,
     reload,
     async start() {
       await alerting.start(current.file);
+      await slos.apply(clock.now());
       await remediation.start();
       // Listening first: while the hot windows are rebuilt from the store (tens of seconds with
       // large windows), ingestion is accepted — a model whose window is not built yet finds its
@@ -348,6 +364,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await remediation.stop(); // idempotent actions in flight resume at the next start
         await engine.close(); // terminates the drift worker
         await alerting.stop(); // undelivered notifications stay in the outbox
+        await slos.flush(clock.now()); // the SLO counts since the last cycle
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
         await store.close();
         log.info({ reason }, 'vigil stopped');

@@ -79,6 +79,7 @@ export async function testDaemon(
     ...(opts.openStore ? { openStore: () => (opts.openStore as (p: string) => Store)(join(dir, 'vigil.db')) } : {}),
   });
   await daemon.alerting.start(configFile);
+  await daemon.slos.apply((opts.clock ?? clock).now());
   await daemon.remediation.start();
   await daemon.app.ready();
   return {

@@ -18,7 +18,8 @@ import {
 import { HistoryPersistence } from './history-store.js';
 import { SampleHistory } from './promql/history.js';
 import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
-import { formatRuleFileError, loadRuleFiles, type RuleFileError } from './rules/index.js';
+import { formatRuleFileError, loadRuleFiles, parseRuleFile, type RuleFileError } from './rules/index.js';
+import { sloRulesYaml } from '../slo/rules.js';
 import { isRecordRule, type AlertPayload, type PromqlValue, type RuleGroupDef } from './types.js';
 
 /** The bundled ML rules (rules/*.rules.yml in the package). */
@@ -37,8 +38,21 @@ export async function loadConfiguredRules(config: VigilConfig, configFile: strin
     a.bundled_rules ? loadRuleFiles([BUNDLED_RULES_GLOB], { baseDir: packageRoot(), defaultIntervalMs: config.evaluation_interval }) : { groups: [], errors: [] },
     loadRuleFiles(config.rule_files, { baseDir: dirname(configFile), defaultIntervalMs: config.evaluation_interval }),
   ]);
-  return { groups: parts.flatMap((p) => p.groups), errors: parts.flatMap((p) => p.errors) };
+  const groups = parts.flatMap((p) => p.groups);
+  const errors = parts.flatMap((p) => p.errors);
+  // The SLOs' burn-rate alerts (slo/rules.ts), unless a rule file holds a group of the same name
+  // (e.g. the output of `vigil slo rules` loaded as a rule file).
+  if (config.slos.length > 0) {
+    const generated = parseRuleFile(sloRulesYaml(config.slos), SLO_RULES_FILE, { defaultIntervalMs: config.evaluation_interval });
+    const names = new Set(groups.map((g) => g.name));
+    groups.push(...generated.groups.filter((g) => !names.has(g.name)));
+    errors.push(...generated.errors);
+  }
+  return { groups, errors };
 }
+
+/** The `file` of the generated SLO rule groups (/api/v1/rules). */
+export const SLO_RULES_FILE = 'slos (generated: vigil slo rules)';
 
 /**
  * Vigil's own Prometheus-style rule evaluation: rule groups over the cycle's samples, Prometheus's

@@ -17,7 +17,7 @@ const run = async (argv: string[], env: Record<string, string> = {}) => {
   return { code, out: out.join(''), err: err.join('') };
 };
 
-const COMMANDS = ['serve', 'check-config', 'drift', 'baseline', 'simulate', 'demo-registry', 'version'];
+const COMMANDS = ['serve', 'check-config', 'drift', 'baseline', 'slo', 'simulate', 'demo-registry', 'version'];
 
 describe('vigil --help', () => {
   it('the top level lists every command, exit 0 (and exit 2 with no command at all)', async () => {
@@ -121,5 +121,23 @@ describe('bad command lines: exit 2 with a message naming the flag, before anyth
     const r = await run(['version']);
     expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/^vigil \d+\.\d+\.\d+/) });
     expect((await run(['--version'])).out).toBe(r.out);
+  });
+});
+
+describe('vigil slo rules', () => {
+  it('prints the burn-rate rules of the configuration (the embedded demo by default); a bad subcommand or config exits 2', async () => {
+    const demo = await run(['slo', 'rules']);
+    expect(demo.code).toBe(0);
+    expect(demo.out).toContain('- name: vigil-slo-fraud-detector-availability');
+    expect(demo.out).toContain('alert: MLSLOErrorBudgetBurn');
+    const none = await run(['slo', 'rules', '--config', config]);
+    expect(none).toMatchObject({ code: 0, out: expect.stringContaining('groups: []') });
+    expect(none.err).toContain('no slos: section');
+    expect((await run(['slo', 'check'])).code).toBe(2);
+    const bad = join(dir, 'bad-slo.yaml');
+    writeFileSync(bad, 'models: []\nslos:\n  - { name: a, model: nope, objective: 99, sli: { type: errors } }\n');
+    const r = await run(['slo', 'rules', '--config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('slos[0].model');
   });
 });

@@ -5,6 +5,7 @@ import { SIMULATE_COMMAND, runSimulate } from './simulate.js';
 import { DRIFT_USAGE, runDrift } from './drift.js';
 import { parseCommand, usageOf, type CliIo, type CommandSpec, type Flag } from './args.js';
 import { SERVE_COMMAND, runServe } from './serve.js';
+import { SLO_COMMAND, runSlo } from './slo.js';
 import { DEMO_REGISTRY_COMMAND, runDemoRegistry } from './demo-registry.js';
 import { isVigilError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; usage: () => string; run: (arg
     run: (argv, io) => runDrift(argv, { ...io, readFile: (p) => readFile(p, 'utf8') }),
   },
   baseline: { summary: "store a model version's baseline from training data (CSV or NDJSON)", usage: () => usageOf(BASELINE_COMMAND), run: runBaseline },
+  slo: { summary: "print the SLOs' burn-rate alert rules for Prometheus (vigil slo rules > slo.rules.yml)", usage: () => usageOf(SLO_COMMAND), run: runSlo },
   simulate: { summary: 'demo traffic (predictions, delayed labels, then drift) against a running Vigil', usage: () => usageOf(SIMULATE_COMMAND), run: runSimulate },
   'demo-registry': { summary: 'a FAKE, in-memory MLflow model registry for the demo (never for production)', usage: () => usageOf(DEMO_REGISTRY_COMMAND), run: runDemoRegistry },
   version: {

@@ -107,6 +107,7 @@ describe('good configuration files', () => {
         loop_detection: { max_rollbacks: 3, window: 6 * 3_600_000 },
         circuit_breaker: { probe_period: 600_000, min_open: 60_000 },
       },
+      slos: [],
     });
   });
 
@@ -308,6 +309,51 @@ describe('the configuration reference (docs/configuration.md) documents every de
       'sources[].retry_backoff', 'sources[].bearer_token',
     ];
     for (const k of keys) expect(readme, `docs/configuration.md lacks ${k}`).toContain(`\`${k}\``);
+  });
+});
+
+describe('slos', () => {
+  const MODELS = `models:
+  - { name: fraud, task: binary, positive_class: 1, windows: [1h], features: [{ name: x, type: numeric }] }
+  - { name: eta, task: regression, windows: [1h], features: [{ name: x, type: numeric }] }
+`;
+  const issues = (slos: string) => {
+    try {
+      parseConfigText(`${MODELS}slos:\n${slos}`, 's.yaml', {});
+      return [];
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.line}: ${i.path}: ${i.message}`);
+    }
+  };
+
+  it('load with their defaults', () => {
+    const c = parseConfigText(`${MODELS}slos:\n  - { name: availability, model: fraud, objective: 99.5, sli: { type: errors } }\n`, 's.yaml', {});
+    expect(c.slos).toEqual([{ name: 'availability', model: 'fraud', description: '', objective: 99.5, period: '30d', sli: { type: 'errors' }, alerts: { enabled: true, labels: {}, for: 0 } }]);
+  });
+
+  it('name the field of every problem, with its line', () => {
+    expect(
+      issues(`  - { name: Bad_Name, model: fraud, objective: 100, sli: { type: errors } }
+  - { name: a, model: nope, objective: 99, sli: { type: errors } }
+  - { name: b, model: eta, objective: 99, sli: { type: correctness } }
+  - { name: c, model: fraud, objective: 99, sli: { type: quality, metric: rmse, window: 2h, min: 1 } }
+  - { name: d, model: fraud, objective: 99, sli: { type: quality, metric: accuracy, window: 1h } }
+  - { name: e, model: fraud, objective: 99, period: 7d, sli: { type: latency } }
+  - { name: f, model: fraud, objective: 99, sli: { type: errors } }
+  - { name: f, model: fraud, objective: 99, sli: { type: errors } }
+`),
+    ).toEqual([
+      expect.stringMatching(/^5: slos\[0\]\.name: .*lowercase letters, digits and dashes/),
+      expect.stringMatching(/^5: slos\[0\]\.objective: /),
+      expect.stringMatching(/^6: slos\[1\]\.model: unknown model "nope"/),
+      expect.stringMatching(/^7: slos\[2\]\.sli\.type: correctness needs a classification model/),
+      expect.stringMatching(/^8: slos\[3\]\.sli\.metric: model "fraud" \(binary\) has no rmse/),
+      expect.stringMatching(/^8: slos\[3\]\.sli\.window: model "fraud" has no such window/),
+      expect.stringMatching(/^9: slos\[4\]\.sli\.min: set exactly one of min/),
+      expect.stringMatching(/^10: slos\[5\]\.period: must be one of "28d", "30d"/),
+      expect.stringMatching(/^10: slos\[5\]\.sli\.threshold: /),
+      expect.stringMatching(/^12: slos\[7\]\.name: duplicate SLO "f" for model "fraud" \(first at slos\[6\]\)/),
+    ]);
   });
 });
 

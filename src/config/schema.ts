@@ -9,6 +9,7 @@ import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js
 import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
 import { parseMatcherList } from '../alerting/notifiers/matchers.js';
 import { RemediationConfigSchema } from '../remediation/config.js';
+import { checkSlos, SloConfigSchema } from '../slo/config.js';
 
 /**
  * The configuration schema: the single source of truth for Vigil's configuration types.
@@ -301,12 +302,15 @@ export const ConfigSchema = z
     sources: z.array(SourceConfigSchema).default([]),
     /** Actions, routes from alerts to actions, and guardrails (src/remediation). */
     remediation: RemediationConfigSchema.prefault({}),
+    /** Service level objectives on the models' data (src/slo). */
+    slos: z.array(SloConfigSchema).default([]),
   })
   // Checks across keys. The model checks run even when other parts of the file have problems, so
   // a duplicate model name is reported with them (`when`), and so read the value defensively: an
   // entry that failed its own schema is still its raw input here. The source checks need valid sources.
   .superRefine((cfg, ctx) => checkModels(cfg as unknown, ctx), { when: () => true })
-  .superRefine((cfg, ctx) => checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) }));
+  .superRefine((cfg, ctx) => checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) }))
+  .superRefine((cfg, ctx) => checkSlos(cfg as unknown, ctx), { when: () => true });
 
 /** Duplicate model, feature and window names, and settings that do not fit the model's task. */
 function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {

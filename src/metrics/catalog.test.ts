@@ -6,7 +6,8 @@ import { CATALOG, renderCatalogMarkdown } from './catalog.js';
 describe('metric catalog', () => {
   it('names follow Prometheus conventions', () => {
     for (const c of CATALOG) {
-      expect(c.name).toMatch(/^((ml|vigil|feast)_[a-z0-9_]+|ALERTS|ALERTS_FOR_STATE)$/);
+      // slo:…:… and sloth_slo_info: Sloth's recording-rule names, kept so Sloth's dashboards read Vigil's SLOs
+      expect(c.name).toMatch(/^((ml|vigil|feast)_[a-z0-9_]+|ALERTS|ALERTS_FOR_STATE|slo:[a-z_]+:[a-z0-9_]+|sloth_slo_info)$/);
       if (c.type === 'counter') expect(c.name.endsWith('_total'), c.name).toBe(true);
       else expect(c.name.endsWith('_total'), c.name).toBe(false);
       if (c.unit === 'seconds') expect(c.name).toMatch(/_seconds$/);

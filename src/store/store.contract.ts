@@ -493,6 +493,38 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       } else await h.store.close();
     });
 
+    it('sums SLO minutes per SLO and minute, reads them in order from a minute, prunes before one', async () => {
+      const h = await factory();
+      await h.store.addSloMinutes([
+        { slo: 'm-a', minute: 10, good: 3, total: 4 },
+        { slo: 'm-a', minute: 12, good: 1, total: 1 },
+        { slo: 'm-b', minute: 10, good: 0, total: 2 },
+      ]);
+      await h.store.addSloMinutes([{ slo: 'm-a', minute: 10, good: 0.5, total: 1 }]);
+      await h.store.addSloMinutes([]);
+      expect(await h.store.readSloMinutes('m-a', 0)).toEqual([
+        { slo: 'm-a', minute: 10, good: 3.5, total: 5 },
+        { slo: 'm-a', minute: 12, good: 1, total: 1 },
+      ]);
+      expect(await h.store.readSloMinutes('m-a', 11)).toEqual([{ slo: 'm-a', minute: 12, good: 1, total: 1 }]);
+      expect(await h.store.pruneSloMinutes(11)).toBe(2);
+      const check = async (s: Store) => expect(await s.readSloMinutes('m-a', 0)).toEqual([{ slo: 'm-a', minute: 12, good: 1, total: 1 }]);
+      await check(h.store);
+      if (h.reopen) {
+        const again = await h.reopen();
+        await check(again);
+        await again.close();
+      } else await h.store.close();
+    });
+
+    it('looks up the predictions of label ids', async () => {
+      const { store } = await factory();
+      await store.insertPredictions('m', [pred('a', { prediction: '1' }), pred('b', { prediction: 0 })], T0);
+      expect(await store.predictionTargets('m', ['b', 'zz', 'a'])).toEqual([0, undefined, '1']);
+      expect(await store.predictionTargets('other', ['a'])).toEqual([undefined]);
+      await store.close();
+    });
+
     it('refuses work once closed and reports it', async () => {
       const { store } = await factory();
       expect(store.healthy()).toBe(true);

@@ -306,6 +306,15 @@ export interface RuleHistoryWrite {
   pruneBefore: number;
 }
 
+/** Good and total events of one SLO in one minute (slo/counters.ts). */
+export interface SloMinute {
+  slo: string;
+  /** Minutes since the epoch. */
+  minute: number;
+  good: number;
+  total: number;
+}
+
 export interface Store {
   /**
    * Stores a batch atomically (one transaction). With a layout, each prediction's packed form
@@ -394,6 +403,14 @@ export interface Store {
   writeRuleHistory(w: RuleHistoryWrite): Promise<void>;
   /** The persisted rule history: every series and every append in time order. */
   readRuleHistory(): Promise<{ series: RuleHistorySeries[]; appends: { t: number; data: Uint8Array }[] }>;
+  /** Adds these counts to the stored ones (same SLO and minute: summed), in one transaction. */
+  addSloMinutes(rows: readonly SloMinute[]): Promise<void>;
+  /** One SLO's minutes from `fromMinute` on, in minute order. */
+  readSloMinutes(slo: string, fromMinute: number): Promise<SloMinute[]>;
+  /** Deletes every SLO's minutes before `beforeMinute`; returns how many. */
+  pruneSloMinutes(beforeMinute: number): Promise<number>;
+  /** The predictions of these ids (undefined where there is none), for label-time SLIs. */
+  predictionTargets(model: string, ids: readonly string[]): Promise<(Target | undefined)[]>;
   /** Whether the store is open and answering. */
   healthy(): boolean;
   close(): Promise<void>;

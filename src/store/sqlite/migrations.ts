@@ -238,6 +238,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 10,
+    name: 'SLO counts: good and total events per SLO and minute',
+    // What the SLIs read over their burn-rate windows and their 28- or 30-day period (slo/counters.ts):
+    // 1,440 rows an SLO a day, kept for the period.
+    up: `
+      CREATE TABLE slo_minutes (
+        slo TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        good REAL NOT NULL,
+        total REAL NOT NULL,
+        PRIMARY KEY (slo, minute)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX slo_minutes_minute ON slo_minutes (minute);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -22,6 +22,7 @@ import type {
   ReferenceValues,
   RuleHistorySeries,
   RuleHistoryWrite,
+  SloMinute,
   StoredPrediction,
   Store,
   Target,
@@ -272,6 +273,10 @@ export class SqliteStore implements Store {
     historyDeleteSeries: Statement;
     historyAppend: Statement;
     historyAt: Statement;
+    sloAdd: Statement;
+    sloRead: Statement;
+    sloPrune: Statement;
+    targetOf: Statement;
     historyPrune: Statement;
     historyReadSeries: Statement;
     historyReadAppends: Statement;
@@ -357,6 +362,11 @@ export class SqliteStore implements Store {
       historyDeleteSeries: db.prepare('DELETE FROM rule_history_series WHERE id = ?'),
       historyAppend: db.prepare('INSERT OR REPLACE INTO rule_history (t, data) VALUES (?, ?)'),
       historyAt: db.prepare('SELECT data FROM rule_history WHERE t = ?').pluck(),
+      sloAdd: db.prepare(`INSERT INTO slo_minutes (slo, minute, good, total) VALUES (?, ?, ?, ?)
+        ON CONFLICT (slo, minute) DO UPDATE SET good = good + excluded.good, total = total + excluded.total`),
+      sloRead: db.prepare('SELECT slo, minute, good, total FROM slo_minutes WHERE slo = ? AND minute >= ? ORDER BY minute'),
+      sloPrune: db.prepare('DELETE FROM slo_minutes WHERE minute < ?'),
+      targetOf: db.prepare('SELECT prediction FROM predictions WHERE model = ? AND id = ?').pluck(),
       historyPrune: db.prepare('DELETE FROM rule_history WHERE t < ?'),
       historyReadSeries: db.prepare('SELECT id, labels, writer FROM rule_history_series ORDER BY id'),
       historyReadAppends: db.prepare('SELECT t, data FROM rule_history ORDER BY t'),
@@ -773,6 +783,29 @@ export class SqliteStore implements Store {
     const series = this.stmts.historyReadSeries.all() as RuleHistorySeries[];
     const appends = (this.stmts.historyReadAppends.all() as { t: number; data: Buffer }[]).map((r) => ({ t: r.t, data: new Uint8Array(r.data) }));
     return { series, appends };
+  }
+
+  async addSloMinutes(rows: readonly SloMinute[]): Promise<void> {
+    this.check();
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const r of rows) this.stmts.sloAdd.run(r.slo, r.minute, r.good, r.total);
+    }).immediate();
+  }
+
+  async readSloMinutes(slo: string, fromMinute: number): Promise<SloMinute[]> {
+    this.check();
+    return this.stmts.sloRead.all(slo, fromMinute) as SloMinute[];
+  }
+
+  async pruneSloMinutes(beforeMinute: number): Promise<number> {
+    this.check();
+    return this.stmts.sloPrune.run(beforeMinute).changes;
+  }
+
+  async predictionTargets(model: string, ids: readonly string[]): Promise<(Target | undefined)[]> {
+    this.check();
+    return ids.map((id) => (this.stmts.targetOf.get(model, id) as Target | undefined) ?? undefined);
   }
 
   async getState(key: string): Promise<string | undefined> {
