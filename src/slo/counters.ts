@@ -72,6 +72,14 @@ export class SliCounters {
     this.hours.add(Math.floor(minute / 60), good, total);
   }
 
+  /** Counts events of a whole hour (hours since the epoch) older than the minute counts reach: the period only. */
+  addHour(hour: number, good: number, total: number): void {
+    this.hours.add(hour, good, total);
+  }
+
+  /** How many minutes back the minute counts reach. */
+  static readonly MINUTES = FINE_MINUTES;
+
   /** Events of the `minutes` minutes ending with minute `to` (included). At most 3 days. */
   window(to: number, minutes: number): Counts {
     if (minutes > FINE_MINUTES) throw new Error(`a window of ${minutes} minutes is longer than the minute counts`);

@@ -137,4 +137,23 @@ describe('SloTracker', () => {
     expect((await real.readSloMinutes('fraud-availability', 0)).reduce((n, r) => n + r.total, 0)).toBe(10);
     await real.close();
   });
+
+  it('reads the period back per hour and the last 3 days per minute: a restart sees the same windows and period', async () => {
+    const store = new SqliteStore({ path: ':memory:', now: T0 });
+    const m = Math.floor(T0 / MIN);
+    await store.addSloMinutes([
+      { slo: 'fraud-availability', minute: m - 10 * 1440, good: 0, total: 10 }, // 10 days ago: the period only
+      { slo: 'fraud-availability', minute: m - 4380 - 30, good: 5, total: 10 }, // just past the minute counts
+      { slo: 'fraud-availability', minute: m - 4000, good: 10, total: 10 }, // inside 3d
+      { slo: 'fraud-availability', minute: m - 31 * 1440, good: 0, total: 1000 }, // before the period
+      { slo: 'fraud-availability', minute: m, good: 9, total: 10 },
+    ]);
+    const { tracker } = setup(store, { t: T0 });
+    await tracker.apply(T0);
+    const s = tracker.samples(T0).filter((x) => x.labels.sloth_slo === 'availability');
+    expect(series(s, 'slo:sli_error:ratio_rate5m')).toEqual({ 'availability/5m': 0.1 });
+    expect(series(s, 'slo:sli_error:ratio_rate3d')).toEqual({ 'availability/3d': 1 / 20 });
+    expect(series(s, 'slo:sli_error:ratio_rate30d')).toEqual({ 'availability/30d': 16 / 40 });
+    await store.close();
+  });
 });

@@ -76,9 +76,12 @@ export class SloTracker implements IngestListener {
         continue;
       }
       const counters = new SliCounters(periodDays(cfg));
-      const from = Math.floor(now / MINUTE_MS) - periodDays(cfg) * 1440 - 60;
+      // the minutes the minute counts hold, read per minute; the rest of the period per hour (summed by the store)
+      const nowMinute = Math.floor(now / MINUTE_MS);
+      const fine = (Math.floor((nowMinute - SliCounters.MINUTES) / 60) + 1) * 60;
       try {
-        for (const r of await this.deps.store.readSloMinutes(id, from)) counters.add(r.minute, r.good, r.total);
+        for (const r of await this.deps.store.readSloHours(id, nowMinute - periodDays(cfg) * 1440 - 60, fine)) counters.addHour(r.hour, r.good, r.total);
+        for (const r of await this.deps.store.readSloMinutes(id, fine)) counters.add(r.minute, r.good, r.total);
       } catch (e) {
         this.log.error({ slo: id, err: errorMessage(e) }, 'SLO counts cannot be read from the store; counting from now');
       }

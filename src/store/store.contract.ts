@@ -507,8 +507,16 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         { slo: 'm-a', minute: 12, good: 1, total: 1 },
       ]);
       expect(await h.store.readSloMinutes('m-a', 11)).toEqual([{ slo: 'm-a', minute: 12, good: 1, total: 1 }]);
-      expect(await h.store.pruneSloMinutes(11)).toBe(2);
-      const check = async (s: Store) => expect(await s.readSloMinutes('m-a', 0)).toEqual([{ slo: 'm-a', minute: 12, good: 1, total: 1 }]);
+      await h.store.addSloMinutes([{ slo: 'm-a', minute: 130, good: 2, total: 2 }, { slo: 'm-a', minute: 179, good: 1, total: 3 }, { slo: 'm-a', minute: 180, good: 9, total: 9 }]);
+      expect(await h.store.readSloHours('m-a', 0, 180)).toEqual([
+        { hour: 0, good: 4.5, total: 6 },
+        { hour: 2, good: 3, total: 5 },
+      ]);
+      expect(await h.store.readSloHours('m-a', 11, 131)).toEqual([{ hour: 0, good: 1, total: 1 }, { hour: 2, good: 2, total: 2 }]);
+      await h.store.pruneSloMinutes(13);
+      await h.store.pruneSloMinutes(0);
+      expect(await h.store.pruneSloMinutes(131)).toBe(1);
+      const check = async (s: Store) => expect(await s.readSloMinutes('m-a', 0)).toEqual([{ slo: 'm-a', minute: 179, good: 1, total: 3 }, { slo: 'm-a', minute: 180, good: 9, total: 9 }]);
       await check(h.store);
       if (h.reopen) {
         const again = await h.reopen();

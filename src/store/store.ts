@@ -407,6 +407,8 @@ export interface Store {
   addSloMinutes(rows: readonly SloMinute[]): Promise<void>;
   /** One SLO's minutes from `fromMinute` on, in minute order. */
   readSloMinutes(slo: string, fromMinute: number): Promise<SloMinute[]>;
+  /** One SLO's counts per hour (minute ÷ 60) over the minutes in [fromMinute, beforeMinute), in hour order. */
+  readSloHours(slo: string, fromMinute: number, beforeMinute: number): Promise<{ hour: number; good: number; total: number }[]>;
   /** Deletes every SLO's minutes before `beforeMinute`; returns how many. */
   pruneSloMinutes(beforeMinute: number): Promise<number>;
   /** The predictions of these ids (undefined where there is none), for label-time SLIs. */

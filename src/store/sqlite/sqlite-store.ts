@@ -276,6 +276,7 @@ export class SqliteStore implements Store {
     sloAdd: Statement;
     sloRead: Statement;
     sloPrune: Statement;
+    sloHours: Statement;
     targetOf: Statement;
     historyPrune: Statement;
     historyReadSeries: Statement;
@@ -366,6 +367,8 @@ export class SqliteStore implements Store {
         ON CONFLICT (slo, minute) DO UPDATE SET good = good + excluded.good, total = total + excluded.total`),
       sloRead: db.prepare('SELECT slo, minute, good, total FROM slo_minutes WHERE slo = ? AND minute >= ? ORDER BY minute'),
       sloPrune: db.prepare('DELETE FROM slo_minutes WHERE minute < ?'),
+      sloHours: db.prepare(`SELECT minute / 60 AS hour, sum(good) AS good, sum(total) AS total FROM slo_minutes
+        WHERE slo = ? AND minute >= ? AND minute < ? GROUP BY minute / 60 ORDER BY hour`),
       targetOf: db.prepare('SELECT prediction FROM predictions WHERE model = ? AND id = ?').pluck(),
       historyPrune: db.prepare('DELETE FROM rule_history WHERE t < ?'),
       historyReadSeries: db.prepare('SELECT id, labels, writer FROM rule_history_series ORDER BY id'),
@@ -796,6 +799,11 @@ export class SqliteStore implements Store {
   async readSloMinutes(slo: string, fromMinute: number): Promise<SloMinute[]> {
     this.check();
     return this.stmts.sloRead.all(slo, fromMinute) as SloMinute[];
+  }
+
+  async readSloHours(slo: string, fromMinute: number, beforeMinute: number): Promise<{ hour: number; good: number; total: number }[]> {
+    this.check();
+    return this.stmts.sloHours.all(slo, fromMinute, beforeMinute) as { hour: number; good: number; total: number }[];
   }
 
   async pruneSloMinutes(beforeMinute: number): Promise<number> {
