@@ -1,3 +1,4 @@
+import { budgetSamples } from './monitors/budgets.js';
 import { SloTracker } from './slo/tracker.js';
 import type { FastifyInstance } from 'fastify';
 import { Alerting } from './alerting/wiring.js';
@@ -154,6 +155,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       run: async (ctx) => {
         const samples = await engine.compute(ctx.config, ctx.now);
         samples.push(...sources.samples()); // pulled by the sources on their own schedules
+        samples.push(...budgetSamples(ctx.config.models, samples)); // performance budgets read what the monitors measured
         computed = samples;
       },
     },

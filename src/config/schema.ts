@@ -10,6 +10,7 @@ import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
 import { parseMatcherList } from '../alerting/notifiers/matchers.js';
 import { RemediationConfigSchema } from '../remediation/config.js';
 import { checkSlos, SloConfigSchema } from '../slo/config.js';
+import { BudgetsSchema, checkBudgets } from '../monitors/budgets.js';
 
 /**
  * The configuration schema: the single source of truth for Vigil's configuration types.
@@ -214,6 +215,8 @@ export const ModelSchema = z.strictObject({
   drift: DriftConfigSchema.prefault({}),
   business: BusinessConfigSchema.optional(),
   experiment: ExperimentSchema.optional(),
+  /** Performance budgets (src/monitors/budgets.ts): ml_model_budget_* series and MLPerformanceBudgetViolated. */
+  budgets: BudgetsSchema.optional(),
 });
 
 export const AlertingSchema = z.strictObject({
@@ -310,7 +313,8 @@ export const ConfigSchema = z
   // entry that failed its own schema is still its raw input here. The source checks need valid sources.
   .superRefine((cfg, ctx) => checkModels(cfg as unknown, ctx), { when: () => true })
   .superRefine((cfg, ctx) => checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) }))
-  .superRefine((cfg, ctx) => checkSlos(cfg as unknown, ctx), { when: () => true });
+  .superRefine((cfg, ctx) => checkSlos(cfg as unknown, ctx), { when: () => true })
+  .superRefine((cfg, ctx) => checkBudgets(cfg as unknown, ctx), { when: () => true });
 
 /** Duplicate model, feature and window names, and settings that do not fit the model's task. */
 function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {
