@@ -114,9 +114,9 @@ describe('dashboard provisioning', () => {
     expect(service(compose, 'grafana').volumes).toBeDefined();
   });
 
-  it('three dashboards with distinct uids and titles', () => {
+  it('four dashboards with distinct uids and titles', () => {
     const ds = files.map(load);
-    expect(ds.map((d) => d.uid).sort()).toEqual(['ml-business-metrics', 'ml-model-performance', 'ml-operations']);
+    expect(ds.map((d) => d.uid).sort()).toEqual(['ml-business-metrics', 'ml-model-performance', 'ml-operations', 'ml-slos']);
     expect(new Set(ds.map((d) => d.title)).size).toBe(ds.length);
   });
 });
@@ -235,6 +235,21 @@ describe('dashboard contents', () => {
     expect(byTitle('Business value').join()).toContain('ml_business_value');
     expect(byTitle('ROI').join()).toContain('ml_roi_ratio');
     expect(byTitle('Accuracy improvement').join()).toContain('ml_accuracy_improvement_ratio');
+  });
+});
+
+describe('dashboard contents: ML SLOs', () => {
+  it('error budget, burn rates per window against the alert thresholds, SLO alerts and performance budgets', () => {
+    const d = load('ml-slos.json');
+    const byTitle = (t: string) => dataPanels(d).filter((p) => p.title.includes(t)).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''));
+    expect(byTitle('Error budget remaining').join()).toContain('slo:period_error_budget_remaining:ratio');
+    const windows = byTitle('Error ratio per window').join();
+    for (const w of ['5m', '1h', '6h', '1d', '3d']) expect(windows).toContain(`slo:sli_error:ratio_rate${w}{`);
+    const burn = dataPanels(d).find((p) => p.title.includes('alert thresholds'));
+    expect((burn?.fieldConfig?.defaults as { thresholds?: { steps: { value: number | null }[] } }).thresholds?.steps.map((s) => s.value)).toEqual([null, 1, 3, 6, 14.4]);
+    expect(byTitle('SLO alerts').join()).toContain('ALERTS{alertname="MLSLOErrorBudgetBurn"');
+    expect(byTitle('Performance budgets broken').join()).toContain('ml_model_budget_violated');
+    expect(d.templating.list.map((v) => v.name)).toEqual(['model', 'slo', 'vigil_url']);
   });
 });
 

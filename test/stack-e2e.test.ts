@@ -207,8 +207,13 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
       (await getJson<{ model_version: { version: string } }>(`${registryUrl}/api/2.0/mlflow/registered-models/alias?name=fraud-detector&alias=champion`)).model_version.version;
     expect(['1', '2']).toContain(await champion());
     await waitFor('the rollback of fraud-detector in the registry', async () => ((await champion()) === '1' ? true : undefined), 150_000);
-    const incidents = await getJson<{ incidents: { alertname: string; actions: { action: string; status: string }[] }[] }>(`${vigilUrl}/v1/incidents?model=fraud-detector&action=rollback`);
-    expect(incidents.incidents[0]?.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['open-circuit:succeeded', 'rollback:succeeded']);
+    // the alias moves before the action's record says succeeded: wait for the record too
+    let incidents: { incidents: { alertname: string; actions: { action: string; status: string }[] }[] } = { incidents: [] };
+    await waitFor('the rollback recorded as succeeded', async () => {
+      incidents = await getJson(`${vigilUrl}/v1/incidents?model=fraud-detector&action=rollback`);
+      return incidents.incidents[0]?.actions.every((a) => a.status !== 'running') ? true : undefined;
+    }, 30_000);
+    expect(incidents.incidents[0]?.actions.map((a) => `${a.action}:${a.status}`), JSON.stringify(incidents)).toEqual(['open-circuit:succeeded', 'rollback:succeeded']);
     expect((await getJson<{ state: string }>(`${vigilUrl}/v1/models/fraud-detector/circuit`)).state).toBe('open');
     await waitFor('Prometheus to see the open circuit', async () => {
       const q = await getJson<{ data: { result: { value: [number, string] }[] } }>(`${promUrl}/api/v1/query?query=${encodeURIComponent('ml_circuit_breaker_state{model="fraud-detector"}')}`);
@@ -216,7 +221,7 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     }, 30_000);
 
     // Every dashboard query runs in the real Prometheus.
-    const values = { model: '.*', version: '.*', window: '5m', vigil_url: vigilUrl, __rate_interval: '1m', __interval: '15s', __range: '5m' };
+    const values = { model: '.*', version: '.*', slo: '.*', window: '5m', vigil_url: vigilUrl, __rate_interval: '1m', __interval: '15s', __range: '5m' };
     const rejected: string[] = [];
     let withData = 0;
     for (const file of dashboardFiles()) {
