@@ -248,6 +248,7 @@ describe('the monitoring cycle', () => {
     const l = { model: 'eta', version: 'unknown', window: '1h' };
     expect(value(t, 'ml_model_mae', l)).toBe(1);
     expect(value(t, 'ml_model_rmse', l)).toBe(1);
+    expect(value(t, 'ml_model_mse', l)).toBe(1);
     expect(value(t, 'ml_model_accuracy', l)).toBeUndefined();
   });
 

@@ -16,7 +16,11 @@ export const QUALITY_FAMILIES = {
   mcc: 'ml_model_mcc',
   balanced_accuracy: 'ml_model_balanced_accuracy',
   calibration_error: 'ml_model_calibration_error',
+  precision_weighted: 'ml_model_precision_weighted',
+  recall_weighted: 'ml_model_recall_weighted',
+  f1_score_weighted: 'ml_model_f1_score_weighted',
   mae: 'ml_model_mae',
+  mse: 'ml_model_mse',
   rmse: 'ml_model_rmse',
   mape: 'ml_model_mape',
   r2: 'ml_model_r2',
@@ -41,7 +45,8 @@ const put = (out: Partial<Record<QualityMetric, number>>, k: QualityMetric, r: S
 /**
  * Every quality metric of one labelled sample, as scikit-learn computes it (src/stats). Undefined
  * values (a single class for ROC-AUC, a constant target for R², …) are left out: absent, not 0.
- * Binary: precision/recall/F1 of the positive class; multiclass: macro averages.
+ * Binary: precision/recall/F1 of the positive class; multiclass: macro averages, and the averages
+ * weighted by each class's support (`*_weighted`).
  */
 export function qualityMetrics(q: QualityInput): Partial<Record<QualityMetric, number>> {
   const out: Partial<Record<QualityMetric, number>> = {};
@@ -50,6 +55,7 @@ export function qualityMetrics(q: QualityInput): Partial<Record<QualityMetric, n
   if (q.task === 'regression') {
     const r = regressionReport({ yTrue: q.yTrue as Float64Array, yPred: q.yPred as Float64Array });
     put(out, 'mae', r.mae);
+    put(out, 'mse', r.mse);
     put(out, 'rmse', r.rmse);
     put(out, 'mape', r.mape);
     put(out, 'r2', r.r2);
@@ -88,6 +94,9 @@ export function qualityMetrics(q: QualityInput): Partial<Record<QualityMetric, n
   put(out, 'precision', r.precisionMacro);
   put(out, 'recall', r.recallMacro);
   put(out, 'f1_score', r.f1Macro);
+  put(out, 'precision_weighted', r.precisionWeighted);
+  put(out, 'recall_weighted', r.recallWeighted);
+  put(out, 'f1_score_weighted', r.f1Weighted);
   put(out, 'mcc', r.mcc);
   put(out, 'balanced_accuracy', r.balancedAccuracy);
   return out;

@@ -13,7 +13,7 @@ export const QUALITY_METRICS = CATALOG.filter((c) => c.name.startsWith('ml_model
   c.name.slice('ml_model_'.length),
 );
 /** Metrics only regression models have; the others are classification metrics. */
-export const REGRESSION_METRICS = new Set(['mae', 'rmse', 'mape', 'r2']);
+export const REGRESSION_METRICS = new Set(['mae', 'mse', 'rmse', 'mape', 'r2']);
 
 const SliSchema = z.discriminatedUnion('type', [
   /** Share of predictions without a serving error (`error` absent), counted when Vigil stores them. */

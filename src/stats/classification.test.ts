@@ -210,6 +210,8 @@ describe('classification vectors (scikit-learn 1.2.1)', () => {
       checkStat(rep.f1Macro, macro.f1 as number, rep.f1Macro.defined ? [...(rep.f1Macro.warnings ?? [])] : [], false, 'report.f1Macro');
       checkStat(rep.precisionMacro, macro.precision as number, W.prfs_macro_default?.filter((x) => x.includes('Precision')).map((x) => x.replace('Precision and F-score are', 'Precision is')), false, 'report.precisionMacro');
       checkStat(rep.f1Weighted, weighted.f1 as number, rep.f1Weighted.defined ? [...(rep.f1Weighted.warnings ?? [])] : [], false, 'report.f1Weighted');
+      checkStat(rep.precisionWeighted, weighted.precision as number, W.prfs_weighted_default?.filter((x) => x.includes('Precision')).map((x) => x.replace('Precision and F-score are', 'Precision is')), false, 'report.precisionWeighted');
+      checkStat(rep.recallWeighted, weighted.recall as number, W.prfs_weighted_default?.filter((x) => x.includes('Recall')).map((x) => x.replace('Recall and F-score are', 'Recall is')), false, 'report.recallWeighted');
       checkStat(rep.f1Micro, micro.f1 as number, [], false, 'report.f1Micro');
       if (proba) {
         checkStat(rep.logLoss, c.expected.log_loss ?? null, undefined, false, 'report.logLoss', 1e-10);

@@ -972,6 +972,9 @@ export interface MulticlassReport {
   readonly recallMacro: StatResult;
   readonly f1Macro: StatResult;
   readonly f1Micro: StatResult;
+  /** Averages weighted by each class's support (sklearn average='weighted'). */
+  readonly precisionWeighted: StatResult;
+  readonly recallWeighted: StatResult;
   readonly f1Weighted: StatResult;
   readonly perClass: PrfPerClass;
   readonly mcc: StatResult;
@@ -1035,6 +1038,8 @@ export function multiclassReport(input: MulticlassReportInput): MulticlassReport
     recallMacro: single('macro', WARN_R, 'recall'),
     f1Macro: single('macro', WARN_F, 'f1'),
     f1Micro: single('micro', WARN_F, 'f1'),
+    precisionWeighted: single('weighted', WARN_P, 'precision'),
+    recallWeighted: single('weighted', WARN_R, 'recall'),
     f1Weighted: single('weighted', WARN_F, 'f1'),
     perClass: {
       labels: sel.map((c) => u.enc.classes[c] as Label),
