@@ -141,6 +141,13 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         .map(({ alert }) => ({ fingerprint: alert.fingerprint, labels: { ...external, ...alert.labels }, annotations: alert.annotations, firedAt: alert.firedAt ?? alert.activeAt }));
     },
     silencedBy: (labels, now) => alerting.silences.silencedBy(labels, now),
+    escalate: (receiver, alert, groupKey, now) =>
+      alerting.escalate(
+        receiver,
+        { fingerprint: alert.fingerprint, labels: { ...alert.labels }, annotations: { ...alert.annotations }, startsAt: new Date(alert.firedAt).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), generatorURL: '' },
+        groupKey,
+        now,
+      ),
     serving: () => sources.list().flatMap((src) => (src.type === 'mlflow' ? servingSlots((src as MlflowSource).versions()) : [])),
     freshness: () => {
       const out = new Map<string, number>();

@@ -77,6 +77,11 @@ export class Alerting {
     };
   }
 
+  /** Sends a firing alert to a receiver now (an escalation step), through the outbox. */
+  async escalate(receiver: string, alert: AlertPayload & { fingerprint: string }, groupKey: string, now: number): Promise<void> {
+    await this.dispatcher.escalate(receiver, alert, groupKey, now);
+  }
+
   onAlerts(listener: (alerts: readonly AlertPayload[], now: number) => void | Promise<void>): void {
     this.listeners.push(listener);
   }

@@ -1,3 +1,4 @@
+import { ACK_ACTION, ackRecord, dueSteps, escalationPolicy, escalationRecord, noteEscalation, type EscalationPolicy, type EscalationState } from './escalation.js';
 import { randomUUID } from 'node:crypto';
 import { matchesAll, parseMatcherList, type LabelMatcher } from '../alerting/notifiers/matchers.js';
 import { realSleep } from '../alerting/notifiers/sender.js';
@@ -66,6 +67,8 @@ export interface RemediatorDeps {
   serving: () => ServingVersion[];
   /** feature view → seconds since its last update (feast source). */
   freshness: () => ReadonlyMap<string, number>;
+  /** Sends a firing alert to a receiver now (an escalation step), through the notification outbox. */
+  escalate?: (receiver: string, alert: FiringAlert, groupKey: string, now: number) => Promise<void>;
 }
 
 /** Statuses of an execution record (it holds the idempotency key). */
@@ -87,6 +90,8 @@ interface OpenIncident {
   holdsCircuit: boolean;
   /** Any execution ran (for MTTR). */
   acted: boolean;
+  /** Acknowledgement and escalation steps (escalation.ts). */
+  escalation: EscalationState;
 }
 
 export interface RuntimePause {
@@ -163,7 +168,7 @@ export class Remediator {
     this.loopReset = parseJson<Record<string, number>>(await store.getState(LOOP_RESET_KEY)) ?? {};
     await this.circuits.load(this.models());
     for (const rec of await store.listIncidents({ status: 'open' })) {
-      const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false };
+      const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false, escalation: { acked: undefined, escalated: new Set() } };
       for (const a of (await store.listActions({ incidentId: rec.id })).reverse()) this.note(inc, a);
       this.incidents.set(rec.fingerprint, inc);
     }
@@ -235,10 +240,12 @@ export class Remediator {
     for (const inc of [...this.incidents.values()]) if (!firingNow.has(inc.rec.fingerprint)) await this.resolve(inc, now);
     for (const alert of firing) {
       const names = this.routedActions(alert.labels);
+      const policy = escalationPolicy(this.deps.config().notifications, alert.labels);
       let inc = this.incidents.get(alert.fingerprint);
-      if (names.length === 0 && inc === undefined) continue;
+      if (names.length === 0 && policy === undefined && inc === undefined) continue;
       inc ??= await this.openIncident(alert, now);
       for (const name of names) await this.decide(inc, name, alert, now);
+      if (policy !== undefined) await this.escalate(inc, policy, alert, now);
     }
     await this.settleApprovals(now);
     await this.releaseCircuits(now);
@@ -272,7 +279,7 @@ export class Remediator {
       createdAt: now,
     };
     await this.deps.store.saveIncident(rec);
-    const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false };
+    const inc: OpenIncident = { rec, executed: new Set(), lastSkip: new Map(), holdsCircuit: false, acted: false, escalation: { acked: undefined, escalated: new Set() } };
     this.incidents.set(rec.fingerprint, inc);
     this.log.info({ incident: rec.id, alertname: rec.alertname, model: rec.model }, 'incident opened');
     return inc;
@@ -642,7 +649,51 @@ export class Remediator {
     await this.circuits.idle();
   }
 
+  /**
+   * Escalates an unacknowledged, unsilenced incident to the receivers of the steps that are due.
+   * Each step's record is saved (running) before it is sent, so a stop in between never sends it
+   * twice (the restart closes the record as interrupted).
+   */
+  private async escalate(inc: OpenIncident, policy: EscalationPolicy, alert: FiringAlert, now: number): Promise<void> {
+    if (inc.escalation.acked !== undefined || this.deps.escalate === undefined) return;
+    if (this.deps.silencedBy(alert.labels, now).length > 0) return;
+    for (const step of dueSteps(policy, inc.escalation, inc.rec.firedAt, now)) {
+      inc.escalation.escalated.add(step);
+      const rec = escalationRecord(inc.rec, policy, step, now);
+      await this.deps.store.saveAction(rec);
+      const receiver = rec.details.receiver as string;
+      try {
+        await this.deps.escalate(receiver, alert, `{}/escalation:{incident="${inc.rec.id}",step="${step}"}`, now);
+        await this.deps.store.saveAction({ ...rec, status: 'succeeded', endedAt: now, updatedAt: now });
+        this.log.warn({ incident: inc.rec.id, alertname: inc.rec.alertname, model: inc.rec.model, receiver, step }, 'incident not acknowledged: escalated');
+      } catch (e) {
+        await this.deps.store.saveAction({ ...rec, status: 'failed', endedAt: now, updatedAt: now, error: errorMessage(e) });
+        this.log.error({ incident: inc.rec.id, receiver, step, err: errorMessage(e) }, 'escalation failed');
+      }
+    }
+  }
+
+  /** `POST /v1/incidents/:id/ack`: stops the incident's escalation. Acknowledging twice returns the first. */
+  async ack(id: string, by: string, comment: string, now: number): Promise<ActionRecord> {
+    const inc = this.incidentById(id);
+    if (inc === undefined) {
+      const rec = await this.deps.store.getIncident(id);
+      if (rec === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no incident ${id}`, { statusCode: 404 });
+      throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `incident ${id} is resolved: nothing to acknowledge`, { statusCode: 409 });
+    }
+    if (inc.escalation.acked !== undefined) {
+      const first = (await this.deps.store.listActions({ incidentId: id, action: ACK_ACTION }))[0];
+      if (first !== undefined) return first;
+    }
+    const rec = ackRecord(inc.rec, by, comment, now);
+    inc.escalation.acked = { by, at: now };
+    await this.deps.store.saveAction(rec);
+    this.log.info({ incident: id, alertname: inc.rec.alertname, model: inc.rec.model, by }, 'incident acknowledged');
+    return rec;
+  }
+
   private note(inc: OpenIncident, a: ActionRecord): void {
+    if (noteEscalation(inc.escalation, a)) return;
     if (a.idempotencyKey !== null) inc.executed.add(a.action);
     else inc.lastSkip.set(a.action, a.reason);
     if (EXECUTED.has(a.status)) inc.acted = true;

@@ -44,6 +44,20 @@ export const RouteSchema = z.strictObject({
 });
 export type RouteConfig = z.output<typeof RouteSchema>;
 
+/**
+ * Tiered response (seed 001): a firing alert this policy matches (the first that does) and that
+ * nobody acknowledges (`POST /v1/incidents/:id/ack`) is sent to each step's receiver once the
+ * step's time since it fired has passed — on top of its ordinary route.
+ */
+export const EscalationSchema = z.strictObject({
+  matchers: matcherList().default([]),
+  steps: z
+    .array(z.strictObject({ after: positiveDuration(), receiver: z.string().min(1) }))
+    .min(1)
+    .refine((steps) => steps.every((s, i) => i === 0 || s.after > (steps[i - 1] as { after: number }).after), { message: 'steps must come in increasing `after` order' }),
+});
+export type EscalationConfig = z.output<typeof EscalationSchema>;
+
 export const RetrySchema = z.strictObject({
   initial_backoff: positiveDuration().default(DEFAULT_RETRY.initialBackoffMs),
   max_backoff: positiveDuration().default(DEFAULT_RETRY.maxBackoffMs),
@@ -64,6 +78,8 @@ export const NotificationsConfigSchema = z
     /** Pending notifications per receiver; when full the oldest is dropped (and counted). */
     queue_capacity: int().pipe(z.number().min(1)).default(1000),
     retry: RetrySchema.prefault({}),
+    /** Escalation policies for unacknowledged firing alerts (tiered response), first match wins. */
+    escalation: z.array(EscalationSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
     const names = new Map<string, number>();
@@ -79,6 +95,11 @@ export const NotificationsConfigSchema = z
     cfg.routes.forEach((r, i) => {
       if (!names.has(r.receiver)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'receiver'], message: `unknown receiver "${r.receiver}"`, params: { vigil: 'REFERENCE' } });
     });
+    cfg.escalation.forEach((e, i) =>
+      e.steps.forEach((st, j) => {
+        if (!names.has(st.receiver)) ctx.addIssue({ code: 'custom', path: ['escalation', i, 'steps', j, 'receiver'], message: `unknown receiver "${st.receiver}"`, params: { vigil: 'REFERENCE' } });
+      }),
+    );
     if (cfg.retry.max_backoff < cfg.retry.initial_backoff) {
       ctx.addIssue({ code: 'custom', path: ['retry', 'max_backoff'], message: 'must not be shorter than retry.initial_backoff', params: { vigil: 'VALUE' } });
     }
@@ -102,6 +123,9 @@ export interface ResolvedRoute {
   readonly repeatIntervalMs: number;
   readonly continue: boolean;
 }
+
+/** The route an escalation notification is sent under (no grouping: one alert, sent at once). */
+const ESCALATION_ROUTE: ResolvedRoute = { index: -1, key: '{}/escalation', matchers: [], receiver: '', groupBy: null, groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 0, continue: false };
 
 export function resolveRoutes(cfg: NotificationsConfig): { routes: ResolvedRoute[]; defaultRoute: ResolvedRoute | undefined } {
   const gb = (g: readonly string[]) => (g.length === 1 && g[0] === '...' ? null : [...g]);
@@ -329,6 +353,19 @@ export class Dispatcher {
         group.alerts.set(fp, { alert, fingerprint: fp });
       }
     }
+  }
+
+  /**
+   * Sends one firing alert to `receiver` now, outside grouping (an escalation step): queued in the
+   * outbox and retried as any notification. Throws when the receiver has no notifier.
+   */
+  async escalate(receiver: string, alert: DispatchAlert, groupKey: string, now: number): Promise<void> {
+    const worker = this.#workers.get(receiver);
+    if (worker === undefined) throw new Error(`unknown receiver "${receiver}"`);
+    const fp = alert.fingerprint ?? fingerprint(alert.labels);
+    const a = this.#toNotificationAlert({ alert, fingerprint: fp }, now);
+    const route: ResolvedRoute = { ...ESCALATION_ROUTE, receiver };
+    await worker.enqueue(this.#notification({ route, key: groupKey, labels: { ...alert.labels }, alerts: new Map(), nextFlushAt: now, log: undefined }, [a]), () => undefined);
   }
 
   /** When the next group is due (ms since the epoch), or undefined without groups. */

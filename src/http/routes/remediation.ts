@@ -137,6 +137,15 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
     return incidentJson(i, await store.listActions({ incidentId: id }));
   });
 
+  // Acknowledges an open incident: its escalation (notifications.escalation) stops; recorded in its audit trail.
+  app.post('/v1/incidents/:id/ack', admin, async (req) => {
+    const b = (req.body ?? {}) as { comment?: unknown };
+    if (b.comment !== undefined && typeof b.comment !== 'string') {
+      throw new VigilError('VIGIL_ERR_HTTP_VALIDATION', 'body.comment: must be a string', { statusCode: 400, details: { field: 'comment' } });
+    }
+    return actionJson(await remediation.ack((req.params as { id: string }).id, byOf(req.body), (b.comment ?? '').slice(0, 500), deps.clock.now()));
+  });
+
   app.get('/v1/actions', async (req) => {
     const q = singleQuery(req.query);
     const f: ActionFilter = { ...commonFilter(q) };
