@@ -40,6 +40,9 @@ interface Rig {
   pass(): Promise<void>;
   /** Stops this runner and starts a new one on the same SQLite file (a restart). */
   restart(): Promise<void>;
+  /** Escalations sent (receiver and alert fingerprint); `escalateFails` makes the next ones throw. */
+  escalated: { receiver: string; fingerprint: string }[];
+  escalateFails: boolean;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -74,6 +77,10 @@ async function rig(yaml: string): Promise<Rig> {
       silencedBy: (labels) => t.silenced(labels),
       serving: () => t.serving,
       freshness: () => new Map(),
+      escalate: async (receiver, a) => {
+        if (t.escalateFails) throw new Error(`receiver ${receiver} is down`);
+        t.escalated.push({ receiver, fingerprint: a.fingerprint });
+      },
     });
   let store: Store = new SqliteStore({ path, now: T0 });
   Object.assign(t, {
@@ -85,6 +92,8 @@ async function rig(yaml: string): Promise<Rig> {
     firing: [],
     serving: [],
     silenced: () => [],
+    escalated: [],
+    escalateFails: false,
     r: build(store),
     async pass() {
       await t.r.step(clock.now());
@@ -572,3 +581,61 @@ remediation:
     expect(t.r.circuits.get('fraud')).toMatchObject({ state: 'closed', manual: false });
   });
 });
+
+describe('escalation of unacknowledged incidents', () => {
+  const ESCALATION = `
+notifications:
+  receivers: [{ name: pager, type: webhook, url: 'http://127.0.0.1:9/' }, { name: boss, type: webhook, url: 'http://127.0.0.1:9/' }]
+  escalation:
+    - matchers: ['severity="critical"']
+      steps: [{ after: 10m, receiver: pager }, { after: 20m, receiver: boss }]
+`;
+
+  it('never repeats a step across a restart, goes on with the next, stops when silenced, records a failure', async () => {
+    const t = await rig(ESCALATION);
+    t.firing = [alert('Busy', 'fraud', T0)];
+    await t.pass();
+    expect(t.escalated).toEqual([]);
+    t.clock.advance(10 * 60_000);
+    await t.pass();
+    expect(t.escalated.map((e) => e.receiver)).toEqual(['pager']);
+    await t.restart();
+    t.clock.advance(5 * 60_000);
+    await t.pass();
+    expect(t.escalated.map((e) => e.receiver)).toEqual(['pager']); // not again after the restart
+    t.silenced = () => ['s1'];
+    t.clock.advance(5 * 60_000);
+    await t.pass();
+    expect(t.escalated.map((e) => e.receiver)).toEqual(['pager']); // silenced: nothing
+    t.silenced = () => [];
+    t.escalateFails = true;
+    await t.pass();
+    const actions = await t.store.listActions({ action: 'vigil:escalation' });
+    expect(actions.map((a) => [a.details.receiver, a.status, a.error]).sort()).toEqual([
+      ['boss', 'failed', 'receiver boss is down'],
+      ['pager', 'succeeded', null],
+    ]);
+    // a step that failed is not retried by the next pass (the outbox retries deliveries; this could not be queued)
+    t.escalateFails = false;
+    await t.pass();
+    expect(t.escalated.map((e) => e.receiver)).toEqual(['pager']);
+  });
+
+  it('an acknowledged incident does not escalate, across a restart too; a resolved one cannot be acknowledged', async () => {
+    const t = await rig(ESCALATION);
+    t.firing = [alert('Busy', 'fraud', T0)];
+    await t.pass();
+    const [inc] = await t.store.listIncidents({ status: 'open' });
+    const ack = await t.r.ack(inc!.id, 'alice', '', t.clock.now());
+    expect(ack).toMatchObject({ action: 'vigil:ack', decidedBy: 'alice', reason: 'acknowledged by alice' });
+    await t.restart();
+    t.clock.advance(30 * 60_000);
+    await t.pass();
+    expect(t.escalated).toEqual([]);
+    expect((await t.r.ack(inc!.id, 'bob', '', t.clock.now())).id).toBe(ack.id);
+    t.firing = [];
+    await t.pass();
+    await expect(t.r.ack(inc!.id, 'bob', '', t.clock.now())).rejects.toMatchObject({ code: 'VIGIL_ERR_REMEDIATION_CONFLICT' });
+  });
+});
+
