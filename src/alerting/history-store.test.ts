@@ -1,3 +1,4 @@
+import { failingStore } from '../../test/failing-store.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,13 +91,7 @@ describe('persisted rule history', () => {
   it('keeps what a failed write held and writes it with the next; never throws', async () => {
     const real = new SqliteStore({ path: tmp(), now: T0 });
     let fail = true;
-    const store = new Proxy(real, {
-      get(target, prop, receiver) {
-        if (prop === 'writeRuleHistory' && fail) return async () => Promise.reject(new Error('disk I/O error'));
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const store = failingStore(real, 'writeRuleHistory', 'disk I/O error', () => fail);
     const lines: string[] = [];
     const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
     const p = new HistoryPersistence(store, log);

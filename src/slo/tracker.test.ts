@@ -1,3 +1,4 @@
+import { failingStore } from '../../test/failing-store.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
@@ -110,13 +111,7 @@ describe('SloTracker', () => {
   it('keeps its counts in the store: a restarted tracker exports the same series; a failed write is retried', async () => {
     const real = new SqliteStore({ path: ':memory:', now: T0 });
     let fail = true;
-    const store = new Proxy(real, {
-      get(target, prop, receiver) {
-        if (prop === 'addSloMinutes' && fail) return async () => Promise.reject(new Error('SQLITE_BUSY'));
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const store = failingStore(real, 'addSloMinutes', 'SQLITE_BUSY', () => fail);
     const now = { t: T0 };
     const first = setup(store, now);
     await first.tracker.apply(now.t);
