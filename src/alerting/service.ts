@@ -69,6 +69,9 @@ export class AlertingService {
   private readonly lastEval = new Map<string, number>();
   private readonly log: Logger;
   private groups: RuleGroupDef[] = [];
+  private exprTexts: string[] = [];
+  private readsAnyName = false;
+  private readonly readNames = new Map<string, boolean>();
 
   constructor(
     private readonly deps: {
@@ -101,7 +104,7 @@ export class AlertingService {
           throw e;
         }
       },
-      append: (writer, samples) => this.index.write(writer, samples),
+      append: (writer, samples) => this.index.write(writer, samples, (name) => this.mayBeRead(name)),
       externalLabels: a.external_labels,
       ...(this.deps.config().server.external_url ? { externalURL: this.deps.config().server.external_url as string } : {}),
       resendDelayMs: a.resend_delay,
@@ -131,9 +134,28 @@ export class AlertingService {
     this.apply(groups);
   }
 
+  /**
+   * Whether a rule may read series of this name (then a rule output of that name invalidates the
+   * evaluation's cached selections): its name appears in a rule's expression, or some expression
+   * selects without a metric name. Conservative: a substring match counts.
+   */
+  private mayBeRead(name: string): boolean {
+    if (this.readsAnyName) return true;
+    let known = this.readNames.get(name);
+    if (known === undefined) {
+      known = this.exprTexts.some((e) => e.includes(name));
+      this.readNames.set(name, known);
+    }
+    return known;
+  }
+
   /** Applies a new rule set (reload): alert state carries over by rule and labels, as Prometheus. */
   apply(groups: RuleGroupDef[]): void {
     this.groups = groups;
+    this.exprTexts = groups.flatMap((g) => g.rules.map((r) => r.expr));
+    // `{job="x"}` or `{__name__=~"…"}`: a selector without a plain metric name may read any series
+    this.readsAnyName = this.exprTexts.some((e) => e.includes('__name__') || /(^|[^a-zA-Z0-9_:\]\s])\s*\{/.test(e));
+    this.readNames.clear();
     this.manager.update(groups);
     const recording = groups.reduce((n, g) => n + g.rules.filter(isRecordRule).length, 0);
     const rules = groups.reduce((n, g) => n + g.rules.length, 0);
@@ -154,7 +176,7 @@ export class AlertingService {
     now: number,
     handOver?: (toSend: AlertPayload[]) => Promise<void>,
   ): Promise<{ samples: Sample[]; recorded: Sample[]; toSend: AlertPayload[] }> {
-    this.index = new SeriesIndex(samples).recordIn(this.history, now, this.manager.writers());
+    this.index = new SeriesIndex(samples).recordIn(this.history, now, this.manager.writers(), (name) => this.mayBeRead(name));
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
       const key = groupKey(g.file, g.name);
@@ -188,8 +210,9 @@ export class AlertingService {
   }
 
   /**
-   * An instant query over what the rules last saw — the last evaluation's snapshot, every rule
-   * output of that evaluation and the history — at that evaluation's time (or `timeMs`).
+   * An instant query over what the rules last saw — the last evaluation's snapshot, the rule
+   * outputs of that evaluation (and the earlier ones rules read) and the history — at that
+   * evaluation's time (or `timeMs`).
    */
   query(expr: string, timeMs?: number): PromqlValue {
     const t = timeMs ?? (Number.isNaN(this.index.snapshotTimeMs) ? Date.now() : this.index.snapshotTimeMs);

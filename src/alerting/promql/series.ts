@@ -22,8 +22,9 @@ export class SeriesIndex {
   private readonly all: VectorSample[] = [];
   private readonly selections = new Map<string, readonly VectorSample[]>();
   private readonly memos = new Map<number, Map<string, unknown>>();
-  /** Position of each series (by key) in `all`. */
+  /** Position of each series (by key) in `all`, and in its name's list of `byName`. */
   private readonly seen = new Map<string, number>();
+  private readonly namePos = new Map<string, number>();
   /** The keys each rule writer has in this index (carried from the history or written here). */
   private readonly written = new Map<string, Set<string>>();
   /** Every key a rule writer put here. */
@@ -40,7 +41,6 @@ export class SeriesIndex {
       // The same series twice: the later sample replaces the earlier one (as SnapshotBuilder does).
       this.put(labels, s.value);
     }
-    this.indexNames();
   }
 
   /** Adds or replaces a series (labels with `__name__`); returns its key. `byName` is rebuilt by the caller. */
@@ -52,22 +52,35 @@ export class SeriesIndex {
     // a rule output never replaces a snapshot series (Prometheus refuses the duplicate sample)
     if (at !== undefined && keepSnapshot && !this.ruleKeys.has(key)) return key;
     if (keepSnapshot) this.ruleKeys.add(key);
-    if (at !== undefined) this.all[at] = series;
-    else {
+    const name = labels[METRIC_NAME] ?? '';
+    let list = this.byName.get(name);
+    if (list === undefined) this.byName.set(name, (list = []));
+    if (at !== undefined) {
+      this.all[at] = series;
+      list[this.namePos.get(key) as number] = series;
+    } else {
       this.seen.set(key, this.all.length);
       this.all.push(series);
+      this.namePos.set(key, list.length);
+      list.push(series);
     }
     return key;
   }
 
-  private indexNames(): void {
+  /** Rebuilds the positions and the name index from `all` (after series were removed). */
+  private reindex(): void {
+    this.seen.clear();
     this.byName.clear();
-    for (const series of this.all) {
+    this.namePos.clear();
+    this.all.forEach((series, i) => {
+      const key = labelsKeyOf(series.labels);
+      this.seen.set(key, i);
       const name = series.labels[METRIC_NAME] ?? '';
-      const list = this.byName.get(name);
-      if (list === undefined) this.byName.set(name, [series]);
-      else list.push(series);
-    }
+      let list = this.byName.get(name);
+      if (list === undefined) this.byName.set(name, (list = []));
+      this.namePos.set(key, list.length);
+      list.push(series);
+    });
   }
 
   /**
@@ -75,15 +88,15 @@ export class SeriesIndex {
    * the history (recording rules, ALERTS), its newest sample per series within the lookback before
    * this snapshot's time, unless stale. A rule that runs later in this evaluation replaces its own.
    */
-  private carryRuleOutputs(): void {
+  private carryRuleOutputs(mayBeRead: (name: string) => boolean): void {
     if (this.hist === undefined) return;
     for (const { writer, labels, value } of this.hist.latestOfRuleWriters(this.snapshotAt)) {
+      if (!mayBeRead(labels[METRIC_NAME] ?? '')) continue; // no rule reads it: not worth carrying
       const key = this.put(copyLabels(labels), value, true);
       let keys = this.written.get(writer);
       if (keys === undefined) this.written.set(writer, (keys = new Set()));
       keys.add(key);
     }
-    this.indexNames();
   }
 
   /**
@@ -91,32 +104,33 @@ export class SeriesIndex {
    * here are replaced by `samples` (those it no longer returns leave, being stale from now), and
    * `samples` are appended to the history. Later rules of this evaluation see them.
    */
-  write(writer: string, samples: readonly VectorSample[]): void {
+  write(writer: string, samples: readonly VectorSample[], mayBeRead: (name: string) => boolean = () => true): void {
+    if (this.hist !== undefined && !Number.isNaN(this.snapshotAt)) this.hist.append(this.snapshotAt, samples, writer);
     const before = this.written.get(writer);
+    if (samples.length === 0 && (before === undefined || before.size === 0)) return; // an inactive alerting rule: nothing changes
     const now = new Set<string>();
+    const names = new Set<string>();
     for (const s of samples) {
       const labels = newLabels();
       for (const [k, v] of Object.entries(s.labels)) if (v !== '') labels[k] = v;
       now.add(this.put(labels, s.value, true));
+      names.add(labels[METRIC_NAME] ?? '');
     }
-    if (before !== undefined) {
-      const gone = [...before].filter((k) => !now.has(k) && this.ruleKeys.has(k));
-      if (gone.length > 0) {
-        const drop = new Set(gone.map((k) => this.seen.get(k)));
-        const kept = this.all.filter((_, i) => !drop.has(i));
-        this.all.length = 0;
-        this.seen.clear();
-        for (const s of kept) {
-          this.seen.set(labelsKeyOf(s.labels), this.all.length);
-          this.all.push(s);
-        }
-      }
+    const gone = before === undefined ? [] : [...before].filter((k) => !now.has(k) && this.ruleKeys.has(k) && this.seen.has(k));
+    if (gone.length > 0) {
+      const drop = new Set(gone.map((k) => this.seen.get(k)));
+      for (const k of gone) names.add(this.all[this.seen.get(k) as number]?.labels[METRIC_NAME] ?? '');
+      const kept = this.all.filter((_, i) => !drop.has(i));
+      this.all.length = 0;
+      this.all.push(...kept);
+      this.reindex();
     }
     this.written.set(writer, now);
-    this.indexNames();
-    this.selections.clear();
-    this.memos.clear();
-    if (this.hist !== undefined && !Number.isNaN(this.snapshotAt)) this.hist.append(this.snapshotAt, samples, writer);
+    // cached selections and subexpression results are stale only if a rule may read these names
+    if ([...names].some(mayBeRead)) {
+      this.selections.clear();
+      this.memos.clear();
+    }
   }
 
   /**
@@ -134,19 +148,19 @@ export class SeriesIndex {
     return memo;
   }
 
-  /** Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and subqueries from it. */
   /**
    * Appends this snapshot to `history` at `timeMs` and reads range selectors, offsets and
-   * subqueries from it; rule outputs of earlier evaluations are carried in (carryRuleOutputs). With
-   * `ruleWriters`, the history's other rule writers are retired: their series are stale from now.
+   * subqueries from it; rule outputs of earlier evaluations that a rule may read (`mayBeRead`, by
+   * metric name) are carried in (carryRuleOutputs). With `ruleWriters`, the history's other rule
+   * writers are retired: their series are stale from now.
    */
-  recordIn(history: SampleHistory, timeMs: number, ruleWriters?: ReadonlySet<string>): this {
+  recordIn(history: SampleHistory, timeMs: number, ruleWriters?: ReadonlySet<string>, mayBeRead: (name: string) => boolean = () => true): this {
     history.append(timeMs, this.all);
     // the series of rules no longer loaded are stale from now (Prometheus marks a removed group's series stale)
     if (ruleWriters !== undefined) for (const w of history.ruleWriters()) if (!ruleWriters.has(w)) history.append(timeMs, [], w);
     this.hist = history;
     this.snapshotAt = timeMs;
-    this.carryRuleOutputs();
+    this.carryRuleOutputs(mayBeRead);
     return this;
   }
 
