@@ -133,7 +133,7 @@ export class HistoryPersistence {
       series: [...this.series.values()],
       deletedSeries: [...this.deleted],
       appends: this.appends,
-      pruneBefore: history.stats().oldestMs ?? history.newest,
+      pruneBefore: history.oldest ?? history.newest,
     };
     try {
       await this.store.writeRuleHistory(w);

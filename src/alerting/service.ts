@@ -72,6 +72,8 @@ export class AlertingService {
   private exprTexts: string[] = [];
   private readsAnyName = false;
   private readonly readNames = new Map<string, boolean>();
+  /** Every loaded rule's history writer key (outputs of others are retired). */
+  private ruleWriters = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -157,6 +159,7 @@ export class AlertingService {
     this.readsAnyName = this.exprTexts.some((e) => e.includes('__name__') || /(^|[^a-zA-Z0-9_:\]\s])\s*\{/.test(e));
     this.readNames.clear();
     this.manager.update(groups);
+    this.ruleWriters = this.manager.writers();
     const recording = groups.reduce((n, g) => n + g.rules.filter(isRecordRule).length, 0);
     const rules = groups.reduce((n, g) => n + g.rules.length, 0);
     this.log.info({ groups: groups.length, alerting: rules - recording, recording }, 'rules loaded');
@@ -176,7 +179,7 @@ export class AlertingService {
     now: number,
     handOver?: (toSend: AlertPayload[]) => Promise<void>,
   ): Promise<{ samples: Sample[]; recorded: Sample[]; toSend: AlertPayload[] }> {
-    this.index = new SeriesIndex(samples).recordIn(this.history, now, this.manager.writers(), (name) => this.mayBeRead(name));
+    this.index = new SeriesIndex(samples).recordIn(this.history, now, this.ruleWriters, (name) => this.mayBeRead(name));
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
       const key = groupKey(g.file, g.name);

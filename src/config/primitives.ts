@@ -24,5 +24,11 @@ export const durationMs = () =>
 export const positiveDuration = () =>
   durationMs().refine((ms) => ms > 0, { message: 'must be longer than 0s' });
 
+/**
+ * A plain object, else undefined: cross-key checks that run when other parts of the file failed
+ * their schema read the raw input through this.
+ */
+export const asRecord = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
 /** An http:// or https:// URL. */
 export const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { VigilError } from '../core/errors.js';
 import { readTls } from './tls.js';
 import { parseRfc3339 } from '../core/rfc3339.js';
-import { bool, durationMs, int, num, positiveDuration } from './primitives.js';
+import { asRecord, bool, durationMs, int, num, positiveDuration } from './primitives.js';
 import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
 import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
@@ -318,7 +318,7 @@ export const ConfigSchema = z
 
 /** Duplicate model, feature and window names, and settings that do not fit the model's task. */
 function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {
-  const rec = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const rec = asRecord;
   const c = rec(cfg);
   if (c === undefined || !Array.isArray(c.models)) return;
   const retention = rec(c.storage)?.retention;

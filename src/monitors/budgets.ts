@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import type { Sample } from '../metrics/snapshot.js';
-import { num, positiveDuration } from '../config/primitives.js';
+import { asRecord as rec, num, positiveDuration } from '../config/primitives.js';
 
 export const BudgetsSchema = z.strictObject({
   /** The window the budgets read (one of the model's windows); default 1h when the model has it, else its shortest. */
@@ -40,8 +40,8 @@ interface BudgetModel {
   business?: { cost_per_prediction: number } | undefined;
 }
 
-/** The window a model's budgets read. */
-export function budgetWindow(m: BudgetModel): number {
+/** The window a model's budgets read: `budgets.window`, else 1h when the model has it, else its shortest. */
+export function budgetWindow(m: { windows: readonly number[]; budgets?: { window?: number | undefined } | undefined }): number {
   const w = m.budgets?.window;
   if (w !== undefined) return w;
   return m.windows.includes(3_600_000) ? 3_600_000 : Math.min(...m.windows);
@@ -116,8 +116,6 @@ function measure(name: BudgetName, get: (metric: string, window?: string) => num
   }
 }
 
-const rec = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-
 /**
  * Cross checks of models[].budgets (defensive: runs when other parts of the file have problems):
  * the window is one of the model's, classification budgets on a classification model, a latency
@@ -141,12 +139,12 @@ export function checkBudgets(cfg: unknown, ctx: z.RefinementCtx): void {
       }
     }
     if (b.max_latency_increase !== undefined && windows !== undefined) {
-      const w = typeof b.window === 'number' ? b.window : windows.includes(3_600_000) ? 3_600_000 : Math.min(...windows);
+      const w = budgetWindow({ windows, budgets: { window: typeof b.window === 'number' ? b.window : undefined } });
       if (Math.max(...windows) <= w) {
         ctx.addIssue({ code: 'custom', path: at('max_latency_increase'), message: 'needs a model window longer than budgets.window to compare the latency with', params: { vigil: 'VALUE' } });
       }
     }
-    if (b.max_cost_per_prediction !== undefined && !((rec(m.business)?.cost_per_prediction as number | undefined) !== undefined && Number(rec(m.business)?.cost_per_prediction) > 0)) {
+    if (b.max_cost_per_prediction !== undefined && !(Number(rec(m.business)?.cost_per_prediction ?? 0) > 0)) {
       ctx.addIssue({ code: 'custom', path: at('max_cost_per_prediction'), message: 'needs models[].business.cost_per_prediction', params: { vigil: 'VALUE' } });
     }
   });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CATALOG } from '../metrics/catalog.js';
-import { durationMs, positiveDuration } from '../config/primitives.js';
+import { asRecord as rec, durationMs, positiveDuration } from '../config/primitives.js';
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -69,8 +69,6 @@ export function sloId(slo: Pick<SloConfig, 'model' | 'name'>): string {
 
 export const periodDays = (slo: Pick<SloConfig, 'period'>): number => (slo.period === '28d' ? 28 : 30);
 
-const rec = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-
 /**
  * Cross checks: the model exists, the SLI fits its task and windows, no two SLOs of a model share a
  * name. Runs even when other parts of the file have problems (so every problem is reported at
@@ -85,7 +83,7 @@ export function checkSlos(cfg: unknown, ctx: z.RefinementCtx): void {
     const s = rec(raw);
     if (s === undefined || typeof s.name !== 'string' || typeof s.model !== 'string') return;
     const at = (...p: (string | number)[]) => ['slos', i, ...p];
-    const id = `${s.model}-${s.name}`;
+    const id = sloId({ model: s.model, name: s.name });
     const first = seen.get(id);
     if (first !== undefined) ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate SLO "${s.name}" for model "${s.model}" (first at slos[${first}])`, params: { vigil: 'DUPLICATE' } });
     else seen.set(id, i);

@@ -153,6 +153,13 @@ export class SloTracker implements IngestListener {
   /** One evaluation cycle's samples: window-based quality and freshness. */
   observeCycle(samples: readonly Sample[], now: number): void {
     const interval = this.deps.config().evaluation_interval;
+    // the cycle's samples by name, grouped once for every SLO that reads them
+    const byName = new Map<string, Sample[]>();
+    const named = (name: string): readonly Sample[] => {
+      let list = byName.get(name);
+      if (list === undefined) byName.set(name, (list = samples.filter((s) => s.name === name)));
+      return list;
+    };
     for (const t of this.tracked.values()) {
       const sli = t.cfg.sli;
       if (sli.type === 'quality') {
@@ -160,8 +167,8 @@ export class SloTracker implements IngestListener {
         const window = formatDuration(sli.window);
         let good = 0;
         let total = 0;
-        for (const s of samples) {
-          if (s.name !== name || s.labels.model !== t.cfg.model || s.labels.window !== window || Number.isNaN(s.value)) continue;
+        for (const s of named(name)) {
+          if (s.labels.model !== t.cfg.model || s.labels.window !== window || Number.isNaN(s.value)) continue;
           total++;
           if (sli.min !== undefined ? s.value >= sli.min : s.value <= (sli.max as number)) good++;
         }
@@ -170,7 +177,7 @@ export class SloTracker implements IngestListener {
         const weight = Math.min(t.lastCycle === undefined ? interval : now - t.lastCycle, MAX_CYCLE_WEIGHT_MS) / 1000;
         t.lastCycle = now;
         if (!(weight > 0)) continue;
-        const age = samples.find((s) => s.name === 'ml_prediction_freshness_seconds' && s.labels.model === t.cfg.model)?.value;
+        const age = named('ml_prediction_freshness_seconds').find((s) => s.labels.model === t.cfg.model)?.value;
         // no prediction at all is not fresh
         this.count(t, now, age !== undefined && age * 1000 <= sli.max_age ? weight : 0, weight);
       }

@@ -6,7 +6,7 @@ import type { AlertState } from '../types.js';
 import type { Alert, RuleHealth } from './alerting-rule.js';
 import { sortLabels } from './alerting-rule.js';
 import { formatFloat, rfc3339 } from './gofmt.js';
-import type { RuleGroup } from './group.js';
+import type { Rule, RuleGroup } from './group.js';
 import { RecordingRule } from './recording-rule.js';
 
 /** Go's zero time.Time as JSON. */
@@ -117,6 +117,21 @@ export function rulesQueryFromParams(params: URLSearchParams): RulesQuery {
   };
 }
 
+/** A rule's health and last evaluation, as both rule kinds report them. */
+function evaluation(rule: Rule): { health: RuleHealth; evaluationTime: number; lastEvaluation: string } {
+  return {
+    health: rule.health,
+    evaluationTime: rule.evaluationDurationMs / 1000,
+    lastEvaluation: rule.evaluationTimestamp === undefined ? ZERO_TIME : rfc3339(rule.evaluationTimestamp),
+  };
+}
+
+/** `lastError` only when the rule has one (Go's omitempty). */
+function withLastError<T extends { lastError?: string }>(r: T, rule: Rule): T {
+  if (rule.lastError !== undefined && rule.lastError !== '') r.lastError = rule.lastError;
+  return r;
+}
+
 /** `GET /api/v1/rules`. Groups are expected sorted by file, then name (RuleManager.ruleGroups()). */
 export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery = {}): ApiSuccess<{ groups: ApiRuleGroup[] }> | ApiError {
   const typ = (q.type ?? '').toLowerCase();
@@ -155,13 +170,10 @@ export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery =
           name: rule.name,
           query: rule.def.expr,
           ...(Object.keys(rule.def.labels).length > 0 ? { labels: sortLabels(rule.def.labels) } : {}),
-          health: rule.health,
-          evaluationTime: rule.evaluationDurationMs / 1000,
-          lastEvaluation: rule.evaluationTimestamp === undefined ? ZERO_TIME : rfc3339(rule.evaluationTimestamp),
+          ...evaluation(rule),
           type: 'recording',
         };
-        if (rule.lastError !== undefined && rule.lastError !== '') r.lastError = rule.lastError;
-        apiGroup.rules.push(r);
+        apiGroup.rules.push(withLastError(r, rule));
         continue;
       }
       if (!returnAlerts) continue;
@@ -174,13 +186,10 @@ export function buildRulesResponse(groups: readonly RuleGroup[], q: RulesQuery =
         labels: sortLabels(rule.def.labels),
         annotations: sortLabels(rule.def.annotations),
         alerts: excludeAlerts ? null : rule.activeAlerts().sort(byLabels).map(toApiAlert),
-        health: rule.health,
-        evaluationTime: rule.evaluationDurationMs / 1000,
-        lastEvaluation: rule.evaluationTimestamp === undefined ? ZERO_TIME : rfc3339(rule.evaluationTimestamp),
+        ...evaluation(rule),
         type: 'alerting',
       };
-      if (rule.lastError !== undefined && rule.lastError !== '') r.lastError = rule.lastError;
-      apiGroup.rules.push(r);
+      apiGroup.rules.push(withLastError(r, rule));
     }
     // A group whose rules were all filtered out is left out.
     if (apiGroup.rules.length > 0) out.push(apiGroup);

@@ -170,6 +170,11 @@ export class SampleHistory {
 
   constructor(private readonly opts: HistoryOptions) {}
 
+  /** The oldest append kept (undefined before the first). */
+  get oldest(): number | undefined {
+    return this.appends[0]?.t;
+  }
+
   /** The newest append's time (-Infinity before the first). */
   get newest(): number {
     return this.lastT;
@@ -227,13 +232,15 @@ export class SampleHistory {
 
   /**
    * Every rule writer's (not the snapshot's) newest sample per series at or before `refMs` within
-   * the lookback, unless it is a stale marker: what an instant selector sees of rule outputs.
+   * the lookback, unless it is a stale marker: what an instant selector sees of rule outputs. Only
+   * series whose metric name `keep` accepts.
    */
-  latestOfRuleWriters(refMs: number, lookbackMs = LOOKBACK_DELTA_MS): Array<{ writer: string; labels: VectorSample['labels']; value: number }> {
+  latestOfRuleWriters(refMs: number, keep: (name: string) => boolean = () => true, lookbackMs = LOOKBACK_DELTA_MS): Array<{ writer: string; labels: VectorSample['labels']; value: number }> {
     const out: Array<{ writer: string; labels: VectorSample['labels']; value: number }> = [];
     for (const [writer, set] of this.byWriter) {
       if (writer === SNAPSHOT_WRITER) continue;
       for (const s of set) {
+        if (!keep(s.labels[METRIC_NAME] ?? '')) continue;
         const i = s.firstAtOrAfter(refMs + 1) - 1;
         if (i < s.head || s.stale[i] === 1 || (s.t[i] as number) < refMs - lookbackMs) continue;
         out.push({ writer, labels: s.labels, value: s.v[i] as number });
@@ -259,7 +266,7 @@ export class SampleHistory {
    * restored is persisted already). Deleted series stay listed, for the store to drop.
    */
   endRestore(): void {
-    for (const ser of [...this.series.values()]) if (ser.size === 0) this.remove(ser);
+    for (const ser of this.series.values()) if (ser.size === 0) this.remove(ser);
     this.journal = [];
     this.created = [];
   }
@@ -338,7 +345,7 @@ export class SampleHistory {
     cutoff = (this.appends[i] as { t: number }).t;
     this.appends.splice(0, i);
     this.total = 0;
-    for (const ser of [...this.series.values()]) {
+    for (const ser of this.series.values()) {
       ser.dropBefore(cutoff);
       // a series whose only sample left is its stale marker is gone
       if (ser.size === 0 || (ser.size === 1 && ser.lastIsStale())) this.remove(ser);

@@ -4,7 +4,6 @@ import type { LabelMatcher } from './ast.js';
 import type { SampleHistory } from './history.js';
 import { compareStrings, keyOfSorted, labelsKey, METRIC_NAME, newLabels, resetLabelCaches, seal } from './labels.js';
 
-const labelsKeyOf = (labels: Labels): string => labelsKey(labels);
 const copyLabels = (labels: Labels): Record<string, string> => {
   const out = newLabels();
   for (const [k, v] of Object.entries(labels)) out[k] = v;
@@ -73,7 +72,7 @@ export class SeriesIndex {
     this.byName.clear();
     this.namePos.clear();
     this.all.forEach((series, i) => {
-      const key = labelsKeyOf(series.labels);
+      const key = labelsKey(series.labels);
       this.seen.set(key, i);
       const name = series.labels[METRIC_NAME] ?? '';
       let list = this.byName.get(name);
@@ -90,8 +89,8 @@ export class SeriesIndex {
    */
   private carryRuleOutputs(mayBeRead: (name: string) => boolean): void {
     if (this.hist === undefined) return;
-    for (const { writer, labels, value } of this.hist.latestOfRuleWriters(this.snapshotAt)) {
-      if (!mayBeRead(labels[METRIC_NAME] ?? '')) continue; // no rule reads it: not worth carrying
+    // outputs no rule reads are not worth carrying
+    for (const { writer, labels, value } of this.hist.latestOfRuleWriters(this.snapshotAt, mayBeRead)) {
       const key = this.put(copyLabels(labels), value, true);
       let keys = this.written.get(writer);
       if (keys === undefined) this.written.set(writer, (keys = new Set()));
