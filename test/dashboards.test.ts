@@ -249,7 +249,9 @@ describe('dashboard contents: ML SLOs', () => {
     expect((burn?.fieldConfig?.defaults as { thresholds?: { steps: { value: number | null }[] } }).thresholds?.steps.map((s) => s.value)).toEqual([null, 1, 3, 6, 14.4]);
     expect(byTitle('SLO alerts').join()).toContain('ALERTS{alertname="MLSLOErrorBudgetBurn"');
     expect(byTitle('Performance budgets broken').join()).toContain('ml_model_budget_violated');
-    expect(d.templating.list.map((v) => v.name)).toEqual(['model', 'slo', 'vigil_url']);
+    expect(d.templating.list.map((v) => v.name)).toEqual(['model', 'slo', 'segment', 'vigil_url']);
+    // every SLO panel follows the segment variable (a segment's SLOs carry `segment`, slos[].segment)
+    for (const e of dataPanels(d).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''))) if (e.includes('sloth_slo=~')) expect(e).toContain('segment=~"$segment"');
   });
 });
 

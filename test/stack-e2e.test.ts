@@ -221,7 +221,7 @@ describe.runIf(prometheus.available && alertmanager.available)('the docker-compo
     }, 30_000);
 
     // Every dashboard query runs in the real Prometheus.
-    const values = { model: '.*', version: '.*', slo: '.*', window: '5m', vigil_url: vigilUrl, __rate_interval: '1m', __interval: '15s', __range: '5m' };
+    const values = { model: '.*', version: '.*', slo: '.*', segment: '.*', window: '5m', vigil_url: vigilUrl, __rate_interval: '1m', __interval: '15s', __range: '5m' };
     const rejected: string[] = [];
     let withData = 0;
     for (const file of dashboardFiles()) {

@@ -357,6 +357,43 @@ describe('slos', () => {
   });
 });
 
+describe('segments', () => {
+  const doc = (segments: string, slos = '') =>
+    `models:\n  - { name: fraud, task: binary, positive_class: 1, windows: [1h], features: [{ name: x, type: numeric }]${segments} }\n  - { name: plain, task: binary, positive_class: 1, windows: [1h], features: [{ name: x, type: numeric }] }\n${slos}`;
+  const issues = (text: string) => {
+    try {
+      parseConfigText(text, 'g.yaml', {});
+      return [];
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.line}: ${i.path}: ${i.message}`);
+    }
+  };
+
+  it('models[].segments.max is 1 to 100; unknown keys are refused', () => {
+    expect(parseConfigText(doc(', segments: { max: 5 }'), 'g.yaml', {}).models[0]?.segments).toEqual({ max: 5 });
+    expect(parseConfigText(doc(''), 'g.yaml', {}).models[0]?.segments).toBeUndefined();
+    expect(issues(doc(', segments: { max: 0 }'))).toEqual([expect.stringMatching(/^2: models\[0\]\.segments\.max: /)]);
+    expect(issues(doc(', segments: { max: 101 }'))).toEqual([expect.stringMatching(/^2: models\[0\]\.segments\.max: /)]);
+    expect(issues(doc(', segments: { max: 3, top: 2 }'))).toEqual(['2: models[0].segments.top: unknown key "top" (known here: max)']);
+  });
+
+  it('an SLO of a segment: any SLI but freshness; a quality SLI needs the model to have segments', () => {
+    const slos = `slos:
+  - { name: a, model: fraud, segment: eu, objective: 99, sli: { type: errors } }
+  - { name: b, model: plain, segment: eu, objective: 99, sli: { type: correctness } }
+  - { name: c, model: fraud, segment: eu, objective: 99, sli: { type: quality, metric: accuracy, window: 1h, min: 0.9 } }
+  - { name: d, model: plain, segment: eu, objective: 99, sli: { type: quality, metric: accuracy, window: 1h, min: 0.9 } }
+  - { name: e, model: fraud, segment: eu, objective: 99, sli: { type: freshness, max_age: 5m } }
+  - { name: f, model: fraud, segment: '', objective: 99, sli: { type: errors } }
+`;
+    expect(issues(doc(', segments: { max: 3 }', slos))).toEqual([
+      expect.stringMatching(/^8: slos\[3\]\.segment: a quality SLI per segment reads the segment's series: set models\[\]\.segments on model "plain"/),
+      expect.stringMatching(/^9: slos\[4\]\.segment: a freshness SLI is per model/),
+      expect.stringMatching(/^10: slos\[5\]\.segment: /),
+    ]);
+  });
+});
+
 describe('maintenance window times', () => {
   const doc = (starts: string) =>
     `models: []\nmaintenance_windows:\n  - name: deploy\n    matchers: ['model="fraud"']\n    starts_at: "${starts}"\n    ends_at: "2026-03-01T02:00:00Z"\n`;

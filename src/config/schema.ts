@@ -185,6 +185,9 @@ export const ExperimentSchema = z.strictObject({
   correction: z.enum(['bh', 'bonferroni', 'holm', 'none']).default('bh'),
 });
 
+/** The highest models[].segments.max: each segment multiplies the model's per-window series. */
+export const SEGMENTS_MAX = 100;
+
 export const ModelSchema = z.strictObject({
   name: z.string().regex(MODEL_NAME_RE, 'must be 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit'),
   task: TaskSchema,
@@ -217,6 +220,12 @@ export const ModelSchema = z.strictObject({
   experiment: ExperimentSchema.optional(),
   /** Performance budgets (src/monitors/budgets.ts): ml_model_budget_* series and MLPerformanceBudgetViolated. */
   budgets: BudgetsSchema.optional(),
+  /**
+   * Segment monitoring (src/monitors/segments.ts): quality, drift, data quality and latency per
+   * value of the predictions' `segment`, for the `max` most frequent values of the hot window; the
+   * rest pooled as `other`.
+   */
+  segments: z.strictObject({ max: int().pipe(z.number().min(1).max(SEGMENTS_MAX)) }).optional(),
 });
 
 export const AlertingSchema = z.strictObject({

@@ -16,9 +16,14 @@ export interface CatalogEntry {
   origin: 'live' | 'snapshot';
   /** The series also carry the labels of whatever produced them (ALERTS: the alert's labels). */
   dynamicLabels?: boolean;
+  /** Some series also carry `segment`: per segment (models[].segments) or of a segment's SLO. */
+  segmentable?: boolean;
 }
 
-export const CATALOG: readonly CatalogEntry[] = [
+/** The families the segment monitors export (src/monitors/segments.ts), and the SLO families. */
+const SEGMENTED = /^(ml_model_(?!quality_baseline|info|estimate|budget)[a-z0-9_]+|ml_window_samples|ml_label_coverage_ratio|ml_accuracy_improvement_ratio|ml_prediction_error_ratio|ml_prediction_latency_p\d\d_seconds|ml_feature_(drift_[a-z_]+|completeness_ratio|new_category_ratio|out_of_range_ratio)|ml_features_drifted|ml_prediction_drift_score|ml_label_drift_score|slo:.*|sloth_slo_info)$/;
+
+const ENTRIES: readonly CatalogEntry[] = [
   // Traffic and latency (live, from ingested events)
   { name: 'ml_predictions_total', type: 'counter', unit: '', labels: ['model', 'version'], origin: 'live', help: 'Predictions ingested (new ids only; re-sent ids are not counted).' },
   { name: 'ml_labels_total', type: 'counter', unit: '', labels: ['model'], origin: 'live', help: 'Ground-truth labels ingested (new ids only).' },
@@ -101,6 +106,9 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'slo:period_burn_rate:ratio', type: 'gauge', unit: '', labels: ['sloth_id', 'sloth_service', 'sloth_slo'], origin: 'snapshot', help: 'Error ratio over the SLO period ÷ error budget.' },
   { name: 'slo:period_error_budget_remaining:ratio', type: 'gauge', unit: 'ratio', labels: ['sloth_id', 'sloth_service', 'sloth_slo'], origin: 'snapshot', help: 'Share of the period\'s error budget left (1 − period burn rate; negative when overspent).' },
   { name: 'sloth_slo_info', type: 'gauge', unit: '', labels: ['sloth_id', 'sloth_service', 'sloth_slo', 'sloth_mode', 'sloth_objective', 'sloth_sli'], origin: 'snapshot', help: 'Always 1 for each SLO: its objective (percent) and SLI type.' },
+  // Segments (src/monitors/segments.ts)
+  { name: 'ml_segment_values', type: 'gauge', unit: '', labels: ['model'], origin: 'snapshot', help: 'Distinct segment values in the model\'s hot window (models[].segments).' },
+  { name: 'ml_segment_values_pooled', type: 'gauge', unit: '', labels: ['model'], origin: 'snapshot', help: 'Segment values beyond models[].segments.max, pooled into segment="other" (0: every value has its own series).' },
   { name: 'vigil_hot_window_rows', type: 'gauge', unit: '', labels: ['model'], origin: 'snapshot', help: 'Predictions held in memory for the model\'s windows.' },
   { name: 'vigil_hot_window_bytes', type: 'gauge', unit: 'bytes', labels: ['model'], origin: 'snapshot', help: 'Memory held by the model\'s hot window columns.' },
   { name: 'vigil_baseline_info', type: 'gauge', unit: '', labels: ['model', 'version', 'baseline_version', 'source'], origin: 'snapshot', help: 'Always 1: the baseline each serving version is compared with (its own, or the model\'s latest).' },
@@ -137,6 +145,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'vigil_config_last_reload_success_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: [], origin: 'live', help: 'When the configuration was last loaded successfully.' },
 ];
 
+export const CATALOG: readonly CatalogEntry[] = ENTRIES.map((e) => (SEGMENTED.test(e.name) ? { ...e, segmentable: true } : e));
+
 /** prom-client's default process and Node.js metrics: documented as a group, not one by one. */
 export const DEFAULT_METRIC_PREFIXES = ['process_', 'nodejs_'] as const;
 
@@ -168,7 +178,7 @@ export const catalogEntry = (name: string): CatalogEntry => {
 export function renderCatalogMarkdown(): string {
   const rows = CATALOG.map(
     (c) =>
-      `| \`${c.name}\` | ${c.type} | ${c.labels.length === 0 ? '—' : c.labels.map((l) => `\`${l}\``).join(', ')}${c.dynamicLabels ? ', + the alert\'s labels' : ''} | ${c.help} |`,
+      `| \`${c.name}\` | ${c.type} | ${c.labels.length === 0 ? '—' : c.labels.map((l) => `\`${l}\``).join(', ')}${c.dynamicLabels ? ', + the alert\'s labels' : ''}${c.segmentable ? ' (+ `segment`)' : ''} | ${c.help} |`,
   );
   return ['| Metric | Type | Labels | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

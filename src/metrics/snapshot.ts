@@ -54,10 +54,11 @@ export class SnapshotBuilder {
     if (entry === undefined) throw new Error(`${name} is not a snapshot metric of the catalog`);
     if (Number.isNaN(value)) return;
     const keys = Object.keys(labels);
-    if ((!entry.dynamicLabels && keys.length !== entry.labels.length) || !entry.labels.every((l) => l in labels)) {
-      throw new Error(`${name} takes labels {${entry.labels.join(',')}}, got {${keys.join(',')}}`);
+    const segment = entry.segmentable === true && 'segment' in labels ? 1 : 0;
+    if ((!entry.dynamicLabels && keys.length !== entry.labels.length + segment) || !entry.labels.every((l) => l in labels)) {
+      throw new Error(`${name} takes labels {${entry.labels.join(',')}}${entry.segmentable === true ? ' (and segment)' : ''}, got {${keys.join(',')}}`);
     }
-    const id = entry.dynamicLabels ? keys.sort().map((k) => [k, labels[k]]) : entry.labels.map((l) => labels[l]);
+    const id = entry.dynamicLabels ? keys.sort().map((k) => [k, labels[k]]) : [...entry.labels.map((l) => labels[l]), ...(segment === 1 ? [labels.segment] : [])];
     this.series.set(`${name}${JSON.stringify(id)}`, { name, labels, value });
   }
 

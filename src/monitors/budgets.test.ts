@@ -40,6 +40,9 @@ describe('performance budgets', () => {
       w('ml_model_accuracy', '1h', 0.9, 'v2'),
       w('ml_window_samples', '1d', 10, 'v1', 'eta'),
       w('ml_accuracy_improvement_ratio', '1d', -0.25, 'v1', 'eta'),
+      // a segment's series (after the model's, as the monitors emit them): budgets are the model's, not read
+      { name: 'ml_model_accuracy', labels: { model: 'fraud', version: 'v1', window: '1h', segment: 'eu' }, value: 0.99 },
+      { name: 'ml_model_precision', labels: { model: 'fraud', version: 'v1', window: '1h', segment: 'eu' }, value: 0.1 },
     ];
     const out = budgetSamples(config.models, samples);
     const by = (name: string) => Object.fromEntries(out.filter((s) => s.name === name).map((s) => [`${s.labels.model}/${s.labels.version ?? '-'}/${s.labels.budget}`, s.value]));

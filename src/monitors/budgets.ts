@@ -54,8 +54,9 @@ export function budgetSamples(models: readonly BudgetModel[], samples: readonly 
   const key = (model: string, window: string, version: string) => `${model}\u0000${window}\u0000${version}`;
   const versions = new Map<string, Set<string>>();
   for (const s of samples) {
-    const { model, window, version } = s.labels;
-    if (model === undefined || window === undefined || version === undefined) continue;
+    const { model, window, version, segment } = s.labels;
+    // budgets are the model's: its segments' series are not read
+    if (model === undefined || window === undefined || version === undefined || segment !== undefined) continue;
     let byKey = idx.get(s.name);
     if (byKey === undefined) idx.set(s.name, (byKey = new Map()));
     byKey.set(key(model, window, version), s.value);

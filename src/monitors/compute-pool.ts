@@ -20,6 +20,7 @@ import type { Logger } from '../core/logger.js';
 import { locateBuiltWorker, PoolWorkers } from '../core/worker-file.js';
 import type { Sample } from '../metrics/snapshot.js';
 import type { LoadedBaseline } from './baseline.js';
+import type { SegmentPlan } from './segments.js';
 import type { WindowWire } from './window.js';
 
 /**
@@ -42,6 +43,8 @@ export type ToCompute =
       baselines: number[];
       /** the key of the baseline drift is measured against (the current version's), if any */
       baseline: number | null;
+      /** the model's segment plan this cycle (segments.ts), or null */
+      segments: SegmentPlan | null;
       /** test only: make the worker fail on this job */
       fault?: 'throw' | 'exit';
     };
@@ -120,7 +123,7 @@ export class ComputePool {
    * Computes a model's windows in a worker: resolves with its samples, or null when no worker can
    * take it or the worker failed (the caller computes it on the main thread then). Never rejects.
    */
-  run(job: { model: ModelConfig; now: number; wire: WindowWire; baselines: readonly LoadedBaseline[]; baseline: LoadedBaseline | undefined }): Promise<ComputeResult | null> {
+  run(job: { model: ModelConfig; now: number; wire: WindowWire; baselines: readonly LoadedBaseline[]; baseline: LoadedBaseline | undefined; segments?: SegmentPlan | null }): Promise<ComputeResult | null> {
     if (!this.usable) return Promise.resolve(null);
     const slot = this.pick();
     if (slot === null) return Promise.resolve(null);
@@ -140,6 +143,7 @@ export class ComputePool {
         wire: job.wire,
         baselines: job.baselines.map((b) => this.keyOf(b)),
         baseline: job.baseline === undefined ? null : this.keyOf(job.baseline),
+        segments: job.segments ?? null,
         ...(fault === undefined ? {} : { fault }),
       };
       const done = new Promise<ComputeResult | null>((resolve) => slot.pending.set(id, resolve));

@@ -47,8 +47,12 @@ async function job(m: Extract<ToCompute, { type: 'job' }>): Promise<FromCompute>
         scratch,
       };
       try {
-        const out = await computeWindowSamples(view, null, noTick, (monitor, e) =>
-          failures.push({ monitor, message: errorMessage(e), ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {}) }),
+        const out = await computeWindowSamples(
+          view,
+          null,
+          noTick,
+          (monitor, e) => failures.push({ monitor, message: errorMessage(e), ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {}) }),
+          m.segments,
         );
         for (const s of out) samples.push(s);
       } finally {

@@ -13,6 +13,7 @@ import { freshnessMonitor } from './data-quality.js';
 import { estimateTrust } from './estimate.js';
 import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
 import { Scratch } from './scratch.js';
+import { emitSegmentCardinality, planSegments, type SegmentPlan } from './segments.js';
 import type { Emit, WindowView } from './view.js';
 import { ModelWindow, needsRawValues } from './window.js';
 
@@ -418,16 +419,16 @@ export class MonitorEngine implements IngestListener {
       this.lastSamples.set(m.name, { at: now, samples });
       return samples;
     };
-    let prepared: { w: ModelWindow; baseline: LoadedBaseline | undefined };
+    let prepared: { w: ModelWindow; baseline: LoadedBaseline | undefined; segments: SegmentPlan | null };
     try {
       prepared = await this.prepareModel(m, now, emit);
     } catch (e) {
       this.failed('model', m.name, e);
       return { done: Promise.resolve(finish()) };
     }
-    const { w, baseline } = prepared;
+    const { w, baseline, segments } = prepared;
     const onMain = (): Promise<void> => {
-      const run = this.mainChain.then(() => this.computeWindowsOnMain(m, w, now, baseline, scratch, emit, tick));
+      const run = this.mainChain.then(() => this.computeWindowsOnMain(m, w, now, baseline, segments, scratch, emit, tick));
       this.mainChain = run.catch(() => undefined);
       return run;
     };
@@ -441,7 +442,7 @@ export class MonitorEngine implements IngestListener {
       return { done: Promise.resolve(finish()) };
     }
     const done = pool
-      .run({ model: m, now, wire: w.wire(), baselines: this.baselinesOf(m.name), baseline })
+      .run({ model: m, now, wire: w.wire(), baselines: this.baselinesOf(m.name), baseline, segments })
       .then(async (r) => {
         if (r === null) return onMain(); // no worker could take it: here, in slices
         for (const f of r.failures) this.failed(f.monitor, m.name, Object.assign(new Error(f.message), { stack: f.stack }));
@@ -460,10 +461,10 @@ export class MonitorEngine implements IngestListener {
 
   /**
    * A model's window as of `now`: evicted, rebuilt when it must be coded against other baselines;
-   * emits its size, freshness and baseline series. Returns it with the baseline drift is measured
-   * against (the current version's).
+   * emits its size, freshness, baseline and segment-cap series. Returns it with the baseline drift
+   * is measured against (the current version's) and the cycle's segment plan.
    */
-  private async prepareModel(m: ModelConfig, now: number, emit: Emit): Promise<{ w: ModelWindow; baseline: LoadedBaseline | undefined }> {
+  private async prepareModel(m: ModelConfig, now: number, emit: Emit): Promise<{ w: ModelWindow; baseline: LoadedBaseline | undefined; segments: SegmentPlan | null }> {
     let h = this.held.get(m.name);
     if (h === undefined || h.key !== windowKey(m)) h = { w: await this.rebuild(m, now), key: windowKey(m) };
     let w = h.w;
@@ -490,11 +491,22 @@ export class MonitorEngine implements IngestListener {
       for (const [metric, value] of Object.entries(b.quality)) emit('ml_model_quality_baseline', { model: m.name, version, metric }, value);
       if (m.task === 'binary') estimateTrust(m, version, b, emit);
     }
-    return { w, baseline };
+    const segments = planSegments(m, w);
+    if (segments !== null) emitSegmentCardinality(m.name, segments, emit);
+    return { w, baseline, segments };
   }
 
   /** Every window of a model on the main thread, in slices (tick), its samples into `emit`. */
-  private async computeWindowsOnMain(m: ModelConfig, w: ModelWindow, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch, emit: Emit, tick: () => Promise<void>): Promise<void> {
+  private async computeWindowsOnMain(
+    m: ModelConfig,
+    w: ModelWindow,
+    now: number,
+    baseline: LoadedBaseline | undefined,
+    segments: SegmentPlan | null,
+    scratch: Scratch,
+    emit: Emit,
+    tick: () => Promise<void>,
+  ): Promise<void> {
     for (const dur of m.windows) {
       await tick();
       try {
@@ -508,7 +520,7 @@ export class MonitorEngine implements IngestListener {
           baselineFor: (version) => this.baselineFor(m.name, version),
           scratch,
         };
-        const samples = await computeWindowSamples(view, this.driftPool, tick, (monitor, e) => this.failed(monitor, m.name, e));
+        const samples = await computeWindowSamples(view, this.driftPool, tick, (monitor, e) => this.failed(monitor, m.name, e), segments);
         for (const x of samples) emit(x.name, x.labels, x.value);
       } finally {
         scratch.release(); // the window's arrays are not read after its monitors

@@ -58,7 +58,9 @@ export interface WindowWire {
   label: Float64Array | Float32Array;
   latency: Float32Array;
   error: Uint8Array;
+  segment: Uint16Array;
   versions: readonly string[];
+  segments: readonly string[];
   classes: readonly string[];
   features: [string, { kind: 'numeric'; codes: CodeArray[]; raw: Float32Array | null } | { kind: 'categorical'; codes: Int32Array; values: readonly string[] }][];
 }
@@ -89,6 +91,16 @@ export const needsRawValues = (model: ModelConfig): boolean => model.drift.numer
 
 type Column = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
+/** A row's segment code when it has none. */
+export const SEGMENT_NONE = 0;
+/**
+ * A row's segment code when the window's segment dictionary is full (SEGMENT_CODES values): it
+ * counts among the pooled (`other`) rows.
+ */
+export const SEGMENT_OVERFLOW = 0xffff;
+/** Distinct segment values a window codes (codes 1 … SEGMENT_CODES); more are SEGMENT_OVERFLOW. */
+export const SEGMENT_CODES = 0xfffe;
+
 /** Rows added at a time at most before the capacity grows geometrically (by a quarter). */
 const GROW_STEP = 16_384;
 
@@ -107,7 +119,7 @@ const GROW_STEP = 16_384;
  * Numeric feature columns live on SharedArrayBuffers (see the drift worker, drift-pool.ts). Every
  * column is on paged memory and grows in place (columns.ts): no copy, no freed remains in the C heap.
  *
- * Memory: about 47 bytes per row (39 for classifiers) + per row and numeric feature 2 bytes per coding baseline
+ * Memory: about 49 bytes per row (41 for classifiers) + per row and numeric feature 2 bytes per coding baseline
  * (+ 4 with raw values), 4 per categorical feature; the capacity grows by 16,384 rows at a time,
  * or by a quarter beyond 65,536 rows.
  */
@@ -125,8 +137,12 @@ export class ModelWindow {
   label: Float64Array | Float32Array;
   latency = new Float32Array(0);
   error = new Uint8Array(0);
+  /** The row's segment: SEGMENT_NONE, 1 + its code in `segments`, or SEGMENT_OVERFLOW. */
+  segment = new Uint16Array(0);
   readonly features = new Map<string, FeatureColumn>();
   readonly versions = new Dictionary();
+  /** The segment values seen since the window was built (never shrinks: at most SEGMENT_CODES). */
+  readonly segments = new Dictionary();
   readonly classes = new Dictionary();
   /** Last event time at which each feature had a value (freshness). */
   readonly featureLastTs = new Map<string, number>();
@@ -205,6 +221,7 @@ export class ModelWindow {
     this.label = fn(this.label, NaN);
     this.latency = fn(this.latency, NaN);
     this.error = fn(this.error, 0);
+    this.segment = fn(this.segment, SEGMENT_NONE);
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
         for (const c of col.coded) c.codes = fn(c.codes, CODE_MISSING);
@@ -223,7 +240,7 @@ export class ModelWindow {
     const cat = this.categorical;
     this.appendRows(records.length, (k, i, vals, stride, c) => {
       const r = records[k] as PredictionRecord & Partial<WindowRow>;
-      this.setRow(i, seqs[k] as number, r.ts, r.version, r.prediction, windowScore(r), r.latencyMs, r.error, r.label ?? null, r.labelTs ?? null);
+      this.setRow(i, seqs[k] as number, r.ts, r.version, r.prediction, windowScore(r), r.latencyMs, r.error, r.label ?? null, r.labelTs ?? null, r.segment);
       const features = r.features;
       for (let f = 0; f < num.length; f++) {
         const v = ownFeature(features, (num[f] as NumericSlot).name);
@@ -271,14 +288,26 @@ export class ModelWindow {
       const r = rows[from + k] as PackedWindowRow;
       if (!packedFor(reader.layout, r.packed)) throw new Error(`packed row ${r.seq} is not of the window's feature layout`);
       const score = reader.row(r.packed);
-      this.setRow(i, r.seq, r.ts, r.version, r.prediction, score, r.latencyMs, r.error, r.label, r.labelTs);
+      this.setRow(i, r.seq, r.ts, r.version, r.prediction, score, r.latencyMs, r.error, r.label, r.labelTs, r.segment);
       for (let f = 0; f < nNum; f++) vals[f * stride + c] = reader.numeric(f);
       for (let f = 0; f < nCat; f++) this.setCategory(f, i, r.ts, reader.nextCategorical());
     });
   }
 
   /** Everything of row i but its features. */
-  private setRow(i: number, seq: number, ts: number, version: string, prediction: Target, score: number, latencyMs: number | null, error: string | null, label: Target | null, labelTs: number | null): void {
+  private setRow(
+    i: number,
+    seq: number,
+    ts: number,
+    version: string,
+    prediction: Target,
+    score: number,
+    latencyMs: number | null,
+    error: string | null,
+    label: Target | null,
+    labelTs: number | null,
+    segment: string | null,
+  ): void {
     this.seq[i] = seq;
     this.ts[i] = ts;
     this.version[i] = this.versions.code(version);
@@ -286,9 +315,16 @@ export class ModelWindow {
     this.score[i] = score;
     this.latency[i] = latencyMs ?? NaN;
     this.error[i] = error === null ? 0 : 1;
+    this.segment[i] = typeof segment === 'string' ? this.segmentCode(segment) : SEGMENT_NONE;
     if (label !== null) this.label[i] = this.target(label);
     if (this.lastPredictionTs === null || ts > this.lastPredictionTs) this.lastPredictionTs = ts;
     if (labelTs !== null && (this.lastLabelTs === null || labelTs > this.lastLabelTs)) this.lastLabelTs = labelTs;
+  }
+
+  private segmentCode(v: string): number {
+    const known = this.segments.lookup(v);
+    if (known !== undefined) return known + 1;
+    return this.segments.values.length < SEGMENT_CODES ? this.segments.code(v) + 1 : SEGMENT_OVERFLOW;
   }
 
   private setCategory(f: number, i: number, ts: number, v: string | null): void {
@@ -501,7 +537,9 @@ export class ModelWindow {
       label: this.label,
       latency: this.latency,
       error: this.error,
+      segment: this.segment,
       versions: this.versions.values,
+      segments: this.segments.values,
       classes: this.classes.values,
       features,
     };
@@ -543,6 +581,8 @@ export class ModelWindow {
       label: wire.label,
       latency: wire.latency,
       error: wire.error,
+      segment: wire.segment,
+      segments: dict(wire.segments),
       features,
       versions: dict(wire.versions),
       classes,
@@ -558,7 +598,7 @@ export class ModelWindow {
 
   /** Bytes held by the columns. */
   bytes(): number {
-    let b = this.cap * (8 * 3 + 2 + 4 + 1 + 2 * this.pred.BYTES_PER_ELEMENT);
+    let b = this.cap * (8 * 3 + 2 + 4 + 1 + 2 + 2 * this.pred.BYTES_PER_ELEMENT) + this.segments.values.length * 48;
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
         for (const c of col.coded) b += c.codes.byteLength;

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { embeddedConfigPath, loadConfigFile } from '../config/load.js';
+import { embeddedConfigPath, loadConfigFile, parseConfigText } from '../config/load.js';
+import type { ModelConfig } from '../config/schema.js';
 import { createLogger } from '../core/logger.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
-import { Simulator } from './simulator.js';
+import { ModelWorld, Simulator } from './simulator.js';
 
 let t: TestDaemon | undefined;
 afterEach(async () => {
@@ -77,5 +78,37 @@ describe('the demo simulator', () => {
     // the multiclass model's rows carry {class: probability} scores, and its reference quality is there
     const multiclass = demo.config.models.findIndex((m) => m.task === 'multiclass');
     expect(Object.keys(second[multiclass]?.[0]?.quality ?? {})).toContain('accuracy');
+  });
+});
+
+describe('simulated segments', () => {
+  it('a model with segments gets channels at their shares, drawn apart: the rest of its traffic is the same', () => {
+    const config = parseConfigText(
+      `models:
+  - { name: fraud, task: binary, positive_class: 1, features: [{ name: amount, type: numeric }, { name: country, type: categorical }] }
+  - { name: fraud-segmented, task: binary, positive_class: 1, segments: { max: 3 }, features: [{ name: amount, type: numeric }, { name: country, type: categorical }] }
+`,
+      'sim.yaml',
+      {},
+    );
+    const [plain, segmented] = config.models as [ModelConfig, ModelConfig];
+    const a = new ModelWorld(plain, 7);
+    const b = new ModelWorld({ ...segmented, name: plain.name }, 7);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const x = a.next(i, false);
+      const y = b.next(i, false);
+      const { segment, ...rest } = y.prediction;
+      expect(rest).toEqual(x.prediction);
+      expect(y.label).toBe(x.label);
+      expect(x.prediction.segment).toBeUndefined();
+      counts.set(segment as string, (counts.get(segment as string) ?? 0) + 1);
+    }
+    const share = (s: string) => (counts.get(s) ?? 0) / 20_000;
+    expect([...counts.keys()].sort()).toEqual(['mobile', 'partner', 'pos', 'web']);
+    expect(share('web')).toBeCloseTo(0.45, 1);
+    expect(share('mobile')).toBeCloseTo(0.3, 1);
+    expect(share('pos')).toBeCloseTo(0.2, 1);
+    expect(share('partner')).toBeCloseTo(0.05, 1);
   });
 });

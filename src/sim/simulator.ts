@@ -52,6 +52,16 @@ const hash = (s: string): number => {
   return h >>> 0;
 };
 
+/**
+ * The simulated sales channels of a model with segments, each drawn with the conditional share
+ * given (web 45%, mobile 30%, pos 20%, partner 5%): with segments.max 3, partner is pooled into `other`.
+ */
+const SIM_SEGMENTS: ReadonlyArray<readonly [string, number]> = [
+  ['web', 0.45],
+  ['mobile', 0.3 / 0.55],
+  ['pos', 0.2 / 0.25],
+];
+
 interface PendingLabel {
   dueAt: number;
   model: string;
@@ -64,6 +74,8 @@ export class ModelWorld {
   private readonly classes: string[];
   private readonly weights: Map<string, number>;
   private readonly cats: Map<string, string[]>;
+  /** Segments (models[].segments): drawn from their own stream, so the rest of the traffic is the same with or without them. */
+  private readonly segmentRnd: (() => number) | null;
   private seq = 0;
 
   constructor(
@@ -71,6 +83,7 @@ export class ModelWorld {
     seed: number,
   ) {
     this.rnd = mulberry32(seed ^ hash(model.name));
+    this.segmentRnd = model.segments === undefined ? null : mulberry32(seed ^ hash(`${model.name}/segments`));
     this.classes =
       model.task === 'multiclass' ? (model.classes ?? ['a', 'b', 'c']) : model.task === 'binary' ? ['0', model.positive_class ?? '1'] : [];
     this.weights = new Map(model.features.map((f) => [f.name, ((hash(f.name) % 200) - 100) / 100]));
@@ -106,7 +119,16 @@ export class ModelWorld {
     });
     const id = `${this.model.name}-${now}-${this.seq++}`;
     const latency = Math.exp(Math.log(25) + 0.5 * this.normal()) * (degraded ? 1.6 : 1);
-    const base = { id, ts: now, model_version: version, features, latency_ms: Math.round(latency * 10) / 10, ...(this.rnd() < 0.005 ? { error: 'upstream timeout' } : {}) };
+    const segment = this.segmentRnd === null ? undefined : SIM_SEGMENTS.find(([, share]) => (this.segmentRnd as () => number)() < share)?.[0] ?? 'partner';
+    const base = {
+      id,
+      ts: now,
+      model_version: version,
+      features,
+      latency_ms: Math.round(latency * 10) / 10,
+      ...(this.rnd() < 0.005 ? { error: 'upstream timeout' } : {}),
+      ...(segment === undefined ? {} : { segment }),
+    };
     // The model is good before the drift and much worse after it (when degraded).
     const noise = degraded ? 2.2 : 0.4;
     if (this.model.task === 'regression') {

@@ -41,6 +41,8 @@ export const SloConfigSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and dashes'),
   /** The model (Sloth's `sloth_service`). */
   model: z.string().min(1),
+  /** Only this segment's events (the predictions' `segment`); its series carry `segment`. */
+  segment: z.string().min(1).max(128).optional(),
   description: z.string().default(''),
   /** Percent of good events, as Sloth writes it (99.5). */
   objective: z.number().gt(0).lt(100),
@@ -95,6 +97,17 @@ export function checkSlos(cfg: unknown, ctx: z.RefinementCtx): void {
     const sli = rec(s.sli);
     if (sli === undefined) return;
     const task = model.task;
+    if (s.segment !== undefined && sli.type === 'freshness') {
+      ctx.addIssue({ code: 'custom', path: at('segment'), message: 'a freshness SLI is per model (its data is fresh or not); drop segment', params: { vigil: 'VALUE' } });
+    }
+    if (s.segment !== undefined && sli.type === 'quality' && rec(model.segments) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('segment'),
+        message: `a quality SLI per segment reads the segment's series: set models[].segments on model "${s.model}"`,
+        params: { vigil: 'VALUE' },
+      });
+    }
     if (sli.type === 'correctness' && task === 'regression') {
       ctx.addIssue({ code: 'custom', path: at('sli', 'type'), message: 'correctness needs a classification model (binary or multiclass); use a quality SLI on mae or rmse', params: { vigil: 'VALUE' } });
     }

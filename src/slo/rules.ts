@@ -39,7 +39,7 @@ export function sloRuleGroups(slos: readonly SloConfig[]): Array<{ name: string;
         annotations: {
           summary: `SLO ${s.name} of {{ $labels.sloth_service }} burns its error budget too fast (${tier.severity})`,
           description:
-            `The ${s.sli.type} SLO ${s.name} of model ${s.model} (objective ${s.objective}% over ${s.period}) spends its error budget ` +
+            `The ${s.sli.type} SLO ${s.name} of model ${s.model}${s.segment === undefined ? '' : ` (segment ${s.segment})`} (objective ${s.objective}% over ${s.period}) spends its error budget ` +
             `${tier.severity === 'page' ? 'at 14.4× or 6× the sustainable rate: 2% of it in an hour, or 5% in 6 hours' : 'at 3× or 1× the sustainable rate: 10% of it in a day, or in 3 days'}. ` +
             `Error ratio over the short window: {{ $value | humanizePercentage }}.`,
           runbook_url: `{{ $externalURL }}/runbooks/${SLO_ALERT_NAME}`,

@@ -108,6 +108,41 @@ describe('SloTracker', () => {
     await store.close();
   });
 
+  it("a segment's SLO counts only that segment's events and reads only its series; the model's SLO never reads a segment's", async () => {
+    const store = new SqliteStore({ path: ':memory:', now: T0 });
+    const now = { t: T0 };
+    const config = parseConfigText(
+      `models:
+  - { name: fraud, task: binary, positive_class: 1, windows: [1h], segments: { max: 2 }, features: [{ name: x, type: numeric }] }
+slos:
+  - { name: eu-errors, model: fraud, segment: eu, objective: 99, sli: { type: errors } }
+  - { name: eu-correct, model: fraud, segment: eu, objective: 90, sli: { type: correctness } }
+  - { name: eu-accuracy, model: fraud, segment: eu, objective: 90, sli: { type: quality, metric: accuracy, window: 1h, min: 0.9 } }
+  - { name: accuracy, model: fraud, objective: 90, sli: { type: quality, metric: accuracy, window: 1h, min: 0.9 } }
+`,
+      'vigil.yaml',
+      {},
+    );
+    const tracker = new SloTracker({ store, logger, clock: { now: () => now.t }, config: () => config });
+    const model = config.models[0] as VigilConfig['models'][number];
+    await tracker.apply(now.t);
+    tracker.predictions(model, [pred('a', { segment: 'eu', error: 'x' }), pred('b', { segment: 'eu' }), pred('c', { segment: 'us', error: 'x' }), pred('d', { error: 'x' })]);
+    await store.insertPredictions('fraud', [pred('p1', { segment: 'eu' }), pred('p2', { segment: 'eu', prediction: 0 }), pred('p3', { segment: 'us', prediction: 0 })], T0);
+    await tracker.labels(model, [
+      { id: 'p1', ts: T0, label: 1 },
+      { id: 'p2', ts: T0, label: 1 },
+      { id: 'p3', ts: T0, label: 1 },
+    ]);
+    const acc = (value: number, segment?: string) => ({ name: 'ml_model_accuracy', labels: { model: 'fraud', version: 'v1', window: '1h', ...(segment === undefined ? {} : { segment }) }, value });
+    tracker.observeCycle([acc(0.95), acc(0.5, 'eu'), acc(0.99, 'us'), acc(0.1, 'other')], now.t);
+    const s = tracker.samples(now.t);
+    expect(series(s, 'slo:sli_error:ratio_rate5m')).toEqual({ 'eu-errors/5m': 0.5, 'eu-correct/5m': 0.5, 'eu-accuracy/5m': 1, 'accuracy/5m': 0 });
+    // a segment's series carry it (the dashboards' segment variable), the model's do not
+    expect(s.find((x) => x.name === 'slo:objective:ratio' && x.labels.sloth_slo === 'eu-errors')?.labels).toEqual({ sloth_id: 'fraud-eu-errors', sloth_service: 'fraud', sloth_slo: 'eu-errors', segment: 'eu' });
+    expect(s.find((x) => x.name === 'slo:objective:ratio' && x.labels.sloth_slo === 'accuracy')?.labels.segment).toBeUndefined();
+    await store.close();
+  });
+
   it('keeps its counts in the store: a restarted tracker exports the same series; a failed write is retried', async () => {
     const real = new SqliteStore({ path: ':memory:', now: T0 });
     let fail = true;

@@ -117,7 +117,9 @@ export class SloTracker implements IngestListener {
       let good = 0;
       let total = 0;
       const sli = t.cfg.sli;
+      const segment = t.cfg.segment;
       for (const r of records) {
+        if (segment !== undefined && r.segment !== segment) continue;
         if (sli.type === 'errors') {
           total++;
           if (r.error === null) good++;
@@ -139,15 +141,18 @@ export class SloTracker implements IngestListener {
       model.name,
       records.map((r) => r.id),
     );
-    let good = 0;
-    let total = 0;
-    records.forEach((r, i) => {
-      const p = targets[i];
-      if (p === undefined) return;
-      total++;
-      if (String(p) === String(r.label)) good++;
-    });
-    for (const t of slos) this.count(t, now, good, total);
+    for (const t of slos) {
+      const segment = t.cfg.segment;
+      let good = 0;
+      let total = 0;
+      records.forEach((r, i) => {
+        const p = targets[i];
+        if (p === undefined || (segment !== undefined && p.segment !== segment)) return;
+        total++;
+        if (String(p.prediction) === String(r.label)) good++;
+      });
+      this.count(t, now, good, total);
+    }
   }
 
   /** One evaluation cycle's samples: window-based quality and freshness. */
@@ -168,7 +173,8 @@ export class SloTracker implements IngestListener {
         let good = 0;
         let total = 0;
         for (const s of named(name)) {
-          if (s.labels.model !== t.cfg.model || s.labels.window !== window || Number.isNaN(s.value)) continue;
+          // a model's SLO reads the model's series, a segment's SLO its segment's
+          if (s.labels.model !== t.cfg.model || s.labels.window !== window || s.labels.segment !== t.cfg.segment || Number.isNaN(s.value)) continue;
           total++;
           if (sli.min !== undefined ? s.value >= sli.min : s.value <= (sli.max as number)) good++;
         }
@@ -189,7 +195,7 @@ export class SloTracker implements IngestListener {
     const out: Sample[] = [];
     const minute = Math.floor(now / MINUTE_MS);
     for (const t of this.tracked.values()) {
-      const base = { sloth_id: t.id, sloth_service: t.cfg.model, sloth_slo: t.cfg.name };
+      const base = { sloth_id: t.id, sloth_service: t.cfg.model, sloth_slo: t.cfg.name, ...(t.cfg.segment === undefined ? {} : { segment: t.cfg.segment }) };
       const objective = t.cfg.objective / 100;
       const budget = 1 - objective;
       const ratio = (c: Counts) => (c.total > 0 ? (c.total - c.good) / c.total : undefined);

@@ -182,7 +182,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         { name: 'missing', type: 'numeric' as const },
       ];
       const layout = packLayout(features);
-      const packedRec = pred('packed', { score: { '0': 0.3, '1': 0.7 }, latencyMs: 3, error: 'timeout' });
+      const packedRec = pred('packed', { score: { '0': 0.3, '1': 0.7 }, latencyMs: 3, error: 'timeout', segment: 'eu' });
       await store.insertPredictions('m', [packedRec], T0, layout);
       await store.insertPredictions('m', [pred('json', { ts: T0 + 1 })], T0); // no layout: JSON only
       await store.insertLabels('m', [{ id: 'packed', ts: T0 + 2, label: '0' }], T0);
@@ -193,7 +193,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       ]);
       const [p, j] = page as [WindowPageRow, WindowPageRow];
       if (!isPacked(p) || isPacked(j)) throw new Error('unexpected kinds');
-      expect({ ...p, packed: undefined }).toEqual({ seq: p.seq, ts: T0, version: 'v1', prediction: '1', latencyMs: 3, error: 'timeout', label: '0', labelTs: T0 + 2, packed: undefined });
+      expect({ ...p, packed: undefined }).toEqual({ seq: p.seq, ts: T0, version: 'v1', prediction: '1', latencyMs: 3, segment: 'eu', error: 'timeout', label: '0', labelTs: T0 + 2, packed: undefined });
       const reader = new PackedReader(layout);
       expect(reader.row(p.packed)).toBe(0.7);
       expect([reader.numeric(0), reader.numeric(1), reader.nextCategorical()]).toEqual([12.5, NaN, 'PL']);
@@ -527,8 +527,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
 
     it('looks up the predictions of label ids', async () => {
       const { store } = await factory();
-      await store.insertPredictions('m', [pred('a', { prediction: '1' }), pred('b', { prediction: 0 })], T0);
-      expect(await store.predictionTargets('m', ['b', 'zz', 'a'])).toEqual([0, undefined, '1']);
+      await store.insertPredictions('m', [pred('a', { prediction: '1', segment: 'eu' }), pred('b', { prediction: 0 })], T0);
+      expect(await store.predictionTargets('m', ['b', 'zz', 'a'])).toEqual([{ prediction: 0, segment: null }, undefined, { prediction: '1', segment: 'eu' }]);
       expect(await store.predictionTargets('other', ['a'])).toEqual([undefined]);
       await store.close();
     });

@@ -56,12 +56,19 @@ export interface WindowRow extends PredictionRecord {
  * A stored prediction as the hot-window rebuild reads it from its packed form (store/packed.ts):
  * the features and the window's score are in `packed`, the rest as stored.
  */
+/** A stored prediction's target and segment (Store.predictionTargets). */
+export interface PredictionTarget {
+  prediction: Target;
+  segment: string | null;
+}
+
 export interface PackedWindowRow {
   seq: number;
   ts: number;
   version: string;
   prediction: Target;
   latencyMs: number | null;
+  segment: string | null;
   error: string | null;
   label: Target | null;
   labelTs: number | null;
@@ -411,8 +418,8 @@ export interface Store {
   readSloHours(slo: string, fromMinute: number, beforeMinute: number): Promise<{ hour: number; good: number; total: number }[]>;
   /** Deletes every SLO's minutes before `beforeMinute`; returns how many. */
   pruneSloMinutes(beforeMinute: number): Promise<number>;
-  /** The predictions of these ids (undefined where there is none), for label-time SLIs. */
-  predictionTargets(model: string, ids: readonly string[]): Promise<(Target | undefined)[]>;
+  /** The predictions of these ids with their segments (undefined where there is none), for label-time SLIs. */
+  predictionTargets(model: string, ids: readonly string[]): Promise<(PredictionTarget | undefined)[]>;
   /** Whether the store is open and answering. */
   healthy(): boolean;
   close(): Promise<void>;

@@ -25,6 +25,7 @@ import type {
   SloMinute,
   StoredPrediction,
   Store,
+  PredictionTarget,
   Target,
   WindowPageQuery,
   WindowPageRow,
@@ -369,7 +370,7 @@ export class SqliteStore implements Store {
       sloPrune: db.prepare('DELETE FROM slo_minutes WHERE minute < ?'),
       sloHours: db.prepare(`SELECT minute / 60 AS hour, sum(good) AS good, sum(total) AS total FROM slo_minutes
         WHERE slo = ? AND minute >= ? AND minute < ? GROUP BY minute / 60 ORDER BY hour`),
-      targetOf: db.prepare('SELECT prediction FROM predictions WHERE model = ? AND id = ?').pluck(),
+      targetOf: db.prepare('SELECT prediction, segment FROM predictions WHERE model = ? AND id = ?'),
       historyPrune: db.prepare('DELETE FROM rule_history WHERE t < ?'),
       historyReadSeries: db.prepare('SELECT id, labels, writer FROM rule_history_series ORDER BY id'),
       historyReadAppends: db.prepare('SELECT t, data FROM rule_history ORDER BY t'),
@@ -811,9 +812,12 @@ export class SqliteStore implements Store {
     return this.stmts.sloPrune.run(beforeMinute).changes;
   }
 
-  async predictionTargets(model: string, ids: readonly string[]): Promise<(Target | undefined)[]> {
+  async predictionTargets(model: string, ids: readonly string[]): Promise<(PredictionTarget | undefined)[]> {
     this.check();
-    return ids.map((id) => (this.stmts.targetOf.get(model, id) as Target | undefined) ?? undefined);
+    return ids.map((id) => {
+      const r = this.stmts.targetOf.get(model, id) as { prediction: Target; segment: string | null } | undefined;
+      return r === undefined ? undefined : { prediction: r.prediction, segment: r.segment };
+    });
   }
 
   async getState(key: string): Promise<string | undefined> {

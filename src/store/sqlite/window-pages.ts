@@ -10,15 +10,15 @@ import type { PackedWindowRow, PredictionRecord, Target, WindowPageQuery, Window
 
 /**
  * The packed form (as hex: a BLOB per row comes to JavaScript as its own Buffer, 800,000 mallocs at
- * the bench load) when it has the layout's head — then neither JSON column, nor the id or the
- * segment, is read — the JSON otherwise (its features wherever they are, see migration 8). Keyset
+ * the bench load) when it has the layout's head — then neither JSON column nor the id is read
+ * (the segment is: segment monitors read it) — the JSON otherwise (its features wherever they are, see migration 8). Keyset
  * pagination on the (model, ts) index (whose entries end with the rowid): no sort, nothing held
  * open between pages. The index range starts at the cursor's event time (@startTs); written as a
  * row value, SQLite started every page at @fromTs and filtered, scanning the window again for each
  * page.
  */
 export const WINDOW_PAGE_SQL = `SELECT p.rowid AS seq, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.id END AS id, p.ts, p.version, p.prediction,
-    p.latency_ms, CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL ELSE p.segment END AS segment, p.error,
+    p.latency_ms, p.segment, p.error,
     CASE WHEN substr(p.packed, 1, 8) = @head THEN hex(p.packed) END AS packed,
     CASE WHEN substr(p.packed, 1, 8) = @head THEN NULL
       ELSE coalesce((SELECT f.features FROM prediction_features f WHERE f.ref = p.features_ref), p.features) END AS features,
@@ -64,7 +64,6 @@ interface JsonPart {
   id: string;
   features: PredictionRecord['features'];
   score: PredictionRecord['score'];
-  segment: string | null;
 }
 
 /** A page of rows in columns. */
@@ -72,7 +71,7 @@ export interface EncodedPage {
   n: number;
   /** per row: seq, ts, latencyMs (NaN: null), labelTs (NaN: null) */
   meta: Float64Array;
-  /** per row: version, prediction, error, label as indexes into `values` (-1: null) */
+  /** per row: version, prediction, error, label, segment as indexes into `values` (-1: null) */
   refs: Int32Array;
   values: (string | number)[];
   /** the packed rows' bytes, each at an 8-aligned offset (its numeric values are read in place) */
@@ -82,6 +81,9 @@ export interface EncodedPage {
   /** per row: its JSON fields, null for a packed row */
   json: (JsonPart | null)[];
 }
+
+/** Int32 references per row in EncodedPage.refs. */
+const REFS = 5;
 
 type Raw = [number, string | null, number, string, Target, number | null, string | null, string | null, string | null, string | null, string | null, number | null, Target | null];
 
@@ -102,7 +104,7 @@ export function readPage(stmt: Statement, p: PageParams): EncodedPage {
   const buffer = new ArrayBuffer(size); // its own memory, so it can be transferred
   const bytes = Buffer.from(buffer);
   const meta = new Float64Array(4 * n);
-  const refs = new Int32Array(4 * n);
+  const refs = new Int32Array(REFS * n);
   const spans = new Int32Array(2 * n);
   const values: (string | number)[] = [];
   const index = new Map<string | number, number>();
@@ -124,10 +126,11 @@ export function readPage(stmt: Statement, p: PageParams): EncodedPage {
     meta[4 * i + 1] = ts;
     meta[4 * i + 2] = latencyMs ?? NaN;
     meta[4 * i + 3] = labelTs ?? NaN;
-    refs[4 * i] = ref(version);
-    refs[4 * i + 1] = ref(prediction);
-    refs[4 * i + 2] = ref(error);
-    refs[4 * i + 3] = ref(label);
+    refs[REFS * i] = ref(version);
+    refs[REFS * i + 1] = ref(prediction);
+    refs[REFS * i + 2] = ref(error);
+    refs[REFS * i + 3] = ref(label);
+    refs[REFS * i + 4] = ref(segment);
     if (hex !== null) {
       const len = bytes.write(hex, at, 'hex');
       spans[2 * i] = at;
@@ -141,7 +144,6 @@ export function readPage(stmt: Statement, p: PageParams): EncodedPage {
         id: id as string, // null only for packed rows
         features: JSON.parse(features ?? '{}') as PredictionRecord['features'],
         score: score === null ? null : (JSON.parse(score) as PredictionRecord['score']),
-        segment,
       };
     }
   }
@@ -164,17 +166,18 @@ export function decodePage(page: EncodedPage): WindowPageRow[] {
     const lts = meta[4 * i + 3] as number;
     const latencyMs = latency === latency ? latency : null;
     const labelTs = lts === lts ? lts : null;
-    const version = val(refs[4 * i] as number) as string;
-    const prediction = val(refs[4 * i + 1] as number) as Target;
-    const error = val(refs[4 * i + 2] as number) as string | null;
-    const label = val(refs[4 * i + 3] as number);
+    const version = val(refs[REFS * i] as number) as string;
+    const prediction = val(refs[REFS * i + 1] as number) as Target;
+    const error = val(refs[REFS * i + 2] as number) as string | null;
+    const label = val(refs[REFS * i + 3] as number);
+    const segment = val(refs[REFS * i + 4] as number) as string | null;
     const j = json[i];
     if (j === null || j === undefined) {
       const at = spans[2 * i] as number;
       const packed = bytes.subarray(at, at + (spans[2 * i + 1] as number));
-      out[i] = { seq, ts, version, prediction, latencyMs, error, label, labelTs, packed } satisfies PackedWindowRow;
+      out[i] = { seq, ts, version, prediction, latencyMs, segment, error, label, labelTs, packed } satisfies PackedWindowRow;
     } else {
-      out[i] = { id: j.id, ts, version, features: j.features, prediction, score: j.score, latencyMs, segment: j.segment, error, seq, label, labelTs } satisfies WindowRow;
+      out[i] = { id: j.id, ts, version, features: j.features, prediction, score: j.score, latencyMs, segment, error, seq, label, labelTs } satisfies WindowRow;
     }
   }
   return out;
