@@ -37,15 +37,22 @@ export function benchConfigText(models: number, features: number): string {
   const ksMethod = process.env.VIGIL_BENCH_KS_METHOD;
   const settings = [...(points === undefined ? [] : [`reference_points: ${Number(points)}`]), ...(ksMethod === undefined ? [] : [`ks_method: ${ksMethod}`])];
   const drift = settings.length === 0 ? '' : `    drift: { ${settings.join(', ')} }\n`;
-  return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n${drift}    features:\n${f}`).join('\n')}\n`;
+  const segments = BENCH_SEGMENTS === undefined ? '' : `    segments: { max: ${BENCH_SEGMENTS} }\n`;
+  return `models:\n${Array.from({ length: models }, (_, m) => `  - name: model-${m}\n    task: binary\n    windows: [1h]\n    min_samples: 100\n${drift}${segments}    features:\n${f}`).join('\n')}\n`;
 }
+
+/**
+ * VIGIL_BENCH_SEGMENTS=N: every model monitors N segments (models[].segments.max), and the
+ * predictions carry one of 7 segment values in turn (N < 7: the rest pooled as other).
+ */
+const BENCH_SEGMENTS = process.env.VIGIL_BENCH_SEGMENTS === undefined ? undefined : Number(process.env.VIGIL_BENCH_SEGMENTS);
 
 /** The i-th of `rows` predictions of the bench load (70 normal features, 1 in 7 shifted by 0.3), drawn from `rnd`. */
 export function benchPrediction(i: number, rows: number, features: number, now: number, rnd: () => number): PredictionRecord {
   const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
   const f: Record<string, number> = {};
   for (let k = 0; k < features; k++) f[`f${k}`] = normal() * (k + 1) + (k % 7 === 0 ? 0.3 : 0);
-  return { id: `${i}`, ts: now - 1000 - (rows - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: null, error: null };
+  return { id: `${i}`, ts: now - 1000 - (rows - i), version: 'v1', features: f, prediction: rnd() < 0.5 ? '1' : '0', score: rnd(), latencyMs: rnd() * 50, segment: BENCH_SEGMENTS === undefined ? null : `seg-${i % 7}`, error: null };
 }
 
 /**

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../src/config/load.js';
 import { mulberry32 } from '../src/core/random.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
-import { packLayout } from '../src/store/packed.js';
+import { modelLayout } from '../src/store/packed.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { LabelRecord, PredictionRecord } from '../src/store/store.js';
 import { benchConfigText, benchPrediction } from './cycle-load.js';
@@ -49,7 +49,7 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
         batch.push(benchPrediction(i, ROWS, FEATURES, now, live));
         if (live() < 0.8) labels.push({ id: `${i}`, ts: now, label: live() < 0.3 ? '1' : '0' });
       }
-      await store.insertPredictions(m.name, batch, now, process.env.VIGIL_BENCH_UNPACKED === '1' ? undefined : packLayout(m.features));
+      await store.insertPredictions(m.name, batch, now, process.env.VIGIL_BENCH_UNPACKED === '1' ? undefined : modelLayout(m));
       await store.insertLabels(m.name, labels, now);
     }
   }

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { VigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VigilMetrics } from '../metrics/registry.js';
-import { packLayout, type PackLayout } from '../store/packed.js';
+import { modelLayout, type PackLayout } from '../store/packed.js';
 import type { LabelRecord, PredictionRecord, Store } from '../store/store.js';
 import { ModelValidator, type ItemRejection } from './events.js';
 
@@ -69,7 +69,7 @@ export class Ingestor {
   private layout(m: ModelConfig): PackLayout {
     let l = this.layouts.get(m);
     if (l === undefined) {
-      l = packLayout(m.features);
+      l = modelLayout(m);
       this.layouts.set(m, l);
     }
     return l;

@@ -44,6 +44,11 @@ export interface BaselineSummary {
   quality: Partial<Record<QualityMetric, number>>;
   /** Binary: CBPE's calibration, from the rows with a label and a score (absent in baselines built before it existed). */
   calibration?: CalibrationJSON;
+  /**
+   * Multiclass: CBPE's calibration of each class's probability, one-vs-rest (NannyML's), from the
+   * labelled rows that posted a probability for every class; by class. Absent without such rows.
+   */
+  classCalibrations?: Record<string, CalibrationJSON>;
 }
 
 /** A baseline's CBPE calibration as stored: NannyML's decision and the isotonic fit on every labelled, scored row. */
@@ -77,6 +82,8 @@ export interface LoadedBaseline {
   label?: ReferenceSummary;
   quality: Partial<Record<QualityMetric, number>>;
   calibration?: LoadedCalibration;
+  /** Multiclass: each class's calibration, by class (the classes NannyML's estimate reads). */
+  classCalibrations?: ReadonlyMap<string, LoadedCalibration>;
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -134,6 +141,9 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
     if (model.task === 'binary') {
       const cal = calibrationOf(model, labelled);
       if (cal !== undefined) out.calibration = cal;
+    } else if (model.task === 'multiclass') {
+      const cals = classCalibrationsOf(labelled);
+      if (cals !== undefined) out.classCalibrations = cals;
     }
     const both = labelled.filter((r) => r.prediction !== undefined && r.prediction !== null);
     if (both.length > 0) {
@@ -149,7 +159,8 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
         const yTrue = Float64Array.from(both, (r) => code(r.label as Target));
         const yPred = Float64Array.from(both, (r) => code(r.prediction as Target));
         const scores = model.task === 'binary' ? Float64Array.from(both, (r) => (isNum(r.score) ? r.score : NaN)) : undefined;
-        out.quality = qualityMetrics({ task: model.task, yTrue, yPred, ...(scores ? { scores } : {}), ...(positive === undefined ? {} : { positive }) });
+        const proba = model.task === 'multiclass' ? referenceProba(both, code) : undefined;
+        out.quality = qualityMetrics({ task: model.task, yTrue, yPred, ...(scores ? { scores } : {}), ...(positive === undefined ? {} : { positive }), ...(proba ? { proba } : {}) });
       } else {
         out.quality = qualityMetrics({
           task: 'regression',
@@ -160,6 +171,30 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
     }
   }
   return { summary: out, references };
+}
+
+/** Multiclass reference rows' class probabilities (`score: {class: p}`), per class of any row's map; NaN where a row has none. */
+function referenceProba(rows: readonly BaselineRow[], code: (v: Target) => number): { labels: number[]; columns: Float64Array[] } {
+  const classes: string[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const s = r.score;
+    if (s === null || s === undefined || typeof s !== 'object') continue;
+    for (const c in s) {
+      if (!Object.hasOwn(s, c) || seen.has(c)) continue;
+      seen.add(c);
+      classes.push(c);
+    }
+  }
+  return {
+    labels: classes.map((c) => code(c)),
+    columns: classes.map((c) =>
+      Float64Array.from(rows, (r) => {
+        const s = r.score;
+        return s !== null && s !== undefined && typeof s === 'object' && Object.hasOwn(s, c) && isNum(s[c]) ? (s[c] as number) : NaN;
+      }),
+    ),
+  };
 }
 
 /**
@@ -175,6 +210,33 @@ function calibrationOf(model: ModelConfig, labelled: readonly BaselineRow[]): Ca
   const s = Float64Array.from(scored, (r) => r.score as number);
   const c = fitCbpeCalibration(y, s);
   return { rows: scored.length, decision: c.decision, ...(c.fit ? { x: Array.from(c.fit.x), y: Array.from(c.fit.y) } : {}) };
+}
+
+/**
+ * CBPE's calibration of a multiclass model, as NannyML fits it: per class c (in sorted order) the
+ * binary decision and fit of calibrationOf on the label `label == c` and the probability of c, over
+ * the labelled rows that posted a finite probability for every class (NannyML refuses a reference
+ * with a missing one), in their order. Absent without such rows or with fewer than two classes.
+ */
+function classCalibrationsOf(labelled: readonly BaselineRow[]): Record<string, CalibrationJSON> | undefined {
+  const maps = labelled.map((r) => (r.score !== null && r.score !== undefined && typeof r.score === 'object' ? r.score : null));
+  const classes = new Set<string>();
+  for (const m of maps) if (m !== null) for (const c in m) if (Object.hasOwn(m, c)) classes.add(c);
+  const sorted = [...classes].sort();
+  if (sorted.length < 2) return undefined;
+  const rows: number[] = [];
+  maps.forEach((m, i) => {
+    if (m !== null && sorted.every((c) => Object.hasOwn(m, c) && isNum(m[c]) && (m[c] as number) >= 0 && (m[c] as number) <= 1)) rows.push(i);
+  });
+  if (rows.length === 0) return undefined;
+  const out = Object.create(null) as Record<string, CalibrationJSON>; // class names are user-chosen keys
+  for (const c of sorted) {
+    const y = Float64Array.from(rows, (i) => (String((labelled[i] as BaselineRow).label) === c ? 1 : 0));
+    const p = Float64Array.from(rows, (i) => (maps[i] as Readonly<Record<string, number>>)[c] as number);
+    const fit = fitCbpeCalibration(y, p);
+    out[c] = { rows: rows.length, decision: fit.decision, ...(fit.fit ? { x: Array.from(fit.fit.x), y: Array.from(fit.fit.y) } : {}) };
+  }
+  return out;
 }
 
 /** A calibration for people: the API's answer (snake_case) and the CLI's line. */
@@ -249,12 +311,15 @@ export async function loadBaseline(store: Store, record: BaselineRecord, referen
   for (const [name, json] of Object.entries(s.features)) features.set(name, summary('feature', name, json));
   const { summary: _omit, ...meta } = record;
   let calibration: LoadedCalibration | undefined;
-  if (s.calibration !== undefined) {
-    try {
-      calibration = loadCalibration(s.calibration);
-    } catch (e) {
-      throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${(e as Error).message}`, { cause: e });
+  let classCalibrations: Map<string, LoadedCalibration> | undefined;
+  try {
+    if (s.calibration !== undefined) calibration = loadCalibration(s.calibration);
+    if (s.classCalibrations !== undefined) {
+      classCalibrations = new Map();
+      for (const [c, cal] of Object.entries(s.classCalibrations)) classCalibrations.set(c, loadCalibration(cal));
     }
+  } catch (e) {
+    throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${(e as Error).message}`, { cause: e });
   }
   return {
     record: meta,
@@ -263,6 +328,7 @@ export async function loadBaseline(store: Store, record: BaselineRecord, referen
     ...(s.label ? { label: summary('label', '', s.label) } : {}),
     quality: s.quality,
     ...(calibration ? { calibration } : {}),
+    ...(classCalibrations ? { classCalibrations } : {}),
   };
 }
 

@@ -489,7 +489,7 @@ export class MonitorEngine implements IngestListener {
       if (b === undefined) continue;
       emit('vigil_baseline_info', { model: m.name, version, baseline_version: b.record.version, source: b.record.source }, 1);
       for (const [metric, value] of Object.entries(b.quality)) emit('ml_model_quality_baseline', { model: m.name, version, metric }, value);
-      if (m.task === 'binary') estimateTrust(m, version, b, emit);
+      if (m.task !== 'regression') estimateTrust(m, version, b, emit);
     }
     const segments = planSegments(m, w);
     if (segments !== null) emitSegmentCardinality(m.name, segments, emit);

@@ -1,5 +1,5 @@
 import type { Task } from '../config/schema.js';
-import { binaryReport, multiclassReport } from '../stats/classification.js';
+import { binaryReport, logLossMulticlass, multiclassReport, rocAucMulticlass } from '../stats/classification.js';
 import { regressionReport } from '../stats/regression.js';
 import type { StatResult } from '../stats/types.js';
 
@@ -36,6 +36,43 @@ export interface QualityInput {
   scores?: ArrayLike<number>;
   /** Binary: the positive class code. */
   positive?: number;
+  /**
+   * Multiclass: the posted probability of each class per row — `columns[k][i]` is row i's
+   * probability of class `labels[k]` (the codes yTrue uses). Read only when every row has each.
+   */
+  proba?: { labels: readonly number[]; columns: readonly ArrayLike<number>[] };
+}
+
+/**
+ * The rows of a multiclass probability matrix, as posted and renormalised to sum 1 — or undefined
+ * when a row lacks a class's probability (NaN), has one outside [0, 1] or only zeros, when there
+ * are fewer than two classes, or when a label is a class without probabilities: the metrics that
+ * read it are then absent rather than computed on a part of the window.
+ */
+export function probabilityRows(yTrue: ArrayLike<number>, proba: NonNullable<QualityInput['proba']>): { rows: Float64Array[]; normalised: Float64Array[] } | undefined {
+  const k = proba.labels.length;
+  const n = yTrue.length;
+  if (k < 2 || proba.columns.length !== k) return undefined;
+  const known = new Set(proba.labels);
+  const flat = new Float64Array(n * k);
+  const norm = new Float64Array(n * k);
+  const rows: Float64Array[] = new Array<Float64Array>(n);
+  const normalised: Float64Array[] = new Array<Float64Array>(n);
+  for (let i = 0; i < n; i++) {
+    if (!known.has(yTrue[i] as number)) return undefined;
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const p = (proba.columns[j] as ArrayLike<number>)[i] as number;
+      if (!(p >= 0 && p <= 1)) return undefined; // NaN too
+      flat[i * k + j] = p;
+      sum += p;
+    }
+    if (!(sum > 0)) return undefined;
+    for (let j = 0; j < k; j++) norm[i * k + j] = (flat[i * k + j] as number) / sum;
+    rows[i] = flat.subarray(i * k, (i + 1) * k);
+    normalised[i] = norm.subarray(i * k, (i + 1) * k);
+  }
+  return { rows, normalised };
 }
 
 const put = (out: Partial<Record<QualityMetric, number>>, k: QualityMetric, r: StatResult): void => {
@@ -99,5 +136,12 @@ export function qualityMetrics(q: QualityInput): Partial<Record<QualityMetric, n
   put(out, 'f1_score_weighted', r.f1Weighted);
   put(out, 'mcc', r.mcc);
   put(out, 'balanced_accuracy', r.balancedAccuracy);
+  const m = q.proba === undefined ? undefined : probabilityRows(q.yTrue, q.proba);
+  if (m !== undefined && q.proba !== undefined) {
+    const labels = q.proba.labels;
+    // log_loss clips and renormalises each row itself; roc_auc_score (one-vs-rest, macro) refuses rows not summing to 1: it reads them renormalised
+    put(out, 'log_loss', logLossMulticlass(q.yTrue as Float64Array, m.rows, { labels }));
+    put(out, 'roc_auc', rocAucMulticlass(q.yTrue as Float64Array, m.normalised, { labels }));
+  }
   return out;
 }

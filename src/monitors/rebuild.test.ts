@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { mulberry32 as rng } from '../core/random.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { createMetrics, MetricsRegistry } from '../metrics/registry.js';
-import { packLayout } from '../store/packed.js';
+import { modelLayout } from '../store/packed.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { PredictionRecord, Store, WindowPageQuery, WindowPageRow } from '../store/store.js';
 import { ManualClock } from '../../test/harness.js';
@@ -53,6 +53,7 @@ function item(r: () => number, id: string, ts: number): Record<string, unknown> 
     features,
     prediction,
     ...(score === null ? {} : { score }),
+    ...(r() < 0.5 ? { segment: ['web', 'pos', 'Zürich'][Math.floor(r() * 3)] } : {}),
     ...(r() < 0.8 ? { latency_ms: Math.round(r() * 100) } : {}),
     ...(r() < 0.05 ? { error: 'timeout' } : {}),
   };
@@ -85,6 +86,9 @@ function contents(w: ModelWindow): Record<string, unknown> {
     pred: col(w.pred).map(cls),
     label: col(w.label).map(cls),
     score: col(w.score),
+    // the class probabilities by class name (the columns are by code)
+    proba: Object.fromEntries(w.proba.flatMap((c, code) => (c === null ? [] : [[w.classes.values[code] as string, col(c)]]))),
+    segment: col(w.segment).map((c) => (c === 0 ? null : w.segments.values[c - 1])),
     latency: col(w.latency),
     error: col(w.error),
     features,
@@ -159,7 +163,7 @@ describe('the hot-window rebuild', () => {
     const recs = await records(items(r, 'p', 1500));
     const built = buildBaseline(model, refRows(r, 500));
     const labels = recs.filter((_, i) => i % 3 !== 0).map((p, i) => ({ id: p.id, ts: NOW - i, label: ['a', 'b', 'c'][i % 3] as string }));
-    const layout = packLayout(model.features);
+    const layout = modelLayout(model);
     // the same rows: all packed; none packed (as before the packed form); every other batch packed
     // (and mixed again, its pages read on the main thread instead of the page reader's worker)
     const ways: [string, (batch: number) => boolean][] = [
@@ -190,6 +194,11 @@ describe('the hot-window rebuild', () => {
       [800, 700],
     ]);
     expect(windows[0]).toEqual(windows[1]);
+    // score maps become the class probability columns, segments their codes
+    const p = (windows[0] as { proba: Record<string, number[]> }).proba;
+    expect(Object.keys(p).sort()).toEqual(['a', 'b', 'c']);
+    expect(new Set(p.b)).toEqual(new Set([NaN, 0.5]));
+    expect(new Set((windows[0] as { segment: (string | null)[] }).segment)).toEqual(new Set([null, 'web', 'pos', 'Zürich']));
     expect(windows[2]).toEqual(windows[1]);
     expect(windows[3]).toEqual(windows[1]);
     // it is a real window: coded against the baseline, raw values kept (jsd), every kind of value present
@@ -262,7 +271,7 @@ describe('the hot-window rebuild', () => {
     const store = open('cycle-yield');
     const r = rng(9);
     await storeBaseline(store, { model: 'mc', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, buildBaseline(model, refRows(r, 500)));
-    await store.insertPredictions('mc', await records(items(r, 'c', 1500)), NOW, packLayout(model.features));
+    await store.insertPredictions('mc', await records(items(r, 'c', 1500)), NOW, modelLayout(model));
     const sliced = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: 0 });
     const whole = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: Infinity });
     engines.push(sliced, whole);
@@ -297,7 +306,7 @@ describe('the hot-window rebuild', () => {
     const r = rng(11);
     await storeBaseline(store, { model: 'mc', version: 'v1', createdAt: NOW - 2 * H, source: 't' }, buildBaseline(model, refRows(r, 500)));
     const recs = await records(items(r, 'l', 1500));
-    await store.insertPredictions('mc', recs, NOW, packLayout(model.features));
+    await store.insertPredictions('mc', recs, NOW, modelLayout(model));
     const engine = new MonitorEngine({ store, logger: capture().logger, driftWorker: false, cycleSliceMs: 0 });
     engines.push(engine);
     const before = await engine.compute(config, NOW);
@@ -334,7 +343,7 @@ describe('the hot-window rebuild', () => {
     const store = open('yield');
     const r = rng(5);
     const recs = await records(items(r, 'y', 4000));
-    await store.insertPredictions('mc', recs, NOW, packLayout(model.features));
+    await store.insertPredictions('mc', recs, NOW, modelLayout(model));
     const order: string[] = [];
     let turns = 0;
     const spin = (): void => {
@@ -362,7 +371,7 @@ describe('the hot-window rebuild', () => {
     const store = open('log');
     const r = rng(8);
     const two = parseConfigText(`${CONFIG}  - name: other\n    task: binary\n    windows: [1h]\n    features: [{ name: x, type: numeric }]\n`, 'c.yaml', {});
-    await store.insertPredictions('mc', await records(items(r, 'l', 2500)), NOW, packLayout(model.features));
+    await store.insertPredictions('mc', await records(items(r, 'l', 2500)), NOW, modelLayout(model));
     const log = capture();
     await engineOn(store, log.logger).load(two, NOW);
     const loaded = log.lines.filter((l) => l.msg === 'hot window loaded');

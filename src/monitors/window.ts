@@ -5,7 +5,7 @@ import { CODED_TESTS } from '../stats/drift-decision.js';
 import { WORK_SLOT, workF64 } from '../stats/sample.js';
 import type { LoadedBaseline } from './baseline.js';
 import { growColumn, pagedBuffer } from './columns.js';
-import { ownFeature, packedFor, packLayout, windowScore, type PackedReader, type PackLayout } from '../store/packed.js';
+import { modelLayout, ownFeature, packedFor, windowScore, type PackedReader, type PackLayout } from '../store/packed.js';
 import { isPacked, type FeatureValue, type LabelRecord, type PackedWindowRow, type PredictionRecord, type Target, type WindowPageRow, type WindowRow } from '../store/store.js';
 
 /** A string ↔ small-integer dictionary (versions, classes, categories). */
@@ -59,6 +59,7 @@ export interface WindowWire {
   latency: Float32Array;
   error: Uint8Array;
   segment: Uint16Array;
+  proba: (Float64Array | null)[];
   versions: readonly string[];
   segments: readonly string[];
   classes: readonly string[];
@@ -101,6 +102,12 @@ export const SEGMENT_OVERFLOW = 0xffff;
 /** Distinct segment values a window codes (codes 1 … SEGMENT_CODES); more are SEGMENT_OVERFLOW. */
 export const SEGMENT_CODES = 0xfffe;
 
+/**
+ * Multiclass: the classes whose probabilities a window keeps per row (8 bytes a row each, as posted); a
+ * score map's classes beyond them are not kept, and the rows' probability matrix is incomplete.
+ */
+export const MAX_PROBA_CLASSES = 32;
+
 /** Rows added at a time at most before the capacity grows geometrically (by a quarter). */
 const GROW_STEP = 16_384;
 
@@ -137,6 +144,11 @@ export class ModelWindow {
   label: Float64Array | Float32Array;
   latency = new Float32Array(0);
   error = new Uint8Array(0);
+  /**
+   * Multiclass: per class code, each row's posted probability of that class (NaN: not posted) —
+   * the probability matrix of log loss, ROC AUC and the label-free estimate. Empty for other tasks.
+   */
+  proba: (Float64Array | null)[] = [];
   /** The row's segment: SEGMENT_NONE, 1 + its code in `segments`, or SEGMENT_OVERFLOW. */
   segment = new Uint16Array(0);
   readonly features = new Map<string, FeatureColumn>();
@@ -192,7 +204,7 @@ export class ModelWindow {
         this.categorical.push({ name: f.name, feature, col });
       }
     });
-    this.layout = packLayout(model.features);
+    this.layout = modelLayout(model);
     this.lastTs = new Float64Array(model.features.length).fill(-Infinity);
     if (model.task === 'multiclass') for (const c of model.classes ?? []) this.classes.code(c);
     this.positiveCode = model.task === 'binary' ? this.classes.code(positiveClassOf(model)) : -1;
@@ -222,6 +234,10 @@ export class ModelWindow {
     this.latency = fn(this.latency, NaN);
     this.error = fn(this.error, 0);
     this.segment = fn(this.segment, SEGMENT_NONE);
+    for (let c = 0; c < this.proba.length; c++) {
+      const col = this.proba[c];
+      if (col !== null && col !== undefined) this.proba[c] = fn(col, NaN);
+    }
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
         for (const c of col.coded) c.codes = fn(c.codes, CODE_MISSING);
@@ -241,6 +257,10 @@ export class ModelWindow {
     this.appendRows(records.length, (k, i, vals, stride, c) => {
       const r = records[k] as PredictionRecord & Partial<WindowRow>;
       this.setRow(i, seqs[k] as number, r.ts, r.version, r.prediction, windowScore(r), r.latencyMs, r.error, r.label ?? null, r.labelTs ?? null, r.segment);
+      if (this.model.task === 'multiclass' && r.score !== null && typeof r.score === 'object') {
+        const scores = r.score;
+        for (const c in scores) if (Object.hasOwn(scores, c)) this.setProba(i, c, scores[c] as number);
+      }
       const features = r.features;
       for (let f = 0; f < num.length; f++) {
         const v = ownFeature(features, (num[f] as NumericSlot).name);
@@ -284,6 +304,7 @@ export class ModelWindow {
   private appendPacked(rows: readonly WindowPageRow[], from: number, n: number, reader: PackedReader): void {
     const nNum = this.numeric.length;
     const nCat = this.categorical.length;
+    const classScores = reader.layout.classScores && this.model.task === 'multiclass';
     this.appendRows(n, (k, i, vals, stride, c) => {
       const r = rows[from + k] as PackedWindowRow;
       if (!packedFor(reader.layout, r.packed)) throw new Error(`packed row ${r.seq} is not of the window's feature layout`);
@@ -291,6 +312,7 @@ export class ModelWindow {
       this.setRow(i, r.seq, r.ts, r.version, r.prediction, score, r.latencyMs, r.error, r.label, r.labelTs, r.segment);
       for (let f = 0; f < nNum; f++) vals[f * stride + c] = reader.numeric(f);
       for (let f = 0; f < nCat; f++) this.setCategory(f, i, r.ts, reader.nextCategorical());
+      if (classScores) reader.classScores((cls, p) => this.setProba(i, cls, p));
     });
   }
 
@@ -319,6 +341,23 @@ export class ModelWindow {
     if (label !== null) this.label[i] = this.target(label);
     if (this.lastPredictionTs === null || ts > this.lastPredictionTs) this.lastPredictionTs = ts;
     if (labelTs !== null && (this.lastLabelTs === null || labelTs > this.lastLabelTs)) this.lastLabelTs = labelTs;
+  }
+
+  /** Row i's probability of class `cls` (multiclass), in the class's column (made on first sight). */
+  private setProba(i: number, cls: string, p: number): void {
+    let code = this.classes.lookup(cls);
+    if (code === undefined) {
+      if (this.classes.values.length >= MAX_PROBA_CLASSES) return;
+      code = this.classes.code(cls);
+    }
+    if (code >= MAX_PROBA_CLASSES) return;
+    let col = this.proba[code];
+    if (col === null || col === undefined) {
+      while (this.proba.length <= code) this.proba.push(null);
+      col = growColumn(new Float64Array(0), this.cap, NaN);
+      this.proba[code] = col;
+    }
+    col[i] = typeof p === 'number' && Number.isFinite(p) ? p : NaN;
   }
 
   private segmentCode(v: string): number {
@@ -538,6 +577,7 @@ export class ModelWindow {
       latency: this.latency,
       error: this.error,
       segment: this.segment,
+      proba: this.proba,
       versions: this.versions.values,
       segments: this.segments.values,
       classes: this.classes.values,
@@ -582,6 +622,7 @@ export class ModelWindow {
       latency: wire.latency,
       error: wire.error,
       segment: wire.segment,
+      proba: wire.proba,
       segments: dict(wire.segments),
       features,
       versions: dict(wire.versions),
@@ -591,7 +632,7 @@ export class ModelWindow {
       lastLabelTs: null,
       positiveCode: model.task === 'binary' ? classes.code(positiveClassOf(model)) : -1,
       coding: [...wire.coding],
-      layout: packLayout(model.features),
+      layout: modelLayout(model),
     });
     return w;
   }
@@ -605,6 +646,7 @@ export class ModelWindow {
         if (col.raw !== null) b += this.cap * 4;
       } else b += this.cap * 4 + col.dict.values.length * 48;
     }
+    for (const col of this.proba) if (col !== null) b += col.byteLength;
     return b;
   }
 }

@@ -16,6 +16,9 @@
  *  16  f64  per numeric feature, in the model's order: the value (NaN: missing or null)
  *   …       per categorical feature, in order: u32 byte length (MISSING_STRING: missing or null),
  *           then the value's UTF-8 bytes
+ *   …       multiclass layouts only (classScores): the class probabilities — u32 count
+ *           (MISSING_STRING: the score is not a class → probability map), then per class u32 byte
+ *           length, the class's UTF-8 bytes, f64 probability (NaN: not a finite number)
  *
  * A numeric value is packed as the JSON path reads it back: a number that JSON cannot hold (NaN,
  * ±Infinity: stored as null) as missing, a string as Number(string).
@@ -46,6 +49,8 @@ export interface PackLayout {
    * and where its value is packed (>= 0: that numeric value; < 0: categorical value -slot - 1).
    */
   readonly order: readonly { readonly name: string; readonly key: string; readonly slot: number }[];
+  /** Multiclass: the rows carry every class's probability (the hot window's probability matrix). */
+  readonly classScores: boolean;
 }
 
 const fnv1a = (text: string): number => {
@@ -57,9 +62,14 @@ const fnv1a = (text: string): number => {
   return h >>> 0;
 };
 
-/** The layout of a model's features (name and type each, in the configured order). */
-export function packLayout(features: readonly { name: string; type: 'numeric' | 'categorical' }[]): PackLayout {
-  const key = fnv1a(JSON.stringify(features.map((f) => [f.name, f.type])));
+/**
+ * The layout of a model's features (name and type each, in the configured order); with
+ * `classScores` (multiclass models) the rows carry the class probabilities too, under another key:
+ * a row packed without them (before, or for another task) is read from its JSON.
+ */
+export function packLayout(features: readonly { name: string; type: 'numeric' | 'categorical' }[], opts: { classScores?: boolean } = {}): PackLayout {
+  const classScores = opts.classScores === true;
+  const key = fnv1a(JSON.stringify(features.map((f) => [f.name, f.type])) + (classScores ? '\u0000class-scores' : ''));
   const head = new Uint8Array(8);
   const view = new DataView(head.buffer);
   view.setUint32(0, PACKED_FORMAT, true);
@@ -72,8 +82,13 @@ export function packLayout(features: readonly { name: string; type: 'numeric' | 
     numeric: features.filter((f) => f.type === 'numeric').map((f) => f.name),
     categorical: features.filter((f) => f.type === 'categorical').map((f) => f.name),
     order: features.map((f) => ({ name: f.name, key: `${JSON.stringify(f.name)}:`, slot: f.type === 'numeric' ? numeric++ : -++categorical })),
+    classScores,
   };
 }
+
+/** A model's layout: its features, and the class probabilities of a multiclass model. */
+export const modelLayout = (m: { features: readonly { name: string; type: 'numeric' | 'categorical' }[]; task: string }): PackLayout =>
+  packLayout(m.features, { classScores: m.task === 'multiclass' });
 
 /**
  * Whether a prediction's features are held exactly by their packed form with this layout, so that
@@ -162,6 +177,11 @@ export class Packer {
       const v = ownFeature(features, cat[f] as string);
       size += 4 + (v === null || v === undefined ? 0 : Buffer.byteLength(String(v), 'utf8'));
     }
+    const scores = layout.classScores && r.score !== null && typeof r.score === 'object' ? r.score : null;
+    if (layout.classScores) {
+      size += 4;
+      if (scores !== null) for (const c in scores) if (Object.hasOwn(scores, c)) size += 12 + Buffer.byteLength(c, 'utf8');
+    }
     if (size > this.buf.length) {
       this.buf = Buffer.alloc(Math.max(size, 2 * this.buf.length));
       this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
@@ -186,6 +206,26 @@ export class Packer {
         const n = this.buf.write(String(v), at + 4, 'utf8');
         view.setUint32(at, n, true);
         at += 4 + n;
+      }
+    }
+    if (layout.classScores) {
+      if (scores === null) {
+        view.setUint32(at, MISSING_STRING, true);
+        at += 4;
+      } else {
+        const countAt = at;
+        let count = 0;
+        at += 4;
+        for (const c in scores) {
+          if (!Object.hasOwn(scores, c)) continue;
+          const n = this.buf.write(c, at + 4, 'utf8');
+          view.setUint32(at, n, true);
+          const p = scores[c];
+          view.setFloat64(at + 4 + n, typeof p === 'number' && Number.isFinite(p) ? p : NaN, true);
+          at += 12 + n;
+          count++;
+        }
+        view.setUint32(countAt, count, true);
       }
     }
     return this.buf.subarray(0, at);
@@ -241,6 +281,25 @@ export class PackedReader {
   /** The f-th numeric value of the row (NaN: missing). */
   numeric(f: number): number {
     return this.base >= 0 ? (this.f64[this.base + 2 + f] as number) : this.dataView().getFloat64(PACKED_HEAD + 8 * f, true);
+  }
+
+  /**
+   * The row's class probabilities (multiclass layouts), after its categorical values were read:
+   * `fn(class, probability)` for each (NaN: not a finite number); nothing when the score is not a map.
+   */
+  classScores(fn: (cls: string, p: number) => void): void {
+    const view = this.dataView();
+    const count = view.getUint32(this.at, true);
+    this.at += 4;
+    if (count === MISSING_STRING) return;
+    const b = this.bytes;
+    this.buf ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    for (let k = 0; k < count; k++) {
+      const n = view.getUint32(this.at, true);
+      const cls = this.buf.toString('utf8', this.at + 4, this.at + 4 + n);
+      fn(cls, view.getFloat64(this.at + 4 + n, true));
+      this.at += 12 + n;
+    }
   }
 
   /** The next categorical value of the row, in the layout's order (null: missing). */

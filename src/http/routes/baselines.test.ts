@@ -104,6 +104,11 @@ describe('multiclass baselines', () => {
     expect(q.f1_score).toBeCloseTo(11 / 18, 12);
     expect(q.balanced_accuracy).toBeCloseTo(11 / 18, 12);
     expect(q.mcc).toBeCloseTo(3 / 7, 12);
+    // log_loss(y_true, proba): 5 rows right at 0.7, 3 wrong at 0.15 (the rows sum to 1)
+    expect(q.log_loss).toBeCloseTo((5 * -Math.log(0.7) + 3 * -Math.log(0.15)) / 8, 12);
+    // NannyML's calibration per class, one-vs-rest (8 rows: too few for its ten splits)
+    expect(Object.keys(r.json().class_calibrations as object).sort()).toEqual(['churn', 'maybe', 'stay']);
+    expect(r.json().class_calibrations.stay).toMatchObject({ rows: 8, needed: false });
     // and the same as the scikit-learn-checked report over these codes
     const code = (c: string) => ['stay', 'churn', 'maybe'].indexOf(c);
     const report = multiclassReport({ yTrue: Float64Array.from(pairs, ([y]) => code(y)), yPred: Float64Array.from(pairs, ([, p]) => code(p)) });

@@ -102,6 +102,9 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         features: Object.keys(summary.features),
         quality: summary.quality,
         ...(summary.calibration ? { calibration: calibrationReport(summary.calibration) } : {}),
+        ...(summary.classCalibrations
+          ? { class_calibrations: Object.fromEntries(Object.entries(summary.classCalibrations).map(([c, cal]) => [c, calibrationReport(cal)])) }
+          : {}),
         replaced: saved.replaced,
         rejected,
       });
