@@ -127,7 +127,8 @@ const GROW_STEP = 16_384;
  * column is on paged memory and grows in place (columns.ts): no copy, no freed remains in the C heap.
  *
  * Memory: about 49 bytes per row (41 for classifiers) + per row and numeric feature 2 bytes per coding baseline
- * (+ 4 with raw values), 4 per categorical feature; the capacity grows by 16,384 rows at a time,
+ * (+ 4 with raw values), 4 per categorical feature, 8 per class of a multiclass model's posted
+ * probabilities; the capacity grows by 16,384 rows at a time,
  * or by a quarter beyond 65,536 rows.
  */
 export class ModelWindow {
