@@ -229,6 +229,16 @@ describe('dashboard contents', () => {
     expect(exprs).toContain('ml_ab_test_p_value');
   });
 
+  it('ML Model Performance: a Segments row (quality and drift per segment, traffic and the cap); every other panel reads the whole model', () => {
+    const d = load('ml-model-performance.json');
+    const byTitle = (t: string) => dataPanels(d).filter((p) => p.title.includes(t)).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''));
+    expect(byTitle('Accuracy by segment').join()).toContain('ml_model_accuracy{model="$model", version=~"$version", window="$window", segment!=""}');
+    expect(byTitle('Features drifted by segment').join()).toContain('ml_features_drifted{model="$model", window="$window", segment!=""}');
+    expect(byTitle('Segment traffic').join()).toContain('ml_segment_values_pooled');
+    const segmented = dataPanels(d).filter((p) => !/segment/i.test(p.title)).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''));
+    for (const e of segmented) if (/ml_(model_accuracy|feature_drift|window_samples)/.test(e)) expect(e).toContain('segment=""');
+  });
+
   it('ML Business Metrics: business value, ROI and accuracy improvement vs baseline', () => {
     const d = load('ml-business-metrics.json');
     const byTitle = (t: string) => dataPanels(d).filter((p) => p.title.includes(t)).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''));
