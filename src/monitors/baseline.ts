@@ -247,6 +247,10 @@ export function calibrationReport(c: CalibrationJSON): { rows: number; needed: b
     : { rows: c.rows, needed: false, reason: d.reason, detail: d.detail };
 }
 
+/** A multiclass model's calibrations for people, by class (the API's `class_calibrations`). */
+export const classCalibrationsReport = (cals: Readonly<Record<string, CalibrationJSON>>): Record<string, ReturnType<typeof calibrationReport>> =>
+  Object.fromEntries(Object.entries(cals).map(([c, cal]) => [c, calibrationReport(cal)]));
+
 export function calibrationLine(c: CalibrationJSON): string {
   const d = c.decision;
   if (d.reason !== undefined) return `label-free estimate: scores used as posted (${d.detail}; ${c.rows} labelled, scored rows)`;

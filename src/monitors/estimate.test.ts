@@ -55,6 +55,8 @@ describe('CBPE in the cycle, as NannyML estimates', () => {
     const c = cbpeCase('overconfident_x3');
     const { t: d, baseline } = await run(c);
     expect(baseline.calibration).toMatchObject({ rows: c.refScores.length, needed: true, ece_after: c.eceAfter });
+    // the listing of the model's baselines says it too
+    expect((await d.daemon.app.inject({ url: '/v1/models/m/baselines' })).json().baselines[0].calibration).toEqual(baseline.calibration);
     expect(value(d, 'ml_model_estimated_accuracy', W)).toBeCloseTo(c.calibrated!.accuracy, 12);
     expect(value(d, 'ml_model_estimated_f1_score', W)).toBeCloseTo(c.calibrated!.f1, 12);
     expect(value(d, 'ml_model_estimate_calibrated', V)).toBe(1);

@@ -109,6 +109,10 @@ describe('multiclass baselines', () => {
     // NannyML's calibration per class, one-vs-rest (8 rows: too few for its ten splits)
     expect(Object.keys(r.json().class_calibrations as object).sort()).toEqual(['churn', 'maybe', 'stay']);
     expect(r.json().class_calibrations.stay).toMatchObject({ rows: 8, needed: false });
+    // and the listing says the same
+    const listed = (await t.daemon.app.inject({ url: '/v1/models/churn/baselines' })).json().baselines[0];
+    expect(listed.class_calibrations).toEqual(r.json().class_calibrations);
+    expect(listed.calibration).toBeUndefined();
     // and the same as the scikit-learn-checked report over these codes
     const code = (c: string) => ['stay', 'churn', 'maybe'].indexOf(c);
     const report = multiclassReport({ yTrue: Float64Array.from(pairs, ([y]) => code(y)), yPred: Float64Array.from(pairs, ([, p]) => code(p)) });

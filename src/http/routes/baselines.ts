@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isVigilError, VigilError } from '../../core/errors.js';
 import { baselineExists } from '../../store/store.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { buildBaseline, calibrationReport, storeBaseline, type BaselineRow } from '../../monitors/baseline.js';
+import { buildBaseline, calibrationReport, classCalibrationsReport, storeBaseline, type BaselineRow, type BaselineSummary } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
 import { addBatchParsers, parseBaselineJson } from '../body.js';
 import type { ServerDeps } from '../server.js';
@@ -102,9 +102,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         features: Object.keys(summary.features),
         quality: summary.quality,
         ...(summary.calibration ? { calibration: calibrationReport(summary.calibration) } : {}),
-        ...(summary.classCalibrations
-          ? { class_calibrations: Object.fromEntries(Object.entries(summary.classCalibrations).map(([c, cal]) => [c, calibrationReport(cal)])) }
-          : {}),
+        ...(summary.classCalibrations ? { class_calibrations: classCalibrationsReport(summary.classCalibrations) } : {}),
         replaced: saved.replaced,
         rejected,
       });
@@ -115,8 +113,31 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     const { model } = req.params as { model: string };
     deps.ingestor.model(model);
     const list = await deps.store.listBaselineMeta(model);
+    // the label-free estimate's calibration, from the summaries (read only for this listing)
+    const calibrations = new Map<number, Pick<BaselineSummary, 'calibration' | 'classCalibrations'>>();
+    for (const r of await deps.store.listBaselines(model)) {
+      try {
+        const { calibration, classCalibrations } = JSON.parse(r.summary) as BaselineSummary;
+        calibrations.set(r.id, { ...(calibration ? { calibration } : {}), ...(classCalibrations ? { classCalibrations } : {}) });
+      } catch {
+        // a summary that does not parse: listed without (the engine reports the corrupt baseline)
+      }
+    }
     return {
-      baselines: list.map((b) => ({ id: b.id, version: b.version, source: b.source, rows: b.rows, created_at: iso(b.createdAt), features: b.features, quality: b.quality })),
+      baselines: list.map((b) => {
+        const c = calibrations.get(b.id);
+        return {
+          id: b.id,
+          version: b.version,
+          source: b.source,
+          rows: b.rows,
+          created_at: iso(b.createdAt),
+          features: b.features,
+          quality: b.quality,
+          ...(c?.calibration ? { calibration: calibrationReport(c.calibration) } : {}),
+          ...(c?.classCalibrations ? { class_calibrations: classCalibrationsReport(c.classCalibrations) } : {}),
+        };
+      }),
     };
   });
 };
