@@ -88,8 +88,9 @@ export async function rowsFromStore(store: Store, model: ModelConfig, fromTs: nu
         features[f.name] = Number.isNaN(x) ? null : x;
       } else features[f.name] = String(v);
     }
-    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : Object.hasOwn(r.score, String(r.prediction)) ? r.score[String(r.prediction)] : undefined;
-    out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || Number.isNaN(s) ? {} : { score: s }) });
+    // binary: the score; multiclass: the class probabilities as posted (the reference quality and CBPE's per-class calibration read them)
+    const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : model.task === 'multiclass' ? r.score : undefined;
+    out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || (typeof s === 'number' && Number.isNaN(s)) ? {} : { score: s }) });
   });
   return out;
 }

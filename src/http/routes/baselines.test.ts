@@ -126,6 +126,18 @@ describe('multiclass baselines', () => {
     expect(b?.label).toMatchObject({ kind: 'categorical', count: 8, counts: { stay: 3, churn: 3, maybe: 2 } });
   });
 
+  it('from the stored traffic (from_window): the class probabilities as posted, so the same quality and calibrations as from the rows', async () => {
+    const items = rows.map((r, i) => ({ id: `c${i}`, ts: t.clock.now() - 1000, features: r.features, prediction: r.prediction, score: r.score }));
+    expect((await post('/v1/models/churn/predictions', items)).statusCode).toBe(200);
+    expect((await post('/v1/models/churn/labels', rows.map((r, i) => ({ id: `c${i}`, label: r.label })))).statusCode).toBe(200);
+    const fromWindow = await post('/v1/models/churn/baselines?version=live', { from_window: '1h' });
+    expect(fromWindow.statusCode).toBe(201);
+    const fromRows = await post('/v1/models/churn/baselines?version=rows', rows);
+    expect(fromWindow.json().quality.log_loss).toBeCloseTo((5 * -Math.log(0.7) + 3 * -Math.log(0.15)) / 8, 12);
+    expect(fromWindow.json().quality).toEqual(fromRows.json().quality);
+    expect(fromWindow.json().class_calibrations).toEqual(fromRows.json().class_calibrations);
+  });
+
   it('rejects the rows the predictions endpoint would reject, naming the field, and keeps the others (207)', async () => {
     const bad = [
       { features: { tenure: 1 }, prediction: 'stay', score: { stay: 1.5 } },
