@@ -43,9 +43,10 @@ export function benchConfigText(models: number, features: number): string {
 
 /**
  * VIGIL_BENCH_SEGMENTS=N: every model monitors N segments (models[].segments.max), and the
- * predictions carry one of 7 segment values in turn (N < 7: the rest pooled as other).
+ * predictions and the reference rows carry one of 7 segment values in turn (N < 7: the rest
+ * pooled as other); the baselines keep every segment's references.
  */
-const BENCH_SEGMENTS = process.env.VIGIL_BENCH_SEGMENTS === undefined ? undefined : Number(process.env.VIGIL_BENCH_SEGMENTS);
+export const BENCH_SEGMENTS = process.env.VIGIL_BENCH_SEGMENTS === undefined ? undefined : Number(process.env.VIGIL_BENCH_SEGMENTS);
 
 /** The i-th of `rows` predictions of the bench load (70 normal features, 1 in 7 shifted by 0.3), drawn from `rnd`. */
 export function benchPrediction(i: number, rows: number, features: number, now: number, rnd: () => number): PredictionRecord {
@@ -165,7 +166,10 @@ if (main && db !== undefined) {
   let referenceBytes = 0;
   for (const m of config.models) {
     windowBytes += engine.window(m.name)?.bytes() ?? 0;
-    for (const b of engine.baselinesOf(m.name)) for (const r of b.features.values()) referenceBytes += referenceMemoryBytes(r);
+    for (const b of engine.baselinesOf(m.name)) {
+      for (const r of b.features.values()) referenceBytes += referenceMemoryBytes(r);
+      for (const seg of b.segments?.values() ?? []) for (const r of seg.features.values()) referenceBytes += referenceMemoryBytes(r);
+    }
   }
   process.stdout.write(`${JSON.stringify({ times, loopDelay, series, loaded, afterCycles, settled, windowBytes, referenceBytes, gc: gc !== undefined, workerStarted: engine.driftPool?.started ?? 0, offloaded: engine.driftPool?.offloaded ?? 0, computeJobs: engine.computePool?.counts.jobs ?? 0, computeWorkers: engine.computePool?.size ?? 0 })}\n`);
   await engine.close();

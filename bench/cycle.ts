@@ -11,7 +11,7 @@ import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/
 import { modelLayout } from '../src/store/packed.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { LabelRecord, PredictionRecord } from '../src/store/store.js';
-import { benchConfigText, benchPrediction } from './cycle-load.js';
+import { BENCH_SEGMENTS, benchConfigText, benchPrediction } from './cycle-load.js';
 import { median, quantile } from './process.js';
 
 export const MODELS = 8;
@@ -38,7 +38,7 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
       const f: Record<string, number> = {};
       for (let k = 0; k < FEATURES; k++) f[`f${k}`] = normal() * (k + 1);
       const y = rnd() < 0.3 ? '1' : '0';
-      ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y });
+      ref.push({ features: f, prediction: rnd() < 0.85 ? y : y === '1' ? '0' : '1', score: rnd(), label: y, ...(BENCH_SEGMENTS === undefined ? {} : { segment: `seg-${i % 7}` }) });
     }
     await storeBaseline(store, { model: m.name, version: 'v1', createdAt: now, source: 'bench' }, buildBaseline(m, ref));
     if (!predictions) continue;

@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, 'vigil.yaml');
 writeFileSync(
   config,
-  `storage:\n  path: ${join(dir, 'v.db')}\nmodels:\n  - name: fraud\n    task: binary\n    features:\n      - { name: amount, type: numeric }\n      - { name: country, type: categorical }\n      - { name: unused, type: numeric }\n  - name: churn\n    task: multiclass\n    classes: [stay, churn, maybe]\n    features:\n      - { name: tenure, type: numeric }\n`,
+  `storage:\n  path: ${join(dir, 'v.db')}\nmodels:\n  - name: fraud\n    task: binary\n    segments: { max: 3 }\n    features:\n      - { name: amount, type: numeric }\n      - { name: country, type: categorical }\n      - { name: unused, type: numeric }\n  - name: churn\n    task: multiclass\n    classes: [stay, churn, maybe]\n    features:\n      - { name: tenure, type: numeric }\n`,
 );
 
 const run = async (...argv: string[]) => {
@@ -21,6 +21,19 @@ const run = async (...argv: string[]) => {
 };
 
 describe('vigil baseline', () => {
+  it("reads a segment column: each segment of at least min_samples rows gets its own references", async () => {
+    const csv = join(dir, 'segments.csv');
+    const lines = ['amount,country,prediction,label,segment'];
+    for (let i = 0; i < 300; i++) lines.push(`${i},${i % 2 ? 'PL' : 'DE'},${i % 4 === 0 ? 1 : 0},${i % 5 === 0 ? 1 : 0},${i < 180 ? 'web' : i < 290 ? '007' : 'pos'}`);
+    writeFileSync(csv, lines.join('\n'));
+    const r = await run('--config', config, '--model', 'fraud', '--version', 'seg', '--from', csv);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // min_samples is 100 by default: pos (10 rows) has none
+    expect(r.out).toContain('segment references: web (180 rows), 007 (110 rows)\n'); // a segment is text as written
+  });
+
+
   it('stores a baseline from a CSV with labels, with the reference quality', async () => {
     const csv = join(dir, 'train.csv');
     const lines = ['amount,country,prediction,score,label,extra'];
@@ -31,6 +44,7 @@ describe('vigil baseline', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/stored for fraud version v3: 200 rows, 2\/3 features/);
     expect(r.out).toContain('reference quality: accuracy');
+    expect(r.out).not.toContain('segment references');
     expect(r.out).toContain('no values for: unused');
     expect(r.out).toContain('ignored columns (not features of fraud): extra');
     const store = new SqliteStore({ path: join(dir, 'v.db'), now: 0 });

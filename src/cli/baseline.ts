@@ -99,6 +99,8 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
     if (summary.calibration !== undefined) io.stdout(`${calibrationLine(summary.calibration)}\n`);
     for (const [c, cal] of Object.entries(summary.classCalibrations ?? {})) io.stdout(`class ${c}: ${calibrationLine(cal)}\n`);
+    const segments = Object.entries(summary.segments ?? {});
+    if (segments.length > 0) io.stdout(`segment references: ${segments.map(([v, s]) => `${v} (${s.rows} rows)`).join(', ')}\n`);
     const missing = model.features.filter((f) => !(f.name in summary.features)).map((f) => f.name);
     if (missing.length > 0) io.stdout(`no values for: ${missing.join(', ')} (their drift stays absent)\n`);
     if (unknown.length > 0) io.stdout(`ignored columns (not features of ${model.name}): ${unknown.map((c) => c.name).join(', ')}\n`);

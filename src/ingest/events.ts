@@ -101,6 +101,8 @@ export interface ReferenceRecord {
   /** Binary: probability of the positive class; multiclass: `{class: probability}`. */
   score: number | Readonly<Record<string, number>> | null;
   label: Target | null;
+  /** The row's segment (a baseline's segment references). */
+  segment: string | null;
 }
 
 /** The JSON Schema of one label item. */
@@ -281,7 +283,7 @@ export class ModelValidator {
         if (k === '__proto__') Object.defineProperty(features, k, { value, enumerable: true, writable: true, configurable: true });
         else features[k] = value;
       }
-      out.records.push({ features, prediction, score: (it.score as ReferenceRecord['score'] | undefined) ?? null, label });
+      out.records.push({ features, prediction, score: (it.score as ReferenceRecord['score'] | undefined) ?? null, label, segment: (it.segment as string | undefined) ?? null });
       out.indexes.push(i);
     }
     return out;

@@ -12,7 +12,8 @@ export function baselineColumnTypes(model: ModelConfig): TypeOverrides {
   return {
     numeric: [...model.features.filter((f) => f.type === 'numeric').map((f) => f.name), ...(model.task === 'binary' ? ['score'] : []), ...(classifier ? [] : ['prediction', 'label'])],
     // a multiclass score is JSON text of {class: probability}, parsed per row
-    categorical: [...model.features.filter((f) => f.type === 'categorical').map((f) => f.name), ...(classifier ? ['prediction', 'label'] : []), ...(model.task === 'multiclass' ? ['score'] : [])],
+    // a segment is text as written ("01" stays "01")
+    categorical: [...model.features.filter((f) => f.type === 'categorical').map((f) => f.name), ...(classifier ? ['prediction', 'label'] : []), ...(model.task === 'multiclass' ? ['score'] : []), ...(model.features.some((f) => f.name === 'segment') ? [] : ['segment'])],
   };
 }
 
@@ -51,6 +52,7 @@ export function rowsFromTable(model: ModelConfig, t: TabularData): { rows: Basel
       else if (v === null) continue;
       else if (c.name === 'prediction' || c.name === 'label') item[c.name] = model.task === 'regression' ? Number(v) : String(v);
       else if (c.name === 'score') item.score = model.task === 'multiclass' && typeof v === 'string' ? scoreCell(v) : v;
+      else if (c.name === 'segment') item.segment = String(v);
     }
     items.push(item);
   }
@@ -90,7 +92,7 @@ export async function rowsFromStore(store: Store, model: ModelConfig, fromTs: nu
     }
     // binary: the score; multiclass: the class probabilities as posted (the reference quality and CBPE's per-class calibration read them)
     const s = r.score === null ? undefined : typeof r.score === 'number' ? r.score : model.task === 'multiclass' ? r.score : undefined;
-    out.push({ features, prediction: target(r.prediction), label: target(r.label), ...(s === undefined || (typeof s === 'number' && Number.isNaN(s)) ? {} : { score: s }) });
+    out.push({ features, prediction: target(r.prediction), label: target(r.label), segment: r.segment, ...(s === undefined || (typeof s === 'number' && Number.isNaN(s)) ? {} : { score: s }) });
   });
   return out;
 }

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config/schema.js';
-import { DEFAULT_REFERENCE_POINTS, positiveClassOf } from '../config/schema.js';
+import { DEFAULT_REFERENCE_POINTS, positiveClassOf, SEGMENTS_MAX } from '../config/schema.js';
 import { VigilError } from '../core/errors.js';
 import {
   limitReferencePoints,
@@ -25,6 +25,8 @@ export interface BaselineRow {
   /** Binary: the positive class's probability (the prediction reference); multiclass: `{class: probability}` (accepted, not summarized: multiclass prediction drift is over the predicted classes). */
   score?: number | Readonly<Record<string, number>> | null;
   label?: Target | null;
+  /** The row's segment (segment references, models[].segments). */
+  segment?: string | null;
 }
 
 /**
@@ -49,6 +51,30 @@ export interface BaselineSummary {
    * labelled rows that posted a probability for every class; by class. Absent without such rows.
    */
   classCalibrations?: Record<string, CalibrationJSON>;
+  /**
+   * models[].segments: the references of the reference rows' most frequent segment values (at
+   * least min_samples rows each, at most SEGMENTS_MAX of them), by value. A segment's drift, data
+   * quality and quality comparison read its own; their numeric values are stored apart too.
+   */
+  segments?: Record<string, SegmentSummary>;
+}
+
+/** One segment's part of a baseline: its rows' references and quality. */
+export interface SegmentSummary {
+  rows: number;
+  features: Record<string, ReferenceSummaryJSON>;
+  prediction?: ReferenceSummaryJSON;
+  label?: ReferenceSummaryJSON;
+  quality: Partial<Record<QualityMetric, number>>;
+}
+
+/** A segment's references, loaded. */
+export interface SegmentReference {
+  readonly rows: number;
+  readonly features: Map<string, ReferenceSummary>;
+  readonly prediction?: ReferenceSummary;
+  readonly label?: ReferenceSummary;
+  readonly quality: Partial<Record<QualityMetric, number>>;
 }
 
 /** A baseline's CBPE calibration as stored: NannyML's decision and the isotonic fit on every labelled, scored row. */
@@ -84,12 +110,18 @@ export interface LoadedBaseline {
   calibration?: LoadedCalibration;
   /** Multiclass: each class's calibration, by class (the classes NannyML's estimate reads). */
   classCalibrations?: ReadonlyMap<string, LoadedCalibration>;
+  /** models[].segments: the segments' own references, by segment value. */
+  segments?: ReadonlyMap<string, SegmentReference>;
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Summarizes reference rows for a model: per-feature references, prediction/label distributions, quality. */
-export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]): BuiltBaseline {
+/**
+ * Summarizes reference rows for a model: per-feature references, prediction/label distributions,
+ * quality; the label-free estimate's calibration; with models[].segments, each frequent segment's
+ * own references (`segment`: building one segment's part, none of the last two).
+ */
+export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[], part: 'model' | 'segment' = 'model'): BuiltBaseline {
   if (rows.length === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
   const features = Object.create(null) as Record<string, ReferenceSummaryJSON>; // feature names are user-chosen keys
   const references: ReferenceValues[] = [];
@@ -138,7 +170,9 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
     } catch {
       // labels present but unusable
     }
-    if (model.task === 'binary') {
+    if (part === 'segment') {
+      // the label-free estimate is the model's
+    } else if (model.task === 'binary') {
       const cal = calibrationOf(model, labelled);
       if (cal !== undefined) out.calibration = cal;
     } else if (model.task === 'multiclass') {
@@ -170,8 +204,40 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[]):
       }
     }
   }
+  if (part === 'model' && model.segments !== undefined) segmentReferences(model, rows, out, references);
   return { summary: out, references };
 }
+
+/**
+ * The segments' references of a baseline (models[].segments): the segment values of at least
+ * min_samples reference rows, the most frequent first (ties by value), at most SEGMENTS_MAX; each
+ * summarized as a baseline of its rows alone, its numeric values stored under kind `segment`.
+ */
+function segmentReferences(model: ModelConfig, rows: readonly BaselineRow[], out: BaselineSummary, references: ReferenceValues[]): void {
+  const bySegment = new Map<string, BaselineRow[]>();
+  for (const r of rows) {
+    if (typeof r.segment !== 'string') continue;
+    let list = bySegment.get(r.segment);
+    if (list === undefined) bySegment.set(r.segment, (list = []));
+    list.push(r);
+  }
+  const chosen = [...bySegment]
+    .filter(([, list]) => list.length >= model.min_samples)
+    .sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, SEGMENTS_MAX);
+  if (chosen.length === 0) return;
+  const segments = Object.create(null) as Record<string, SegmentSummary>; // segment values are user-chosen keys
+  for (const [value, list] of chosen) {
+    const built = buildBaseline(model, list, 'segment');
+    const s = built.summary;
+    segments[value] = { rows: list.length, features: s.features, ...(s.prediction ? { prediction: s.prediction } : {}), ...(s.label ? { label: s.label } : {}), quality: s.quality };
+    for (const r of built.references) references.push({ kind: 'segment', name: segmentRefName(value, r.kind, r.name), sorted: r.sorted });
+  }
+  out.segments = segments;
+}
+
+/** The stored name of a segment's reference values. */
+const segmentRefName = (segment: string, kind: ReferenceKind, name: string): string => JSON.stringify([segment, kind, name]);
 
 /** Multiclass reference rows' class probabilities (`score: {class: p}`), per class of any row's map; NaN where a row has none. */
 function referenceProba(rows: readonly BaselineRow[], code: (v: Target) => number): { labels: number[]; columns: Float64Array[] } {
@@ -247,6 +313,9 @@ export function calibrationReport(c: CalibrationJSON): { rows: number; needed: b
     : { rows: c.rows, needed: false, reason: d.reason, detail: d.detail };
 }
 
+/** A baseline's segment references for people: rows per segment value (the API's `segments`). */
+export const segmentRows = (segments: Readonly<Record<string, SegmentSummary>>): Record<string, number> => Object.fromEntries(Object.entries(segments).map(([v, s]) => [v, s.rows]));
+
 /** A multiclass model's calibrations for people, by class (the API's `class_calibrations`). */
 export const classCalibrationsReport = (cals: Readonly<Record<string, CalibrationJSON>>): Record<string, ReturnType<typeof calibrationReport>> =>
   Object.fromEntries(Object.entries(cals).map(([c, cal]) => [c, calibrationReport(cal)]));
@@ -294,15 +363,29 @@ const refKey = (kind: ReferenceKind, name: string): string => `${kind}\u0000${na
  */
 export async function loadBaseline(store: Store, record: BaselineRecord, referencePoints: number = DEFAULT_REFERENCE_POINTS): Promise<LoadedBaseline> {
   const s = JSON.parse(record.summary) as BaselineSummary;
+  /** A segment's part of the summary, by stored name (segmentRefName). */
+  const segmentJson = (name: string): ReferenceSummaryJSON | undefined => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(name);
+    } catch {
+      return undefined; // not a name Vigil writes: ignored, as values of an unknown feature are
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
+    const [segment, kind, feature] = parsed as [string, ReferenceKind, string];
+    const seg = s.segments !== undefined && Object.hasOwn(s.segments, segment) ? s.segments[segment] : undefined;
+    if (seg === undefined) return undefined;
+    return kind === 'feature' ? (Object.hasOwn(seg.features, feature) ? seg.features[feature] : undefined) : kind === 'prediction' ? seg.prediction : kind === 'label' ? seg.label : undefined;
+  };
   const jsonOf = (kind: ReferenceKind, name: string): ReferenceSummaryJSON | undefined =>
-    kind === 'feature' ? (Object.hasOwn(s.features, name) ? s.features[name] : undefined) : kind === 'prediction' ? s.prediction : s.label;
+    kind === 'feature' ? (Object.hasOwn(s.features, name) ? s.features[name] : undefined) : kind === 'prediction' ? s.prediction : kind === 'label' ? s.label : segmentJson(name);
   const parse = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON, values: Float64Array | undefined): ReferenceSummary => {
     try {
       const r = referenceFromJSON(json, values);
       // `values` is the store's, valid during its callback only: what is kept is copied (or sketched) here
       return r.kind === 'numeric' ? limitReferencePoints(r, referencePoints, pagedF64) : r;
     } catch (e) {
-      throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${kind === 'feature' ? `feature ${name}` : kind}: ${(e as Error).message}`, { cause: e });
+      throw new VigilError('VIGIL_ERR_BASELINE_CORRUPT', `baseline ${record.id}, ${kind === 'feature' || kind === 'segment' ? `${kind} ${name}` : kind}: ${(e as Error).message}`, { cause: e });
     }
   };
   const withValues = new Map<string, ReferenceSummary>();
@@ -313,6 +396,22 @@ export async function loadBaseline(store: Store, record: BaselineRecord, referen
   const summary = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON): ReferenceSummary => withValues.get(refKey(kind, name)) ?? parse(kind, name, json, undefined);
   const features = new Map<string, ReferenceSummary>();
   for (const [name, json] of Object.entries(s.features)) features.set(name, summary('feature', name, json));
+  let segments: Map<string, SegmentReference> | undefined;
+  if (s.segments !== undefined) {
+    segments = new Map();
+    for (const [value, seg] of Object.entries(s.segments)) {
+      const part = (kind: ReferenceKind, name: string, json: ReferenceSummaryJSON): ReferenceSummary => summary('segment', segmentRefName(value, kind, name), json);
+      const f = new Map<string, ReferenceSummary>();
+      for (const [name, json] of Object.entries(seg.features)) f.set(name, part('feature', name, json));
+      segments.set(value, {
+        rows: seg.rows,
+        features: f,
+        ...(seg.prediction ? { prediction: part('prediction', '', seg.prediction) } : {}),
+        ...(seg.label ? { label: part('label', '', seg.label) } : {}),
+        quality: seg.quality,
+      });
+    }
+  }
   const { summary: _omit, ...meta } = record;
   let calibration: LoadedCalibration | undefined;
   let classCalibrations: Map<string, LoadedCalibration> | undefined;
@@ -333,6 +432,7 @@ export async function loadBaseline(store: Store, record: BaselineRecord, referen
     quality: s.quality,
     ...(calibration ? { calibration } : {}),
     ...(classCalibrations ? { classCalibrations } : {}),
+    ...(segments ? { segments } : {}),
   };
 }
 

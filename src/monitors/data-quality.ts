@@ -19,7 +19,7 @@ export function* dataQualityMonitor(v: WindowView, emit: Emit): Generator<void, 
     if (col.kind === 'numeric') {
       // codes against the baseline (stats/coded.ts): below the minimum when < below, above the
       // maximum when >= above; ±Infinity count as out of range, missing values as absent
-      const coded = v.w.codedFor(col, v.baseline?.record.id);
+      const coded = v.w.codedFor(col, v.baseline?.record.id, v.segmentRef);
       if (coded === undefined) throw new Error(`window of ${v.model.name} is not coded against baseline ${String(v.baseline?.record.id)}`);
       const codes = coded.codes;
       const range = ref?.kind === 'numeric' ? rangeCodes(ref) : { below: -1, above: Infinity };

@@ -121,7 +121,7 @@ function plan(v: WindowView): Plan | null {
     const ref = b.features.get(name);
     if (ref === undefined || ref.kind !== col.kind) continue;
     if (col.kind === 'numeric') {
-      const coded = v.w.codedFor(col, b.record.id);
+      const coded = v.w.codedFor(col, b.record.id, v.segmentRef);
       if (coded === undefined) throw new Error(`window of ${v.model.name} is not coded against baseline ${b.record.id}`);
       entries.push({ numeric: tasks.length });
       tasks.push({ name, ref: ref as NumericReferenceSummary, codes: coded.codes, nCodes: coded.grid.codes, raw: col.raw });

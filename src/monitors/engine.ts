@@ -59,7 +59,7 @@ function slicer(sliceMs: number): () => Promise<void> {
 }
 
 const windowKey = (m: ModelConfig): string =>
-  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m), m.drift.reference_points]);
+  JSON.stringify([m.task, m.features, m.classes ?? null, m.positive_class ?? null, Math.max(...m.windows), needsRawValues(m), m.drift.reference_points, m.segments !== undefined]);
 
 /** The versions of the rows in a window. */
 function presentVersions(w: ModelWindow): string[] {

@@ -61,3 +61,19 @@ describe('segments in the daemon', () => {
     expect(alerts.some((a) => a.labels.alertname === 'MLSLOErrorBudgetBurn' && a.labels.segment === 'mobile')).toBe(true);
   });
 });
+
+describe('segment references over HTTP', () => {
+  it("a baseline posted with segments keeps each frequent segment's references: the answer and the listing say which, with their rows", async () => {
+    t = await testDaemon(CONFIG, { now: T0 });
+    const d = t.daemon;
+    const rows = Array.from({ length: 60 }, (_, i) => ({ features: { amount: i }, prediction: 1, score: 0.8, label: i % 2, segment: i < 35 ? 'web' : i < 50 ? 'mobile' : 'pos' }));
+    const r = await d.app.inject({ method: 'POST', url: '/v1/models/fraud/baselines?version=v1', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(rows) });
+    expect(r.statusCode).toBe(201);
+    // min_samples 10: pos has 10, all three kept
+    expect(r.json().segments).toEqual({ web: 35, mobile: 15, pos: 10 });
+    expect((await d.app.inject({ url: '/v1/models/fraud/baselines' })).json().baselines[0].segments).toEqual({ web: 35, mobile: 15, pos: 10 });
+    // the engine loads them
+    await d.cycle.run();
+    expect([...(d.engine.baselinesOf('fraud')[0]?.segments?.keys() ?? [])]).toEqual(['web', 'mobile', 'pos']);
+  });
+});

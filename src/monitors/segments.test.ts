@@ -12,7 +12,8 @@ import { SnapshotBuilder } from '../metrics/snapshot.js';
 import { packLayout } from '../store/packed.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { PredictionRecord } from '../store/store.js';
-import { buildBaseline, storeBaseline, type BaselineRow } from './baseline.js';
+import { buildBaseline, loadBaseline, storeBaseline, type BaselineRow } from './baseline.js';
+import type { NumericReferenceSummary } from '../stats/reference.js';
 import { SEGMENT_MONITORS } from './compute.js';
 import { MonitorEngine } from './engine.js';
 import { OTHER_SEGMENT, planSegments } from './segments.js';
@@ -126,12 +127,30 @@ describe('segment monitoring', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Stores the same rows for `seg` (all) and for `whole` (only those of `only`), packed or as JSON. */
-  async function load(only: (s: string | null) => boolean, packed: boolean): Promise<PredictionRecord[]> {
+  /**
+   * Stores the same rows for `seg` (all) and for `whole` (only those of `only`), packed or as JSON.
+   * With `segmentRefs`, the reference rows carry segments: `seg`'s baseline keeps each segment's
+   * references and `whole`'s is built from the `only` segment's reference rows alone; without,
+   * both baselines are of every reference row.
+   */
+  async function load(only: (s: string | null) => boolean, packed: boolean, segmentRefs = false): Promise<PredictionRecord[]> {
     const r = rng(11);
     const [seg, whole] = config.models as [ModelConfig, ModelConfig];
-    const ref: BaselineRow[] = Array.from({ length: 1500 }, () => ({ features: { amount: 100 + (r() - 0.5) * 40, country: ['PL', 'DE', 'FR'][Math.floor(r() * 3)] as string }, prediction: '1', score: r(), label: r() < 0.5 ? '1' : '0' }));
-    for (const m of [seg, whole]) await storeBaseline(store, { model: m.name, version: 'v1', createdAt: NOW - 30 * H, source: 't' }, buildBaseline(m, ref));
+    // the reference: business amounts higher by 20 and mostly DE, the others as before
+    const ref: BaselineRow[] = Array.from({ length: 3000 }, (_, i) => {
+      const segment = SEGMENTS[i % SEGMENTS.length] ?? null;
+      const business = segmentRefs && segment === 'business';
+      return {
+        features: { amount: 100 + (business ? 20 : 0) + (r() - 0.5) * 40, country: business && r() < 0.6 ? 'DE' : (['PL', 'DE', 'FR'][Math.floor(r() * 3)] as string) },
+        prediction: '1',
+        score: r(),
+        label: r() < (business ? 0.3 : 0.5) ? '1' : '0',
+        ...(segmentRefs ? { segment } : {}),
+      };
+    });
+    await storeBaseline(store, { model: seg.name, version: 'v1', createdAt: NOW - 30 * H, source: 't' }, buildBaseline(seg, ref));
+    const wholeRef = segmentRefs ? ref.filter((x) => only(x.segment ?? null)) : ref;
+    await storeBaseline(store, { model: whole.name, version: 'v1', createdAt: NOW - 30 * H, source: 't' }, buildBaseline(whole, wholeRef));
     const recs = rows(r, 3000, NOW - 3000 * 10_000, 'p');
     await store.insertPredictions('seg', recs, NOW, packed ? packLayout(seg.features) : undefined);
     await store.insertPredictions('whole', recs.filter((p) => only(p.segment)), NOW, packed ? packLayout(whole.features) : undefined);
@@ -151,12 +170,14 @@ describe('segment monitoring', () => {
       })
       .sort();
 
-  for (const [how, packed, compute] of [
-    ['JSON rows, main thread', false, false],
-    ['packed rows, compute workers', true, true],
+  for (const [how, packed, compute, segmentRefs] of [
+    ['JSON rows, main thread', false, false, false],
+    ['packed rows, compute workers', true, true, false],
+    ['segment references, packed rows, main thread', true, false, true],
+    ['segment references, JSON rows, compute workers', false, true, true],
   ] as const) {
     it(`a segment's series are the model's monitors on the segment's rows alone (${how})`, async () => {
-      await load((s) => s === 'business', packed);
+      await load((s) => s === 'business', packed, segmentRefs);
       const engine = new MonitorEngine({ store, logger: quiet(), driftWorker: false, ...(compute ? { compute: { size: 1 } } : {}) });
       try {
         const samples = await engine.compute(config, NOW);
@@ -169,8 +190,17 @@ describe('segment monitoring', () => {
         expect(business).toEqual(strip(whole, undefined).filter((x) => monitored.has(x.slice(0, x.indexOf('[')))));
         // the business segment drifted on amount; the model as a whole less so
         const ks = (segment: string | undefined) => seg.find((s) => s.name === 'ml_feature_drift_score' && s.labels.segment === segment && s.labels.feature === 'amount' && s.labels.test === 'ks' && s.labels.window === '1d')?.value ?? NaN;
-        expect(ks('business')).toBeGreaterThan(0.4);
-        expect(ks(undefined)).toBeLessThan(ks('business'));
+        if (segmentRefs) {
+          // against its own reference (20 higher already) the business segment drifted by 10: less than against the model's
+          expect(ks('business')).toBeGreaterThan(0.15);
+          expect(ks('business')).toBeLessThan(0.4);
+          // every monitored series of the segment equals the whole model's on the segment's rows with the segment's reference
+          const baselineQuality = (m: string) => samples.find((s) => s.name === 'ml_model_quality_baseline' && s.labels.model === m && s.labels.metric === 'accuracy')?.value;
+          expect(baselineQuality('whole')).not.toBe(baselineQuality('seg'));
+        } else {
+          expect(ks('business')).toBeGreaterThan(0.4);
+          expect(ks(undefined)).toBeLessThan(ks('business'));
+        }
         // the two most frequent values, the rest pooled ("gov" and the sent "other"); rows without a segment in none
         const segments = new Set(seg.flatMap((s) => (s.labels.segment === undefined ? [] : [s.labels.segment])));
         expect([...segments].sort()).toEqual(['business', 'other', 'retail']);
@@ -204,6 +234,49 @@ describe('segment monitoring', () => {
       expect(w.segment[w.n - 1]).toBe(w.segments.values.length);
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('segment references in a baseline', () => {
+  const config = parseConfigText(CONFIG, 'c.yaml', {});
+  const [seg, whole] = config.models as [ModelConfig, ModelConfig];
+  const r = rng(5);
+  // min_samples 20: 25 rows of "tiny" are enough, 10 of "rare" are not; the rest alternate
+  const rows: BaselineRow[] = Array.from({ length: 400 }, (_, i) => ({
+    features: { amount: i % 2 === 0 ? r() * 100 : null, country: ['PL', 'DE'][i % 2] as string },
+    prediction: i % 3 === 0 ? '1' : '0',
+    score: r(),
+    label: i % 4 === 0 ? '1' : '0',
+    segment: i < 10 ? 'rare' : i < 35 ? 'tiny' : i % 2 === 0 ? 'even' : 'odd',
+  }));
+
+  it("keeps, per segment value with at least min_samples rows, what a baseline of that segment's rows alone keeps; stored and loaded back", async () => {
+    const built = buildBaseline(seg, rows);
+    expect(Object.keys(built.summary.segments ?? {})).toEqual(['odd', 'even', 'tiny']); // by rows (183, 182, 25); rare has 10 < min_samples
+    const alone = (value: string) => buildBaseline(whole, rows.filter((x) => x.segment === value), 'segment');
+    for (const value of ['even', 'odd', 'tiny']) {
+      const a = alone(value).summary;
+      expect(built.summary.segments?.[value]).toEqual({ rows: a.rows, features: a.features, prediction: a.prediction, label: a.label, quality: a.quality });
+    }
+    // numeric values stored apart under kind segment; without models[].segments, none of it
+    expect(built.references.filter((x) => x.kind === 'segment').map((x) => JSON.parse(x.name) as unknown)).toContainEqual(['tiny', 'feature', 'amount']);
+    expect(buildBaseline(whole, rows).summary.segments).toBeUndefined();
+    const store = new SqliteStore({ path: ':memory:', now: NOW });
+    try {
+      const saved = await storeBaseline(store, { model: 'seg', version: 'v1', createdAt: NOW, source: 't' }, built);
+      const [rec] = await store.listBaselines('seg');
+      const loaded = await loadBaseline(store, rec as NonNullable<typeof rec>);
+      expect(saved.id).toBe(rec?.id);
+      const tiny = loaded.segments?.get('tiny');
+      const ref = tiny?.features.get('amount') as NumericReferenceSummary;
+      const want = alone('tiny').references.find((x) => x.kind === 'feature' && x.name === 'amount')?.sorted;
+      expect(Array.from(ref.sorted)).toEqual(Array.from(want ?? []));
+      expect(tiny?.rows).toBe(25);
+      expect(tiny?.quality).toEqual(alone('tiny').summary.quality);
+      expect(tiny?.features.get('country')).toMatchObject({ kind: 'categorical' });
+    } finally {
+      await store.close();
     }
   });
 });

@@ -5,6 +5,7 @@
  * gains at most (max + 1) × W × (about 3F + 20) series, whatever the number of segment values sent.
  */
 import type { ModelConfig } from '../config/schema.js';
+import type { LoadedBaseline } from './baseline.js';
 import type { Emit, WindowView } from './view.js';
 import { SEGMENT_NONE, SEGMENT_OVERFLOW, type ModelWindow } from './window.js';
 
@@ -110,7 +111,43 @@ export function segmentViews(v: WindowView, plan: SegmentPlan): { segment: strin
   const out: { segment: string; view: WindowView }[] = [];
   for (let s = 0; s < slots; s++) {
     if ((counts[s] as number) === 0) continue;
-    out.push({ segment: plan.names[s] as string, view: { ...v, rows: arrays[s] as Int32Array } });
+    const segment = plan.names[s] as string;
+    const rows = arrays[s] as Int32Array;
+    // a segment the current version's baseline has references for reads them (`other` mixes segments: the model's)
+    const own = segment === OTHER_SEGMENT && plan.pooled > 0 ? undefined : v.baseline?.segments?.get(segment);
+    const parentFor = v.baselineFor.bind(v);
+    out.push({
+      segment,
+      view:
+        own === undefined || v.baseline === undefined
+          ? { ...v, rows }
+          : {
+              ...v,
+              rows,
+              baseline: segmentBaseline(v.baseline, segment),
+              baselineFor: (version) => {
+                const b = parentFor(version);
+                return b === undefined ? undefined : b.segments?.has(segment) === true ? segmentBaseline(b, segment) : b;
+              },
+              segmentRef: segment,
+            },
+    });
+  }
+  return out;
+}
+
+const segmentBaselines = new WeakMap<LoadedBaseline, Map<string, LoadedBaseline>>();
+
+/** A baseline as one of its segments sees it: the segment's references and quality (cached per baseline and segment). */
+export function segmentBaseline(b: LoadedBaseline, segment: string): LoadedBaseline {
+  let bySegment = segmentBaselines.get(b);
+  if (bySegment === undefined) segmentBaselines.set(b, (bySegment = new Map()));
+  let out = bySegment.get(segment);
+  if (out === undefined) {
+    const ref = b.segments?.get(segment);
+    if (ref === undefined) return b;
+    out = { record: b.record, features: ref.features, ...(ref.prediction ? { prediction: ref.prediction } : {}), ...(ref.label ? { label: ref.label } : {}), quality: ref.quality };
+    bySegment.set(segment, out);
   }
   return out;
 }

@@ -21,6 +21,11 @@ export interface WindowView {
   baselineFor(version: string): LoadedBaseline | undefined;
   /** Where this window's monitors take their row and column arrays (released after them). */
   readonly scratch: Scratch;
+  /**
+   * A segment's view whose baseline has the segment's own references (segments.ts): `baseline`
+   * and `baselineFor` give them, and the numeric codes are read against them (ModelWindow.codedFor).
+   */
+  readonly segmentRef?: string;
 }
 
 const versionRows = new WeakMap<WindowView, Map<string, Int32Array>>();

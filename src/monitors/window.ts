@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config/schema.js';
 import { positiveClassOf } from '../config/schema.js';
-import { CODE_MISSING, codeArrayFor, encodeInto, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import { CODE_MISSING, codeArrayFor, encode, encodeInto, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import type { NumericReferenceSummary } from '../stats/reference.js';
 import { CODED_TESTS } from '../stats/drift-decision.js';
 import { WORK_SLOT, workF64 } from '../stats/sample.js';
 import type { LoadedBaseline } from './baseline.js';
@@ -31,6 +32,31 @@ export interface CodedValues {
   /** the grid the codes refer to (EMPTY_GRID: no numeric reference for the feature) */
   readonly grid: CodeGrid;
   codes: CodeArray;
+  /**
+   * models[].segments, with a baseline that has segment references for the feature: every row
+   * coded again, against its segment's reference (the model's for a segment without one), so a
+   * segment's drift and data quality are measured against its own reference. Else null.
+   */
+  bySegment: SegmentCoded | null;
+}
+
+/** A numeric column coded row by row against each row's segment's reference (CodedValues.bySegment). */
+export interface SegmentCoded {
+  codes: CodeArray;
+  /** the feature's numeric reference per segment value, from the coding baseline */
+  readonly refs: ReadonlyMap<string, NumericReferenceSummary>;
+  /** per window segment code: the grid its rows are coded against (filled as segments appear) */
+  readonly grids: (CodeGrid | undefined)[];
+}
+
+/** A baseline's numeric references of a feature per segment value (empty: none). */
+function segmentRefsOf(b: LoadedBaseline | undefined, feature: string): Map<string, NumericReferenceSummary> {
+  const out = new Map<string, NumericReferenceSummary>();
+  for (const [value, seg] of b?.segments ?? []) {
+    const ref = seg.features.get(feature);
+    if (ref?.kind === 'numeric') out.set(value, ref as NumericReferenceSummary);
+  }
+  return out;
 }
 
 export interface NumericColumn {
@@ -63,7 +89,7 @@ export interface WindowWire {
   versions: readonly string[];
   segments: readonly string[];
   classes: readonly string[];
-  features: [string, { kind: 'numeric'; codes: CodeArray[]; raw: Float32Array | null } | { kind: 'categorical'; codes: Int32Array; values: readonly string[] }][];
+  features: [string, { kind: 'numeric'; codes: CodeArray[]; segmentCodes: (CodeArray | null)[]; raw: Float32Array | null } | { kind: 'categorical'; codes: Int32Array; values: readonly string[] }][];
 }
 
 /** A feature's column with its name and its index in the model's features. */
@@ -194,7 +220,10 @@ export class ModelWindow {
         const coded = (baselines.length === 0 ? [undefined] : baselines).map((b): CodedValues => {
           const ref = b?.features.get(f.name);
           const grid = ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID;
-          return { grid, codes: codeArrayFor(grid, 0, true) };
+          const refs = model.segments === undefined ? new Map<string, NumericReferenceSummary>() : segmentRefsOf(b, f.name);
+          // the codes' width: the widest of the grids a row may be coded against
+          const widest = [...refs.values()].map(gridOf).reduce((w, g) => (g.codes > w.codes ? g : w), grid);
+          return { grid, codes: codeArrayFor(grid, 0, true), bySegment: refs.size === 0 ? null : { codes: codeArrayFor(widest, 0, true), refs, grids: [] } };
         });
         const col: NumericColumn = { kind: 'numeric', coded, raw: raw ? new Float32Array(new SharedArrayBuffer(0)) : null };
         this.features.set(f.name, col);
@@ -241,7 +270,10 @@ export class ModelWindow {
     }
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
-        for (const c of col.coded) c.codes = fn(c.codes, CODE_MISSING);
+        for (const c of col.coded) {
+          c.codes = fn(c.codes, CODE_MISSING);
+          if (c.bySegment !== null) c.bySegment.codes = fn(c.bySegment.codes, CODE_MISSING);
+        }
         if (col.raw !== null) col.raw = fn(col.raw, NaN);
       } else col.codes = fn(col.codes, -1);
     }
@@ -407,7 +439,11 @@ export class ModelWindow {
     for (let f = 0; f < this.numeric.length; f++) {
       const slot = this.numeric[f] as NumericSlot;
       const at = f * stride;
-      for (const cv of slot.col.coded) encodeInto(cv.grid, vals, at, count, cv.codes, first);
+      for (const cv of slot.col.coded) {
+        encodeInto(cv.grid, vals, at, count, cv.codes, first);
+        const bs = cv.bySegment;
+        if (bs !== null) for (let c = 0; c < count; c++) bs.codes[first + c] = encode(this.segmentGrid(bs, cv.grid, this.segment[first + c] as number), vals[at + c]);
+      }
       const raw = slot.col.raw;
       if (raw !== null) for (let c = 0; c < count; c++) raw[first + c] = vals[at + c] as number;
       let last = lastTs[slot.feature] as number;
@@ -537,10 +573,29 @@ export class ModelWindow {
     return out;
   }
 
-  /** The codes of a numeric column against a coding baseline (undefined: the window has no baselines), if coded so. */
-  codedFor(col: NumericColumn, baselineId: number | undefined): CodedValues | undefined {
+  /**
+   * The codes of a numeric column against a coding baseline (undefined: the window has no
+   * baselines), if coded so; with `segment`, the codes of that segment's rows against its own
+   * reference when the baseline has one for the feature (else the model's codes).
+   */
+  codedFor(col: NumericColumn, baselineId: number | undefined, segment?: string): CodedValues | undefined {
     const k = this.coding.indexOf(baselineId ?? 0);
-    return k < 0 ? undefined : col.coded[k];
+    const cv = k < 0 ? undefined : col.coded[k];
+    if (cv === undefined || segment === undefined || cv.bySegment === null) return cv;
+    const ref = cv.bySegment.refs.get(segment);
+    return ref === undefined ? cv : { grid: gridOf(ref), codes: cv.bySegment.codes, bySegment: null };
+  }
+
+  /** The grid a row of this segment code is coded against in `bs`: its segment's reference, else the model's. */
+  private segmentGrid(bs: SegmentCoded, modelGrid: CodeGrid, code: number): CodeGrid {
+    if (code === SEGMENT_NONE || code === SEGMENT_OVERFLOW) return modelGrid;
+    let g = bs.grids[code];
+    if (g === undefined) {
+      const ref = bs.refs.get(this.segments.values[code - 1] as string);
+      g = ref === undefined ? modelGrid : gridOf(ref);
+      bs.grids[code] = g;
+    }
+    return g;
   }
 
   /** Stops coding against baselines not in `keep` (frees their columns); never drops the last one. */
@@ -563,7 +618,7 @@ export class ModelWindow {
     for (const [name, col] of this.features) {
       features.push(
         col.kind === 'numeric'
-          ? [name, { kind: 'numeric', codes: col.coded.map((c) => c.codes), raw: col.raw }]
+          ? [name, { kind: 'numeric', codes: col.coded.map((c) => c.codes), segmentCodes: col.coded.map((c) => c.bySegment?.codes ?? null), raw: col.raw }]
           : [name, { kind: 'categorical', codes: col.codes, values: col.dict.values }],
       );
     }
@@ -603,8 +658,14 @@ export class ModelWindow {
       if (f.kind === 'categorical') features.set(name, { kind: 'categorical', codes: f.codes, dict: dict(f.values) });
       else {
         const coded = f.codes.map((codes, k): CodedValues => {
-          const ref = baseline(wire.coding[k] as number)?.features.get(name);
-          return { grid: ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID, codes };
+          const b = baseline(wire.coding[k] as number);
+          const ref = b?.features.get(name);
+          const segmentCodes = f.segmentCodes[k] ?? null;
+          return {
+            grid: ref?.kind === 'numeric' ? gridOf(ref) : EMPTY_GRID,
+            codes,
+            bySegment: segmentCodes === null ? null : { codes: segmentCodes, refs: segmentRefsOf(b, name), grids: [] },
+          };
         });
         features.set(name, { kind: 'numeric', coded, raw: f.raw });
       }
@@ -643,7 +704,7 @@ export class ModelWindow {
     let b = this.cap * (8 * 3 + 2 + 4 + 1 + 2 + 2 * this.pred.BYTES_PER_ELEMENT) + this.segments.values.length * 48;
     for (const col of this.features.values()) {
       if (col.kind === 'numeric') {
-        for (const c of col.coded) b += c.codes.byteLength;
+        for (const c of col.coded) b += c.codes.byteLength + (c.bySegment?.codes.byteLength ?? 0);
         if (col.raw !== null) b += this.cap * 4;
       } else b += this.cap * 4 + col.dict.values.length * 48;
     }

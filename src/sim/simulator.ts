@@ -211,7 +211,13 @@ export class Simulator {
       const items: unknown[] = [];
       for (let i = 0; i < rows; i++) {
         const { prediction, label } = w.next(now, false);
-        items.push({ features: prediction.features, prediction: prediction.prediction, ...(prediction.score === undefined ? {} : { score: prediction.score }), label });
+        items.push({
+          features: prediction.features,
+          prediction: prediction.prediction,
+          ...(prediction.score === undefined ? {} : { score: prediction.score }),
+          ...(prediction.segment === undefined ? {} : { segment: prediction.segment }),
+          label,
+        });
       }
       try {
         // replace=true: the simulator's baseline is its synthetic world's reference, so a second run

@@ -122,8 +122,11 @@ export const baselineExists = (model: string, version: string, ids: readonly num
     details: { model, version, ids: [...ids] },
   });
 
-/** Whose reference values: a feature's (by name), or the prediction's or label's (name ''). */
-export type ReferenceKind = 'feature' | 'prediction' | 'label';
+/**
+ * Whose reference values: a feature's (by name), the prediction's or label's (name ''), or a
+ * segment's (`segment`: name is the JSON of [segment, kind, name], monitors/baseline.ts).
+ */
+export type ReferenceKind = 'feature' | 'prediction' | 'label' | 'segment';
 
 /**
  * A baseline's numeric reference values for one feature (or its predictions / labels): sorted
@@ -132,7 +135,7 @@ export type ReferenceKind = 'feature' | 'prediction' | 'label';
  */
 export interface ReferenceValues {
   kind: ReferenceKind;
-  /** The feature's name; '' for the prediction and the label. */
+  /** The feature's name; '' for the prediction and the label; for a segment's, the JSON of [segment, kind, name]. */
   name: string;
   sorted: Float64Array;
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isVigilError, VigilError } from '../../core/errors.js';
 import { baselineExists } from '../../store/store.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { buildBaseline, calibrationReport, classCalibrationsReport, storeBaseline, type BaselineRow, type BaselineSummary } from '../../monitors/baseline.js';
+import { buildBaseline, calibrationReport, classCalibrationsReport, segmentRows, storeBaseline, type BaselineRow, type BaselineSummary } from '../../monitors/baseline.js';
 import { rowsFromItems, rowsFromStore } from '../../monitors/baseline-input.js';
 import { addBatchParsers, parseBaselineJson } from '../body.js';
 import type { ServerDeps } from '../server.js';
@@ -103,6 +103,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         quality: summary.quality,
         ...(summary.calibration ? { calibration: calibrationReport(summary.calibration) } : {}),
         ...(summary.classCalibrations ? { class_calibrations: classCalibrationsReport(summary.classCalibrations) } : {}),
+        ...(summary.segments ? { segments: segmentRows(summary.segments) } : {}),
         replaced: saved.replaced,
         rejected,
       });
@@ -114,11 +115,11 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     deps.ingestor.model(model);
     const list = await deps.store.listBaselineMeta(model);
     // the label-free estimate's calibration, from the summaries (read only for this listing)
-    const calibrations = new Map<number, Pick<BaselineSummary, 'calibration' | 'classCalibrations'>>();
+    const calibrations = new Map<number, Pick<BaselineSummary, 'calibration' | 'classCalibrations' | 'segments'>>();
     for (const r of await deps.store.listBaselines(model)) {
       try {
-        const { calibration, classCalibrations } = JSON.parse(r.summary) as BaselineSummary;
-        calibrations.set(r.id, { ...(calibration ? { calibration } : {}), ...(classCalibrations ? { classCalibrations } : {}) });
+        const { calibration, classCalibrations, segments } = JSON.parse(r.summary) as BaselineSummary;
+        calibrations.set(r.id, { ...(calibration ? { calibration } : {}), ...(classCalibrations ? { classCalibrations } : {}), ...(segments ? { segments } : {}) });
       } catch {
         // a summary that does not parse: listed without (the engine reports the corrupt baseline)
       }
@@ -136,6 +137,7 @@ export const baselineRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
           quality: b.quality,
           ...(c?.calibration ? { calibration: calibrationReport(c.calibration) } : {}),
           ...(c?.classCalibrations ? { class_calibrations: classCalibrationsReport(c.classCalibrations) } : {}),
+          ...(c?.segments ? { segments: segmentRows(c.segments) } : {}),
         };
       }),
     };

@@ -254,6 +254,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX slo_minutes_minute ON slo_minutes (minute);
     `,
   },
+  {
+    version: 11,
+    name: 'segment references: a baseline keeps reference values per segment',
+    // kind 'segment': name is the JSON of [segment, kind, name] (monitors/baseline.ts). SQLite cannot
+    // change a CHECK in place: the table is rebuilt, its rows copied as they are.
+    up: `
+      CREATE TABLE baseline_references_v11 (
+        baseline_id INTEGER NOT NULL REFERENCES baselines (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('feature', 'prediction', 'label', 'segment')),
+        name TEXT NOT NULL,
+        sorted BLOB NOT NULL CHECK (length(sorted) > 0 AND length(sorted) % 8 = 0),
+        PRIMARY KEY (baseline_id, kind, name)
+      ) STRICT;
+      INSERT INTO baseline_references_v11 (baseline_id, kind, name, sorted) SELECT baseline_id, kind, name, sorted FROM baseline_references;
+      DROP TABLE baseline_references;
+      ALTER TABLE baseline_references_v11 RENAME TO baseline_references;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

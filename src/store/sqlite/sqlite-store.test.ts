@@ -148,7 +148,7 @@ describe('SqliteStore specifics', () => {
     const oldJson = (b: BuiltBaseline): string => {
       const s = JSON.parse(JSON.stringify(b.summary)) as { features: Record<string, Record<string, unknown>>; prediction?: Record<string, unknown>; label?: Record<string, unknown> };
       for (const r of b.references) {
-        const entry = r.kind === 'feature' ? s.features[r.name] : s[r.kind];
+        const entry = r.kind === 'feature' ? s.features[r.name] : s[r.kind as 'prediction' | 'label'];
         (entry as Record<string, unknown>).sortedBase64 = Buffer.from(r.sorted.buffer, r.sorted.byteOffset, r.sorted.byteLength).toString('base64');
       }
       return JSON.stringify(s);

@@ -222,12 +222,12 @@ function decodeHexInto(hex: string, out: Float64Array): boolean {
 function checkReferences(references: readonly ReferenceValues[]): void {
   const seen = new Set<string>();
   for (const r of references) {
-    const what = r.kind === 'feature' ? `feature ${r.name}` : r.kind;
+    const what = r.kind === 'feature' || r.kind === 'segment' ? `${r.kind} ${r.name}` : r.kind;
     const bad = (why: string): never => {
       throw new VigilError('VIGIL_ERR_STORE_BAD_REFERENCE', `reference values of ${what}: ${why}`);
     };
-    if (r.kind !== 'feature' && r.kind !== 'prediction' && r.kind !== 'label') bad(`unknown kind ${String(r.kind)}`);
-    if (r.kind !== 'feature' && r.name !== '') bad('the prediction and the label have the name ""');
+    if (r.kind !== 'feature' && r.kind !== 'prediction' && r.kind !== 'label' && r.kind !== 'segment') bad(`unknown kind ${String(r.kind)}`);
+    if ((r.kind === 'prediction' || r.kind === 'label') && r.name !== '') bad('the prediction and the label have the name ""');
     const key = JSON.stringify([r.kind, r.name]);
     if (seen.has(key)) bad('given twice');
     seen.add(key);
