@@ -265,6 +265,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         { kind: 'feature', name: 'prediction', sorted: new Float64Array([5]) }, // a feature may have any name
         { kind: 'prediction', name: '', sorted: new Float64Array([0.1, 0.9]) },
         { kind: 'label', name: '', sorted: new Float64Array([-2.5, 7]) },
+        { kind: 'segment', name: '["web","feature","x"]', sorted: new Float64Array([1, 2]) }, // a segment's (monitors/baseline.ts)
       ];
       const b = await store.saveBaseline({ model: 'm', version: 'v1', createdAt: T0, source: 'api', rows: 11, summary: '{"small":true}' }, refs);
       const other = await store.saveBaseline({ model: 'm', version: 'v2', createdAt: T0, source: 'api', rows: 1, summary: '{}' }, [{ kind: 'feature', name: 'x', sorted: new Float64Array([9]) }]);
@@ -274,8 +275,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         order.push(`${kind}/${name}`);
         read.set(`${kind}/${name}`, values.slice()); // valid only during the call: copied
       });
-      expect(n).toBe(5);
-      expect(order).toEqual(['feature/big', 'feature/prediction', 'feature/x', 'label/', 'prediction/']);
+      expect(n).toBe(6);
+      expect(order).toEqual(['feature/big', 'feature/prediction', 'feature/x', 'label/', 'prediction/', 'segment/["web","feature","x"]']);
       for (const r of refs) {
         const got = read.get(`${r.kind}/${r.name}`) as Float64Array;
         expect(got.length).toBe(r.sorted.length);
