@@ -4,6 +4,7 @@ import { benchEdge } from './edge.js';
 import { benchIngest } from './ingest.js';
 import { benchMetrics } from './metrics.js';
 import { benchPromql } from './promql.js';
+import { benchSegments } from './segments.js';
 import { benchSlo } from './slo.js';
 import { benchDrift } from './stats-drift.js';
 import { benchQuality } from './stats-quality.js';
@@ -20,6 +21,7 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   daemon: benchDaemon,
   edge: benchEdge,
   promql: benchPromql,
+  segments: benchSegments,
   slo: benchSlo,
   drift: benchDrift,
   quality: benchQuality,

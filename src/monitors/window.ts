@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../config/schema.js';
 import { positiveClassOf } from '../config/schema.js';
-import { CODE_MISSING, codeArrayFor, encode, encodeInto, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
+import { CODE_MISSING, codeArrayFor, encodeInto, EMPTY_GRID, gridOf, type CodeArray, type CodeGrid } from '../stats/coded.js';
 import type { NumericReferenceSummary } from '../stats/reference.js';
 import { CODED_TESTS } from '../stats/drift-decision.js';
 import { WORK_SLOT, workF64 } from '../stats/sample.js';
@@ -199,6 +199,11 @@ export class ModelWindow {
   private readonly lastTs: Float64Array;
   /** Rows from here on have their numeric values in the coding buffer, not coded yet. */
   private pendingFrom = 0;
+  /** Whether some numeric column is coded by segment too (CodedValues.bySegment). */
+  private readonly hasSegmentCoding: boolean;
+  /** Work arrays of codeBySegment (grown as needed, reused). */
+  private gathered = new Float64Array(0);
+  private gatheredCodes = new Uint32Array(0);
   /** A bulk load's coding buffer (beginBulk), else null. */
   private bulk: Float64Array | null = null;
 
@@ -235,6 +240,7 @@ export class ModelWindow {
       }
     });
     this.layout = modelLayout(model);
+    this.hasSegmentCoding = this.numeric.some((s) => s.col.coded.some((c) => c.bySegment !== null));
     this.lastTs = new Float64Array(model.features.length).fill(-Infinity);
     if (model.task === 'multiclass') for (const c of model.classes ?? []) this.classes.code(c);
     this.positiveCode = model.task === 'binary' ? this.classes.code(positiveClassOf(model)) : -1;
@@ -436,13 +442,13 @@ export class ModelWindow {
     const first = this.pendingFrom;
     const count = this.n - first;
     const lastTs = this.lastTs;
+    const groups = this.hasSegmentCoding ? this.segmentGroups(first, count) : null;
     for (let f = 0; f < this.numeric.length; f++) {
       const slot = this.numeric[f] as NumericSlot;
       const at = f * stride;
       for (const cv of slot.col.coded) {
         encodeInto(cv.grid, vals, at, count, cv.codes, first);
-        const bs = cv.bySegment;
-        if (bs !== null) for (let c = 0; c < count; c++) bs.codes[first + c] = encode(this.segmentGrid(bs, cv.grid, this.segment[first + c] as number), vals[at + c]);
+        if (cv.bySegment !== null && groups !== null) this.codeBySegment(cv.bySegment, cv.grid, vals, at, first, groups);
       }
       const raw = slot.col.raw;
       if (raw !== null) for (let c = 0; c < count; c++) raw[first + c] = vals[at + c] as number;
@@ -584,6 +590,63 @@ export class ModelWindow {
     if (cv === undefined || segment === undefined || cv.bySegment === null) return cv;
     const ref = cv.bySegment.refs.get(segment);
     return ref === undefined ? cv : { grid: gridOf(ref), codes: cv.bySegment.codes, bySegment: null };
+  }
+
+  /**
+   * The pending rows first … first+count-1 grouped by segment code: `order` lists their offsets
+   * group after group, `codes[g]` is group g's segment code and `starts[g]` its first index in
+   * `order` (starts has one more entry, the end). Computed once per chunk for every feature.
+   */
+  private segmentGroups(first: number, count: number): { order: Int32Array; codes: number[]; starts: number[] } {
+    const seen = new Map<number, number>(); // segment code → group
+    const sizes: number[] = [];
+    const codes: number[] = [];
+    const groupOf = new Int32Array(count);
+    for (let c = 0; c < count; c++) {
+      const code = this.segment[first + c] as number;
+      let g = seen.get(code);
+      if (g === undefined) {
+        g = codes.length;
+        seen.set(code, g);
+        codes.push(code);
+        sizes.push(0);
+      }
+      groupOf[c] = g;
+      sizes[g] = (sizes[g] as number) + 1;
+    }
+    const starts: number[] = [0];
+    for (const n of sizes) starts.push((starts[starts.length - 1] as number) + n);
+    const fill = starts.slice(0, -1);
+    const order = new Int32Array(count);
+    for (let c = 0; c < count; c++) {
+      const g = groupOf[c] as number;
+      order[fill[g] as number] = c;
+      fill[g] = (fill[g] as number) + 1;
+    }
+    return { order, codes, starts };
+  }
+
+  /**
+   * Codes one feature's pending values (vals[at + offset]) against each row's segment grid: the
+   * values gathered group by group, each group coded in one run (encodeInto, as the model's
+   * codes are — 2.5x faster than value by value), the codes scattered back to their rows.
+   */
+  private codeBySegment(bs: SegmentCoded, modelGrid: CodeGrid, vals: Float64Array, at: number, first: number, groups: { order: Int32Array; codes: number[]; starts: number[] }): void {
+    const { order, codes, starts } = groups;
+    const n = order.length;
+    if (this.gathered.length < n) {
+      this.gathered = new Float64Array(n);
+      this.gatheredCodes = new Uint32Array(n);
+    }
+    const g = this.gathered;
+    const out = this.gatheredCodes;
+    for (let j = 0; j < n; j++) g[j] = vals[at + (order[j] as number)] as number;
+    for (let k = 0; k < codes.length; k++) {
+      const from = starts[k] as number;
+      encodeInto(this.segmentGrid(bs, modelGrid, codes[k] as number), g, from, (starts[k + 1] as number) - from, out, from);
+    }
+    const dst = bs.codes;
+    for (let j = 0; j < n; j++) dst[first + (order[j] as number)] = out[j] as number;
   }
 
   /** The grid a row of this segment code is coded against in `bs`: its segment's reference, else the model's. */
