@@ -224,6 +224,10 @@ describe('alert state across a restart', () => {
     first.clock.advance(60_000);
     await first.daemon.cycle.run(); // resolved: waits in its group until T0 + 5m
     expect((await first.daemon.app.inject({ url: '/api/v1/alerts' })).json().data.alerts).toEqual([]);
+    // firing and resolving are logged at info, once each
+    const lines = (d: TestDaemon, msg: string) => d.logs.join('').split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines(first, 'alert firing')).toMatchObject([{ level: 'info', alertname: 'Blip', labels: { alertname: 'Blip', model: 'fraud' }, value: 1 }]);
+    expect(lines(first, 'alert resolved')).toMatchObject([{ level: 'info', alertname: 'Blip', firedForSeconds: 60 }]);
     const dbPath = join(first.dir, 'vigil.db');
     await first.daemon.stop('restart');
     expect(hook.state.payloads).toHaveLength(1);
@@ -236,6 +240,8 @@ describe('alert state across a restart', () => {
     expect(resolved.status).toBe('resolved');
     expect(resolved.alerts).toMatchObject([{ status: 'resolved', labels: { alertname: 'Blip', model: 'fraud' } }]);
     expect(Date.parse(resolved.alerts[0]?.startsAt ?? '')).toBe(T0);
+    await t.daemon.cycle.run();
+    expect(lines(t, 'alert firing')).toEqual([]); // nothing fires again after the restart
     rmSync(shared, { recursive: true, force: true });
     rmSync(first.dir, { recursive: true, force: true });
   });

@@ -12,6 +12,7 @@ import {
   restoreForState,
   RuleManager,
   vectorOf,
+  type Alert,
   type PersistedAlert,
   type RulesQuery,
 } from './engine/index.js';
@@ -68,6 +69,8 @@ export class AlertingService {
   private readonly parsed = new Map<string, PromqlExpr>();
   private readonly lastEval = new Map<string, number>();
   private readonly log: Logger;
+  /** The alerts firing after the last evaluation (undefined before the first): transitions are logged. */
+  private firing: Map<string, Alert> | undefined;
   private groups: RuleGroupDef[] = [];
   private exprTexts: string[] = [];
   private readsAnyName = false;
@@ -180,6 +183,8 @@ export class AlertingService {
     handOver?: (toSend: AlertPayload[]) => Promise<void>,
   ): Promise<{ samples: Sample[]; recorded: Sample[]; toSend: AlertPayload[] }> {
     this.index = new SeriesIndex(samples).recordIn(this.history, now, this.ruleWriters, (name) => this.mayBeRead(name));
+    // what fired before this evaluation (after a restart: the restored state, not logged again)
+    this.firing ??= this.firingAlerts();
     const toSend: AlertPayload[] = [];
     for (const g of this.groups) {
       const key = groupKey(g.file, g.name);
@@ -190,6 +195,7 @@ export class AlertingService {
       const r = this.manager.evalGroup(key, now);
       toSend.push(...r.toSend);
     }
+    this.logTransitions(now);
     await handOver?.(toSend);
     await this.deps.store.setState(STATE_KEY, JSON.stringify(this.manager.persistedState()), now);
     await this.persistence?.persist(this.history);
@@ -225,6 +231,26 @@ export class AlertingService {
   /** The history's size, for vigil_rule_history_* on /metrics. */
   historyStats() {
     return this.history.stats();
+  }
+
+  /** The firing alerts by fingerprint (of their labels, alertname included). */
+  private firingAlerts(): Map<string, Alert> {
+    const out = new Map<string, Alert>();
+    for (const r of this.manager.alertingRules()) for (const a of r.activeAlerts()) if (a.state === 'firing') out.set(a.fingerprint, a);
+    return out;
+  }
+
+  /** Logs (info) each alert that started firing and each that stopped since the last evaluation. */
+  private logTransitions(now: number): void {
+    const before = this.firing ?? new Map<string, Alert>();
+    const after = this.firingAlerts();
+    for (const [key, a] of after) {
+      if (!before.has(key)) this.log.info({ alertname: a.labels.alertname, labels: a.labels, value: a.value, activeSince: new Date(a.activeAt).toISOString() }, 'alert firing');
+    }
+    for (const [key, a] of before) {
+      if (!after.has(key)) this.log.info({ alertname: a.labels.alertname, labels: a.labels, firedForSeconds: a.firedAt === undefined ? undefined : Math.round((now - a.firedAt) / 1000) }, 'alert resolved');
+    }
+    this.firing = after;
   }
 
   /** Active (pending or firing) alerts, for silences and remediation. */

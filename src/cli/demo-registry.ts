@@ -28,7 +28,7 @@ export async function runDemoRegistry(argv: string[], io: CliIo, env: Readonly<R
   const port = values.port;
   const loaded = await loadConfigForCli(values.config, io, env, { ruleFiles: false }); // it loads no rules
   if (loaded === null) return 2;
-  const logger = createLogger({ level: loaded.config.log.level });
+  const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
   const registry = await startDemoRegistry({ models: loaded.config.models.map((m) => m.name), port, host: values.address, logger });
   io.stdout(`demo registry (a fake MLflow, in memory) on ${values.address}:${registry.port}\n`);
   return new Promise<number>((resolve) => {

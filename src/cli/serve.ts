@@ -45,7 +45,7 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   const registryFromEnv = values.simulate ? envUrl(env, 'VIGIL_REGISTRY_URL', 'serve') : undefined;
   const loaded = await loadConfigForCli(values.config, io, env);
   if (loaded === null) return 2;
-  const logger = createLogger({ level: loaded.config.log.level });
+  const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
   const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
 
   // Signals are handled from the start: a SIGTERM while the hot windows load (tens of seconds with

@@ -37,7 +37,7 @@ export async function runSimulate(argv: string[], io: CliIo, env: Readonly<Recor
   const registryUrl = values['registry-url'] ?? envUrl(env, 'VIGIL_REGISTRY_URL', 'simulate');
   const loaded = await loadConfigForCli(values.config, io, env, { ruleFiles: false }); // it loads no rules
   if (loaded === null) return 2;
-  const logger = createLogger({ level: 'info' });
+  const logger = createLogger({ level: 'info', format: 'auto' });
   const token = values.token ?? env.VIGIL_TOKEN;
   const sim = new Simulator(
     {

@@ -88,7 +88,7 @@ describe('good configuration files', () => {
         max_connections: 1024,
       },
       storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
-      log: { level: 'info' },
+      log: { level: 'info', format: 'auto' },
       evaluation_interval: 30_000,
       compute_workers: 'auto',
       models: [],
@@ -210,7 +210,7 @@ describe('unknown keys', () => {
   });
 
   it('list the known keys when none is close', () => {
-    expect(messages('log:\n  format: json\n')).toEqual(['2:log.format: unknown key "format" (known here: level)']);
+    expect(messages('log:\n  colour: true\n')).toEqual(['2:log.colour: unknown key "colour" (known here: level, format)']);
   });
 });
 

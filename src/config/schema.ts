@@ -291,6 +291,8 @@ export const MaintenanceWindowSchema = z
 
 export const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: lines for people on a terminal, JSON lines otherwise (a file, a pipe, a container's log). */
+  format: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 export const ConfigSchema = z
