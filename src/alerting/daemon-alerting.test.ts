@@ -149,6 +149,31 @@ models:
       for (const section of ['## What it means', '## Likely causes', '## What to look at', '## Immediate actions', '## Automated remediation', '## When to escalate']) expect(page.body).toContain(section);
     }
     expect((await t.daemon.app.inject({ url: '/runbooks/../package' })).statusCode).toBe(404);
+    // a browser gets the runbook as a page: rendered, self-contained, locked down by its CSP
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const html = await t.daemon.app.inject({ url: '/runbooks/MLFeatureDrift', headers: { accept: browser } });
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(html.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(html.body).toMatch(/^<!doctype html>/);
+    expect(html.body).toContain('<title>MLFeatureDrift · Vigil</title>');
+    expect(html.body).toContain('<h1>MLFeatureDrift</h1>');
+    expect(html.body).toContain('<h2>What it means</h2>');
+    expect(html.body).not.toMatch(/<script|<link|src="http/);
+    // the Markdown itself for curl and for an explicit .md
+    const md = await t.daemon.app.inject({ url: '/runbooks/MLFeatureDrift.md', headers: { accept: browser } });
+    expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(md.body).toMatch(/^# MLFeatureDrift/);
+    expect((await t.daemon.app.inject({ url: '/runbooks/MLFeatureDrift', headers: { accept: '*/*' } })).headers['content-type']).toBe('text/markdown; charset=utf-8');
+  });
+
+  it('renders Markdown with raw HTML off: a script, an event handler or a javascript: link in the source stays text', async () => {
+    const { markdownPage } = await import('../http/ui/markdown.js');
+    const page = markdownPage('# T <b>x</b>\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click](javascript:alert(3)) [ok](https://example.com)\n', { title: 'T' });
+    expect(page).not.toMatch(/<script>alert|<img src=x|href="javascript:/);
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('<a href="https://example.com">ok</a>');
+    expect(page).toContain('<title>T &lt;b&gt;x&lt;/b&gt; · Vigil</title>');
   });
 
   it('silences: validation, listing, expiry; admin token when tokens are configured', async () => {

@@ -5,6 +5,10 @@ import { VigilError } from '../../core/errors.js';
 import { rulesQueryFromParams } from '../../alerting/engine/index.js';
 import { Silences, type SilenceInput } from '../../alerting/silences.js';
 import type { ServerDeps } from '../server.js';
+import { markdownPage, PAGE_CSP } from '../ui/markdown.js';
+
+/** Whether a request prefers HTML: a browser lists text/html in Accept; curl and fetch accept anything (they get the Markdown). */
+const wantsHtml = (accept: string | undefined): boolean => accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -58,9 +62,12 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
   });
 
   // Public: the runbooks are the repository's own documents, linked from notifications that are
-  // opened in a browser, which sends no bearer token.
+  // opened in a browser, which sends no bearer token. A browser gets them as a page (rendered,
+  // src/http/ui/markdown.ts); `/runbooks/<Name>.md` or another Accept gets the Markdown.
   app.get('/runbooks/:name', { config: { access: 'public' } }, async (req, reply) => {
-    const name = (req.params as { name: string }).name.replace(/\.md$/, '');
+    const asked = (req.params as { name: string }).name;
+    const raw = asked.endsWith('.md');
+    const name = asked.replace(/\.md$/, '');
     if (!/^[A-Za-z0-9_]{1,80}$/.test(name)) throw new VigilError('VIGIL_ERR_RUNBOOK_UNKNOWN', `no runbook "${name}"`, { statusCode: 404 });
     let text: string;
     try {
@@ -68,6 +75,14 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     } catch {
       throw new VigilError('VIGIL_ERR_RUNBOOK_UNKNOWN', `no runbook "${name}"`, { statusCode: 404 });
     }
-    return reply.header('Content-Type', 'text/markdown; charset=utf-8').send(text);
+    // a browser (Accept: text/html, not an explicit .md) gets the page; anything else the Markdown
+    if (!raw && wantsHtml(req.headers.accept)) {
+      return reply
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .header('Content-Security-Policy', PAGE_CSP)
+        .header('X-Content-Type-Options', 'nosniff')
+        .send(markdownPage(text, { title: name, nav: `Vigil runbook · ${name}` }));
+    }
+    return reply.header('Content-Type', 'text/markdown; charset=utf-8').header('Vary', 'Accept').send(text);
   });
 };
