@@ -10,7 +10,8 @@ import { hostPath, loadCompose, ROOT, service } from './stack.js';
 /**
  * The Grafana dashboards in dashboards/ (the checks of grafana/dashboard-linter and more): each
  * parses, has a short unique uid, unique panel ids, panels that do not overlap in the 24-column
- * grid, the provisioned datasource on every panel, query and variable, a unit on every panel;
+ * grid, a datasource variable on every panel, query and variable with what an import needs
+ * (`__inputs`, `__requires`), a unit on every panel;
  * every query is PromQL that @prometheus-io/lezer-promql (Vigil's PromQL parser) accepts, names
  * only catalogued metrics and takes rate() over $__rate_interval; every template variable is used;
  * runbook links point at runbooks that exist.
@@ -21,9 +22,10 @@ const PROMETHEUS_SERIES = new Set(['up']);
 
 const files = dashboardFiles();
 const provisioning = join(ROOT, 'deploy/grafana/provisioning');
-const datasources = (parse(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string; url: string }[] }).datasources;
+const datasources = (parse(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; name: string; type: string; url: string }[] }).datasources;
 const prom = datasources.find((d) => d.type === 'prometheus');
-const DS = { type: 'prometheus', uid: prom?.uid };
+/** Every panel, query and query variable reads the dashboard's datasource variable. */
+const DS_VARIABLE = { type: 'prometheus', uid: '${datasource}' };
 const load = loadDashboard;
 
 /** Grafana's interval variables become distinct durations, so the parsed tree still tells them apart. */
@@ -147,13 +149,30 @@ describe.each(files)('dashboard %s', (file) => {
     expect(overlaps).toEqual([]);
   });
 
-  it('uses the provisioned datasource on every panel, query and query variable', () => {
+  it('reads its Prometheus through a datasource variable on every panel, query and query variable, and declares what an import needs', () => {
     for (const p of dataPanels(d)) {
-      expect(p.datasource, `panel ${p.id} "${p.title}"`).toEqual(DS);
+      expect(p.datasource, `panel ${p.id} "${p.title}"`).toEqual(DS_VARIABLE);
       expect(p.targets?.length, `panel ${p.id} "${p.title}" has no queries`).toBeGreaterThan(0);
-      for (const t of p.targets ?? []) expect(t.datasource, `panel ${p.id} target ${t.refId}`).toEqual(DS);
+      for (const t of p.targets ?? []) expect(t.datasource, `panel ${p.id} target ${t.refId}`).toEqual(DS_VARIABLE);
     }
-    for (const v of d.templating.list.filter((x) => x.type === 'query')) expect(v.datasource, `variable ${v.name}`).toEqual(DS);
+    for (const v of d.templating.list.filter((x) => x.type === 'query')) expect(v.datasource, `variable ${v.name}`).toEqual(DS_VARIABLE);
+    // no hard-coded uid anywhere: the provisioned one would be wrong in another Grafana
+    expect(JSON.stringify(d)).not.toContain(prom?.uid ?? '?');
+    // The variable (Grafana's own export layout, REFERENCE.md §6): imported by hand, Grafana asks for
+    // DS_PROMETHEUS and writes the chosen datasource's uid into `current.value`; provisioned (not
+    // substituted), no datasource has that uid, so Grafana takes the one named as `current.text`:
+    // the provisioned datasource's name.
+    const v = d.templating.list[0] as Variable & { current?: { text?: string; value?: string } };
+    expect(v).toMatchObject({ type: 'datasource', name: 'datasource', query: 'prometheus', current: { text: prom?.name, value: '${DS_PROMETHEUS}' } });
+    const raw = d as unknown as { __inputs: Record<string, string>[]; __requires: { type: string; id: string }[] };
+    expect(raw.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' })]);
+    // every ${DS_…} the dashboard uses is declared (an import replaces exactly those), and every declared one is used
+    const used = new Set([...JSON.stringify({ ...d, __inputs: undefined }).matchAll(/\$\{(DS_\w+)\}/g)].map((m) => m[1]));
+    expect([...used]).toEqual(raw.__inputs.map((i) => i.name));
+    // __requires: Grafana, the Prometheus datasource plugin and every panel type the dashboard uses
+    const panelTypes = [...new Set(dataPanels(d).map((p) => p.type))].sort();
+    expect(raw.__requires.filter((r) => r.type === 'panel').map((r) => r.id)).toEqual(panelTypes);
+    expect(raw.__requires.filter((r) => r.type !== 'panel').map((r) => `${r.type}/${r.id}`)).toEqual(['grafana/grafana', 'datasource/prometheus']);
   });
 
   it('sets a unit on every panel', () => {
@@ -259,7 +278,7 @@ describe('dashboard contents: ML SLOs', () => {
     expect((burn?.fieldConfig?.defaults as { thresholds?: { steps: { value: number | null }[] } }).thresholds?.steps.map((s) => s.value)).toEqual([null, 1, 3, 6, 14.4]);
     expect(byTitle('SLO alerts').join()).toContain('ALERTS{alertname="MLSLOErrorBudgetBurn"');
     expect(byTitle('Performance budgets broken').join()).toContain('ml_model_budget_violated');
-    expect(d.templating.list.map((v) => v.name)).toEqual(['model', 'slo', 'segment', 'vigil_url']);
+    expect(d.templating.list.map((v) => v.name)).toEqual(['datasource', 'model', 'slo', 'segment', 'vigil_url']);
     // every SLO panel follows the segment variable (a segment's SLOs carry `segment`, slos[].segment)
     for (const e of dataPanels(d).flatMap((p) => (p.targets ?? []).map((x) => x.expr ?? ''))) if (e.includes('sloth_slo=~')) expect(e).toContain('segment=~"$segment"');
   });
