@@ -85,6 +85,37 @@ describe('the vigil command line, as a process', () => {
     }
   });
 
+  it('serve --simulate --fresh (npm start) starts on a new store and keeps the previous one beside it, its WAL with it', async () => {
+    const own = join(dir, 'fresh.yaml');
+    const ownDb = join(dir, 'fresh.db');
+    writeFileSync(own, `server:\n  port: 0\nstorage:\n  path: ${ownDb}\nmodels:\n  - { name: fraud, task: binary, windows: [1h], features: [{ name: amount, type: numeric }] }\n`);
+    writeFileSync(ownDb, 'the previous run');
+    writeFileSync(`${ownDb}-wal`, 'its log');
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', own, '--simulate', '--fresh', '--sim-rate', '1'], { env: { ...process.env, VIGIL_REGISTRY_URL: 'http://127.0.0.1:1' } });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not started:\n${lines.join('\n')}`)), 30_000);
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line);
+        if (line.includes('vigil listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const aside = lines.map((l) => JSON.parse(l) as Record<string, string>).find((l) => l.msg === 'demo: a fresh store; the previous one is kept');
+    expect(aside?.store).toBe(ownDb);
+    const kept = aside?.previous ?? '';
+    expect(kept).toMatch(new RegExp(`^${ownDb.replace(/[.\\]/g, '\\$&')}\\.\\d{4}-\\d\\d-\\d\\dT`));
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(kept, 'utf8')).toBe('the previous run');
+    expect(readFileSync(`${kept}-wal`, 'utf8')).toBe('its log');
+    expect(readFileSync(ownDb).subarray(0, 15).toString()).toBe('SQLite format 3'); // a new store
+  });
+
   it('vigil baseline twice is exit 2 the second time, unless --replace', async () => {
     const csv = join(dir, 'train.csv');
     writeFileSync(csv, ['amount,country,prediction,score,label', ...Array.from({ length: 20 }, (_, i) => `${i},DE,${i % 2},${i % 2 ? 0.9 : 0.1},${i % 2}`)].join('\n'));

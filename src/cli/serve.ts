@@ -1,3 +1,4 @@
+import { existsSync, renameSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -24,8 +25,25 @@ export const SERVE_COMMAND = defineCommand({
     },
     'drift-after': { kind: 'duration', zero: true, arg: 'DURATION', requires: 'simulate', help: 'with --simulate: inject drift after this long (default 2m)' },
     'sim-rate': { kind: 'number', arg: 'N', requires: 'simulate', help: 'with --simulate: predictions per second per model (default 20)' },
+    fresh: {
+      kind: 'boolean',
+      requires: 'simulate',
+      help: 'with --simulate: start on a new store, the previous one kept beside it as <path>.<time> (npm start: every demo run tells the whole story)',
+    },
   },
 });
+
+/**
+ * Moves a store file (and its -wal and -shm) aside as `<path>.<time>`, so the daemon starts on a
+ * new one; nothing is deleted. Returns the new name, or null when there was no store.
+ */
+export function setStoreAside(path: string, now: Date): string | null {
+  if (path === ':memory:' || !existsSync(path)) return null;
+  const kept = `${path}.${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(path, kept);
+  for (const suffix of ['-wal', '-shm']) if (existsSync(`${path}${suffix}`)) renameSync(`${path}${suffix}`, `${kept}${suffix}`);
+  return kept;
+}
 
 /**
  * `vigil serve [--config FILE] [--simulate] [--drift-after 2m]`. Without --config it runs the
@@ -46,6 +64,15 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   const loaded = await loadConfigForCli(values.config, io, env);
   if (loaded === null) return 2;
   const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
+  if (values.fresh) {
+    try {
+      const kept = setStoreAside(loaded.config.storage.path, new Date());
+      if (kept !== null) logger.info({ store: loaded.config.storage.path, previous: kept }, 'demo: a fresh store; the previous one is kept');
+    } catch (e) {
+      io.stderr(`vigil serve: --fresh: cannot set ${loaded.config.storage.path} aside: ${errorMessage(e)}\n`);
+      return 1;
+    }
+  }
   const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
 
   // Signals are handled from the start: a SIGTERM while the hot windows load (tens of seconds with
