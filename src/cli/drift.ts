@@ -234,15 +234,7 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
     const both = (overrides.categorical ?? []).filter((c) => (overrides.numeric ?? []).includes(c));
     if (both.length) throw new UsageError(`column ${JSON.stringify(both[0])} is given to both --categorical and --numeric`);
 
-    const ref = await readTabularFile(refPath, io.readFile, overrides);
-    // impose the reference's column types on the current file (parsed once, typed once)
-    const curRaw = await readRaw(curPath, io.readFile);
-    const shared: { categorical: string[]; numeric: string[] } = { categorical: [], numeric: [] };
-    for (const c of ref.columns) {
-      if (!curRaw.header.includes(c.name)) continue;
-      (c.type === 'numeric' ? shared.numeric : shared.categorical).push(c.name);
-    }
-    const cur = typeColumns(curRaw, shared);
+    const { ref, cur } = await readPair(refPath, curPath, overrides, io.readFile);
 
     const issues = [...ref.issues, ...cur.issues];
     for (const i of issues) io.stderr(`${values['allow-bad-lines'] ? 'warning' : 'error'}: ${i.file}:${i.line}: ${i.message}\n`);
@@ -265,7 +257,20 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
   }
 }
 
-function collectOutcomes(ref: TabularData, cur: TabularData, requested: readonly DriftTest[]): TestOutcome[] {
+/** The reference and the current file, the current one typed as the reference's columns are (parsed once, typed once). */
+export async function readPair(refPath: string, curPath: string, overrides: TypeOverrides, readFile: (p: string) => Promise<string>): Promise<{ ref: TabularData; cur: TabularData }> {
+  const ref = await readTabularFile(refPath, readFile, overrides);
+  const curRaw = await readRaw(curPath, readFile);
+  const shared: { categorical: string[]; numeric: string[] } = { categorical: [], numeric: [] };
+  for (const c of ref.columns) {
+    if (!curRaw.header.includes(c.name)) continue;
+    (c.type === 'numeric' ? shared.numeric : shared.categorical).push(c.name);
+  }
+  return { ref, cur: typeColumns(curRaw, shared) };
+}
+
+/** Every column's test outcomes: the reference's columns against the current file's (default tests by type, or `requested`). */
+export function collectOutcomes(ref: TabularData, cur: TabularData, requested: readonly DriftTest[]): TestOutcome[] {
   const curCols = new Map(cur.columns.map((c) => [c.name, c]));
   const outcomes: TestOutcome[] = [];
   for (const rc of ref.columns) {
