@@ -1,5 +1,5 @@
 import { countCodes, type CodeArray } from '../stats/coded.js';
-import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, numericOutcomesCoded, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
+import { DEFAULT_THRESHOLDS, categoricalOutcomes, decideDrift, numericOutcomes, numericOutcomesCoded, type DriftReport, type DriftTest, type TestOutcome } from '../stats/drift-decision.js';
 import type { CategoricalReferenceSummary, NumericReferenceSummary, ReferenceSummary } from '../stats/reference.js';
 import { sortedFloat32Scratch } from './sort32.js';
 import { gather, labelled, type Emit, type WindowView } from './view.js';
@@ -154,10 +154,29 @@ function tailDrift(v: WindowView, tests: Plan['tests'], emit: Emit): void {
   }
 }
 
-function emitFeatures(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] | undefined)[], emit: Emit): void {
+function decide(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] | undefined)[]): DriftReport {
   const outcomes: TestOutcome[] = [];
   for (const e of p.entries) outcomes.push(...('numeric' in e ? (numeric[e.numeric] as TestOutcome[]) : e.outcomes));
-  const report = decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: v.model.drift.alpha });
+  return decideDrift(outcomes, { ...DEFAULT_THRESHOLDS, alpha: v.model.drift.alpha });
+}
+
+/**
+ * The feature drift decisions of a window (what driftMonitor exports, as decisions: statistic,
+ * adjusted p-value, status, severity, suggested action), computed at once; null without a
+ * baseline or below min_samples rows. For the drift report.
+ */
+export function driftReportOf(v: WindowView): DriftReport | null {
+  const p = plan(v);
+  if (p === null) return null;
+  return decide(
+    v,
+    p,
+    p.tasks.map((t) => numericFeatureOutcomes(t.name, t.ref, t.codes, t.nCodes, t.raw, v.rows, p.tests.numeric, p.tests.ks)),
+  );
+}
+
+function emitFeatures(v: WindowView, p: Plan, numeric: readonly (TestOutcome[] | undefined)[], emit: Emit): void {
+  const report = decide(v, p, numeric);
   for (const d of report.decisions) {
     const labels = { model: v.model.name, feature: d.feature, test: d.test, window: v.window };
     if (d.status === 'insufficient_data') continue;

@@ -365,6 +365,28 @@ export class MonitorEngine implements IngestListener {
   }
 
   /**
+   * A model's rows of the last `durMs` as its monitors see them (the drift report): the hot window,
+   * the baseline of the version serving most recently (the cycle's), arrays from `scratch`.
+   * Undefined before the window is loaded. Read it synchronously: ingestion appends meanwhile.
+   */
+  viewOf(m: ModelConfig, durMs: number, now: number, scratch: Scratch): WindowView | undefined {
+    const w = this.held.get(m.name)?.w;
+    if (w === undefined) return undefined;
+    const current = w.n > 0 ? (w.versions.values[w.version[w.n - 1] as number] as string) : undefined;
+    const baseline = current === undefined ? this.baselinesOf(m.name)[0] : this.baselineFor(m.name, current);
+    return {
+      model: m,
+      w,
+      window: formatDuration(durMs),
+      rows: w.rows(now - durMs, now, (n) => scratch.i32(n)),
+      now,
+      baseline,
+      baselineFor: (version) => this.baselineFor(m.name, version),
+      scratch,
+    };
+  }
+
+  /**
    * Computes every monitor of every model; returns the samples for the snapshot, in the models'
    * order. Each model is prepared on the main thread (its window evicted, rebuilt when its coding
    * changed; freshness and baseline series), then its windows are computed by a compute worker

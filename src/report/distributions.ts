@@ -16,6 +16,8 @@ export interface Bin {
 
 export interface Distribution {
   kind: 'numeric' | 'categorical';
+  /** numeric: how the bins were made */
+  binning?: 'equal-width' | 'quantile';
   bins: Bin[];
   /** values counted (missing ones are not) */
   nReference: number;
@@ -73,26 +75,40 @@ export function numericDistribution(reference: ArrayLike<number>, current: Array
     out.push({ label: k === 1 ? short(min) : `${short(lo)} – ${short(b === k - 1 ? max : lo + width)}`, reference: share(ref[b] as number, nRef), current: share(cur[b + 1] as number, nCur) });
   }
   if ((cur[k + 1] as number) > 0) out.push({ label: `> ${short(max)}`, reference: 0, current: share(cur[k + 1] as number, nCur), outside: true });
-  return { kind: 'numeric', bins: out, nReference: nRef, nCurrent: nCur };
+  return { kind: 'numeric', binning: 'equal-width', bins: out, nReference: nRef, nCurrent: nCur };
+}
+
+/**
+ * Numeric, on the reference's own quantile bins (PSI's: the edges split the reference in equal
+ * parts), from the reference's and the current's counts per bin — what a hot window gives exactly
+ * from its codes (stats/coded.ts). Bin i holds [edge i-1, edge i).
+ */
+export function quantileDistribution(edges: readonly number[], refCounts: readonly number[], curCounts: readonly number[]): Distribution | null {
+  const nRef = refCounts.reduce((a, b) => a + b, 0);
+  const nCur = curCounts.reduce((a, b) => a + b, 0);
+  if (nRef === 0) return null;
+  const label = (i: number): string => (i === 0 ? `< ${short(edges[0] as number)}` : i === edges.length ? `≥ ${short(edges[i - 1] as number)}` : `${short(edges[i - 1] as number)} – ${short(edges[i] as number)}`);
+  const bins: Bin[] = refCounts.map((n, i) => ({ label: label(i), reference: n / nRef, current: nCur === 0 ? 0 : (curCounts[i] ?? 0) / nCur }));
+  return { kind: 'numeric', binning: 'quantile', bins, nReference: nRef, nCurrent: nCur };
 }
 
 /** Categorical: shares per category, the most frequent (reference + current) first; the current's new ones marked. */
 export function categoricalDistribution(reference: readonly (string | null)[], current: readonly (string | null)[], max: number = MAX_CATEGORIES): Distribution | null {
-  const ref = new Map<string, number>();
-  const cur = new Map<string, number>();
+  const count = (values: readonly (string | null)[]): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const v of values) if (v !== null) out.set(v, (out.get(v) ?? 0) + 1);
+    return out;
+  };
+  return categoricalFromCounts(count(reference), count(current), max);
+}
+
+/** The same from counts per category (a hot window's codes, a baseline's summary). */
+export function categoricalFromCounts(ref: ReadonlyMap<string, number>, cur: ReadonlyMap<string, number>, max: number = MAX_CATEGORIES): Distribution | null {
   let nRef = 0;
   let nCur = 0;
-  for (const v of reference) {
-    if (v === null) continue;
-    nRef++;
-    ref.set(v, (ref.get(v) ?? 0) + 1);
-  }
+  for (const n of ref.values()) nRef += n;
+  for (const n of cur.values()) nCur += n;
   if (nRef === 0) return null;
-  for (const v of current) {
-    if (v === null) continue;
-    nCur++;
-    cur.set(v, (cur.get(v) ?? 0) + 1);
-  }
   const share = (n: number, of: number): number => (of === 0 ? 0 : n / of);
   const all = [...new Set([...ref.keys(), ...cur.keys()])].sort(
     (a, b) => share(ref.get(b) ?? 0, nRef) + share(cur.get(b) ?? 0, nCur) - (share(ref.get(a) ?? 0, nRef) + share(cur.get(a) ?? 0, nCur)) || (a < b ? -1 : a > b ? 1 : 0),

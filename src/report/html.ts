@@ -144,7 +144,7 @@ ${rows.join('\n')}
 </tbody>
 </table>
 <h2>Distributions</h2>
-<p class="legend">Numeric features: the share of values in each of the equal-width bins over the reference's range (current values outside it in their own bars); categorical features: the share of each category, new ones (never in the reference) marked.</p>
+<p class="legend">Numeric features: the share of values per bin (equal-width bins over the reference's range, current values outside it in bars of their own; or the reference's own quantile bins, which hold equal parts of it); categorical features: the share of each category, new ones (never in the reference) marked.</p>
 ${sections.join('\n')}
 </main>
 </body>

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModelConfig } from '../../config/schema.js';
-import { formatDuration } from '../../core/duration.js';
-import { VigilError } from '../../core/errors.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
+import { errorMessage, VigilError } from '../../core/errors.js';
+import { Scratch } from '../../monitors/scratch.js';
+import { renderDriftReport } from '../../report/html.js';
+import { windowReport } from '../../report/window-report.js';
 import type { Store } from '../../store/store.js';
 import type { ServerDeps } from '../server.js';
 import { MODEL_PARAMS } from './ingest.js';
@@ -42,7 +45,10 @@ export async function modelStatus(m: ModelConfig, store: Store) {
   };
 }
 
-/** `GET /v1/models`, `GET /v1/models/:model`, `GET /v1/models/:model/predictions/:id`. */
+/** The report page loads nothing: its style is inline, its charts inline SVG. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** `GET /v1/models`, `GET /v1/models/:model`, `…/report`, `…/predictions/:id`. */
 export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
   app.get('/v1/models', async () => ({
     models: await Promise.all(deps.config().models.map((m) => modelStatus(m, deps.store))),
@@ -51,6 +57,66 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
   app.get('/v1/models/:model', { schema: { params: MODEL_PARAMS } }, async (req) => {
     const { model } = req.params as { model: string };
     return modelStatus(deps.ingestor.model(model), deps.store);
+  });
+
+  // The drift report of a window of the model, as one HTML page (src/report): what its drift
+  // monitor decides now against the cycle's baseline, with every feature's distributions.
+  // Raw data in aggregate: the categories' values are the data's own (a token as soon as any is configured).
+  app.get('/v1/models/:model/report', { config: { access: 'raw' }, schema: { params: MODEL_PARAMS, querystring: { type: 'object', properties: { window: { type: 'string', maxLength: 32 } }, additionalProperties: false } } }, async (req, reply) => {
+    const { model } = req.params as { model: string };
+    const m = deps.ingestor.model(model);
+    const asked = (req.query as { window?: string }).window;
+    let dur = Math.min(...m.windows);
+    if (asked !== undefined) {
+      let ms: number | undefined;
+      try {
+        ms = parseDuration(asked);
+      } catch {
+        ms = undefined;
+      }
+      if (ms === undefined || !m.windows.includes(ms)) {
+        throw new VigilError('VIGIL_ERR_REPORT_WINDOW', `window: "${asked}" is not one of model "${model}"'s windows (${m.windows.map(formatDuration).join(', ')})`, { statusCode: 400 });
+      }
+      dur = ms;
+    }
+    const now = deps.clock.now();
+    const scratch = new Scratch();
+    try {
+      const view = deps.engine.viewOf(m, dur, now, scratch);
+      if (view === undefined) {
+        void reply.header('Retry-After', '5');
+        throw new VigilError('VIGIL_ERR_REPORT_NOT_READY', `model "${model}"'s window is not loaded yet: retry after the first cycle`, { statusCode: 503 });
+      }
+      if (view.baseline === undefined) {
+        throw new VigilError('VIGIL_ERR_REPORT_NO_BASELINE', `model "${model}" has no baseline to compare with: store one (POST /v1/models/${model}/baselines or vigil baseline)`, { statusCode: 409 });
+      }
+      let r: ReturnType<typeof windowReport>;
+      try {
+        r = windowReport(view);
+      } catch (e) {
+        // a baseline stored since the last cycle: the window is coded against it at the next one
+        void reply.header('Retry-After', '5');
+        throw new VigilError('VIGIL_ERR_REPORT_NOT_READY', `model "${model}": ${errorMessage(e)}; retry after the next cycle`, { statusCode: 503 });
+      }
+      if (r === null) {
+        throw new VigilError('VIGIL_ERR_REPORT_TOO_FEW', `model "${model}" has ${view.rows.length} predictions in the last ${formatDuration(dur)}, fewer than min_samples (${m.min_samples})`, { statusCode: 409 });
+      }
+      const b = view.baseline;
+      const html = renderDriftReport({
+        title: `Drift report: ${model}, last ${formatDuration(dur)}`,
+        about: [
+          `model ${model}: ${view.rows.length.toLocaleString('en-US')} predictions in the last ${formatDuration(dur)} (to ${new Date(now).toISOString()})`,
+          `baseline ${b.record.id}: version ${b.record.version}, ${b.record.rows.toLocaleString('en-US')} rows (${b.record.source})`,
+          `alpha ${m.drift.alpha} (Benjamini-Hochberg)`,
+        ],
+        report: r.report,
+        distributions: r.distributions,
+        generatedAt: new Date(now),
+      });
+      return reply.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', REPORT_CSP).header('X-Content-Type-Options', 'nosniff').send(html);
+    } finally {
+      scratch.drop();
+    }
   });
 
   app.get(

@@ -1,0 +1,52 @@
+/**
+ * A model window's drift report (GET /v1/models/:model/report): the decisions of the drift
+ * monitor on the window's rows against the baseline the cycle uses, and each feature's
+ * distributions — numeric ones on the reference's quantile bins, counted exactly from the
+ * window's codes (no raw value is kept: stats/coded.ts), categorical ones per category.
+ */
+import { countCodes, quantileBinCountsFromCodes } from '../stats/coded.js';
+import type { NumericReferenceSummary } from '../stats/reference.js';
+import type { DriftReport } from '../stats/drift-decision.js';
+import { driftReportOf } from '../monitors/drift.js';
+import type { WindowView } from '../monitors/view.js';
+import { categoricalFromCounts, quantileDistribution, type Distribution } from './distributions.js';
+
+export interface WindowReport {
+  report: DriftReport;
+  distributions: Map<string, Distribution | null>;
+}
+
+/** The report of a window view, or null without a baseline or below min_samples rows. */
+export function windowReport(v: WindowView): WindowReport | null {
+  const report = driftReportOf(v);
+  const b = v.baseline;
+  if (report === null || b === undefined) return null;
+  const distributions = new Map<string, Distribution | null>();
+  for (const [name, col] of v.w.features) {
+    const ref = b.features.get(name);
+    if (ref === undefined || ref.kind !== col.kind) {
+      distributions.set(name, null);
+      continue;
+    }
+    if (col.kind === 'numeric') {
+      const coded = v.w.codedFor(col, b.record.id, v.segmentRef);
+      if (coded === undefined) throw new Error(`window of ${v.model.name} is not coded against baseline ${b.record.id}`);
+      const r = ref as NumericReferenceSummary;
+      const counts = countCodes(coded.codes, v.rows, new Int32Array(coded.grid.codes), coded.grid.codes);
+      distributions.set(name, quantileDistribution(r.quantileEdges, r.quantileRefCounts, quantileBinCountsFromCodes(r, counts, true)));
+    } else {
+      const n = new Float64Array(col.dict.values.length);
+      for (const i of v.rows) {
+        const c = col.codes[i] as number;
+        if (c >= 0) n[c] = (n[c] as number) + 1;
+      }
+      const cur = new Map<string, number>();
+      col.dict.values.forEach((value, c) => {
+        if ((n[c] as number) > 0) cur.set(value, n[c] as number);
+      });
+      const refCounts = new Map(Object.entries((ref as { counts: Record<string, number> }).counts));
+      distributions.set(name, categoricalFromCounts(refCounts, cur));
+    }
+  }
+  return { report, distributions };
+}
