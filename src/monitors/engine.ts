@@ -371,9 +371,17 @@ export class MonitorEngine implements IngestListener {
    */
   viewOf(m: ModelConfig, durMs: number, now: number, scratch: Scratch): WindowView | undefined {
     const w = this.held.get(m.name)?.w;
-    if (w === undefined) return undefined;
+    return w === undefined ? undefined : this.viewAt(m, w, durMs, now, this.currentBaseline(m, w), scratch);
+  }
+
+  /** The baseline drift is measured against: the version serving most recently's (the model's newest before any row). */
+  private currentBaseline(m: ModelConfig, w: ModelWindow): LoadedBaseline | undefined {
     const current = w.n > 0 ? (w.versions.values[w.version[w.n - 1] as number] as string) : undefined;
-    const baseline = current === undefined ? this.baselinesOf(m.name)[0] : this.baselineFor(m.name, current);
+    return current === undefined ? this.baselinesOf(m.name)[0] : this.baselineFor(m.name, current);
+  }
+
+  /** One window of a model as its monitors see it. */
+  private viewAt(m: ModelConfig, w: ModelWindow, durMs: number, now: number, baseline: LoadedBaseline | undefined, scratch: Scratch): WindowView {
     return {
       model: m,
       w,
@@ -504,8 +512,7 @@ export class MonitorEngine implements IngestListener {
     emit('vigil_hot_window_bytes', { model: m.name }, w.bytes());
     freshnessMonitor(m.name, w, now, emit);
 
-    const current = w.n > 0 ? (w.versions.values[w.version[w.n - 1] as number] as string) : undefined;
-    const baseline = current === undefined ? this.baselinesOf(m.name)[0] : this.baselineFor(m.name, current);
+    const baseline = this.currentBaseline(m, w);
     for (const version of w.versions.values) {
       const b = this.baselineFor(m.name, version);
       if (b === undefined) continue;
@@ -532,16 +539,7 @@ export class MonitorEngine implements IngestListener {
     for (const dur of m.windows) {
       await tick();
       try {
-        const view: WindowView = {
-          model: m,
-          w,
-          window: formatDuration(dur),
-          rows: w.rows(now - dur, now, (n) => scratch.i32(n)),
-          now,
-          baseline,
-          baselineFor: (version) => this.baselineFor(m.name, version),
-          scratch,
-        };
+        const view = this.viewAt(m, w, dur, now, baseline, scratch);
         const samples = await computeWindowSamples(view, this.driftPool, tick, (monitor, e) => this.failed(monitor, m.name, e), segments);
         for (const x of samples) emit(x.name, x.labels, x.value);
       } finally {
