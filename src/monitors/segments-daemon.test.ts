@@ -75,5 +75,18 @@ describe('segment references over HTTP', () => {
     // the engine loads them
     await d.cycle.run();
     expect([...(d.engine.baselinesOf('fraud')[0]?.segments?.keys() ?? [])]).toEqual(['web', 'mobile', 'pos']);
+    // a segment's drift report: its rows against its own references
+    const preds = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, ts: T0 - 1000, prediction: 1, score: 0.8, features: { amount: i + 100 }, segment: i < 30 ? 'web' : 'pos' }));
+    expect((await d.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(preds) })).statusCode).toBe(200);
+    await d.cycle.run();
+    const report = await d.app.inject({ url: '/v1/models/fraud/report?segment=web' });
+    expect(report.statusCode, report.body).toBe(200);
+    expect(report.body).toContain('<title>Drift report: fraud, segment web, last 1h · Vigil</title>');
+    expect(report.body).toContain('30 predictions in the last 1h');
+    expect(report.body).toContain('the segment&#39;s own references'); // escaped as every text is
+    // a value without series (pos has 10 rows: below min_samples, but it is a series) / unknown
+    const unknown = await d.app.inject({ url: '/v1/models/fraud/report?segment=nope' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toMatchObject({ code: 'VIGIL_ERR_REPORT_SEGMENT', message: expect.stringContaining('(its segments: web, pos)') });
   });
 });

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../../config/schema.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { errorMessage, VigilError } from '../../core/errors.js';
 import { Scratch } from '../../monitors/scratch.js';
+import { planSegments, segmentViews } from '../../monitors/segments.js';
 import { renderDriftReport } from '../../report/html.js';
 import { windowReport } from '../../report/window-report.js';
 import type { Store } from '../../store/store.js';
@@ -62,10 +63,10 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
   // The drift report of a window of the model, as one HTML page (src/report): what its drift
   // monitor decides now against the cycle's baseline, with every feature's distributions.
   // Raw data in aggregate: the categories' values are the data's own (a token as soon as any is configured).
-  app.get('/v1/models/:model/report', { config: { access: 'raw' }, schema: { params: MODEL_PARAMS, querystring: { type: 'object', properties: { window: { type: 'string', maxLength: 32 } }, additionalProperties: false } } }, async (req, reply) => {
+  app.get('/v1/models/:model/report', { config: { access: 'raw' }, schema: { params: MODEL_PARAMS, querystring: { type: 'object', properties: { window: { type: 'string', maxLength: 32 }, segment: { type: 'string', minLength: 1, maxLength: 128 } }, additionalProperties: false } } }, async (req, reply) => {
     const { model } = req.params as { model: string };
     const m = deps.ingestor.model(model);
-    const asked = (req.query as { window?: string }).window;
+    const { window: asked, segment } = req.query as { window?: string; segment?: string };
     let dur = Math.min(...m.windows);
     if (asked !== undefined) {
       let ms: number | undefined;
@@ -82,7 +83,17 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
     const now = deps.clock.now();
     const scratch = new Scratch();
     try {
-      const view = deps.engine.viewOf(m, dur, now, scratch);
+      const whole = deps.engine.viewOf(m, dur, now, scratch);
+      let view = whole;
+      if (whole !== undefined && segment !== undefined) {
+        // a segment's rows, against its own references when the baseline has them (as its series)
+        const plan = planSegments(m, whole.w);
+        if (plan === null) throw new VigilError('VIGIL_ERR_REPORT_SEGMENT', `segment: model "${model}" has no segments (models[].segments)`, { statusCode: 400 });
+        view = segmentViews(whole, plan).find((s) => s.segment === segment)?.view;
+        if (view === undefined) {
+          throw new VigilError('VIGIL_ERR_REPORT_SEGMENT', `segment: "${segment}" has no series of model "${model}" in the last ${formatDuration(dur)} (its segments: ${plan.names.join(', ') || 'none'})`, { statusCode: 400 });
+        }
+      }
       if (view === undefined) {
         void reply.header('Retry-After', '5');
         throw new VigilError('VIGIL_ERR_REPORT_NOT_READY', `model "${model}"'s window is not loaded yet: retry after the first cycle`, { statusCode: 503 });
@@ -103,10 +114,10 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
       }
       const b = view.baseline;
       const html = renderDriftReport({
-        title: `Drift report: ${model}, last ${formatDuration(dur)}`,
+        title: `Drift report: ${model}${segment === undefined ? '' : `, segment ${segment}`}, last ${formatDuration(dur)}`,
         about: [
           `model ${model}: ${view.rows.length.toLocaleString('en-US')} predictions in the last ${formatDuration(dur)} (to ${new Date(now).toISOString()})`,
-          `baseline ${b.record.id}: version ${b.record.version}, ${b.record.rows.toLocaleString('en-US')} rows (${b.record.source})`,
+          `baseline ${b.record.id}: version ${b.record.version}, ${b.record.rows.toLocaleString('en-US')} rows (${b.record.source})${view.segmentRef === undefined ? '' : `; the segment's own references`}`,
           `alpha ${m.drift.alpha} (Benjamini-Hochberg)`,
         ],
         report: r.report,
