@@ -15,7 +15,7 @@ import { DriftPool, type DriftPoolOptions } from './drift-pool.js';
 import { Scratch } from './scratch.js';
 import { emitSegmentCardinality, planSegments, type SegmentPlan } from './segments.js';
 import type { Emit, WindowView } from './view.js';
-import { ModelWindow, needsRawValues } from './window.js';
+import { ModelWindow, needsRawValues, SEGMENT_CODES } from './window.js';
 
 export { MONITORS } from './compute.js';
 
@@ -66,6 +66,20 @@ function presentVersions(w: ModelWindow): string[] {
   const seen = new Uint8Array(w.versions.values.length);
   for (let i = 0; i < w.n; i++) seen[w.version[i] as number] = 1;
   return w.versions.values.filter((_, c) => seen[c] === 1);
+}
+
+/** Distinct segment values among the window's rows. */
+function liveSegments(w: ModelWindow): number {
+  const seen = new Uint8Array(SEGMENT_CODES + 2);
+  let n = 0;
+  for (let i = 0; i < w.n; i++) {
+    const c = w.segment[i] as number;
+    if (c !== 0 && seen[c] === 0) {
+      seen[c] = 1;
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Baseline ids of a window's coding (0: none). */
@@ -508,6 +522,13 @@ export class MonitorEngine implements IngestListener {
       w = await this.rebuild(m, now);
       w.evict(from);
     } else w.retainCoding(new Set(coding));
+    // The segment dictionary never shrinks: full of values long evicted, new ones would all be
+    // pooled. Rebuilt from the store (live values only) once most of its values are gone.
+    if (m.segments !== undefined && w.segments.values.length >= SEGMENT_CODES && liveSegments(w) < SEGMENT_CODES / 2) {
+      this.log.info({ model: m.name, values: w.segments.values.length }, 'segment dictionary full of evicted values: rebuilding the hot window');
+      w = await this.rebuild(m, now);
+      w.evict(from);
+    }
     emit('vigil_hot_window_rows', { model: m.name }, w.n);
     emit('vigil_hot_window_bytes', { model: m.name }, w.bytes());
     freshnessMonitor(m.name, w, now, emit);

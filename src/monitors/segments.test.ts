@@ -221,6 +221,32 @@ describe('segment monitoring', () => {
     });
   }
 
+  it('a segment dictionary full of evicted values is rebuilt from the store: new values get series again', async () => {
+    const [seg] = config.models as [ModelConfig];
+    const row = (id: string, ts: number, segment: string): PredictionRecord => ({ id, ts, version: 'v1', features: { amount: 1, country: 'PL' }, prediction: '1', score: 0.5, latencyMs: null, segment, error: null });
+    const old = Array.from({ length: SEGMENT_CODES + 5 }, (_, i) => row(`o${i}`, NOW - 1000, `user-${i}`));
+    await store.insertPredictions('seg', old, NOW, packLayout(seg.features));
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }) });
+    const engine = new MonitorEngine({ store, logger, driftWorker: false });
+    try {
+      await engine.compute(config, NOW);
+      expect(engine.window('seg')?.segments.values).toHaveLength(SEGMENT_CODES);
+      // a day later: those rows are gone, the traffic has three segment values
+      const later = NOW + 25 * H;
+      const fresh = Array.from({ length: 60 }, (_, i) => row(`n${i}`, later - 1000, ['eu', 'us', 'apac'][i % 3] as string));
+      const { seqs } = await store.insertPredictions('seg', fresh, later, packLayout(seg.features));
+      engine.predictions(seg, fresh, seqs);
+      const samples = await engine.compute(config, later);
+      expect(engine.window('seg')?.segments.values).toEqual(['eu', 'us', 'apac']);
+      expect(logs.join('')).toContain('segment dictionary full of evicted values: rebuilding the hot window');
+      const segments = new Set(samples.filter((x) => x.labels.model === 'seg' && x.labels.segment !== undefined).map((x) => x.labels.segment));
+      expect([...segments].sort()).toEqual(['apac', 'eu', 'other']);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('the window reads the segment of packed and JSON rows alike, and follows new rows', async () => {
     await load(() => true, true);
     const [seg] = config.models as [ModelConfig];
