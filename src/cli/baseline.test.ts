@@ -21,6 +21,16 @@ const run = async (...argv: string[]) => {
 };
 
 describe('vigil baseline', () => {
+  it('reads Parquet (a file written by arrow-rs): the features it has, the label column, the others named as ignored', async () => {
+    const pq = new URL('../../test/fixtures/parquet/sample-gzip.parquet', import.meta.url).pathname;
+    const r = await run('--config', config, '--model', 'fraud', '--version', 'pq', '--from', pq);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/stored for fraud version pq: 500 rows, 2\/3 features/);
+    expect(r.out).toContain('ignored columns (not features of fraud): age, flag');
+  });
+
+
   it("reads a segment column: each segment of at least min_samples rows gets its own references", async () => {
     const csv = join(dir, 'segments.csv');
     const lines = ['amount,country,prediction,label,segment'];

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { systemClock } from '../core/clock.js';
 import { isVigilError } from '../core/errors.js';
-import { TabularError, formatFromPath, parseCsv, parseNdjson, typeColumns } from '../ingest/tabular.js';
+import { readRawTable } from '../ingest/read-table.js';
+import { TabularError, typeColumns } from '../ingest/tabular.js';
 import { buildBaseline, calibrationLine, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -19,7 +19,7 @@ export const BASELINE_COMMAND = defineCommand({
     config: CONFIG_FLAG,
     model: { kind: 'string', short: 'm', arg: 'MODEL', required: true, help: 'the model (as named in the configuration)' },
     version: { kind: 'string', short: 'v', arg: 'VERSION', required: true, help: 'the model version the baseline is for' },
-    from: { kind: 'file', short: 'f', arg: 'FILE', required: true, help: 'training data: CSV, or NDJSON (.ndjson, .jsonl, .json)' },
+    from: { kind: 'file', short: 'f', arg: 'FILE', required: true, help: 'training data: CSV, NDJSON (.ndjson, .jsonl, .json) or Parquet (.parquet, .pq)' },
     replace: { kind: 'boolean', help: "replace the version's baseline when it has one (else: an error, exit 2)" },
     'allow-bad-lines': { kind: 'boolean', help: 'skip malformed lines and rows instead of failing' },
   },
@@ -45,13 +45,8 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   }
   let table;
   try {
-    let text: string;
-    try {
-      text = await readFile(values.from, 'utf8');
-    } catch (e) {
-      throw new TabularError('VIGIL_ERR_INGEST_READ', values.from, undefined, `cannot read file: ${(e as Error).message}`);
-    }
-    const raw = formatFromPath(values.from) === 'ndjson' ? parseNdjson(text, values.from, { jsonColumns: model.task === 'multiclass' ? ['score'] : [] }) : parseCsv(text, values.from);
+    // a multiclass score map: an NDJSON object or a Parquet map/struct, kept as its JSON text
+    const raw = await readRawTable(values.from, { jsonColumns: model.task === 'multiclass' ? ['score'] : [] });
     // Column types from the model (only for the columns the file has).
     const types = baselineColumnTypes(model);
     const has = (c: string): boolean => raw.header.includes(c);

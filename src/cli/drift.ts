@@ -11,10 +11,6 @@
  */
 import { parseArgs } from 'node:util';
 import {
-  formatFromPath,
-  parseCsv,
-  parseNdjson,
-  readTabularFile,
   TabularError,
   typeColumns,
   type Column,
@@ -22,6 +18,7 @@ import {
   type TabularData,
   type TypeOverrides,
 } from '../ingest/tabular.js';
+import { readRawTable } from '../ingest/read-table.js';
 import { StatsInputError } from '../stats/types.js';
 import { summarizeCategorical, summarizeNumeric } from '../stats/reference.js';
 import {
@@ -48,7 +45,7 @@ const EFFECT_NAMES: Record<DriftTest, string> = { ks: 'D', psi: 'PSI', chi2: 'TV
 export const DRIFT_USAGE = `Usage: vigil drift --reference <file> --current <file> [options]
 
 Compare the distribution of every column of <current> with <reference> (CSV with a header row,
-or NDJSON for .ndjson/.jsonl/.json files).
+NDJSON for .ndjson/.jsonl/.json files, Parquet for .parquet/.pq files).
 
 Options:
   --reference <file>     reference data (required)
@@ -152,15 +149,8 @@ function renderJson(report: DriftReport, ref: string, cur: string, alpha: number
   )}\n`;
 }
 
-async function readRaw(path: string, readFile: (p: string) => Promise<string>): Promise<RawTable> {
-  let text: string;
-  try {
-    text = await readFile(path);
-  } catch (e) {
-    throw new TabularError('VIGIL_ERR_INGEST_READ', path, undefined, `cannot read file: ${(e as Error).message}`);
-  }
-  return formatFromPath(path) === 'ndjson' ? parseNdjson(text, path) : parseCsv(text, path);
-}
+/** A file's rows (CSV, NDJSON or Parquet by extension; text through `readFile`). */
+const readRaw = (path: string, readFile: (p: string) => Promise<string>): Promise<RawTable> => readRawTable(path, { readText: readFile });
 
 function missingColumnOutcomes(name: string, col: Column, tests: readonly DriftTest[], nRef: number): TestOutcome[] {
   const applicable = col.type === 'numeric' ? NUMERIC_TESTS : CATEGORICAL_TESTS;
@@ -259,7 +249,7 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
 
 /** The reference and the current file, the current one typed as the reference's columns are (parsed once, typed once). */
 export async function readPair(refPath: string, curPath: string, overrides: TypeOverrides, readFile: (p: string) => Promise<string>): Promise<{ ref: TabularData; cur: TabularData }> {
-  const ref = await readTabularFile(refPath, readFile, overrides);
+  const ref = typeColumns(await readRaw(refPath, readFile), overrides);
   const curRaw = await readRaw(curPath, readFile);
   const shared: { categorical: string[]; numeric: string[] } = { categorical: [], numeric: [] };
   for (const c of ref.columns) {

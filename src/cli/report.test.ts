@@ -45,6 +45,15 @@ describe('vigil report', () => {
     expect(html).toContain(`Content-Security-Policy" content="default-src 'none'`);
   });
 
+  it('reads Parquet: two files written by arrow-rs (the same rows, two codecs) show no drift', async () => {
+    const fixture = (c: string) => new URL(`../../test/fixtures/parquet/sample-${c}.parquet`, import.meta.url).pathname;
+    const out = join(dir, 'pq.html');
+    const r = await run('--reference', fixture('snappy'), '--current', fixture('zstd'), '--out', out);
+    expect(r.err).toBe('');
+    expect(r).toMatchObject({ code: 0, out: `report written to ${out}: 5 feature(s), 0 drifted\n` });
+    expect(readFileSync(out, 'utf8')).toContain('500 rows');
+  });
+
   it('bad input is exit 2 naming the file or the flag, and nothing is written', async () => {
     const ref = csv('ref2.csv', 50, 0, false);
     const out = join(dir, 'never.html');

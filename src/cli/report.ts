@@ -23,7 +23,7 @@ export const REPORT_COMMAND = defineCommand({
     'offline, in any browser, and prints.',
   notes: 'Exit codes: 0 written (drift or not), 2 bad input.',
   flags: {
-    reference: { kind: 'file', short: 'r', arg: 'FILE', required: true, help: 'reference data: CSV, or NDJSON (.ndjson, .jsonl, .json)' },
+    reference: { kind: 'file', short: 'r', arg: 'FILE', required: true, help: 'reference data: CSV, NDJSON (.ndjson, .jsonl, .json) or Parquet (.parquet, .pq)' },
     current: { kind: 'file', arg: 'FILE', required: true, help: 'current data, the same columns' },
     out: { kind: 'string', short: 'o', arg: 'FILE', default: 'report.html', help: 'where to write the report' },
     tests: { kind: 'string', arg: 'LIST', help: 'comma-separated: ks,psi,chi2,jsd,wasserstein (default: ks,psi numeric, chi2,psi categorical)' },

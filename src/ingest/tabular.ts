@@ -13,7 +13,7 @@
  */
 
 export type ColumnType = 'numeric' | 'categorical';
-export type TabularFormat = 'csv' | 'ndjson';
+export type TabularFormat = 'csv' | 'ndjson' | 'parquet';
 
 export interface ParseIssue {
   readonly file: string;
@@ -315,13 +315,14 @@ export function typeColumns(raw: RawTable, overrides: TypeOverrides = {}): Tabul
   return { file: raw.file, format: raw.format, rowCount: raw.records.length, columns, issues, rowLines: raw.recordLines };
 }
 
-/** Chooses the format from the file extension (.ndjson/.jsonl/.json → NDJSON, else CSV). */
+/** Chooses the format from the file extension (.ndjson/.jsonl/.json → NDJSON, .parquet/.pq → Parquet, else CSV). */
 export function formatFromPath(path: string): TabularFormat {
-  return /\.(ndjson|jsonl|json)$/i.test(path) ? 'ndjson' : 'csv';
+  return /\.(ndjson|jsonl|json)$/i.test(path) ? 'ndjson' : /\.(parquet|pq)$/i.test(path) ? 'parquet' : 'csv';
 }
 
 /** Parses text of the given format and types its columns. */
 export function parseTabular(text: string, file: string, format: TabularFormat = formatFromPath(file), overrides: TypeOverrides = {}): TabularData {
+  if (format === 'parquet') throw new TabularError('VIGIL_ERR_INGEST_MALFORMED', file, undefined, 'Parquet is binary: read it with readRawTable');
   const raw = format === 'ndjson' ? parseNdjson(text, file) : parseCsv(text, file);
   return typeColumns(raw, overrides);
 }
