@@ -304,6 +304,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     alerting: alerting.service,
     silences: alerting.silences,
     remediation,
+    snapshot: () => snapshot,
     clock,
     reload,
     bodyLimit: config().server.max_body_bytes,

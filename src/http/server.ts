@@ -18,7 +18,9 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
+import type { Snapshot } from '../metrics/snapshot.js';
 import { modelRoutes } from './routes/models.js';
+import { overviewRoutes } from './routes/overview.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { authenticate } from './auth.js';
 import { listenerOptions, type TlsMaterial } from './transport.js';
@@ -34,6 +36,8 @@ export interface ServerDeps {
   alerting: AlertingService;
   silences: Silences;
   remediation: Remediator;
+  /** The last cycle's snapshot (what /metrics serves). */
+  snapshot: () => Snapshot;
   clock: Clock;
   /** Reloads the configuration; a bad one keeps the running config and says why. */
   reload: () => Promise<ReloadOutcome>;
@@ -108,6 +112,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(metricsRoutes, { deps });
   void app.register(ingestRoutes, { deps });
   void app.register(modelRoutes, { deps });
+  void app.register(overviewRoutes, { deps });
   void app.register(baselineRoutes, { deps });
   void app.register(alertingRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });
