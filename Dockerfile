@@ -41,6 +41,7 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json LICENSE ./
 COPY rules ./rules
 COPY runbooks ./runbooks
+COPY ui ./ui
 COPY examples ./examples
 COPY dashboards ./dashboards
 # Config (read-only, mount your vigil.yaml here) and data (the SQLite file: mount a volume).

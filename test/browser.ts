@@ -11,6 +11,9 @@ import { debianTool } from './debian.js';
  */
 export const CHROMIUM = debianTool('chromium', 'chromium');
 
+/** Where the browser tests leave their screenshots (each test prints the path). */
+export const SCREENSHOTS = join(tmpdir(), 'vigil-screenshots');
+
 export interface Browser {
   page: Page;
   /** console errors and failed requests seen so far */

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { axeViolations, CHROMIUM, openBrowser } from './browser.js';
+import { axeViolations, CHROMIUM, openBrowser, SCREENSHOTS } from './browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-report-browser-'));
-/** Where the browser tests leave their screenshots (printed). */
-export const SCREENSHOTS = join(tmpdir(), 'vigil-screenshots');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!CHROMIUM.available)('the HTML drift report in Chromium', () => {

@@ -159,7 +159,7 @@ models:
     expect(html.body).toContain('<title>MLFeatureDrift · Vigil</title>');
     expect(html.body).toContain('<h1>MLFeatureDrift</h1>');
     expect(html.body).toContain('<h2>What it means</h2>');
-    expect(html.body).not.toMatch(/<script|<link|src="http/);
+    expect(html.body).not.toMatch(/<script|<link(?! rel="icon" href="data:,">)|src="http/);
     // the Markdown itself for curl and for an explicit .md
     const md = await t.daemon.app.inject({ url: '/runbooks/MLFeatureDrift.md', headers: { accept: browser } });
     expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');

@@ -21,6 +21,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { modelRoutes } from './routes/models.js';
 import { overviewRoutes } from './routes/overview.js';
+import { uiRoutes } from './routes/ui.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { authenticate } from './auth.js';
 import { listenerOptions, type TlsMaterial } from './transport.js';
@@ -113,6 +114,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(ingestRoutes, { deps });
   void app.register(modelRoutes, { deps });
   void app.register(overviewRoutes, { deps });
+  void app.register(uiRoutes, { deps });
   void app.register(baselineRoutes, { deps });
   void app.register(alertingRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });

@@ -121,6 +121,7 @@ export function renderDriftReport(page: DriftReportPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(page.title)} · Vigil</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>

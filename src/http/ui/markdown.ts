@@ -39,6 +39,7 @@ export function markdownPage(text: string, opts: { title: string; nav?: string }
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Vigil</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>

@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { axeViolations, CHROMIUM, openBrowser, SCREENSHOTS } from './browser.js';
+import { testDaemon, type TestDaemon } from './harness.js';
+
+const T0 = Date.now();
+const MODELS = `
+models:
+  - name: fraud
+    task: binary
+    positive_class: 1
+    windows: [1h]
+    min_samples: 20
+    features:
+      - { name: amount, type: numeric }
+      - { name: country, type: categorical }
+  - name: eta
+    task: regression
+    windows: [1h]
+    features: [{ name: km, type: numeric }]
+alerting: { bundled_rules: false }
+`;
+
+let t: TestDaemon | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** A daemon with a drifted fraud model, listening on a free port; its URL. */
+async function served(config: string, token?: string): Promise<string> {
+  t = await testDaemon(config, { now: T0 });
+  const d = t.daemon;
+  const headers = { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+  const post = (url: string, items: unknown) => d.app.inject({ method: 'POST', url, headers, payload: JSON.stringify(items) });
+  expect((await post('/v1/models/fraud/baselines?version=v1', Array.from({ length: 300 }, (_, i) => ({ features: { amount: i % 100, country: ['PL', 'DE'][i % 2] }, prediction: i % 2, score: 0.7, label: i % 2 })))).statusCode).toBe(201);
+  expect((await post('/v1/models/fraud/predictions', Array.from({ length: 100 }, (_, i) => ({ id: `p${i}`, ts: T0 - 1000, model_version: 'v1', prediction: 1, score: 0.7, features: { amount: 50 + i, country: i % 4 === 0 ? 'XX' : 'PL' } })))).statusCode).toBe(200);
+  await d.cycle.run();
+  await d.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = d.app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('not listening');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+describe.skipIf(!CHROMIUM.available)('the web UI in Chromium', () => {
+  it('the overview: every model with its health, the drift report one click away; no console error, no failed request, axe-core clean', async () => {
+    const url = await served(MODELS);
+    const b = await openBrowser({ width: 1400, height: 700 });
+    try {
+      await b.page.goto(url);
+      await b.page.waitForSelector('#models tbody tr');
+      const rows = await b.page.$$eval('#models tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-model'), tr.querySelector('td.health')?.textContent, tr.querySelectorAll('td')[4]?.textContent]));
+      expect(rows).toEqual([
+        ['fraud', 'warning', 'amount, country'],
+        ['eta', 'ok', 'none'],
+      ]);
+      expect(await axeViolations(b.page)).toEqual([]);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await b.page.screenshot({ path: join(SCREENSHOTS, 'overview.png') });
+      process.stdout.write(`screenshot: ${join(SCREENSHOTS, 'overview.png')}\n`);
+      // the drift report opens in a new page (fetched with the token, shown from a blob)
+      const [report] = await Promise.all([b.page.context().waitForEvent('page'), b.page.click('#models tbody tr[data-model="fraud"] button')]);
+      await report.waitForLoadState();
+      expect(await report.title()).toBe('Drift report: fraud, last 1h · Vigil');
+      expect(b.problems, b.problems.join('\n')).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
+
+  it('with read tokens configured the page asks for one, keeps it for the session and shows the overview', async () => {
+    const token = 'read-token-0123456789abcdef';
+    const url = await served(`server:\n  tokens:\n    read: ["${token}"]\n    ingest: ["${token}"]\n${MODELS}`, token);
+    const b = await openBrowser();
+    try {
+      await b.page.goto(url);
+      await b.page.waitForSelector('#token[open]');
+      expect(await b.page.textContent('#token-why')).toBe('Vigil asks for a token.');
+      await b.page.fill('#token-input', token);
+      await b.page.click('#token-form button[type="submit"]');
+      await b.page.waitForSelector('#models tbody tr');
+      expect(await b.page.$$eval('#models tbody tr', (trs) => trs.length)).toBe(2);
+      // the refusals before the token was given are the only failed requests: 401s, as the API answers them
+      expect(b.problems.filter((p) => !p.includes('401'))).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
+});
