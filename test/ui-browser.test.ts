@@ -69,6 +69,45 @@ describe.skipIf(!CHROMIUM.available)('the web UI in Chromium', () => {
     }
   }, 60_000);
 
+  it('incidents: each with its timeline (alert, every action, resolution, MTTR), exported as Markdown', async () => {
+    const url = await served(MODELS);
+    const store = (t as TestDaemon).daemon.store;
+    const fired = T0 - 600_000;
+    await store.saveIncident({ id: 'inc-1', fingerprint: 'f1', alertname: 'MLModelAccuracyDrop', model: 'fraud', labels: { alertname: 'MLModelAccuracyDrop', model: 'fraud', severity: 'critical' }, annotations: { summary: 'accuracy fell', description: 'Accuracy of fraud fell by 12%.', runbook_url: 'http://vigil/runbooks/MLModelAccuracyDrop' }, firedAt: fired, resolvedAt: fired + 300_000, status: 'resolved', createdAt: fired });
+    const action = (id: string, name: string, type: string, status: 'succeeded' | 'skipped', at: number, reason: string) => ({ id, incidentId: 'inc-1', idempotencyKey: status === 'skipped' ? null : `inc-1/${name}`, model: 'fraud', action: name, type, status, reason, createdAt: at, startedAt: at, endedAt: at + 2000, expiresAt: null, attempts: 1, error: null, details: {}, plan: {}, decidedBy: null, updatedAt: at + 2000 });
+    await store.saveAction(action('a1', 'open-circuit', 'circuit_breaker', 'succeeded', fired + 1000, 'circuit opened'));
+    await store.saveAction(action('a2', 'rollback', 'mlflow_rollback', 'succeeded', fired + 2000, 'champion 2 → 1'));
+    const b = await openBrowser();
+    try {
+      await b.page.goto(`${url}/incidents`);
+      await b.page.waitForSelector('section.incident');
+      expect(await b.page.textContent('section.incident h2')).toBe('MLModelAccuracyDrop on fraud · resolved · MTTR 5 min');
+      const events = await b.page.$$eval('section.incident table.timeline tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
+      expect(events).toEqual([
+        'MLModelAccuracyDrop fired',
+        'open-circuit (circuit_breaker): succeeded',
+        'rollback (mlflow_rollback): succeeded',
+        'open-circuit (circuit_breaker) ended',
+        'rollback (mlflow_rollback) ended',
+        'MLModelAccuracyDrop resolved',
+      ]);
+      const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.click('section.incident button')]);
+      expect(download.suggestedFilename()).toBe('incident-inc-1.md');
+      const path = await download.path();
+      const md = (await import('node:fs')).readFileSync(path, 'utf8');
+      expect(md).toMatch(/^# Incident: MLModelAccuracyDrop on fraud\n/);
+      expect(md).toContain('- **Time to resolve (MTTR):** 5 min');
+      expect(md).toContain('Accuracy of fraud fell by 12%.');
+      expect(md).toContain('| rollback (mlflow_rollback): succeeded | champion 2 → 1 |');
+      expect(md).toContain('- `rollback` (mlflow_rollback): **succeeded** — champion 2 → 1');
+      expect(await axeViolations(b.page)).toEqual([]);
+      await b.page.screenshot({ path: join(SCREENSHOTS, 'incidents.png'), fullPage: true });
+      expect(b.problems, b.problems.join('\n')).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
+
   it('with read tokens configured the page asks for one, keeps it for the session and shows the overview', async () => {
     const token = 'read-token-0123456789abcdef';
     const url = await served(`server:\n  tokens:\n    read: ["${token}"]\n    ingest: ["${token}"]\n${MODELS}`, token);

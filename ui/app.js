@@ -100,7 +100,92 @@ function overviewTable(models) {
   );
 }
 
+const when = (iso) => (iso === null || iso === undefined ? '–' : new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+const mttr = (s) => (s === null || s === undefined ? 'open' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+/** An incident's events in the order they happened: the alert, every action step, the resolution. */
+function timeline(i) {
+  const events = [{ at: i.fired_at, what: `${i.alertname} fired`, detail: i.annotations?.summary ?? '' }];
+  for (const a of i.actions) {
+    const label = a.action.startsWith('vigil:') ? a.action.slice(6) : `${a.action} (${a.type})`;
+    events.push({ at: a.created_at, what: `${label}: ${a.status.replaceAll('_', ' ')}`, detail: [a.reason, a.error === null ? '' : `error: ${a.error}`].filter((x) => x !== '').join('; ') });
+    if (a.ended_at !== null && a.ended_at !== a.created_at) events.push({ at: a.ended_at, what: `${label} ended`, detail: `after ${a.attempts} attempt(s)` });
+  }
+  if (i.resolved_at !== null) events.push({ at: i.resolved_at, what: `${i.alertname} resolved`, detail: `time to resolve ${mttr(i.duration_seconds)}` });
+  return events.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+}
+
+/** The incident report of seed 001, as Markdown. */
+function incidentMarkdown(i) {
+  const lines = [
+    `# Incident: ${i.alertname} on ${i.model || '(no model)'}`,
+    '',
+    `- **Status:** ${i.status}`,
+    `- **Fired:** ${when(i.fired_at)}`,
+    `- **Resolved:** ${when(i.resolved_at)}`,
+    `- **Time to resolve (MTTR):** ${mttr(i.duration_seconds)}`,
+    `- **Labels:** ${Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    '',
+    '## Summary',
+    '',
+    i.annotations?.description ?? i.annotations?.summary ?? '',
+    '',
+    '## Timeline',
+    '',
+    '| Time | Event | Detail |',
+    '|---|---|---|',
+    ...timeline(i).map((e) => `| ${when(e.at)} | ${e.what.replaceAll('|', '\\|')} | ${e.detail.replaceAll('|', '\\|')} |`),
+    '',
+    '## Actions',
+    '',
+    ...(i.actions.length === 0 ? ['None.'] : i.actions.map((a) => `- \`${a.action}\` (${a.type}): **${a.status}**${a.reason ? ` — ${a.reason}` : ''}${a.error ? ` (error: ${a.error})` : ''}`)),
+    '',
+    i.annotations?.runbook_url ? `Runbook: ${i.annotations.runbook_url}` : '',
+  ];
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function download(name, text) {
+  const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/markdown' })), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function incidentsView(list) {
+  if (list.length === 0) return el('p', {}, 'No incidents: an incident opens when an alert routed to remediation or escalation fires.');
+  return el(
+    'div',
+    { id: 'incidents' },
+    list.map((i) =>
+      el(
+        'section',
+        { class: 'incident', 'data-incident': i.id, 'aria-labelledby': `h-${i.id}` },
+        el('h2', { id: `h-${i.id}` }, `${i.alertname} `, el('span', { class: 'sub' }, `on ${i.model || '(no model)'} · ${i.status} · MTTR ${mttr(i.duration_seconds)}`)),
+        el(
+          'table',
+          { class: 'timeline' },
+          el('caption', {}, 'Timeline'),
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Time'), el('th', { scope: 'col' }, 'Event'), el('th', { scope: 'col' }, 'Detail'))),
+          el('tbody', {}, timeline(i).map((e) => el('tr', {}, el('td', {}, when(e.at)), el('td', {}, e.what), el('td', {}, e.detail)))),
+        ),
+        el('button', { type: 'button', onclick: () => download(`incident-${i.id}.md`, incidentMarkdown(i)) }, 'Export as Markdown'),
+      ),
+    ),
+  );
+}
+
 async function refresh() {
+  if (location.pathname === '/incidents') {
+    try {
+      const o = await api('/v1/incidents?limit=50');
+      $('#main').replaceChildren(incidentsView(o.incidents));
+      $('#status').textContent = `${o.incidents.length} incident(s), newest first; refreshed every ${REFRESH_MS / 1000} s.`;
+    } catch (e) {
+      $('#status').textContent = `Cannot load the incidents: ${e.message}`;
+    }
+    return;
+  }
   try {
     const o = await api('/v1/overview');
     $('#main').replaceChildren(overviewTable(o.models));
