@@ -29,8 +29,8 @@ afterEach(async () => {
 });
 
 /** A daemon with a drifted fraud model, listening on a free port; its URL. */
-async function served(config: string, token?: string): Promise<string> {
-  t = await testDaemon(config, { now: T0 });
+async function served(config: string, token?: string, files?: Readonly<Record<string, string>>): Promise<string> {
+  t = await testDaemon(config, { now: T0, ...(files === undefined ? {} : { files }) });
   const d = t.daemon;
   const headers = { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
   const post = (url: string, items: unknown) => d.app.inject({ method: 'POST', url, headers, payload: JSON.stringify(items) });
@@ -103,6 +103,40 @@ describe.skipIf(!CHROMIUM.available)('the web UI in Chromium', () => {
       expect(await axeViolations(b.page)).toEqual([]);
       await b.page.screenshot({ path: join(SCREENSHOTS, 'incidents.png'), fullPage: true });
       expect(b.problems, b.problems.join('\n')).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
+
+  it('alerts and silences: firing first with their runbooks; an admin token silences one for an hour and expires it', async () => {
+    const admin = 'admin-token-0123456789abcdef';
+    const url = await served(
+      `server:\n  tokens:\n    admin: ["${admin}"]\nrule_files: [busy.yml]\n${MODELS}`,
+      admin,
+      { 'busy.yml': 'groups:\n  - name: ui\n    rules:\n      - alert: BusyModel\n        expr: ml_window_samples{window="1h", segment=""} > 10\n        labels: { severity: warning }\n        annotations: { runbook_url: "{{ $externalURL }}/runbooks/BusyModel" }\n' },
+    );
+    const b = await openBrowser();
+    try {
+      await b.page.goto(`${url}/alerts`);
+      await b.page.waitForSelector('#alerts tbody tr');
+      expect(await b.page.$$eval('#alerts tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-alert'), tr.querySelector('td.state')?.textContent]))).toEqual([['BusyModel', 'firing']]);
+      expect(await b.page.textContent('#main')).toContain('No silence.');
+      // silencing needs the admin token: asked for, then given
+      await b.page.click('#alerts button');
+      await b.page.waitForSelector('#token[open]');
+      expect(await b.page.textContent('#token-why')).toBe('That needs an admin token.');
+      await b.page.fill('#token-input', admin);
+      await b.page.click('#token-form button[type="submit"]');
+      await b.page.click('#alerts button');
+      await b.page.waitForSelector('#silences tbody tr');
+      expect(await b.page.$$eval('#silences tbody tr td', (tds) => tds.slice(0, 2).map((td) => td.textContent))).toEqual(['alertname="BusyModel", model="fraud"', 'active']);
+      await b.page.waitForSelector('#alerts td.state >> text=(silenced)');
+      expect(await axeViolations(b.page)).toEqual([]);
+      await b.page.screenshot({ path: join(SCREENSHOTS, 'alerts.png'), fullPage: true });
+      await b.page.click('#silences button');
+      await b.page.waitForSelector('#silences tbody tr td:nth-child(2) >> text=expired');
+      // the refusal before the token was given is the only failed request
+      expect(b.problems.filter((p) => !p.includes('401'))).toEqual([]);
     } finally {
       await b.close();
     }

@@ -175,7 +175,100 @@ function incidentsView(list) {
   );
 }
 
+/** POST/DELETE with the token (admin actions); a 401/403 shows the token form. */
+async function send(method, path, body) {
+  const headers = { ...(token() === '' ? {} : { authorization: `Bearer ${token()}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const r = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (r.status === 401 || r.status === 403) {
+    showTokenForm('That needs an admin token.');
+    throw new Error(`${r.status}`);
+  }
+  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error?.message ?? String(r.status));
+  return r.json();
+}
+
+const labelText = (labels) => Object.entries(labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}="${v}"`).join(', ');
+const quote = (v) => JSON.stringify(v);
+
+function alertsView(alerts, silences) {
+  const firingFirst = [...alerts].sort((a, b) => (a.state === b.state ? (a.labels.alertname < b.labels.alertname ? -1 : 1) : a.state === 'firing' ? -1 : 1));
+  const silenceFor = (a) => {
+    const matchers = Object.entries(a.labels).filter(([k]) => k === 'alertname' || k === 'model').map(([k, v]) => `${k}=${quote(v)}`);
+    return send('POST', '/v1/silences', { matchers, endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'web UI', comment: `silenced from the web UI: ${a.labels.alertname}` })
+      .then(() => refresh())
+      .catch((e) => ($('#status').textContent = `Cannot silence: ${e.message}`));
+  };
+  const expire = (id) =>
+    send('DELETE', `/v1/silences/${encodeURIComponent(id)}`)
+      .then(() => refresh())
+      .catch((e) => ($('#status').textContent = `Cannot expire: ${e.message}`));
+  return el(
+    'div',
+    {},
+    el('h2', {}, 'Alerts'),
+    alerts.length === 0
+      ? el('p', {}, 'No alert is pending or firing.')
+      : el(
+          'table',
+          { id: 'alerts' },
+          el('caption', {}, 'Pending and firing alerts of Vigil\'s rules'),
+          el('thead', {}, el('tr', {}, ...['Alert', 'State', 'Labels', 'Value', 'Active since', ''].map((h) => el('th', { scope: 'col' }, h)))),
+          el(
+            'tbody',
+            {},
+            firingFirst.map((a) =>
+              el(
+                'tr',
+                { 'data-alert': a.labels.alertname },
+                el('th', { scope: 'row' }, a.annotations?.runbook_url ? el('a', { href: `/runbooks/${encodeURIComponent(a.labels.alertname)}` }, a.labels.alertname) : a.labels.alertname),
+                el('td', { class: `state ${a.state}` }, a.state, (a.silencedBy ?? []).length > 0 ? el('span', { class: 'sub' }, ' (silenced)') : null),
+                el('td', {}, labelText(a.labels)),
+                el('td', { class: 'n' }, a.value),
+                el('td', {}, when(a.activeAt)),
+                el('td', {}, el('button', { type: 'button', onclick: () => silenceFor(a) }, 'Silence 1 h')),
+              ),
+            ),
+          ),
+        ),
+    el('h2', {}, 'Silences'),
+    silences.length === 0
+      ? el('p', {}, 'No silence.')
+      : el(
+          'table',
+          { id: 'silences' },
+          el('caption', {}, 'Silences (admin token to add or expire)'),
+          el('thead', {}, el('tr', {}, ...['Matchers', 'State', 'Ends', 'By', 'Comment', ''].map((h) => el('th', { scope: 'col' }, h)))),
+          el(
+            'tbody',
+            {},
+            silences.map((x) =>
+              el(
+                'tr',
+                { 'data-silence': x.id },
+                el('td', {}, x.matchers.map((m) => (typeof m === 'string' ? m : `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '~' : '='}${quote(m.value)}`)).join(', ')),
+                el('td', {}, x.status.state),
+                el('td', {}, when(x.endsAt)),
+                el('td', {}, x.createdBy),
+                el('td', {}, x.comment),
+                el('td', {}, x.status.state === 'expired' ? null : el('button', { type: 'button', onclick: () => expire(x.id) }, 'Expire')),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
 async function refresh() {
+  if (location.pathname === '/alerts') {
+    try {
+      const [a, s] = await Promise.all([api('/api/v1/alerts'), api('/v1/silences')]);
+      $('#main').replaceChildren(alertsView(a.data.alerts, s.silences));
+      $('#status').textContent = `Refreshed every ${REFRESH_MS / 1000} s.`;
+    } catch (e) {
+      $('#status').textContent = `Cannot load the alerts: ${e.message}`;
+    }
+    return;
+  }
   if (location.pathname === '/incidents') {
     try {
       const o = await api('/v1/incidents?limit=50');

@@ -11,7 +11,7 @@ import { UI_CSP, uiShell } from '../ui/shell.js';
 export const uiRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app) => {
   const publicAccess = { config: { access: 'public' as const } };
   // the pages: one shell, the client draws the page of its path
-  for (const path of ['/', '/incidents']) {
+  for (const path of ['/', '/alerts', '/incidents']) {
     app.get(path, publicAccess, async (_req, reply) =>
       reply.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', UI_CSP).header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'no-cache').send(uiShell()),
     );

@@ -17,7 +17,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 0.35rem 0.5rem; text-ali
 td.n { text-align: right; } .sub { color: var(--muted); font-size: 0.85em; }
 .dot { display: inline-block; width: 0.7em; height: 0.7em; border-radius: 50%; background: var(--muted); }
 .dot.ok { background: var(--good); } .dot.warning { background: var(--warn); } .dot.critical { background: var(--bad); }
-td.health.ok, td.circuit.closed { color: var(--good); } td.health.warning, td.circuit.half_open { color: var(--warn); font-weight: 600; } td.health.critical, td.circuit.open { color: var(--bad); font-weight: 600; }
+td.health.ok, td.circuit.closed { color: var(--good); } td.state.firing { color: var(--bad); font-weight: 600; } td.state.pending { color: var(--warn); } td.health.warning, td.circuit.half_open { color: var(--warn); font-weight: 600; } td.health.critical, td.circuit.open { color: var(--bad); font-weight: 600; }
 button { font: inherit; padding: 0.2rem 0.6rem; }
 section.incident { border: 1px solid var(--line); border-radius: 6px; padding: 0.2rem 1rem 1rem; margin-bottom: 1rem; }
 section.incident h2 { font-size: 1.1rem; } table.timeline { margin-bottom: 0.6rem; }
@@ -39,7 +39,7 @@ export function uiShell(): string {
 <body>
 <header>
 <h1>Vigil</h1>
-<nav aria-label="Vigil"><a href="/">Overview</a><a href="/incidents">Incidents</a><a href="/runbooks/MLFeatureDrift">Runbooks</a></nav>
+<nav aria-label="Vigil"><a href="/">Overview</a><a href="/alerts">Alerts</a><a href="/incidents">Incidents</a><a href="/runbooks/MLFeatureDrift">Runbooks</a></nav>
 <button type="button" id="token-button">Token</button>
 </header>
 <main id="main" aria-live="polite"><p>Loading…</p></main>
