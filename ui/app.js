@@ -170,6 +170,20 @@ function incidentsView(list) {
           el('tbody', {}, timeline(i).map((e) => el('tr', {}, el('td', {}, when(e.at)), el('td', {}, e.what), el('td', {}, e.detail)))),
         ),
         el('button', { type: 'button', onclick: () => download(`incident-${i.id}.md`, incidentMarkdown(i)) }, 'Export as Markdown'),
+        i.status === 'open' && !i.actions.some((a) => a.action === 'vigil:ack')
+          ? el(
+              'button',
+              {
+                type: 'button',
+                class: 'ack',
+                onclick: () =>
+                  send('POST', `/v1/incidents/${encodeURIComponent(i.id)}/ack`, { by: 'web UI' })
+                    .then(() => refresh())
+                    .catch((e) => ($('#status').textContent = `Cannot acknowledge: ${e.message}`)),
+              },
+              'Acknowledge (stops its escalation)',
+            )
+          : null,
       ),
     ),
   );

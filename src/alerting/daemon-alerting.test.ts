@@ -165,6 +165,13 @@ models:
     expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect(md.body).toMatch(/^# MLFeatureDrift/);
     expect((await t.daemon.app.inject({ url: '/runbooks/MLFeatureDrift', headers: { accept: '*/*' } })).headers['content-type']).toBe('text/markdown; charset=utf-8');
+    // the index: every runbook (JSON, or a page for a browser), each with its title
+    const index = (await t.daemon.app.inject({ url: '/runbooks' })).json().runbooks as { name: string; title: string; url: string }[];
+    expect(index.map((r) => r.name)).toEqual(expect.arrayContaining(rules.map((r: { name: string }) => r.name)));
+    expect(index.find((r) => r.name === 'MLFeatureDrift')).toEqual({ name: 'MLFeatureDrift', title: 'MLFeatureDrift', url: '/runbooks/MLFeatureDrift' });
+    const page = await t.daemon.app.inject({ url: '/runbooks', headers: { accept: browser } });
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<a href="/runbooks/MLFeatureDrift">MLFeatureDrift</a>');
   });
 
   it('renders Markdown with raw HTML off: a script, an event handler or a javascript: link in the source stays text', async () => {

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { FastifyPluginAsync } from 'fastify';
 import { packagePath } from '../../core/paths.js';
 import { VigilError } from '../../core/errors.js';
 import { rulesQueryFromParams } from '../../alerting/engine/index.js';
 import { Silences, type SilenceInput } from '../../alerting/silences.js';
 import type { ServerDeps } from '../server.js';
-import { markdownPage, PAGE_CSP } from '../ui/markdown.js';
+import { markdownPage, markdownTitle, PAGE_CSP } from '../ui/markdown.js';
 
 /** Whether a request prefers HTML: a browser lists text/html in Accept; curl and fetch accept anything (they get the Markdown). */
 const wantsHtml = (accept: string | undefined): boolean => accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
@@ -64,6 +64,20 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
   // Public: the runbooks are the repository's own documents, linked from notifications that are
   // opened in a browser, which sends no bearer token. A browser gets them as a page (rendered,
   // src/http/ui/markdown.ts); `/runbooks/<Name>.md` or another Accept gets the Markdown.
+  // The runbooks' index: every runbook with its title, as a page for a browser, as JSON otherwise.
+  app.get('/runbooks', { config: { access: 'public' } }, async (req, reply) => {
+    const names = (await readdir(packagePath('runbooks'))).filter((f) => /^[A-Za-z0-9_]{1,80}\.md$/.test(f)).map((f) => f.slice(0, -3)).sort();
+    const list = await Promise.all(names.map(async (name) => ({ name, title: markdownTitle(await readFile(packagePath('runbooks', `${name}.md`), 'utf8'), name), url: `/runbooks/${name}` })));
+    if (!wantsHtml(req.headers.accept)) return reply.header('Vary', 'Accept').send({ runbooks: list });
+    const md = ['# Runbooks', '', 'What each alert of the bundled rules means, and what to do.', '', ...list.map((r) => `- [${r.name}](${r.url})${r.title === r.name ? '' : ` — ${r.title}`}`)].join('\n');
+    return reply
+      .header('Content-Type', 'text/html; charset=utf-8')
+      .header('Content-Security-Policy', PAGE_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Vary', 'Accept')
+      .send(markdownPage(md, { title: 'Runbooks', nav: 'Vigil · runbooks' }));
+  });
+
   app.get('/runbooks/:name', { config: { access: 'public' } }, async (req, reply) => {
     const asked = (req.params as { name: string }).name;
     const raw = asked.endsWith('.md');

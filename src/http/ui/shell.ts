@@ -39,7 +39,7 @@ export function uiShell(): string {
 <body>
 <header>
 <h1>Vigil</h1>
-<nav aria-label="Vigil"><a href="/">Overview</a><a href="/alerts">Alerts</a><a href="/incidents">Incidents</a><a href="/runbooks/MLFeatureDrift">Runbooks</a></nav>
+<nav aria-label="Vigil"><a href="/">Overview</a><a href="/alerts">Alerts</a><a href="/incidents">Incidents</a><a href="/runbooks">Runbooks</a></nav>
 <button type="button" id="token-button">Token</button>
 </header>
 <main id="main" aria-live="polite"><p>Loading…</p></main>
