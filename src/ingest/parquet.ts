@@ -26,6 +26,23 @@ function cell(v: unknown): string | null | undefined {
 
 const jsonText = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
 
+/** The top-level columns of a Parquet schema (depth-first, its root first): a group's subtree is one column. */
+function topLevelColumns(schema: readonly { name: string; num_children?: number }[]): string[] {
+  const out: string[] = [];
+  let i = 1;
+  while (i < schema.length) {
+    const s = schema[i] as { name: string; num_children?: number };
+    out.push(s.name);
+    let pending = s.num_children ?? 0; // the elements of its subtree still to skip
+    i++;
+    while (pending > 0 && i < schema.length) {
+      pending += ((schema[i] as { num_children?: number }).num_children ?? 0) - 1;
+      i++;
+    }
+  }
+  return out;
+}
+
 /** Parses a Parquet file's bytes. */
 export async function parseParquet(bytes: Uint8Array, file: string, options: { jsonColumns?: readonly string[] } = {}): Promise<RawTable> {
   const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
@@ -34,25 +51,10 @@ export async function parseParquet(bytes: Uint8Array, file: string, options: { j
   }
   // its own memory: hyparquet reads an ArrayBuffer from offset 0
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let header: string[] = [];
+  let header: string[];
   let rows: Record<string, unknown>[];
   try {
-    const meta = parquetMetadata(buffer);
-    // top-level columns only (a nested column's leaves are under its name)
-    const top: string[] = [];
-    let i = 1;
-    while (i < meta.schema.length) {
-      const s = meta.schema[i] as { name: string; num_children?: number };
-      top.push(s.name);
-      // skip the subtree of a group
-      let pending = s.num_children ?? 0;
-      i++;
-      while (pending > 0 && i < meta.schema.length) {
-        pending += ((meta.schema[i] as { num_children?: number }).num_children ?? 0) - 1;
-        i++;
-      }
-    }
-    header = top;
+    header = topLevelColumns(parquetMetadata(buffer).schema);
     rows = (await parquetReadObjects({ file: buffer, compressors, utf8: true })) as Record<string, unknown>[];
   } catch (e) {
     throw new TabularError('VIGIL_ERR_INGEST_MALFORMED', file, undefined, `cannot read Parquet: ${(e as Error).message}`);

@@ -274,8 +274,13 @@ function calibrationOf(model: ModelConfig, labelled: readonly BaselineRow[]): Ca
   if (scored.length === 0) return undefined;
   const y = Float64Array.from(scored, (r) => (String(r.label) === positive ? 1 : 0));
   const s = Float64Array.from(scored, (r) => r.score as number);
-  const c = fitCbpeCalibration(y, s);
-  return { rows: scored.length, decision: c.decision, ...(c.fit ? { x: Array.from(c.fit.x), y: Array.from(c.fit.y) } : {}) };
+  return fittedCalibration(y, s);
+}
+
+/** NannyML's decision and the isotonic fit of these labels (1: the class) and scores, as stored. */
+function fittedCalibration(y: Float64Array, scores: Float64Array): CalibrationJSON {
+  const c = fitCbpeCalibration(y, scores);
+  return { rows: y.length, decision: c.decision, ...(c.fit ? { x: Array.from(c.fit.x), y: Array.from(c.fit.y) } : {}) };
 }
 
 /**
@@ -299,8 +304,7 @@ function classCalibrationsOf(labelled: readonly BaselineRow[]): Record<string, C
   for (const c of sorted) {
     const y = Float64Array.from(rows, (i) => (String((labelled[i] as BaselineRow).label) === c ? 1 : 0));
     const p = Float64Array.from(rows, (i) => (maps[i] as Readonly<Record<string, number>>)[c] as number);
-    const fit = fitCbpeCalibration(y, p);
-    out[c] = { rows: rows.length, decision: fit.decision, ...(fit.fit ? { x: Array.from(fit.fit.x), y: Array.from(fit.fit.y) } : {}) };
+    out[c] = fittedCalibration(y, p);
   }
   return out;
 }

@@ -29,6 +29,7 @@ export const MONITORS: readonly (readonly [string, Monitor])[] = [
 
 /** The monitors run again per segment (models[].segments), in MONITORS order. */
 export const SEGMENT_MONITORS: readonly string[] = ['performance', 'drift', 'data_quality', 'latency'];
+const SEGMENTED = MONITORS.filter(([name]) => SEGMENT_MONITORS.includes(name));
 
 /**
  * Every monitor of one model and window, their samples in MONITORS order; then, with a segment
@@ -47,10 +48,9 @@ export async function computeWindowSamples(
 ): Promise<Sample[]> {
   const out = await runMonitors(view, MONITORS, offload, tick, failed, (name, labels, value) => ({ name, labels, value }));
   if (plan === null) return out;
-  const segmented = MONITORS.filter(([name]) => SEGMENT_MONITORS.includes(name));
   for (const { segment, view: sv } of segmentViews(view, plan)) {
     await tick();
-    const samples = await runMonitors(sv, segmented, offload, tick, failed, (name, labels, value) => ({ name, labels: { ...labels, segment }, value }));
+    const samples = await runMonitors(sv, SEGMENTED, offload, tick, failed, (name, labels, value) => ({ name, labels: { ...labels, segment }, value }));
     for (const x of samples) out.push(x);
   }
   return out;

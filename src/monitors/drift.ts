@@ -10,7 +10,8 @@ import type { ModelConfig } from '../config/schema.js';
 export const DEFAULT_NUMERIC_TESTS: readonly DriftTest[] = ['ks', 'psi'];
 export const DEFAULT_CATEGORICAL_TESTS: readonly DriftTest[] = ['chi2', 'psi'];
 
-function categoryCounts(codes: Int32Array, rows: Int32Array, values: readonly string[]): Map<string, number> {
+/** A categorical column's counts per category over these rows (categories without rows left out). */
+export function categoryCounts(codes: Int32Array, rows: Int32Array, values: readonly string[]): Map<string, number> {
   const n = new Float64Array(values.length);
   for (const i of rows) {
     const c = codes[i] as number;

@@ -68,20 +68,6 @@ function presentVersions(w: ModelWindow): string[] {
   return w.versions.values.filter((_, c) => seen[c] === 1);
 }
 
-/** Distinct segment values among the window's rows. */
-function liveSegments(w: ModelWindow): number {
-  const seen = new Uint8Array(SEGMENT_CODES + 2);
-  let n = 0;
-  for (let i = 0; i < w.n; i++) {
-    const c = w.segment[i] as number;
-    if (c !== 0 && seen[c] === 0) {
-      seen[c] = 1;
-      n++;
-    }
-  }
-  return n;
-}
-
 /** Baseline ids of a window's coding (0: none). */
 const idOf = (b: LoadedBaseline | undefined): number => b?.record.id ?? 0;
 
@@ -524,10 +510,12 @@ export class MonitorEngine implements IngestListener {
     } else w.retainCoding(new Set(coding));
     // The segment dictionary never shrinks: full of values long evicted, new ones would all be
     // pooled. Rebuilt from the store (live values only) once most of its values are gone.
-    if (m.segments !== undefined && w.segments.values.length >= SEGMENT_CODES && liveSegments(w) < SEGMENT_CODES / 2) {
+    let segments = planSegments(m, w);
+    if (segments !== null && w.segments.values.length >= SEGMENT_CODES && segments.distinct < SEGMENT_CODES / 2) {
       this.log.info({ model: m.name, values: w.segments.values.length }, 'segment dictionary full of evicted values: rebuilding the hot window');
       w = await this.rebuild(m, now);
       w.evict(from);
+      segments = planSegments(m, w);
     }
     emit('vigil_hot_window_rows', { model: m.name }, w.n);
     emit('vigil_hot_window_bytes', { model: m.name }, w.bytes());
@@ -541,7 +529,6 @@ export class MonitorEngine implements IngestListener {
       for (const [metric, value] of Object.entries(b.quality)) emit('ml_model_quality_baseline', { model: m.name, version, metric }, value);
       if (m.task !== 'regression') estimateTrust(m, version, b, emit);
     }
-    const segments = planSegments(m, w);
     if (segments !== null) emitSegmentCardinality(m.name, segments, emit);
     return { w, baseline, segments };
   }

@@ -79,13 +79,13 @@ function multiclassEstimate(v: WindowView, emit: Emit): void {
     for (let r = 0; r < rows.length; r++) {
       const i = rows[r] as number;
       let complete = true;
+      for (let j = 0; j < k && complete; j++) complete = !Number.isNaN((cols[j] as Float64Array)[i] as number);
+      if (!complete) continue;
       for (let j = 0; j < k; j++) {
         const x = (cols[j] as Float64Array)[i] as number;
-        if (!(x === x)) complete = false;
         const fit = fits[j];
         p[n * k + j] = fit === undefined ? x : predictIsotonic(fit, x);
       }
-      if (!complete) continue;
       posted[n] = codes.indexOf(w.pred[i] as number);
       n++;
     }

@@ -3,6 +3,7 @@
  * each feature's reference and current distributions drawn as inline SVG (no script, no network:
  * it opens anywhere, offline, and prints). Used by `vigil report`.
  */
+import { escapeHtml } from '../core/html.js';
 import type { DriftReport, DriftStatus, FeatureDecision } from '../stats/drift-decision.js';
 import type { Bin, Distribution } from './distributions.js';
 
@@ -16,7 +17,6 @@ export interface DriftReportPage {
   generatedAt: Date;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 function num(x: number | null | undefined): string {
   if (x === null || x === undefined) return '–';
@@ -67,7 +67,7 @@ export function distributionSvg(feature: string, d: Distribution): string {
   const rows = d.bins.map((b: Bin, i: number) => {
     const y = top + i * row;
     return (
-      `<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end"${b.outside === true ? ' class="new"' : ''}>${esc(shown(b))}<title>${esc(b.label)}</title></text>` +
+      `<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end"${b.outside === true ? ' class="new"' : ''}>${escapeHtml(shown(b))}<title>${escapeHtml(b.label)}</title></text>` +
       `<rect class="ref" x="${labelWidth}" y="${y + 2}" width="${x(b.reference).toFixed(1)}" height="8"><title>reference ${pct(b.reference)}</title></rect>` +
       `<rect class="cur" x="${labelWidth}" y="${y + 11}" width="${x(b.current).toFixed(1)}" height="8"><title>current ${pct(b.current)}</title></rect>` +
       `<text x="${labelWidth + Math.max(x(b.reference), x(b.current)) + 6}" y="${y + 14}">${pct(b.reference)} → ${pct(b.current)}</text>`
@@ -75,8 +75,8 @@ export function distributionSvg(feature: string, d: Distribution): string {
   });
   const w = labelWidth + barWidth + 110;
   return (
-    `<svg role="img" aria-label="${esc(`${feature}: reference and current distributions`)}" width="${w}" height="${height}" viewBox="0 0 ${w} ${height}" xmlns="http://www.w3.org/2000/svg">` +
-    `<title>${esc(`${feature}: reference (blue) and current (orange) share per ${d.kind === 'numeric' ? 'bin of the reference range' : 'category'}`)}</title>` +
+    `<svg role="img" aria-label="${escapeHtml(`${feature}: reference and current distributions`)}" width="${w}" height="${height}" viewBox="0 0 ${w} ${height}" xmlns="http://www.w3.org/2000/svg">` +
+    `<title>${escapeHtml(`${feature}: reference (blue) and current (orange) share per ${d.kind === 'numeric' ? 'bin of the reference range' : 'category'}`)}</title>` +
     `<line class="axis" x1="${labelWidth}" y1="${top - 2}" x2="${labelWidth}" y2="${height - 6}"/>${rows.join('')}</svg>`
   );
 }
@@ -96,9 +96,9 @@ export function renderDriftReport(page: DriftReportPage): string {
   const rows = features.flatMap(([, list]) =>
     list.map(
       (d) =>
-        `<tr><td><a href="#f-${esc(encodeURIComponent(d.feature))}">${esc(d.feature)}</a></td><td>${esc(d.featureType)}</td><td>${esc(d.test)}</td>` +
+        `<tr><td><a href="#f-${escapeHtml(encodeURIComponent(d.feature))}">${escapeHtml(d.feature)}</a></td><td>${escapeHtml(d.featureType)}</td><td>${escapeHtml(d.test)}</td>` +
         `<td class="n">${num(d.statistic)}</td><td class="n">${num(d.pValue)}</td><td class="n">${num(d.adjustedPValue)}</td>` +
-        `<td class="status-${esc(d.status)}">${esc(d.status.replace('_', ' '))}</td><td>${esc(d.severity)}</td><td>${esc(d.action)}</td></tr>`,
+        `<td class="status-${escapeHtml(d.status)}">${escapeHtml(d.status.replace('_', ' '))}</td><td>${escapeHtml(d.severity)}</td><td>${escapeHtml(d.action)}</td></tr>`,
     ),
   );
   const sections = features.map(([name, list]) => {
@@ -107,27 +107,27 @@ export function renderDriftReport(page: DriftReportPage): string {
     const tests = list.map((d) => `${d.test} ${num(d.statistic)}${d.adjustedPValue === null ? '' : ` (adj. p ${num(d.adjustedPValue)})`}`).join(', ');
     const counts = dist === null ? '' : ` · ${dist.nReference.toLocaleString('en-US')} reference and ${dist.nCurrent.toLocaleString('en-US')} current values`;
     return (
-      `<section id="f-${esc(encodeURIComponent(name))}"><h3>${esc(name)} <span class="status-${esc(status)}">${esc(status.replace('_', ' '))}</span></h3>` +
-      `<p class="legend">${esc(tests)}${esc(counts)}<i style="background:var(--ref)"></i>reference<i style="background:var(--cur)"></i>current</p>` +
+      `<section id="f-${escapeHtml(encodeURIComponent(name))}"><h3>${escapeHtml(name)} <span class="status-${escapeHtml(status)}">${escapeHtml(status.replace('_', ' '))}</span></h3>` +
+      `<p class="legend">${escapeHtml(tests)}${escapeHtml(counts)}<i style="background:var(--ref)"></i>reference<i style="background:var(--cur)"></i>current</p>` +
       (dist === null ? '<p class="legend">No values to draw.</p>' : distributionSvg(name, dist)) +
       '</section>'
     );
   });
-  const card = (label: string, value: string, cls = ''): string => `<div class="card"><b${cls === '' ? '' : ` class="${cls}"`}>${esc(value)}</b>${esc(label)}</div>`;
+  const card = (label: string, value: string, cls = ''): string => `<div class="card"><b${cls === '' ? '' : ` class="${cls}"`}>${escapeHtml(value)}</b>${escapeHtml(label)}</div>`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(page.title)} · Vigil</title>
+<title>${escapeHtml(page.title)} · Vigil</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>
 <main>
-<h1>${esc(page.title)}</h1>
-<ul class="about">${page.about.map((l) => `<li>${esc(l)}</li>`).join('')}<li>Generated ${esc(page.generatedAt.toISOString())} by Vigil</li></ul>
+<h1>${escapeHtml(page.title)}</h1>
+<ul class="about">${page.about.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}<li>Generated ${escapeHtml(page.generatedAt.toISOString())} by Vigil</li></ul>
 <div class="summary">
 ${card('result', s.driftDetected ? 'drift detected' : 'no drift', s.driftDetected ? 'status-drift' : 'status-ok')}
 ${card('features tested', String(s.featuresTested))}
@@ -136,7 +136,7 @@ ${card('moderate', String(s.featuresModerate))}
 ${card('too little data', String(s.featuresInsufficient))}
 ${card('severity', s.severity)}
 </div>
-${s.featuresDrifted > 0 ? `<p>Drifted: ${s.driftedFeatures.map((f) => `<a href="#f-${esc(encodeURIComponent(f))}">${esc(f)}</a>`).join(', ')}</p>` : ''}
+${s.featuresDrifted > 0 ? `<p>Drifted: ${s.driftedFeatures.map((f) => `<a href="#f-${escapeHtml(encodeURIComponent(f))}">${escapeHtml(f)}</a>`).join(', ')}</p>` : ''}
 <h2>Tests</h2>
 <table>
 <thead><tr><th>Feature</th><th>Type</th><th>Test</th><th>Statistic</th><th>p-value</th><th>Adj. p</th><th>Status</th><th>Severity</th><th>Suggested action</th></tr></thead>

@@ -7,7 +7,7 @@
 import { countCodes, quantileBinCountsFromCodes } from '../stats/coded.js';
 import type { NumericReferenceSummary } from '../stats/reference.js';
 import type { DriftReport } from '../stats/drift-decision.js';
-import { driftReportOf } from '../monitors/drift.js';
+import { categoryCounts, driftReportOf } from '../monitors/drift.js';
 import type { WindowView } from '../monitors/view.js';
 import { categoricalFromCounts, quantileDistribution, type Distribution } from './distributions.js';
 
@@ -35,17 +35,8 @@ export function windowReport(v: WindowView): WindowReport | null {
       const counts = countCodes(coded.codes, v.rows, new Int32Array(coded.grid.codes), coded.grid.codes);
       distributions.set(name, quantileDistribution(r.quantileEdges, r.quantileRefCounts, quantileBinCountsFromCodes(r, counts, true)));
     } else {
-      const n = new Float64Array(col.dict.values.length);
-      for (const i of v.rows) {
-        const c = col.codes[i] as number;
-        if (c >= 0) n[c] = (n[c] as number) + 1;
-      }
-      const cur = new Map<string, number>();
-      col.dict.values.forEach((value, c) => {
-        if ((n[c] as number) > 0) cur.set(value, n[c] as number);
-      });
       const refCounts = new Map(Object.entries((ref as { counts: Record<string, number> }).counts));
-      distributions.set(name, categoricalFromCounts(refCounts, cur));
+      distributions.set(name, categoricalFromCounts(refCounts, categoryCounts(col.codes, v.rows, col.dict.values)));
     }
   }
   return { report, distributions };

@@ -62,8 +62,7 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
   });
 
   // Public: the runbooks are the repository's own documents, linked from notifications that are
-  // opened in a browser, which sends no bearer token. A browser gets them as a page (rendered,
-  // src/http/ui/markdown.ts); `/runbooks/<Name>.md` or another Accept gets the Markdown.
+  // opened in a browser, which sends no bearer token.
   // The runbooks' index: every runbook with its title, as a page for a browser, as JSON otherwise.
   app.get('/runbooks', { config: { access: 'public' } }, async (req, reply) => {
     const names = (await readdir(packagePath('runbooks'))).filter((f) => /^[A-Za-z0-9_]{1,80}\.md$/.test(f)).map((f) => f.slice(0, -3)).sort();
@@ -78,6 +77,8 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
       .send(markdownPage(md, { title: 'Runbooks', nav: 'Vigil · runbooks' }));
   });
 
+  // A runbook: a page for a browser (rendered, src/http/ui/markdown.ts); `/runbooks/<Name>.md` or
+  // another Accept gets the Markdown.
   app.get('/runbooks/:name', { config: { access: 'public' } }, async (req, reply) => {
     const asked = (req.params as { name: string }).name;
     const raw = asked.endsWith('.md');

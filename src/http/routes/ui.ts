@@ -16,11 +16,13 @@ export const uiRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app) =>
       reply.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', UI_CSP).header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'no-cache').send(uiShell()),
     );
   }
+  // read once, at the first request (a file of the package: it does not change while Vigil runs)
+  let client: Promise<string> | undefined;
   app.get('/ui/app.js', publicAccess, async (_req, reply) =>
     reply
       .header('Content-Type', 'text/javascript; charset=utf-8')
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'no-cache')
-      .send(await readFile(packagePath('ui', 'app.js'), 'utf8')),
+      .send(await (client ??= readFile(packagePath('ui', 'app.js'), 'utf8'))),
   );
 };

@@ -4,6 +4,7 @@
  * validated ones (javascript:, vbscript:, file: and data: other than images are not links).
  */
 import MarkdownIt from 'markdown-it';
+import { escapeHtml } from '../../core/html.js';
 
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
 
@@ -12,8 +13,6 @@ export function markdownTitle(text: string, fallback: string): string {
   const m = /^#{1,6}\s+(.+?)\s*#*\s*$/m.exec(text);
   return m?.[1] ?? fallback;
 }
-
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** The style of Vigil's own pages: readable, light and dark, no external resource. */
 const STYLE = `
