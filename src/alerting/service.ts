@@ -19,6 +19,7 @@ import {
 import { HistoryPersistence } from './history-store.js';
 import { SampleHistory } from './promql/history.js';
 import { evaluate, parsePromql, SeriesIndex, type PromqlExpr } from './promql/index.js';
+import { instantQuery, rangeQuery, type QueryData } from './promql/query.js';
 import { formatRuleFileError, loadRuleFiles, parseRuleFile, type RuleFileError } from './rules/index.js';
 import { sloRulesYaml } from '../slo/rules.js';
 import { isRecordRule, type AlertPayload, type PromqlValue, type RuleGroupDef } from './types.js';
@@ -53,6 +54,22 @@ export async function loadConfiguredRules(config: VigilConfig, configFile: strin
 }
 
 /** The `file` of the generated SLO rule groups (/api/v1/rules). */
+/**
+ * Series the history keeps whether or not a rule reads them: what the web UI's model page charts
+ * over time (quality per window and version, drift, volume). A few series a model window.
+ */
+export const CHARTED: ReadonlySet<string> = new Set([
+  'ml_model_accuracy',
+  'ml_model_f1_score',
+  'ml_model_roc_auc',
+  'ml_model_estimated_accuracy',
+  'ml_model_r2',
+  'ml_model_mae',
+  'ml_model_rmse',
+  'ml_features_drifted',
+  'ml_window_samples',
+]);
+
 export const SLO_RULES_FILE = 'slos (generated: vigil slo rules)';
 
 /**
@@ -145,7 +162,7 @@ export class AlertingService {
    * selects without a metric name. Conservative: a substring match counts.
    */
   private mayBeRead(name: string): boolean {
-    if (this.readsAnyName) return true;
+    if (this.readsAnyName || CHARTED.has(name)) return true;
     let known = this.readNames.get(name);
     if (known === undefined) {
       known = this.exprTexts.some((e) => e.includes(name));
@@ -226,6 +243,16 @@ export class AlertingService {
   query(expr: string, timeMs?: number): PromqlValue {
     const t = timeMs ?? (Number.isNaN(this.index.snapshotTimeMs) ? Date.now() : this.index.snapshotTimeMs);
     return evaluate(parsePromql(expr), { series: this.index, timeMs: t, defaultStepMs: this.deps.config().evaluation_interval });
+  }
+
+  /** `GET /api/v1/query`: Prometheus's instant query over the history (at `timeMs`, else now). Throws QueryApiError. */
+  queryApi(expr: string | undefined, timeMs: number): QueryData {
+    return instantQuery(this.index, expr, timeMs, this.deps.config().evaluation_interval);
+  }
+
+  /** `GET /api/v1/query_range`: Prometheus's range query over the history. Throws QueryApiError. */
+  queryRangeApi(expr: string | undefined, startMs: number, endMs: number, stepMs: number): QueryData {
+    return rangeQuery(this.index, expr, startMs, endMs, stepMs, this.deps.config().evaluation_interval);
   }
 
   /** The history's size, for vigil_rule_history_* on /metrics. */

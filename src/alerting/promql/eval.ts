@@ -21,6 +21,11 @@ export interface EvalInput {
   readonly timeMs: number;
   /** The rule's evaluation time, what `@ start()` and `@ end()` mean (inside a subquery too); timeMs when absent. */
   readonly queryTimeMs?: number;
+  /** A range query's start and end (`@ start()`, `@ end()`); queryTimeMs when absent (an instant query: both are its time). */
+  readonly queryStartMs?: number;
+  readonly queryEndMs?: number;
+  /** Where results are memoised per evaluation time; the series index's own (shared by the rules of an evaluation) when absent. */
+  readonly memo?: (timeMs: number) => Map<string, unknown>;
   /** A subquery's step when it gives none: Prometheus's global evaluation_interval (1m by default). */
   readonly defaultStepMs?: number;
 }
@@ -367,7 +372,7 @@ class Evaluator {
   private readonly memo: Map<string, unknown>;
 
   constructor(private readonly input: EvalInput) {
-    this.memo = input.series.evaluationMemo(input.timeMs);
+    this.memo = input.memo?.(input.timeMs) ?? input.series.evaluationMemo(input.timeMs);
   }
 
   eval(e: PromqlExpr): Val {
@@ -416,7 +421,7 @@ class Evaluator {
 
   /** The time a selector or subquery reads at: its `@` time (start()/end(): the rule's), else now, minus its offset. */
   private refTime(at: AtModifier, offsetMs: number): number {
-    const base = at === undefined ? this.input.timeMs : at === 'start' || at === 'end' ? this.queryTimeMs : at;
+    const base = at === undefined ? this.input.timeMs : at === 'start' ? (this.input.queryStartMs ?? this.queryTimeMs) : at === 'end' ? (this.input.queryEndMs ?? this.queryTimeMs) : at;
     return base - offsetMs;
   }
 

@@ -160,11 +160,14 @@ export const isComparison = (op: BinaryOp): boolean =>
   op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
 export const isSetOp = (op: BinaryOp): boolean => op === 'and' || op === 'or' || op === 'unless';
 
-/** Parses a PromQL expression into Vigil's AST; throws `PromqlError` (PARSE or UNSUPPORTED). */
-export function parsePromql(text: string): PromqlExpr {
+/**
+ * Parses a PromQL expression into Vigil's AST; throws `PromqlError` (PARSE or UNSUPPORTED). A
+ * rule's expression (the default) may not be a range vector; a query's (`anyType`) may.
+ */
+export function parsePromql(text: string, options: { anyType?: boolean } = {}): PromqlExpr {
   const e = new Walker(text).parse();
   // a rule's result is an instant vector or a scalar (Prometheus fails such a rule at every evaluation)
-  if (e.type === 'matrix') throw new PromqlError('VIGIL_ERR_PROMQL_PARSE', 'a rule expression must be an instant vector or a scalar, got a range vector (wrap it in a function such as rate())', e.start);
+  if (e.type === 'matrix' && options.anyType !== true) throw new PromqlError('VIGIL_ERR_PROMQL_PARSE', 'a rule expression must be an instant vector or a scalar, got a range vector (wrap it in a function such as rate())', e.start);
   return e;
 }
 

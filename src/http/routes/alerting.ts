@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { packagePath } from '../../core/paths.js';
 import { VigilError } from '../../core/errors.js';
 import { rulesQueryFromParams } from '../../alerting/engine/index.js';
+import { parseQueryDuration, parseQueryTime, QueryApiError, type QueryData } from '../../alerting/promql/query.js';
 import { Silences, type SilenceInput } from '../../alerting/silences.js';
 import type { ServerDeps } from '../server.js';
 import { markdownPage, markdownTitle, PAGE_CSP } from '../ui/markdown.js';
@@ -13,8 +14,8 @@ const wantsHtml = (accept: string | undefined): boolean => accept !== undefined 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * Prometheus-compatible `GET /api/v1/rules` and `GET /api/v1/alerts` (same JSON shapes and
- * filters, so the same jq one-liners work), silences (`/v1/silences`, admin token), and the
+ * Prometheus-compatible `GET /api/v1/rules`, `GET /api/v1/alerts`, `/api/v1/query` and
+ * `/api/v1/query_range` (same JSON shapes and filters, so the same jq one-liners work), silences (`/v1/silences`, admin token), and the
  * runbooks the alerts link to (`/runbooks/<AlertName>`).
  */
 export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
@@ -30,6 +31,44 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
     // Vigil addition: which silences / maintenance windows suppress each alert's notifications.
     return { ...r, data: { alerts: r.data.alerts.map((a) => ({ ...a, silencedBy: deps.silences.silencedBy(a.labels, now) })) } };
   });
+
+  // Prometheus's query API over Vigil's history (src/alerting/promql/query.ts): GET with the
+  // parameters in the URL, or POST with them in a form body (Grafana's default), as Prometheus.
+  const read = { access: 'read' } as const;
+  const queryRoutes = async (scope: FastifyInstance): Promise<void> => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1 << 20 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+    const params = (req: FastifyRequest): Record<string, string> => {
+      const out: Record<string, string> = Object.fromEntries(new URLSearchParams(req.url.split('?')[1] ?? ''));
+      if (req.body !== null && typeof req.body === 'object') Object.assign(out, req.body);
+      return out;
+    };
+    const answer = (reply: FastifyReply, run: () => QueryData) => {
+      try {
+        return reply.send({ status: 'success', data: run() });
+      } catch (e) {
+        if (!(e instanceof QueryApiError)) throw e;
+        return reply.status(e.statusCode).send({ status: 'error', errorType: e.errorType, error: e.message });
+      }
+    };
+    const instant = async (req: FastifyRequest, reply: FastifyReply) =>
+      answer(reply, () => {
+        const p = params(req);
+        const t = p.time === undefined || p.time === '' ? deps.clock.now() : parseQueryTime(p.time, 'time');
+        return deps.alerting.queryApi(p.query, t);
+      });
+    const range = async (req: FastifyRequest, reply: FastifyReply) =>
+      answer(reply, () => {
+        const p = params(req);
+        const start = parseQueryTime(p.start ?? '', 'start');
+        const end = parseQueryTime(p.end ?? '', 'end');
+        return deps.alerting.queryRangeApi(p.query, start, end, parseQueryDuration(p.step ?? '', 'step'));
+      });
+    scope.get('/api/v1/query', instant);
+    scope.post('/api/v1/query', { config: read }, instant);
+    scope.get('/api/v1/query_range', range);
+    scope.post('/api/v1/query_range', { config: read }, range);
+  };
+  await app.register(queryRoutes);
 
   const admin = { access: 'admin' } as const;
   app.post('/v1/silences', { config: admin, schema: { body: { type: 'object', required: ['matchers', 'endsAt', 'createdBy', 'comment'] } } }, async (req) => {
