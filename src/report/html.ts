@@ -53,6 +53,21 @@ svg .ref { fill: var(--ref); } svg .cur { fill: var(--cur); } svg .axis { stroke
 @media print { .card { break-inside: avoid; } section { break-inside: avoid; } }
 `;
 
+/** A feature's status: the most severe of its tests'. */
+export const statusOf = (list: readonly FeatureDecision[]): DriftStatus => list.reduce<DriftStatus>((w, d) => (RANK[d.status] < RANK[w] ? d.status : w), 'insufficient_data');
+
+/** The report's features with their tests, most drifted first: by status, then by the largest effect size, then by name. */
+export function featuresByDrift(report: DriftReport): [string, FeatureDecision[]][] {
+  const byFeature = new Map<string, FeatureDecision[]>();
+  for (const d of report.decisions) {
+    const list = byFeature.get(d.feature) ?? [];
+    list.push(d);
+    byFeature.set(d.feature, list);
+  }
+  const effect = (list: readonly FeatureDecision[]): number => Math.max(...list.map((d) => (Number.isFinite(d.effectSize) ? d.effectSize : -1)));
+  return [...byFeature].sort(([a, x], [b, y]) => RANK[statusOf(x)] - RANK[statusOf(y)] || effect(y) - effect(x) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** A distribution as a horizontal bar chart: per bin, the reference's share above the current's. */
 export function distributionSvg(feature: string, d: Distribution): string {
   const markOf = (b: Bin): string => (b.outside === true ? (d.kind === 'categorical' ? ' (new)' : ' (outside)') : '');
@@ -85,14 +100,7 @@ export function distributionSvg(feature: string, d: Distribution): string {
 export function renderDriftReport(page: DriftReportPage): string {
   const { report } = page;
   const s = report.summary;
-  const byFeature = new Map<string, FeatureDecision[]>();
-  for (const d of report.decisions) {
-    const list = byFeature.get(d.feature) ?? [];
-    list.push(d);
-    byFeature.set(d.feature, list);
-  }
-  const statusOf = (list: readonly FeatureDecision[]): DriftStatus => list.reduce<DriftStatus>((w, d) => (RANK[d.status] < RANK[w] ? d.status : w), 'insufficient_data');
-  const features = [...byFeature].sort(([a, x], [b, y]) => RANK[statusOf(x)] - RANK[statusOf(y)] || (a < b ? -1 : a > b ? 1 : 0));
+  const features = featuresByDrift(report);
   const rows = features.flatMap(([, list]) =>
     list.map(
       (d) =>

@@ -64,6 +64,24 @@ describe('GET /v1/models/:model/report', () => {
     expect(amountChart.match(/class="ref"/g)).toHaveLength(10);
     expect(amountChart).toContain('10.0% → ');
     expect(html).toContain('XX (new)');
+    // the same as JSON (the UI's model page): features most drifted first, the monitor's numbers, the bins
+    const j = await d.app.inject({ url: '/v1/models/fraud/report?window=1h', headers: { accept: 'application/json' } });
+    expect(j.headers['content-type']).toMatch(/^application\/json/);
+    const body = j.json();
+    expect(body).toMatchObject({ model: 'fraud', window: '1h', segment: null, predictions: 301, baseline: { version: 'v1', rows: 1000, segment_references: false }, alpha: expect.any(Number) });
+    expect(body.summary).toMatchObject({ features_tested: 2, drift_detected: true });
+    expect(body.features.map((f: { feature: string }) => f.feature).sort()).toEqual(['amount', 'country']);
+    const amount = body.features.find((f: { feature: string }) => f.feature === 'amount');
+    expect(amount).toMatchObject({ type: 'numeric', status: 'drift', distribution: { kind: 'numeric', binning: 'quantile', n_reference: 1000, n_current: 301 } });
+    expect(amount.tests.find((x: { test: string }) => x.test === 'ks').statistic).toBe(onMetrics);
+    expect(amount.distribution.bins).toHaveLength(10);
+    for (const b of amount.distribution.bins) expect(b.reference).toBeCloseTo(0.1, 12);
+    const country = body.features.find((f: { feature: string }) => f.feature === 'country');
+    expect(country.distribution.bins).toContainEqual({ label: 'XX', reference: 0, current: 100 / 301, outside: true });
+    // sorted by drift: a drifted feature never after a stable one
+    const rank = { drift: 0, moderate: 1, stable: 2, insufficient_data: 3 } as Record<string, number>;
+    const ranks = body.features.map((f: { status: string }) => rank[f.status]);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     // the window must be one of the model's; the model must exist
     expect((await get('?window=2h')).json().error).toMatchObject({ code: 'VIGIL_ERR_REPORT_WINDOW', message: expect.stringContaining('(1h, 1d)') });
     expect((await d.app.inject({ url: '/v1/models/nope/report' })).statusCode).toBe(404);

@@ -10,6 +10,7 @@ import type { DriftReport } from '../stats/drift-decision.js';
 import { categoryCounts, driftReportOf } from '../monitors/drift.js';
 import type { WindowView } from '../monitors/view.js';
 import { categoricalFromCounts, quantileDistribution, type Distribution } from './distributions.js';
+import { featuresByDrift, statusOf } from './html.js';
 
 export interface WindowReport {
   report: DriftReport;
@@ -40,4 +41,56 @@ export function windowReport(v: WindowView): WindowReport | null {
     }
   }
   return { report, distributions };
+}
+
+const finite = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : x);
+
+/** The report as JSON (the web UI's model page): features most drifted first, each with its tests and distribution. */
+export function windowReportJson(r: WindowReport) {
+  const s = r.report.summary;
+  return {
+    summary: {
+      features_tested: s.featuresTested,
+      features_drifted: s.featuresDrifted,
+      features_moderate: s.featuresModerate,
+      features_insufficient: s.featuresInsufficient,
+      drifted_features: s.driftedFeatures,
+      severity: s.severity,
+      drift_detected: s.driftDetected,
+    },
+    features: featuresByDrift(r.report).map(([feature, tests]) => {
+      const d = r.distributions.get(feature) ?? null;
+      return {
+        feature,
+        type: tests[0]?.featureType ?? null,
+        status: statusOf(tests),
+        tests: tests.map((t) => ({
+          test: t.test,
+          statistic: finite(t.statistic),
+          p_value: finite(t.pValue),
+          adjusted_p_value: finite(t.adjustedPValue),
+          effect: t.effectName,
+          effect_size: finite(t.effectSize),
+          n_reference: t.nReference,
+          n_current: t.nCurrent,
+          ...(t.unseenShare === undefined ? {} : { unseen_share: t.unseenShare }),
+          status: t.status,
+          severity: t.severity,
+          reason: t.reason,
+          action: t.action,
+        })),
+        distribution:
+          d === null
+            ? null
+            : {
+                kind: d.kind,
+                ...(d.binning === undefined ? {} : { binning: d.binning }),
+                n_reference: d.nReference,
+                n_current: d.nCurrent,
+                ...(d.pooled === undefined ? {} : { pooled: d.pooled }),
+                bins: d.bins.map((b) => ({ label: b.label, reference: b.reference, current: b.current, ...(b.outside === true ? { outside: true } : {}) })),
+              },
+      };
+    }),
+  };
 }

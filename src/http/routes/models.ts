@@ -5,7 +5,7 @@ import { errorMessage, VigilError } from '../../core/errors.js';
 import { Scratch } from '../../monitors/scratch.js';
 import { planSegments, segmentViews } from '../../monitors/segments.js';
 import { renderDriftReport } from '../../report/html.js';
-import { windowReport } from '../../report/window-report.js';
+import { windowReport, windowReportJson } from '../../report/window-report.js';
 import type { Store } from '../../store/store.js';
 import type { ServerDeps } from '../server.js';
 import { MODEL_PARAMS } from './ingest.js';
@@ -50,6 +50,9 @@ export async function modelStatus(m: ModelConfig, store: Store) {
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** `GET /v1/models`, `GET /v1/models/:model`, `…/report`, `…/predictions/:id`. */
+/** Whether a client asks for JSON rather than the page: application/json in Accept, text/html not. */
+const wantsJson = (accept: string | undefined): boolean => accept !== undefined && /(^|,)\s*application\/json\s*(;|,|$)/i.test(accept) && !/text\/html/i.test(accept);
+
 export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
   app.get('/v1/models', async () => ({
     models: await Promise.all(deps.config().models.map((m) => modelStatus(m, deps.store))),
@@ -61,7 +64,8 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
   });
 
   // The drift report of a window of the model, as one HTML page (src/report): what its drift
-  // monitor decides now against the cycle's baseline, with every feature's distributions.
+  // monitor decides now against the cycle's baseline, with every feature's distributions; as
+  // JSON when the client asks for it (Accept: application/json; the web UI's model page).
   // Raw data in aggregate: the categories' values are the data's own (a token as soon as any is configured).
   app.get('/v1/models/:model/report', { config: { access: 'raw' }, schema: { params: MODEL_PARAMS, querystring: { type: 'object', properties: { window: { type: 'string', maxLength: 32 }, segment: { type: 'string', minLength: 1, maxLength: 128 } }, additionalProperties: false } } }, async (req, reply) => {
     const { model } = req.params as { model: string };
@@ -113,6 +117,18 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
         throw new VigilError('VIGIL_ERR_REPORT_TOO_FEW', `model "${model}" has ${view.rows.length} predictions in the last ${formatDuration(dur)}, fewer than min_samples (${m.min_samples})`, { statusCode: 409 });
       }
       const b = view.baseline;
+      if (wantsJson(req.headers.accept)) {
+        return {
+          model,
+          window: formatDuration(dur),
+          segment: segment ?? null,
+          at: new Date(now).toISOString(),
+          predictions: view.rows.length,
+          baseline: { id: b.record.id, version: b.record.version, rows: b.record.rows, source: b.record.source, segment_references: view.segmentRef !== undefined },
+          alpha: m.drift.alpha,
+          ...windowReportJson(r),
+        };
+      }
       const html = renderDriftReport({
         title: `Drift report: ${model}${segment === undefined ? '' : `, segment ${segment}`}, last ${formatDuration(dur)}`,
         about: [
