@@ -1,63 +1,8 @@
 // Vigil's web UI: a small client for the JSON API (no framework, no build step). The page shell
 // holds no data; everything is fetched with the token the user gives (kept for the session in
 // sessionStorage, sent as a bearer token), so it works whether or not read tokens are configured.
-const TOKEN_KEY = 'vigil.token';
-const REFRESH_MS = 10_000;
-
-const $ = (sel) => document.querySelector(sel);
-const el = (tag, attrs = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-};
-
-const token = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
-
-/** GET a JSON (or HTML) resource with the token; a 401/403 shows the token form. */
-async function api(path, as = 'json') {
-  const headers = token() === '' ? {} : { authorization: `Bearer ${token()}` };
-  const r = await fetch(path, { headers });
-  if (r.status === 401 || r.status === 403) {
-    showTokenForm(r.status === 403 ? 'This token may not read that. Give another one.' : 'Vigil asks for a token.');
-    throw new Error(`${path}: ${r.status}`);
-  }
-  if (!r.ok) {
-    let message = `${r.status}`;
-    try {
-      message = (await r.json()).error?.message ?? message;
-    } catch {}
-    throw new Error(message);
-  }
-  return as === 'json' ? r.json() : r.text();
-}
-
-function showTokenForm(why) {
-  const dialog = $('#token');
-  $('#token-why').textContent = why;
-  if (!dialog.open) dialog.showModal();
-}
-
-function setupTokenForm() {
-  $('#token-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const value = $('#token-input').value.trim();
-    if (value === '') sessionStorage.removeItem(TOKEN_KEY);
-    else sessionStorage.setItem(TOKEN_KEY, value);
-    $('#token').close();
-    void refresh();
-  });
-  $('#token-button').addEventListener('click', () => showTokenForm('A read token shows everything; an admin token also allows the admin actions.'));
-}
-
-const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
-const age = (s) => (s === null || s === undefined ? 'never' : s < 90 ? `${Math.round(s)} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`);
-const HEALTH = { ok: 'ok', warning: 'warning', critical: 'critical' };
+import { $, age, api, el, HEALTH, pct, REFRESH_MS, setupTokenForm, showTokenForm, token, when } from './common.js';
+import { MODEL_REFRESH_MS, modelPage } from './model.js';
 
 /** Opens a model's drift report (fetched with the token: a plain link would not carry it). */
 async function openReport(model, span) {
@@ -74,7 +19,7 @@ function overviewTable(models) {
     el(
       'tr',
       { 'data-model': m.model },
-      el('th', { scope: 'row' }, el('span', { class: `dot ${HEALTH[m.health] ?? ''}`, 'aria-hidden': 'true' }), ' ', m.model, el('span', { class: 'sub' }, ` ${m.task}`)),
+      el('th', { scope: 'row' }, el('span', { class: `dot ${HEALTH[m.health] ?? ''}`, 'aria-hidden': 'true' }), ' ', el('a', { href: `/models/${encodeURIComponent(m.model)}` }, m.model), el('span', { class: 'sub' }, ` ${m.task}`)),
       el('td', { class: `health ${HEALTH[m.health] ?? ''}` }, m.health),
       el('td', { class: 'n' }, m.predictions === null ? '–' : m.predictions.toLocaleString('en-US')),
       el('td', {}, age(m.last_prediction_age_seconds)),
@@ -100,7 +45,6 @@ function overviewTable(models) {
   );
 }
 
-const when = (iso) => (iso === null || iso === undefined ? '–' : new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
 const mttr = (s) => (s === null || s === undefined ? 'open' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 /** An incident's events in the order they happened: the alert, every action step, the resolution. */
@@ -272,7 +216,9 @@ function alertsView(alerts, silences) {
   );
 }
 
-async function refresh() {
+let modelDrawnAt = 0;
+
+async function refresh(auto = false) {
   if (location.pathname === '/alerts') {
     try {
       const [a, s] = await Promise.all([api('/api/v1/alerts'), api('/v1/silences')]);
@@ -293,6 +239,18 @@ async function refresh() {
     }
     return;
   }
+  if (location.pathname.startsWith('/models/')) {
+    const name = decodeURIComponent(location.pathname.slice('/models/'.length));
+    // a page with controls: not redrawn under the user's hands
+    if (auto && (Date.now() - modelDrawnAt < MODEL_REFRESH_MS || $('#main').contains(document.activeElement))) return;
+    try {
+      modelDrawnAt = Date.now();
+      $('#status').textContent = await modelPage($('#main'), name, () => refresh());
+    } catch (e) {
+      $('#status').textContent = `Cannot load model ${name}: ${e.message}`;
+    }
+    return;
+  }
   try {
     const o = await api('/v1/overview');
     $('#main').replaceChildren(overviewTable(o.models));
@@ -302,6 +260,6 @@ async function refresh() {
   }
 }
 
-setupTokenForm();
+setupTokenForm(refresh);
 void refresh();
-setInterval(() => void refresh(), REFRESH_MS);
+setInterval(() => void refresh(true), REFRESH_MS);

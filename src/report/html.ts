@@ -4,7 +4,7 @@
  * it opens anywhere, offline, and prints). Used by `vigil report`.
  */
 import { escapeHtml } from '../core/html.js';
-import type { DriftReport, DriftStatus, FeatureDecision } from '../stats/drift-decision.js';
+import type { DriftReport, DriftSeverity, DriftStatus, FeatureDecision } from '../stats/drift-decision.js';
 import type { Bin, Distribution } from './distributions.js';
 
 export interface DriftReportPage {
@@ -31,6 +31,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(x > 0 && x < 0.001 ? 2 :
 
 /** The order features are shown in: drifted first, then moderate, no drift, too little data; by name within. */
 const RANK: Record<DriftStatus, number> = { drift: 0, moderate: 1, stable: 2, insufficient_data: 3 };
+const SEVERITY_RANK: Record<DriftSeverity, number> = { none: 0, low: 1, medium: 2, high: 3 };
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --ref: #4c72b0; --cur: #dd8452; --bad: #b42318; --warn: #9a6700; --good: #1a7f37; }
@@ -56,7 +57,11 @@ svg .ref { fill: var(--ref); } svg .cur { fill: var(--cur); } svg .axis { stroke
 /** A feature's status: the most severe of its tests'. */
 export const statusOf = (list: readonly FeatureDecision[]): DriftStatus => list.reduce<DriftStatus>((w, d) => (RANK[d.status] < RANK[w] ? d.status : w), 'insufficient_data');
 
-/** The report's features with their tests, most drifted first: by status, then by the largest effect size, then by name. */
+/**
+ * The report's features with their tests, most drifted first: by status, then by the highest
+ * severity (each test's own thresholds: comparable across tests, where raw effect sizes are not),
+ * then by the smallest adjusted p-value, then by name.
+ */
 export function featuresByDrift(report: DriftReport): [string, FeatureDecision[]][] {
   const byFeature = new Map<string, FeatureDecision[]>();
   for (const d of report.decisions) {
@@ -64,8 +69,9 @@ export function featuresByDrift(report: DriftReport): [string, FeatureDecision[]
     list.push(d);
     byFeature.set(d.feature, list);
   }
-  const effect = (list: readonly FeatureDecision[]): number => Math.max(...list.map((d) => (Number.isFinite(d.effectSize) ? d.effectSize : -1)));
-  return [...byFeature].sort(([a, x], [b, y]) => RANK[statusOf(x)] - RANK[statusOf(y)] || effect(y) - effect(x) || (a < b ? -1 : a > b ? 1 : 0));
+  const severity = (list: readonly FeatureDecision[]): number => Math.max(...list.map((d) => SEVERITY_RANK[d.severity]));
+  const p = (list: readonly FeatureDecision[]): number => Math.min(1, ...list.map((d) => (d.adjustedPValue === null || Number.isNaN(d.adjustedPValue) ? 1 : d.adjustedPValue)));
+  return [...byFeature].sort(([a, x], [b, y]) => RANK[statusOf(x)] - RANK[statusOf(y)] || severity(y) - severity(x) || p(x) - p(y) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** A distribution as a horizontal bar chart: per bin, the reference's share above the current's. */

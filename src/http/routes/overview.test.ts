@@ -54,6 +54,7 @@ describe('GET /v1/overview', () => {
       model: 'fraud',
       task: 'binary',
       window: '1h',
+      windows: ['1h', '1d'],
       predictions: 100, // the model's, not its segment's as well
       last_prediction_age_seconds: 1,
       quality: { metric: 'accuracy', version: 'v1', value: 0.8, baseline: 1 },
@@ -75,6 +76,7 @@ describe('GET /v1/overview', () => {
       model: 'quiet',
       task: 'regression',
       window: '1h',
+      windows: ['1h'],
       predictions: null,
       last_prediction_age_seconds: null,
       quality: null,

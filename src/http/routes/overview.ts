@@ -21,6 +21,8 @@ export interface ModelOverview {
   model: string;
   task: ModelConfig['task'];
   window: string;
+  /** every window of the model, shortest first */
+  windows: string[];
   predictions: number | null;
   last_prediction_age_seconds: number | null;
   quality: { metric: string; version: string; value: number; baseline: number | null } | null;
@@ -66,6 +68,7 @@ export function modelOverview(m: ModelConfig, snap: Snapshot, alerts: readonly {
     model: m.name,
     task: m.task,
     window,
+    windows: [...m.windows].sort((a, b) => a - b).map(formatDuration),
     predictions,
     last_prediction_age_seconds: age,
     quality: busiest === undefined || value === undefined ? null : { metric, version: busiest, value, baseline: baseline ?? null },

@@ -2,7 +2,7 @@
  * The web UI's page shell (GET /): no data in it — the client (ui/app.js) fetches the JSON API
  * with the token the user gives — so it is public. One inline style, one script of our own.
  */
-export const UI_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const UI_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --bad: #b42318; --warn: #9a6700; --good: #1a7f37; --link: #0550ae; }
@@ -22,6 +22,14 @@ button { font: inherit; padding: 0.2rem 0.6rem; }
 section.incident { border: 1px solid var(--line); border-radius: 6px; padding: 0.2rem 1rem 1rem; margin-bottom: 1rem; }
 section.incident h2 { font-size: 1.1rem; } table.timeline { margin-bottom: 0.6rem; }
 #status { color: var(--muted); margin: 1rem 1.25rem; }
+a { color: var(--link); }
+.controls { margin: 0.5rem 0 1rem; } .controls label { margin-right: 1.5rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem 2rem; } figure.chart { margin: 0; } figure.chart figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+.u-legend { font-size: 0.85em; color: var(--fg); }
+svg.dist { --ref: #0072b2; --cur: #e69f00; max-width: 100%; height: auto; } svg.dist text { fill: var(--fg); font: 12px system-ui, sans-serif; } svg.dist .ref { fill: var(--ref); } svg.dist .cur { fill: var(--cur); } svg.dist .axis { stroke: var(--line); } svg.dist .new { fill: var(--bad); font-weight: 600; }
+i.key { display: inline-block; width: 0.8em; height: 0.8em; vertical-align: -0.05em; } i.key.ref { background: #0072b2; } i.key.cur { background: #e69f00; }
+.st-drift { color: var(--bad); font-weight: 600; } .st-moderate { color: var(--warn); font-weight: 600; } .st-stable { color: var(--good); } .st-insufficient { color: var(--muted); }
+section.feature h4 { margin: 1.2rem 0 0.3rem; }
 dialog { border: 1px solid var(--line); border-radius: 6px; color: var(--fg); background: var(--bg); }
 `;
 
