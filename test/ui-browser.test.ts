@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { axeViolations, CHROMIUM, openBrowser, SCREENSHOTS } from './browser.js';
+import { startFakeWebhook } from './fakes/fake-receivers.js';
 import { testDaemon, type TestDaemon } from './harness.js';
 
 const T0 = Date.now();
@@ -116,6 +117,61 @@ describe.skipIf(!CHROMIUM.available)('the web UI in Chromium', () => {
       expect(b.problems, b.problems.join('\n')).toEqual([]);
     } finally {
       await b.close();
+    }
+  }, 60_000);
+
+  it('acknowledging an incident opened by a routed alert: the ack is recorded in its timeline and its escalation stops', async () => {
+    const hook = await startFakeWebhook();
+    try {
+      const url = await served(
+        `rule_files: [busy.yml]
+notifications:
+  default_receiver: team
+  group_wait: 0s
+  receivers:
+    - { name: team, type: webhook, url: "${hook.url}/hook" }
+    - { name: pager, type: webhook, url: "${hook.url}/pager" }
+  escalation:
+    - matchers: ['severity="critical"']
+      steps: [{ after: 30m, receiver: pager }]
+${MODELS}`,
+        undefined,
+        { 'busy.yml': 'groups:\n  - name: ui\n    rules:\n      - alert: BusyModel\n        expr: ml_window_samples{window="1h", segment=""} > 10\n        labels: { severity: critical }\n        annotations: { summary: "{{ $labels.model }} is busy" }\n' },
+      );
+      const d = (t as TestDaemon).daemon;
+      // eta gets busy too: two incidents, one acknowledged in the browser, the other not
+      const eta = Array.from({ length: 20 }, (_, i) => ({ id: `e${i}`, ts: T0 - 1000, model_version: 'v1', prediction: i, features: { km: i } }));
+      expect((await d.app.inject({ method: 'POST', url: '/v1/models/eta/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(eta) })).statusCode).toBe(200);
+      (t as TestDaemon).clock.advance(60_000); // the rule group's next evaluation
+      await d.cycle.run();
+      await d.alerting.flush((t as TestDaemon).clock.now());
+      const open = (await d.app.inject({ url: '/v1/incidents?status=open' })).json().incidents as { id: string; alertname: string; model: string }[];
+      expect(open.map((i) => `${i.alertname} ${i.model}`).sort()).toEqual(['BusyModel eta', 'BusyModel fraud']);
+      const fraud = open.find((i) => i.model === 'fraud') as { id: string };
+      const b = await openBrowser();
+      try {
+        await b.page.goto(`${url}/incidents`);
+        await b.page.click(`section.incident[data-incident="${fraud.id}"] button.ack`);
+        // the page redraws from the API: the ack in the timeline, no button any more
+        await b.page.waitForSelector(`section.incident[data-incident="${fraud.id}"] table.timeline td >> text=ack: succeeded`);
+        expect(await b.page.locator(`section.incident[data-incident="${fraud.id}"] button.ack`).count()).toBe(0);
+        const trail = (await d.app.inject({ url: `/v1/incidents/${fraud.id}` })).json();
+        expect(trail.actions.map((a: { action: string; status: string; reason: string }) => [a.action, a.status, a.reason])).toEqual([['vigil:ack', 'succeeded', 'acknowledged by web UI']]);
+        // half an hour later the escalation step pages for eta only
+        (t as TestDaemon).clock.advance(31 * 60_000);
+        await d.cycle.run();
+        await d.alerting.flush((t as TestDaemon).clock.now());
+        const paged = () => hook.state.requests.filter((r) => r.path === '/pager').flatMap((r) => (r.json as { alerts: { labels: Record<string, string> }[] }).alerts.map((a) => a.labels.model));
+        const t0 = Date.now();
+        while (paged().length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+        expect(paged()).toEqual(['eta']);
+        expect(await axeViolations(b.page)).toEqual([]);
+        expect(b.problems, b.problems.join('\n')).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await hook.close();
     }
   }, 60_000);
 
