@@ -8,6 +8,7 @@ import { benchSegments } from './segments.js';
 import { benchSlo } from './slo.js';
 import { benchDrift } from './stats-drift.js';
 import { benchQuality } from './stats-quality.js';
+import { benchUi } from './ui.js';
 
 /** `npm run bench`: prints figures. Never a timed test. */
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -25,6 +26,7 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   slo: benchSlo,
   drift: benchDrift,
   quality: benchQuality,
+  ui: benchUi,
 };
 
 print(`vigil bench — node ${process.version}, ${new Date().toISOString()}`);

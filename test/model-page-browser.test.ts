@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,7 +63,7 @@ describe.skipIf(!CHROMIUM.available)('the model page in Chromium', () => {
       await b.page.click('#models tbody tr[data-model="fraud"] th a');
       await b.page.waitForURL(`${url}/models/fraud`);
       await b.page.waitForSelector('#features tbody tr');
-      await b.page.waitForFunction(() => document.querySelectorAll('figure.chart canvas').length === 2);
+      await b.page.waitForSelector('figure.chart:nth-of-type(2) canvas');
 
       // each chart has one line per series the query API returns for it (uPlot's legend: the x series first)
       const series = async (query: string) => (await d.app.inject({ url: `/api/v1/query_range?query=${encodeURIComponent(query)}&start=${(Date.now() - 3_600_000) / 1000}&end=${Date.now() / 1000}&step=15` })).json().data.result.length as number;
@@ -76,11 +75,13 @@ describe.skipIf(!CHROMIUM.available)('the model page in Chromium', () => {
       expect(legends).toEqual(expected);
       expect(await b.page.$$eval('figure.chart .u-legend .u-series th', (ths) => ths.map((th) => th.textContent))).toContain('accuracy v1');
       // the charts drew: pixels on every canvas
+      type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
       const drawn = await b.page.$$eval('figure.chart canvas', (cs) =>
-        cs.map((c) => {
-          const ctx = (c as HTMLCanvasElement).getContext('2d');
+        cs.map((e) => {
+          const c = e as unknown as Canvas;
+          const ctx = c.getContext('2d');
           if (ctx === null) return 0;
-          const px = ctx.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+          const px = ctx.getImageData(0, 0, c.width, c.height).data;
           let n = 0;
           for (let i = 3; i < px.length; i += 4) if ((px[i] as number) > 0) n++;
           return n;
