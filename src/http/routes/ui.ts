@@ -42,11 +42,13 @@ export const uiRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app) =>
     return hit;
   };
   app.get('/ui/:file', { ...publicAccess, schema: { params: { type: 'object', properties: { file: { type: 'string', maxLength: 64 } } } } }, async (req, reply) => {
-    const f = files[(req.params as { file: string }).file];
-    if (f === undefined || !Object.hasOwn(files, (req.params as { file: string }).file)) {
-      throw new VigilError('VIGIL_ERR_UI_FILE_UNKNOWN', `no such file of the web UI: ${(req.params as { file: string }).file}`, { statusCode: 404 });
+    const name = (req.params as { file: string }).file;
+    const f = Object.hasOwn(files, name) ? files[name] : undefined;
+    if (f === undefined) {
+      // as any unknown path
+      throw new VigilError('VIGIL_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`, { statusCode: 404 });
     }
-    const { raw, gz } = await load((req.params as { file: string }).file, f.path);
+    const { raw, gz } = await load(name, f.path);
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     void reply.header('Content-Type', `${f.type}; charset=utf-8`).header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'no-cache').header('Vary', 'Accept-Encoding');
     if (gzip) void reply.header('Content-Encoding', 'gzip');
