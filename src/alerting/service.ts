@@ -246,13 +246,13 @@ export class AlertingService {
   }
 
   /** `GET /api/v1/query`: Prometheus's instant query over the history (at `timeMs`, else now). Throws QueryApiError. */
-  queryApi(expr: string | undefined, timeMs: number): QueryData {
-    return instantQuery(this.index, expr, timeMs, this.deps.config().evaluation_interval);
+  queryApi(expr: string | undefined, timeMs: number, timeoutMs?: number): QueryData {
+    return instantQuery(this.index, expr, timeMs, this.deps.config().evaluation_interval, timeoutMs);
   }
 
   /** `GET /api/v1/query_range`: Prometheus's range query over the history. Throws QueryApiError. */
-  queryRangeApi(expr: string | undefined, startMs: number, endMs: number, stepMs: number): QueryData {
-    return rangeQuery(this.index, expr, startMs, endMs, stepMs, this.deps.config().evaluation_interval);
+  queryRangeApi(expr: string | undefined, startMs: number, endMs: number, stepMs: number, timeoutMs?: number): QueryData {
+    return rangeQuery(this.index, expr, startMs, endMs, stepMs, this.deps.config().evaluation_interval, timeoutMs === undefined ? {} : { timeoutMs });
   }
 
   /** The history's size, for vigil_rule_history_* on /metrics. */

@@ -1,6 +1,6 @@
 import { VigilError } from '../../core/errors.js';
 
-export type PromqlErrorCode = 'VIGIL_ERR_PROMQL_PARSE' | 'VIGIL_ERR_PROMQL_UNSUPPORTED' | 'VIGIL_ERR_PROMQL_EXEC';
+export type PromqlErrorCode = 'VIGIL_ERR_PROMQL_PARSE' | 'VIGIL_ERR_PROMQL_UNSUPPORTED' | 'VIGIL_ERR_PROMQL_EXEC' | 'VIGIL_ERR_PROMQL_TIMEOUT';
 
 /**
  * A PromQL error. `offset` is the character offset (0-based, UTF-16 code units of the expression

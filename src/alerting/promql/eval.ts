@@ -24,6 +24,8 @@ export interface EvalInput {
   /** A range query's start and end (`@ start()`, `@ end()`); queryTimeMs when absent (an instant query: both are its time). */
   readonly queryStartMs?: number;
   readonly queryEndMs?: number;
+  /** A query's deadline (performance.now() ms): past it, a subquery step throws VIGIL_ERR_PROMQL_TIMEOUT. Rules have none. */
+  readonly deadline?: number;
   /** Where results are memoised per evaluation time; the series index's own (shared by the rules of an evaluation) when absent. */
   readonly memo?: (timeMs: number) => Map<string, unknown>;
   /** A subquery's step when it gives none: Prometheus's global evaluation_interval (1m by default). */
@@ -468,6 +470,7 @@ class Evaluator {
     if (start < from) start += step;
     const series = new Map<string, { labels: Labels; t: number[]; v: number[] }>();
     for (let tau = start; tau <= ref; tau += step) {
+      if (this.input.deadline !== undefined && performance.now() > this.input.deadline) throw new PromqlError('VIGIL_ERR_PROMQL_TIMEOUT', 'query timed out in expression evaluation', e.start);
       const inner = new Evaluator({ ...this.input, timeMs: tau, queryTimeMs: this.queryTimeMs });
       for (const s of inner.vector(e.expr)) {
         const key = labelsKey(s.labels);

@@ -18,10 +18,17 @@ import { parseRfc3339 } from '../../core/rfc3339.js';
 
 /** Prometheus's limit: "for safety, limit the number of returned points per timeseries". */
 export const MAX_POINTS = 11_000;
+/**
+ * Vigil's guards, as Prometheus's `--query.timeout` and `--query.max-samples`, smaller: a query
+ * runs on the daemon's event loop, so it may hold it at most this long (the `timeout` parameter
+ * may shorten it), and a range query's answer holds at most this many points.
+ */
+export const QUERY_TIMEOUT_MS = 2000;
+export const MAX_RESULT_POINTS = 1_000_000;
 
-export type QueryErrorType = 'bad_data' | 'execution';
+export type QueryErrorType = 'bad_data' | 'execution' | 'timeout';
 
-/** A failed query, as Prometheus's `apiError`: its type (400 bad_data, 422 execution) and message. */
+/** A failed query, as Prometheus's `apiError`: its type (400 bad_data, 422 execution, 503 timeout) and message. */
 export class QueryApiError extends Error {
   constructor(
     readonly errorType: QueryErrorType,
@@ -31,7 +38,7 @@ export class QueryApiError extends Error {
   }
 
   get statusCode(): number {
-    return this.errorType === 'bad_data' ? 400 : 422;
+    return this.errorType === 'bad_data' ? 400 : this.errorType === 'timeout' ? 503 : 422;
   }
 }
 
@@ -106,10 +113,12 @@ function execute<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof PromqlError) throw new QueryApiError('execution', e.message);
+    if (e instanceof PromqlError) throw new QueryApiError(e.code === 'VIGIL_ERR_PROMQL_TIMEOUT' ? 'timeout' : 'execution', e.message);
     throw e;
   }
 }
+
+const timedOut = (): QueryApiError => new QueryApiError('timeout', 'query timed out in expression evaluation');
 
 /** A fresh memo per query: a query's results never mix with the rules' (nor with another query's `@ start()`). */
 function queryMemo(): (timeMs: number) => Map<string, unknown> {
@@ -125,7 +134,8 @@ function queryMemo(): (timeMs: number) => Map<string, unknown> {
 }
 
 /** `GET /api/v1/query`: one expression at one time (a range selector answers its raw samples, as Prometheus). */
-export function instantQuery(series: SeriesIndex, text: string | undefined, timeMs: number, defaultStepMs: number): QueryData {
+export function instantQuery(series: SeriesIndex, text: string | undefined, timeMs: number, defaultStepMs: number, timeoutMs: number = QUERY_TIMEOUT_MS): QueryData {
+  const deadline = performance.now() + timeoutMs;
   const expr = parse(text);
   let inner: PromqlExpr = expr;
   while (inner.kind === 'paren') inner = inner.expr;
@@ -140,7 +150,7 @@ export function instantQuery(series: SeriesIndex, text: string | undefined, time
       .sort((a, b) => compareLabels(a.metric, b.metric));
     return { resultType: 'matrix', result };
   }
-  const v = execute(() => evaluate(expr, { series, timeMs, queryTimeMs: timeMs, defaultStepMs, memo: queryMemo() }));
+  const v = execute(() => evaluate(expr, { series, timeMs, queryTimeMs: timeMs, defaultStepMs, memo: queryMemo(), deadline }));
   switch (v.type) {
     case 'scalar':
       return { resultType: 'scalar', result: point(timeMs, v.value) };
@@ -156,7 +166,17 @@ export function instantQuery(series: SeriesIndex, text: string | undefined, time
  * in time order, the series in label order (a scalar: one series with no labels), as Prometheus's
  * range query.
  */
-export function rangeQuery(series: SeriesIndex, text: string | undefined, startMs: number, endMs: number, stepMs: number, defaultStepMs: number): QueryData {
+export function rangeQuery(
+  series: SeriesIndex,
+  text: string | undefined,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  defaultStepMs: number,
+  limits: { timeoutMs?: number; maxPoints?: number } = {},
+): QueryData {
+  const deadline = performance.now() + (limits.timeoutMs ?? QUERY_TIMEOUT_MS);
+  const maxPoints = limits.maxPoints ?? MAX_RESULT_POINTS;
   if (endMs < startMs) throw new QueryApiError('bad_data', 'invalid parameter "end": end timestamp must not be before start time');
   if (!(stepMs > 0)) throw new QueryApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
   if (Math.trunc((endMs - startMs) / stepMs) > MAX_POINTS) {
@@ -168,8 +188,12 @@ export function rangeQuery(series: SeriesIndex, text: string | undefined, startM
   }
   const out = new Map<string, RangeSample>();
   const memo = queryMemo();
+  let points = 0;
   for (let t = startMs; t <= endMs; t += stepMs) {
-    const v = execute(() => evaluate(expr, { series, timeMs: t, queryStartMs: startMs, queryEndMs: endMs, defaultStepMs, memo }));
+    if (performance.now() > deadline) throw timedOut();
+    const v = execute(() => evaluate(expr, { series, timeMs: t, queryStartMs: startMs, queryEndMs: endMs, defaultStepMs, memo, deadline }));
+    points += v.type === 'vector' ? v.samples.length : 1;
+    if (points > maxPoints) throw new QueryApiError('execution', 'query processing would load too many samples into memory in query execution');
     if (v.type === 'scalar') {
       let s = out.get('');
       if (s === undefined) out.set('', (s = { metric: {}, values: [] }));

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { packagePath } from '../../core/paths.js';
 import { VigilError } from '../../core/errors.js';
 import { rulesQueryFromParams } from '../../alerting/engine/index.js';
-import { parseQueryDuration, parseQueryTime, QueryApiError, type QueryData } from '../../alerting/promql/query.js';
+import { parseQueryDuration, parseQueryTime, QUERY_TIMEOUT_MS, QueryApiError, type QueryData } from '../../alerting/promql/query.js';
 import { Silences, type SilenceInput } from '../../alerting/silences.js';
 import type { ServerDeps } from '../server.js';
 import { markdownPage, markdownTitle, PAGE_CSP } from '../ui/markdown.js';
@@ -50,18 +50,21 @@ export const alertingRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (a
         return reply.status(e.statusCode).send({ status: 'error', errorType: e.errorType, error: e.message });
       }
     };
+    // `timeout` may shorten Vigil's limit (QUERY_TIMEOUT_MS), not lengthen it: a query holds the event loop
+    const timeoutOf = (p: Record<string, string>): number => (p.timeout === undefined || p.timeout === '' ? QUERY_TIMEOUT_MS : Math.min(QUERY_TIMEOUT_MS, parseQueryDuration(p.timeout, 'timeout')));
     const instant = async (req: FastifyRequest, reply: FastifyReply) =>
       answer(reply, () => {
         const p = params(req);
         const t = p.time === undefined || p.time === '' ? deps.clock.now() : parseQueryTime(p.time, 'time');
-        return deps.alerting.queryApi(p.query, t);
+        return deps.alerting.queryApi(p.query, t, timeoutOf(p));
       });
     const range = async (req: FastifyRequest, reply: FastifyReply) =>
       answer(reply, () => {
         const p = params(req);
         const start = parseQueryTime(p.start ?? '', 'start');
         const end = parseQueryTime(p.end ?? '', 'end');
-        return deps.alerting.queryRangeApi(p.query, start, end, parseQueryDuration(p.step ?? '', 'step'));
+        const step = parseQueryDuration(p.step ?? '', 'step');
+        return deps.alerting.queryRangeApi(p.query, start, end, step, timeoutOf(p));
       });
     scope.get('/api/v1/query', instant);
     scope.post('/api/v1/query', { config: read }, instant);

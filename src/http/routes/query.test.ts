@@ -117,6 +117,11 @@ describe('GET|POST /api/v1/query_range and /api/v1/query', () => {
     expect(status).toBe(400);
     expect(body).toMatchObject({ status: 'error', errorType: 'bad_data' });
     expect(body.error).toMatch(/^invalid parameter "query": /);
+    expect(await err(`/api/v1/query?query=${q}&timeout=soon`)).toEqual([400, { status: 'error', errorType: 'bad_data', error: 'invalid parameter "timeout": cannot parse "soon" to a valid duration' }]);
+    // a query holds the event loop: past its timeout (Vigil's 2 s, or shorter when asked) it stops, 503 as Prometheus
+    const slow = encodeURIComponent('max_over_time(ml_window_samples[1h:1ms])'); // 3.6 million steps
+    expect(await err(`/api/v1/query?query=${slow}&timeout=10ms`)).toEqual([503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]);
+    expect(await err(`/api/v1/query_range?query=${slow}&start=${s(T0)}&end=${s(T0 + 2 * MIN)}&step=60&timeout=0.01`)).toEqual([503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }]);
     // v1 and v2 made one: the same label set twice
     const [s422, b422] = await err(`/api/v1/query?query=${encodeURIComponent('label_replace(ml_window_samples, "version", "same", "", "")')}&time=${s(T0 + 2 * MIN)}`);
     expect(s422).toBe(422);
@@ -124,3 +129,4 @@ describe('GET|POST /api/v1/query_range and /api/v1/query', () => {
     expect(b422.error).toMatch(/same labelset/);
   });
 });
+
