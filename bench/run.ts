@@ -1,3 +1,4 @@
+import { benchBaselineBig } from './baseline-big.js';
 import { benchCycle, benchSweep } from './cycle.js';
 import { benchDaemon } from './daemon.js';
 import { benchEdge } from './edge.js';
@@ -27,10 +28,14 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   drift: benchDrift,
   quality: benchQuality,
   ui: benchUi,
+  // writes a file of more than 1 GB: only when asked for by name
+  'baseline-big': benchBaselineBig,
 };
+/** Benches a plain `npm run bench` leaves out. */
+const ON_REQUEST = new Set(['baseline-big']);
 
 print(`vigil bench — node ${process.version}, ${new Date().toISOString()}`);
 for (const [name, run] of Object.entries(benches)) {
-  if (only !== undefined && only !== name) continue;
+  if (only !== undefined ? only !== name : ON_REQUEST.has(name)) continue;
   await run(print);
 }

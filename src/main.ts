@@ -13,7 +13,13 @@ if (major < 22) {
 }
 
 const { main } = await import('./cli/main.js');
-const io: CliIo = { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s) };
+const io: CliIo = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  // long work shows its progress: a bar on a terminal, a line per stage in a pipe or a log
+  progress: process.stderr.isTTY ? 'bar' : 'lines',
+  ...(process.stderr.isTTY && process.stderr.columns > 0 ? { columns: process.stderr.columns } : {}),
+};
 main(process.argv.slice(2), io, process.env).then(
   (code) => {
     process.exitCode = code;

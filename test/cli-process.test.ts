@@ -116,6 +116,17 @@ describe('the vigil command line, as a process', () => {
     expect(readFileSync(ownDb).subarray(0, 15).toString()).toBe('SQLite format 3'); // a new store
   });
 
+  it('vigil baseline in a pipe (stderr not a terminal) says each stage on a line of stderr; stdout as always', async () => {
+    const csv = join(dir, 'stages.csv');
+    writeFileSync(csv, ['amount,country,prediction,score,label', ...Array.from({ length: 30 }, (_, i) => `${i},PL,${i % 2},${i % 2 ? 0.9 : 0.1},${i % 2}`)].join('\n'));
+    const r = await run(['baseline', '--config', config, '--model', 'fraud', '--version', 'stages', '--from', csv]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^vigil baseline: reading \S+stages\.csv \(\d+ B\)…\nvigil baseline: 30 rows read in \d+\.\d s/);
+    expect(r.err).toContain('vigil baseline: summarizing 30 rows…\n');
+    expect(r.err).not.toContain('\r'); // no bar outside a terminal
+    expect(r.out).toMatch(/^baseline \d+ stored for fraud version stages: 30 rows, 2\/2 features\n/);
+  });
+
   it('vigil baseline twice is exit 2 the second time, unless --replace', async () => {
     const csv = join(dir, 'train.csv');
     writeFileSync(csv, ['amount,country,prediction,score,label', ...Array.from({ length: 20 }, (_, i) => `${i},DE,${i % 2},${i % 2 ? 0.9 : 0.1},${i % 2}`)].join('\n'));

@@ -4,10 +4,19 @@ import { ConfigError, embeddedConfigPath, formatIssue, loadConfigFile, type Load
 import { parseDuration } from '../core/duration.js';
 import { VigilError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
+import type { ProgressMode } from './progress.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /**
+   * How long-running work (reading a large file) reports its progress on stderr: 'bar' when stderr is a
+   * terminal (one line redrawn in place), 'lines' when it is not (a line per stage); absent or
+   * 'off': not at all (tests, embedding). src/main.ts sets it.
+   */
+  progress?: ProgressMode;
+  /** The terminal's width, for the bar. */
+  columns?: number;
 }
 
 /**

@@ -20,7 +20,52 @@ const run = async (...argv: string[]) => {
   return { code, out: out.join(''), err: err.join('') };
 };
 
+/** A run with progress on stderr: 'lines' (stderr is not a terminal) or 'bar' (it is). */
+const runShowing = async (progress: 'lines' | 'bar', ...argv: string[]) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['baseline', ...argv], { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s), progress, columns: 100 }, {});
+  return { code, out: out.join(''), err: err.join('') };
+};
+
 describe('vigil baseline', () => {
+  it('shows its progress on stderr — a line per stage, or a bar redrawn in place on a terminal — and stdout stays the same', async () => {
+    const csv = join(dir, 'progress.csv');
+    const lines = ['amount,country,prediction,score,label'];
+    for (let i = 0; i < 300; i++) lines.push(`${i},${i % 2 ? 'PL' : 'DE'},${i % 4 === 0 ? 1 : 0},${i % 4 === 0 ? 0.8 : 0.2},${i % 5 === 0 ? 1 : 0}`);
+    writeFileSync(csv, lines.join('\n'));
+    const args = (v: string) => ['--config', config, '--model', 'fraud', '--version', v, '--from', csv];
+    const same = (out: string) => out.replace(/baseline \d+ stored for fraud version \w+/, 'baseline N stored');
+    const quiet = await run(...args('progress0'));
+    expect(quiet).toMatchObject({ code: 0, err: '' });
+    const piped = await runShowing('lines', ...args('progress1'));
+    expect(piped.code).toBe(0);
+    expect(piped.err).toMatch(
+      new RegExp(
+        `^vigil baseline: reading ${csv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+(\\.\\d)? kB\\)…\n` +
+          'vigil baseline: 300 rows read in \\d+\\.\\d s( \\(\\d+(\\.\\d)? [kMG]?B/s\\))?\n' +
+          'vigil baseline: checking 300 rows…\n' +
+          'vigil baseline: summarizing 300 rows…\n' +
+          'vigil baseline: summarized in \\d+\\.\\d s\n' +
+          'vigil baseline: storing the baseline…\n$',
+      ),
+    );
+    expect(same(piped.out)).toBe(same(quiet.out));
+    const terminal = await runShowing('bar', ...args('progress2'));
+    expect(terminal.code).toBe(0);
+    expect(terminal.err).toContain('\rreading ');
+    expect(terminal.err).toContain('\rsummarizing 300 rows');
+    expect(terminal.err.endsWith('\r\x1b[K')).toBe(true); // nothing left on the screen
+    expect(same(terminal.out)).toBe(same(quiet.out));
+    // an error on a terminal: the bar is taken away first
+    const bad = join(dir, 'progress-bad.ndjson');
+    writeFileSync(bad, '{"amount": 1}\n{"amount": \n');
+    const failed = await runShowing('bar', '--config', config, '--model', 'fraud', '--version', 'progress3', '--from', bad);
+    expect(failed.code).toBe(2);
+    expect(failed.err).toMatch(new RegExp(`\r\x1b\\[K${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: invalid JSON`));
+  });
+
+
   it('reads Parquet (a file written by arrow-rs): the features it has, the label column, the others named as ignored', async () => {
     const pq = new URL('../../test/fixtures/parquet/sample-gzip.parquet', import.meta.url).pathname;
     const r = await run('--config', config, '--model', 'fraud', '--version', 'pq', '--from', pq);

@@ -1,19 +1,23 @@
 import { systemClock } from '../core/clock.js';
 import { isVigilError } from '../core/errors.js';
-import { readRawTable } from '../ingest/read-table.js';
-import { TabularError, typeColumns } from '../ingest/tabular.js';
-import { buildBaseline, calibrationLine, storeBaseline } from '../monitors/baseline.js';
-import { baselineColumnTypes, rowsFromTable } from '../monitors/baseline-input.js';
+import type { ColumnarTable } from '../ingest/columnar.js';
+import { TabularError } from '../ingest/tabular.js';
+import { buildBaselineFromColumns, calibrationLine, storeBaseline } from '../monitors/baseline.js';
+import { baselineColumnsKept, baselineColumnTypes, referenceFromTable } from '../monitors/baseline-input.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CliIo } from './args.js';
 import { CONFIG_FLAG, defineCommand, loadConfigForCli, parseCommand, usageOf } from './args.js';
+import { progressOf } from './progress.js';
+import { readInput, rowCount } from './read-input.js';
 
 export const BASELINE_COMMAND = defineCommand({
   name: 'baseline',
   summary:
     "Store a model version's baseline (reference) from training data: features, and the prediction, score\n" +
     'and label columns when present (a multiclass score is a {class: probability} object: an NDJSON object, or\n' +
-    "JSON text in a CSV cell). It goes into the configured SQLite file; a running daemon picks it up at its next cycle.",
+    "JSON text in a CSV cell). It goes into the configured SQLite file; a running daemon picks it up at its next cycle.\n" +
+    'The file is streamed (CSV and NDJSON in chunks, Parquet a row group at a time): its size is not limited by\n' +
+    'memory. Progress goes to stderr: a bar on a terminal, a line per stage otherwise.',
   notes: 'Exit codes: 0 stored, 2 bad input (or the version has a baseline already and --replace was not given).',
   flags: {
     config: CONFIG_FLAG,
@@ -26,8 +30,9 @@ export const BASELINE_COMMAND = defineCommand({
 });
 
 /**
- * `vigil baseline --model M --version V --from train.csv|train.ndjson [--config FILE] [--replace]`:
+ * `vigil baseline --model M --version V --from train.csv|train.ndjson|train.parquet [--config FILE] [--replace]`:
  * summarizes training data and stores it as the baseline of that model version. Exit 0 stored, 2 bad input.
+ * The file is read as columns (ingest/read-table.ts) and summarized without an object per row.
  */
 export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const parsed = parseCommand(BASELINE_COMMAND, argv);
@@ -43,53 +48,74 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     io.stderr(`vigil baseline: model "${values.model}" is not in ${loaded.file} (models: ${loaded.config.models.map((m) => m.name).join(', ') || 'none'})\n`);
     return 2;
   }
-  let table;
+  const progress = progressOf(io, 'vigil baseline');
+  /** stderr, with the progress bar out of the way */
+  const stderr = (text: string): void => {
+    progress.clear();
+    io.stderr(text);
+  };
+  let table: ColumnarTable;
   try {
-    // a multiclass score map: an NDJSON object or a Parquet map/struct, kept as its JSON text
-    const raw = await readRawTable(values.from, { jsonColumns: model.task === 'multiclass' ? ['score'] : [] });
-    // Column types from the model (only for the columns the file has).
-    const types = baselineColumnTypes(model);
-    const has = (c: string): boolean => raw.header.includes(c);
-    table = typeColumns(raw, { numeric: (types.numeric ?? []).filter(has), categorical: (types.categorical ?? []).filter(has) });
+    // Column types from the model (for the columns the file has); only the columns a baseline reads are kept.
+    table = await readInput(
+      values.from,
+      {
+        overrides: baselineColumnTypes(model),
+        overridesIfPresent: true,
+        keep: baselineColumnsKept(model),
+        // a multiclass score map: an NDJSON object or a Parquet map/struct, kept as its JSON text
+        jsonColumns: model.task === 'multiclass' ? ['score'] : [],
+      },
+      progress,
+    );
   } catch (e) {
     if (!(e instanceof TabularError)) throw e;
-    io.stderr(`vigil baseline: ${e.message}\n`);
+    stderr(`vigil baseline: ${e.message}\n`);
     return 2;
   }
   if (table.issues.length > 0 && !values['allow-bad-lines']) {
-    for (const i of table.issues.slice(0, 20)) io.stderr(`${i.file}:${i.line}: ${i.message}\n`);
-    io.stderr(`vigil baseline: ${table.issues.length} bad line(s); fix them or pass --allow-bad-lines\n`);
+    for (const i of table.issues.slice(0, 20)) stderr(`${i.file}:${i.line}: ${i.message}\n`);
+    stderr(`vigil baseline: ${table.issues.length} bad line(s); fix them or pass --allow-bad-lines\n`);
     return 2;
   }
-  const unknown = table.columns.filter((c) => !model.features.some((f) => f.name === c.name) && !['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error'].includes(c.name));
-  const { rows, rejected } = rowsFromTable(model, table);
+  const unknown = table.header.filter((name) => !model.features.some((f) => f.name === name) && !['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error'].includes(name));
+  progress.stage(`checking ${rowCount(table.rowCount)} rows`);
+  const { columns, rows, rejected } = referenceFromTable(model, table);
   if (rejected.length > 0) {
     const say = values['allow-bad-lines'] ? 'skipped' : 'bad';
-    for (const r of rejected.slice(0, 20)) io.stderr(`${values.from}:${r.line}: ${say}: ${r.field === '' ? '' : `${r.field}: `}${r.reason}\n`);
+    for (const r of rejected.slice(0, 20)) stderr(`${values.from}:${r.line}: ${say}: ${r.field === '' ? '' : `${r.field}: `}${r.reason}\n`);
     if (!values['allow-bad-lines']) {
-      io.stderr(`vigil baseline: ${rejected.length} bad row(s); fix them or pass --allow-bad-lines\n`);
+      stderr(`vigil baseline: ${rejected.length} bad row(s); fix them or pass --allow-bad-lines\n`);
       return 2;
     }
   }
-  if (rows.length === 0) {
-    io.stderr(`vigil baseline: ${values.from} has no usable rows\n`);
+  if (rows === 0) {
+    stderr(`vigil baseline: ${values.from} has no usable rows\n`);
     return 2;
   }
-  const built = buildBaseline(model, rows);
+  progress.stage(`summarizing ${rowCount(rows)} rows`);
+  // the table is not read again: its feature columns are freed as they are summarized
+  const built = buildBaselineFromColumns(model, columns, { release: true });
+  progress.done('summarized');
   const summary = built.summary;
   const now = systemClock.now();
+  progress.stage('storing the baseline');
   const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, cacheMb: loaded.config.storage.cache_mb, now });
   try {
     let saved;
     try {
       saved = await storeBaseline(store, { model: model.name, version: values.version, createdAt: now, source: `file:${values.from}` }, built, { replace: values.replace });
     } catch (e) {
-      if (!(isVigilError(e) && e.code === 'VIGIL_ERR_BASELINE_EXISTS')) throw e;
-      io.stderr(`vigil baseline: ${e.message}; pass --replace to replace it (nothing was stored)\n`);
+      if (!(isVigilError(e) && e.code === 'VIGIL_ERR_BASELINE_EXISTS')) {
+        progress.clear();
+        throw e;
+      }
+      stderr(`vigil baseline: ${e.message}; pass --replace to replace it (nothing was stored)\n`);
       return 2;
     }
+    progress.done();
     const replaced = saved.replaced.length > 0 ? ` (replacing baseline ${saved.replaced.join(', ')})` : '';
-    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}${replaced}: ${rows.length} rows${rejected.length > 0 ? ` (${rejected.length} skipped)` : ''}, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
+    io.stdout(`baseline ${saved.id} stored for ${model.name} version ${values.version}${replaced}: ${rows} rows${rejected.length > 0 ? ` (${rejected.length} skipped)` : ''}, ${Object.keys(summary.features).length}/${model.features.length} features\n`);
     const q = Object.entries(summary.quality);
     if (q.length > 0) io.stdout(`reference quality: ${q.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
     if (summary.calibration !== undefined) io.stdout(`${calibrationLine(summary.calibration)}\n`);
@@ -98,7 +124,7 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
     if (segments.length > 0) io.stdout(`segment references: ${segments.map(([v, s]) => `${v} (${s.rows} rows)`).join(', ')}\n`);
     const missing = model.features.filter((f) => !(f.name in summary.features)).map((f) => f.name);
     if (missing.length > 0) io.stdout(`no values for: ${missing.join(', ')} (their drift stays absent)\n`);
-    if (unknown.length > 0) io.stdout(`ignored columns (not features of ${model.name}): ${unknown.map((c) => c.name).join(', ')}\n`);
+    if (unknown.length > 0) io.stdout(`ignored columns (not features of ${model.name}): ${unknown.join(', ')}\n`);
   } finally {
     await store.close();
   }

@@ -107,6 +107,24 @@ describe('vigil drift', () => {
       expect(r.out).toBe('');
     }
   });
+  it('with progress on stderr (not a terminal): a line per file read and for the tests; stdout unchanged', async () => {
+    let out = '';
+    let err = '';
+    const code = await runDrift(['--reference', path('ref.csv'), '--current', path('same.csv'), '--format', 'json'], {
+      stdout: (s) => void (out += s),
+      stderr: (s) => void (err += s),
+      progress: 'lines',
+    });
+    expect(code).toBe(0);
+    expect(err.split('\n').map((l) => l.replace(/\d+(\.\d+)? (s|kB|MB|B)\b/g, 'N')).filter((l) => l !== '')).toEqual([
+      `vigil drift: reading ${path('ref.csv')} (N)…`,
+      expect.stringMatching(/^vigil drift: 2,000 rows read in N( \(N\/s\))?$/),
+      `vigil drift: reading ${path('same.csv')} (N)…`,
+      expect.stringMatching(/^vigil drift: 1,500 rows read in N( \(N\/s\))?$/),
+      'vigil drift: testing 3 column(s)…',
+    ]);
+    expect(out).toBe((await run(['--reference', path('ref.csv'), '--current', path('same.csv'), '--format', 'json'])).out);
+  });
   it('--help prints usage with exit 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);

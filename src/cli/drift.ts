@@ -10,15 +10,7 @@
  * columns; --tests applies each listed test to the columns it fits.
  */
 import { parseArgs } from 'node:util';
-import {
-  TabularError,
-  typeColumns,
-  type Column,
-  type RawTable,
-  type TabularData,
-  type TypeOverrides,
-} from '../ingest/tabular.js';
-import { readRawTable } from '../ingest/read-table.js';
+import { TabularError, toTabularData, type Column, type TabularData, type TypeOverrides } from '../ingest/tabular.js';
 import { StatsInputError } from '../stats/types.js';
 import { summarizeCategorical, summarizeNumeric } from '../stats/reference.js';
 import {
@@ -32,11 +24,13 @@ import {
   type FeatureDecision,
   type TestOutcome,
 } from '../stats/drift-decision.js';
+import type { CliIo } from './args.js';
+import { createProgress, progressOf, type Progress } from './progress.js';
+import { readInput } from './read-input.js';
 
-export interface DriftIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  readFile: (path: string) => Promise<string>;
+export interface DriftIo extends CliIo {
+  /** Reads a whole file as text instead of streaming it (tests). */
+  readFile?: (path: string) => Promise<string>;
 }
 
 const ALL_TESTS: readonly DriftTest[] = ['ks', 'psi', 'chi2', 'jsd', 'wasserstein'];
@@ -45,7 +39,8 @@ const EFFECT_NAMES: Record<DriftTest, string> = { ks: 'D', psi: 'PSI', chi2: 'TV
 export const DRIFT_USAGE = `Usage: vigil drift --reference <file> --current <file> [options]
 
 Compare the distribution of every column of <current> with <reference> (CSV with a header row,
-NDJSON for .ndjson/.jsonl/.json files, Parquet for .parquet/.pq files).
+NDJSON for .ndjson/.jsonl/.json files, Parquet for .parquet/.pq files). Files are streamed (a
+Parquet file a row group at a time); progress goes to stderr (a bar on a terminal).
 
 Options:
   --reference <file>     reference data (required)
@@ -149,9 +144,6 @@ function renderJson(report: DriftReport, ref: string, cur: string, alpha: number
   )}\n`;
 }
 
-/** A file's rows (CSV, NDJSON or Parquet by extension; text through `readFile`). */
-const readRaw = (path: string, readFile: (p: string) => Promise<string>): Promise<RawTable> => readRawTable(path, { readText: readFile });
-
 function missingColumnOutcomes(name: string, col: Column, tests: readonly DriftTest[], nRef: number): TestOutcome[] {
   const applicable = col.type === 'numeric' ? NUMERIC_TESTS : CATEGORICAL_TESTS;
   return tests
@@ -204,6 +196,12 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
     io.stdout(DRIFT_USAGE);
     return 0;
   }
+  const progress = progressOf(io, 'vigil drift');
+  /** stderr, with the progress bar out of the way */
+  const stderr = (text: string): void => {
+    progress.clear();
+    io.stderr(text);
+  };
   try {
     const refPath = values['reference'];
     const curPath = values['current'];
@@ -224,39 +222,50 @@ export async function runDrift(argv: string[], io: DriftIo): Promise<number> {
     const both = (overrides.categorical ?? []).filter((c) => (overrides.numeric ?? []).includes(c));
     if (both.length) throw new UsageError(`column ${JSON.stringify(both[0])} is given to both --categorical and --numeric`);
 
-    const { ref, cur } = await readPair(refPath, curPath, overrides, io.readFile);
+    const { ref, cur } = await readPair(refPath, curPath, overrides, { ...(io.readFile ? { readText: io.readFile } : {}), progress });
 
     const issues = [...ref.issues, ...cur.issues];
-    for (const i of issues) io.stderr(`${values['allow-bad-lines'] ? 'warning' : 'error'}: ${i.file}:${i.line}: ${i.message}\n`);
+    for (const i of issues) stderr(`${values['allow-bad-lines'] ? 'warning' : 'error'}: ${i.file}:${i.line}: ${i.message}\n`);
     if (issues.length && !values['allow-bad-lines']) {
-      io.stderr(`vigil drift: ${issues.length} malformed line(s); fix them or pass --allow-bad-lines\n`);
+      stderr(`vigil drift: ${issues.length} malformed line(s); fix them or pass --allow-bad-lines\n`);
       return 2;
     }
     if (ref.rowCount === 0) throw new UsageError(`${refPath}: no data rows`);
     if (cur.rowCount === 0) throw new UsageError(`${curPath}: no data rows`);
 
+    progress.stage(`testing ${ref.columns.length} column(s)`);
     const report = decideDrift(collectOutcomes(ref, cur, requested as DriftTest[]), { alpha });
+    progress.done();
     io.stdout(format === 'json' ? renderJson(report, refPath, curPath, alpha) : renderTable(report, alpha));
     return report.summary.driftDetected ? 1 : 0;
   } catch (e) {
     if (e instanceof UsageError || e instanceof TabularError || e instanceof StatsInputError) {
-      io.stderr(`vigil drift: ${e.message}\n`);
+      stderr(`vigil drift: ${e.message}\n`);
       return 2;
     }
+    progress.clear();
     throw e;
   }
 }
 
-/** The reference and the current file, the current one typed as the reference's columns are (parsed once, typed once). */
-export async function readPair(refPath: string, curPath: string, overrides: TypeOverrides, readFile: (p: string) => Promise<string>): Promise<{ ref: TabularData; cur: TabularData }> {
-  const ref = typeColumns(await readRaw(refPath, readFile), overrides);
-  const curRaw = await readRaw(curPath, readFile);
+/**
+ * The reference and the current file (streamed, typed as they are read), the current one typed as
+ * the reference's columns are; `readText` reads a file whole instead (tests).
+ */
+export async function readPair(
+  refPath: string,
+  curPath: string,
+  overrides: TypeOverrides,
+  options: { readText?: (p: string) => Promise<string>; progress?: Progress } = {},
+): Promise<{ ref: TabularData; cur: TabularData }> {
+  const progress = options.progress ?? createProgress({ mode: 'off', command: '', write: () => undefined, now: () => 0 });
+  const source = options.readText === undefined ? {} : { readText: options.readText };
+  const ref = toTabularData(await readInput(refPath, { ...source, overrides }, progress));
   const shared: { categorical: string[]; numeric: string[] } = { categorical: [], numeric: [] };
-  for (const c of ref.columns) {
-    if (!curRaw.header.includes(c.name)) continue;
-    (c.type === 'numeric' ? shared.numeric : shared.categorical).push(c.name);
-  }
-  return { ref, cur: typeColumns(curRaw, shared) };
+  for (const c of ref.columns) (c.type === 'numeric' ? shared.numeric : shared.categorical).push(c.name);
+  // the reference's types, imposed on the columns the current file has
+  const cur = toTabularData(await readInput(curPath, { ...source, overrides: shared, overridesIfPresent: true }, progress));
+  return { ref, cur };
 }
 
 /** Every column's test outcomes: the reference's columns against the current file's (default tests by type, or `requested`). */

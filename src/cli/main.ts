@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { BASELINE_COMMAND, runBaseline } from './baseline.js';
 import { REPORT_COMMAND, runReport } from './report.js';
 import { CHECK_CONFIG_COMMAND, runCheckConfig } from './check-config.js';
@@ -21,12 +20,12 @@ const COMMANDS: Record<string, { summary: string; usage: () => string; run: (arg
   serve: { summary: 'run the daemon (without --config: the embedded demo, examples/vigil.yaml)', usage: () => usageOf(SERVE_COMMAND), run: runServe },
   'check-config': { summary: 'validate configuration files (exit 2 and file:line:column on errors)', usage: () => usageOf(CHECK_CONFIG_COMMAND), run: runCheckConfig },
   drift: {
-    summary: 'compare two CSV/NDJSON files feature by feature (exit 0 no drift, 1 drift, 2 bad input)',
+    summary: 'compare two CSV/NDJSON/Parquet files feature by feature (exit 0 no drift, 1 drift, 2 bad input)',
     usage: () => DRIFT_USAGE,
-    run: (argv, io) => runDrift(argv, { ...io, readFile: (p) => readFile(p, 'utf8') }),
+    run: (argv, io) => runDrift(argv, io),
   },
-  baseline: { summary: "store a model version's baseline from training data (CSV or NDJSON)", usage: () => usageOf(BASELINE_COMMAND), run: runBaseline },
-  report: { summary: 'write an HTML drift report of two CSV/NDJSON files, with every feature\'s distributions', usage: () => usageOf(REPORT_COMMAND), run: runReport },
+  baseline: { summary: "store a model version's baseline from training data (CSV, NDJSON or Parquet)", usage: () => usageOf(BASELINE_COMMAND), run: runBaseline },
+  report: { summary: 'write an HTML drift report of two CSV/NDJSON/Parquet files, with every feature\'s distributions', usage: () => usageOf(REPORT_COMMAND), run: runReport },
   slo: { summary: "print the SLOs' burn-rate alert rules for Prometheus (vigil slo rules > slo.rules.yml)", usage: () => usageOf(SLO_COMMAND), run: runSlo },
   simulate: { summary: 'demo traffic (predictions, delayed labels, then drift) against a running Vigil', usage: () => usageOf(SIMULATE_COMMAND), run: runSimulate },
   'demo-registry': { summary: 'a FAKE, in-memory MLflow model registry for the demo (never for production)', usage: () => usageOf(DEMO_REGISTRY_COMMAND), run: runDemoRegistry },

@@ -3,7 +3,7 @@
  * CUR against REF (the same tests and decisions as `vigil drift`) as one self-contained HTML file
  * with each feature's distributions (src/report/html.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { TabularError, type TabularData } from '../ingest/tabular.js';
 import { categoricalDistribution, numericDistribution, type Distribution } from '../report/distributions.js';
 import { renderDriftReport } from '../report/html.js';
@@ -12,6 +12,7 @@ import { StatsInputError } from '../stats/types.js';
 import type { CliIo } from './args.js';
 import { defineCommand, parseCommand, usageOf } from './args.js';
 import { collectOutcomes, readPair } from './drift.js';
+import { progressOf } from './progress.js';
 
 const TESTS: readonly DriftTest[] = ['ks', 'psi', 'chi2', 'jsd', 'wasserstein'];
 
@@ -20,7 +21,8 @@ export const REPORT_COMMAND = defineCommand({
   summary:
     'Write an HTML drift report: every column of the current file against the reference (the tests and decisions\n' +
     'of vigil drift), with each feature\'s reference and current distributions. One self-contained file: it opens\n' +
-    'offline, in any browser, and prints.',
+    'offline, in any browser, and prints. Files are streamed (a Parquet file a row group at a time); progress goes to\n' +
+    'stderr (a bar on a terminal, a line per stage otherwise).',
   notes: 'Exit codes: 0 written (drift or not), 2 bad input.',
   flags: {
     reference: { kind: 'file', short: 'r', arg: 'FILE', required: true, help: 'reference data: CSV, NDJSON (.ndjson, .jsonl, .json) or Parquet (.parquet, .pq)' },
@@ -56,7 +58,9 @@ export async function runReport(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { values } = parsed;
+  const progress = progressOf(io, 'vigil report');
   const fail = (message: string): number => {
+    progress.clear();
     io.stderr(`vigil report: ${message}\n`);
     return 2;
   };
@@ -67,13 +71,16 @@ export async function runReport(argv: string[], io: CliIo): Promise<number> {
   const both = overrides.categorical.filter((c) => overrides.numeric.includes(c));
   if (both.length > 0) return fail(`column ${JSON.stringify(both[0])} is given to both --categorical and --numeric`);
   try {
-    const { ref, cur } = await readPair(values.reference, values.current, overrides, (p) => readFile(p, 'utf8'));
+    const { ref, cur } = await readPair(values.reference, values.current, overrides, { progress });
     const issues = [...ref.issues, ...cur.issues];
+    progress.clear();
     for (const i of issues) io.stderr(`${values['allow-bad-lines'] ? 'warning' : 'error'}: ${i.file}:${i.line}: ${i.message}\n`);
     if (issues.length > 0 && !values['allow-bad-lines']) return fail(`${issues.length} malformed line(s); fix them or pass --allow-bad-lines`);
     if (ref.rowCount === 0) return fail(`${values.reference}: no data rows`);
     if (cur.rowCount === 0) return fail(`${values.current}: no data rows`);
+    progress.stage(`testing ${ref.columns.length} column(s)`);
     const report = decideDrift(collectOutcomes(ref, cur, requested as DriftTest[]), { alpha: values.alpha });
+    progress.stage(`writing ${values.out}`);
     const html = renderDriftReport({
       title: values.title ?? 'Drift report',
       about: [`reference: ${values.reference} (${ref.rowCount.toLocaleString('en-US')} rows)`, `current: ${values.current} (${cur.rowCount.toLocaleString('en-US')} rows)`, `alpha ${values.alpha} (Benjamini-Hochberg)`],
@@ -86,11 +93,13 @@ export async function runReport(argv: string[], io: CliIo): Promise<number> {
     } catch (e) {
       return fail(`--out: cannot write ${values.out}: ${(e as Error).message}`);
     }
+    progress.done();
     const s = report.summary;
     io.stdout(`report written to ${values.out}: ${s.featuresTested} feature(s), ${s.featuresDrifted} drifted${s.featuresDrifted > 0 ? ` (${s.driftedFeatures.join(', ')})` : ''}\n`);
     return 0;
   } catch (e) {
     if (e instanceof TabularError || e instanceof StatsInputError) return fail(e.message);
+    progress.clear();
     throw e;
   }
 }

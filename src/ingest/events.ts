@@ -94,6 +94,9 @@ export function referenceItemSchema(model: ModelConfig): object {
   };
 }
 
+/** The fields of a reference row besides its features. */
+export type ReferenceField = 'prediction' | 'label' | 'score' | 'segment';
+
 /** One validated reference row (a baseline's input): what drift and reference quality read. */
 export interface ReferenceRecord {
   features: Record<string, FeatureValue>;
@@ -174,6 +177,8 @@ export class ModelValidator {
   private readonly ajv: InstanceType<typeof Ajv>;
   /** Compiled on first use (baselines are rare next to predictions). */
   private reference: ValidateFunction | undefined;
+  /** The reference item's field schemas, compiled on first use (referenceFieldValid). */
+  private readonly referenceFields: Partial<Record<ReferenceField, ValidateFunction>> = {};
   /** Configured feature types by name; read by own property only (a plain object: faster than a Map here). */
   private readonly featureTypes: Readonly<Record<string, 'numeric' | 'categorical'>>;
 
@@ -287,6 +292,24 @@ export class ModelValidator {
       out.indexes.push(i);
     }
     return out;
+  }
+
+  /**
+   * Whether a reference row whose `field` is `value` passes {@link referenceRows} as far as that
+   * field goes: its schema, then its class checks. The fields of a row are checked independently of
+   * each other, so a row passes when each of its fields does — which lets a file's column be
+   * checked once per distinct value instead of once per row.
+   */
+  referenceFieldValid(field: ReferenceField, value: unknown): boolean {
+    let validate = this.referenceFields[field];
+    if (validate === undefined) {
+      const schema = (referenceItemSchema(this.model) as { properties: Record<ReferenceField, object> }).properties[field];
+      validate = this.referenceFields[field] = this.ajv.compile(schema);
+    }
+    if (!validate(value)) return false;
+    if (field === 'score') return this.checkScoreClasses(value) === undefined;
+    if ((field === 'prediction' || field === 'label') && this.model.task === 'multiclass' && value !== null && value !== undefined) return this.checkClass(value, field) === undefined;
+    return true;
   }
 
   private checkClass(value: unknown, field: string): string | undefined {

@@ -1,22 +1,25 @@
 /**
- * Parquet input for `vigil baseline`, `vigil drift` and `vigil report`: a file's rows as the CSV and
- * NDJSON readers give them (RawTable: every value a string or null), read with hyparquet (added:
- * the maintained pure-JavaScript Parquet reader, no native code; hyparquet-compressors for the
- * codecs beyond Snappy — gzip, zstd, brotli, lz4). Numbers keep their exact value (a double's
- * text reads back as the same double), booleans become "true"/"false", dates their ISO text;
- * nested values (lists, maps, structs) are missing, unless the column is in `jsonColumns` (a
- * multiclass `score` map), which keeps their JSON text. A row's "line" in messages is its number.
+ * Parquet input for `vigil baseline`, `vigil drift` and `vigil report`: a file's records as the CSV
+ * and NDJSON parsers give them, read with hyparquet (added: the maintained pure-JavaScript Parquet
+ * reader, no native code; hyparquet-compressors for the codecs beyond Snappy — gzip, zstd,
+ * brotli, lz4). The file is read one row group at a time (its column chunks, from their offsets),
+ * so memory holds one decoded row group, never the whole file. Numbers stay numbers (their text
+ * reads back as the same double), booleans become "true"/"false", dates their ISO text; nested
+ * values (lists, maps, structs) are missing, unless the column is in `jsonColumns` (a multiclass
+ * `score` map), which keeps their JSON text. A row's "line" in messages is its number.
  */
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { open } from 'node:fs/promises';
+import { parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { TabularError, type ParseIssue, type RawTable } from './tabular.js';
+import { TabularError, type Cell, type RecordSink } from './records.js';
+import { RawTableCollector, type RawTable } from './tabular.js';
 
 /** The Parquet magic number that starts and ends every file. */
 const MAGIC = 'PAR1';
 
-function cell(v: unknown): string | null | undefined {
+function cell(v: unknown): Cell | undefined {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? null : v;
   if (typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -43,41 +46,127 @@ function topLevelColumns(schema: readonly { name: string; num_children?: number 
   return out;
 }
 
-/** Parses a Parquet file's bytes. */
-export async function parseParquet(bytes: Uint8Array, file: string, options: { jsonColumns?: readonly string[] } = {}): Promise<RawTable> {
-  const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
-  if (bytes.length < 12 || text(0) !== MAGIC || text(bytes.length - 4) !== MAGIC) {
-    throw new TabularError('VIGIL_ERR_INGEST_MALFORMED', file, undefined, 'not a Parquet file (no PAR1 magic at its start and end)');
+/** A Parquet file on disk as hyparquet reads it: byte ranges read where they are, on demand. */
+export async function openParquetFile(path: string): Promise<{ file: AsyncBuffer; close: () => Promise<void> }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const file: AsyncBuffer = {
+      byteLength: size,
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const stop = Math.min(end ?? size, size);
+        const bytes = new Uint8Array(Math.max(0, stop - start));
+        let done = 0;
+        while (done < bytes.length) {
+          const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return bytes.buffer;
+      },
+    };
+    return { file, close: () => handle.close() };
+  } catch (e) {
+    await handle.close();
+    throw e;
   }
+}
+
+export interface ParquetReadOptions {
+  jsonColumns?: readonly string[];
+  /** Polled after each row group: stop reading (the rest of the file is not needed). */
+  stopAfterGroup?: () => boolean;
+  /** After each row group: the bytes of the row groups read so far (compressed, as stored) and their rows. */
+  onProgress?: (p: { bytes: number; rows: number }) => void;
+}
+
+/**
+ * Sends a Parquet file's columns and rows to `sink`, one row group at a time. A file that is not
+ * Parquet, or that hyparquet cannot decode, is VIGIL_ERR_INGEST_MALFORMED naming it.
+ */
+export async function readParquetRecords(file: AsyncBuffer, name: string, sink: RecordSink, options: ParquetReadOptions = {}): Promise<void> {
+  const magic = async (from: number): Promise<string> => String.fromCharCode(...new Uint8Array(await file.slice(from, from + 4)));
+  if (file.byteLength < 12 || (await magic(0)) !== MAGIC || (await magic(file.byteLength - 4)) !== MAGIC) {
+    throw new TabularError('VIGIL_ERR_INGEST_MALFORMED', name, undefined, 'not a Parquet file (no PAR1 magic at its start and end)');
+  }
+  const malformed = (e: unknown): TabularError => new TabularError('VIGIL_ERR_INGEST_MALFORMED', name, undefined, `cannot read Parquet: ${(e as Error).message}`);
+  let metadata: FileMetaData;
+  let header: string[];
+  try {
+    metadata = await parquetMetadataAsync(file);
+    header = topLevelColumns(metadata.schema);
+  } catch (e) {
+    throw malformed(e);
+  }
+  if (header.length === 0) throw new TabularError('VIGIL_ERR_INGEST_EMPTY', name, undefined, 'no columns');
+  sink.columns(header, undefined);
+  const jsonColumns = new Set(options.jsonColumns ?? []);
+  const nestedReported = new Set<string>();
+  let groupStart = 0;
+  let bytes = 0;
+  for (const group of metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    const groupEnd = groupStart + groupRows;
+    const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
+    try {
+      await parquetRead({
+        file,
+        metadata,
+        rowStart: groupStart,
+        rowEnd: groupEnd,
+        compressors,
+        utf8: true,
+        onChunk: (c) => {
+          let list = chunks.get(c.columnName);
+          if (list === undefined) chunks.set(c.columnName, (list = []));
+          list.push({ rowStart: c.rowStart, data: c.columnData });
+        },
+      });
+    } catch (e) {
+      throw malformed(e);
+    }
+    // each column's chunks in row order, walked with a cursor
+    const columns = header.map((h) => (chunks.get(h) ?? []).sort((a, b) => a.rowStart - b.rowStart));
+    const cursor = new Array<number>(header.length).fill(0);
+    const values = new Array<Cell>(header.length);
+    for (let r = groupStart; r < groupEnd; r++) {
+      for (let c = 0; c < header.length; c++) {
+        const list = columns[c] as { rowStart: number; data: ArrayLike<unknown> }[];
+        let k = cursor[c] as number;
+        while (k < list.length && r >= (list[k] as { rowStart: number }).rowStart + (list[k] as { data: ArrayLike<unknown> }).data.length) k++;
+        cursor[c] = k;
+        const chunk = list[k];
+        const v = chunk !== undefined && r >= chunk.rowStart ? chunk.data[r - chunk.rowStart] : undefined;
+        const x = cell(v);
+        if (x !== undefined) {
+          values[c] = x;
+          continue;
+        }
+        const h = header[c] as string;
+        if (jsonColumns.has(h)) {
+          values[c] = jsonText(v);
+          continue;
+        }
+        if (!nestedReported.has(h)) {
+          nestedReported.add(h);
+          sink.issue({ file: name, line: r + 1, message: `column ${JSON.stringify(h)} is nested (a list, map or struct); treated as missing` });
+        }
+        values[c] = null;
+      }
+      sink.record(values, r + 1);
+    }
+    for (const c of group.columns) bytes += Number(c.meta_data?.total_compressed_size ?? 0n);
+    groupStart = groupEnd;
+    options.onProgress?.({ bytes, rows: groupStart });
+    if (options.stopAfterGroup?.()) break;
+  }
+}
+
+/** Parses a Parquet file's bytes (already in memory) into rows of strings. */
+export async function parseParquet(bytes: Uint8Array, file: string, options: { jsonColumns?: readonly string[] } = {}): Promise<RawTable> {
   // its own memory: hyparquet reads an ArrayBuffer from offset 0
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let header: string[];
-  let rows: Record<string, unknown>[];
-  try {
-    header = topLevelColumns(parquetMetadata(buffer).schema);
-    rows = (await parquetReadObjects({ file: buffer, compressors, utf8: true })) as Record<string, unknown>[];
-  } catch (e) {
-    throw new TabularError('VIGIL_ERR_INGEST_MALFORMED', file, undefined, `cannot read Parquet: ${(e as Error).message}`);
-  }
-  if (header.length === 0) throw new TabularError('VIGIL_ERR_INGEST_EMPTY', file, undefined, 'no columns');
-  const jsonColumns = new Set(options.jsonColumns ?? []);
-  const issues: ParseIssue[] = [];
-  const nestedReported = new Set<string>();
-  const records: (string | null)[][] = new Array<(string | null)[]>(rows.length);
-  const recordLines: number[] = new Array<number>(rows.length);
-  rows.forEach((row, r) => {
-    records[r] = header.map((h) => {
-      const v = row[h];
-      const c = cell(v);
-      if (c !== undefined) return c;
-      if (jsonColumns.has(h)) return jsonText(v);
-      if (!nestedReported.has(h)) {
-        nestedReported.add(h);
-        issues.push({ file, line: r + 1, message: `column ${JSON.stringify(h)} is nested (a list, map or struct); treated as missing` });
-      }
-      return null;
-    });
-    recordLines[r] = r + 1;
-  });
-  return { file, format: 'parquet', header, records, recordLines, issues };
+  const collector = new RawTableCollector(file, 'parquet');
+  await readParquetRecords(buffer, file, collector, options);
+  return collector.table();
 }

@@ -9,32 +9,16 @@
  *
  * Missing values: '', NA, N/A, null, NULL, None, NaN, nan (CSV) and JSON null / absent keys.
  * Numeric columns hold NaN for missing values (the statistics drop and count them).
- * Pure parsing functions taking text, plus a thin async reader.
+ * The parsers are incremental (csv-stream.ts, ndjson-stream.ts: files are read as streams, see
+ * read-table.ts); the functions here take the whole text, for small inputs and tests.
  */
+import { TableBuilder, type ColumnarTable, type ColumnType, type TypeOverrides } from './columnar.js';
+import { CsvStreamParser } from './csv-stream.js';
+import { NdjsonStreamParser } from './ndjson-stream.js';
+import { TabularError, type Cell, type ParseIssue, type RecordSink, type TabularFormat } from './records.js';
 
-export type ColumnType = 'numeric' | 'categorical';
-export type TabularFormat = 'csv' | 'ndjson' | 'parquet';
-
-export interface ParseIssue {
-  readonly file: string;
-  /** 1-based line number in the file */
-  readonly line: number;
-  readonly message: string;
-}
-
-/** Fatal ingestion error with a stable code and the position when known. */
-export class TabularError extends Error {
-  readonly code: string;
-  readonly file: string;
-  readonly line: number | undefined;
-  constructor(code: `VIGIL_ERR_INGEST_${string}`, file: string, line: number | undefined, message: string) {
-    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
-    this.name = 'TabularError';
-    this.code = code;
-    this.file = file;
-    this.line = line;
-  }
-}
+export { isMissingToken, parseNumber, TabularError, type ParseIssue, type TabularFormat } from './records.js';
+export type { ColumnType, TypeOverrides } from './columnar.js';
 
 /** Parsed rows before typing: every value a string, or null when missing. */
 export interface RawTable {
@@ -67,32 +51,36 @@ export interface TabularData {
   readonly rowLines?: readonly number[];
 }
 
-export interface TypeOverrides {
-  readonly categorical?: readonly string[];
-  readonly numeric?: readonly string[];
-}
+/** Keeps a parser's records as rows of strings (a number as its text; NDJSON rows padded to the final columns). */
+export class RawTableCollector implements RecordSink {
+  private header: readonly string[] = [];
+  private readonly records: (string | null)[][] = [];
+  private readonly recordLines: number[] = [];
+  private readonly issues: ParseIssue[] = [];
 
-const MISSING = new Set(['', 'NA', 'N/A', 'na', 'n/a', 'null', 'NULL', 'Null', 'None', 'none', 'NaN', 'nan']);
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INF = new Map<string, number>([
-  ['inf', Infinity],
-  ['+inf', Infinity],
-  ['-inf', -Infinity],
-  ['Infinity', Infinity],
-  ['+Infinity', Infinity],
-  ['-Infinity', -Infinity],
-  ['INF', Infinity],
-  ['-INF', -Infinity],
-]);
+  constructor(
+    private readonly file: string,
+    private readonly format: TabularFormat,
+  ) {}
 
-/** true when the token denotes a missing value */
-export const isMissingToken = (s: string | null): boolean => s === null || MISSING.has(s.trim());
+  columns(names: readonly string[]): void {
+    this.header = [...names];
+  }
 
-/** Parses a numeric token (decimal or exponent notation, ±inf); undefined when not a number. */
-export function parseNumber(s: string): number | undefined {
-  const t = s.trim();
-  if (NUMBER_RE.test(t)) return Number(t);
-  return INF.get(t);
+  record(values: readonly Cell[], line: number): void {
+    this.records.push(values.map((v) => (typeof v === 'number' ? String(v) : v)));
+    this.recordLines.push(line);
+  }
+
+  issue(issue: ParseIssue): void {
+    this.issues.push(issue);
+  }
+
+  table(): RawTable {
+    const n = this.header.length;
+    for (const r of this.records) while (r.length < n) r.push(null);
+    return { file: this.file, format: this.format, header: this.header, records: this.records, recordLines: this.recordLines, issues: this.issues };
+  }
 }
 
 /**
@@ -100,97 +88,11 @@ export function parseNumber(s: string): number | undefined {
  * missing tokens kept as written (typing happens in {@link typeColumns}).
  */
 export function parseCsv(text: string, file = '<csv>'): RawTable {
-  const issues: ParseIssue[] = [];
-  const records: (string | null)[][] = [];
-  const recordLines: number[] = [];
-  let s = text;
-  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-  const n = s.length;
-  let i = 0;
-  let line = 1;
-  let header: string[] | undefined;
-  let headerLine = 1;
-  while (i < n) {
-    // parse one record
-    const startLine = line;
-    const fields: string[] = [];
-    let recordIssue: string | undefined;
-    for (;;) {
-      let field = '';
-      if (s[i] === '"') {
-        const quoteLine = line;
-        i++;
-        let closed = false;
-        while (i < n) {
-          const ch = s[i] as string;
-          if (ch === '"') {
-            if (s[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            closed = true;
-            break;
-          }
-          if (ch === '\n') line++;
-          field += ch;
-          i++;
-        }
-        if (!closed) {
-          recordIssue ??= `unterminated quoted field starting on line ${quoteLine}`;
-        } else if (i < n && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') {
-          recordIssue ??= `unexpected character ${JSON.stringify(s[i])} after closing quote`;
-          while (i < n && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') field += s[i++] as string;
-        }
-      } else {
-        const start = i;
-        while (i < n && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') i++;
-        field = s.slice(start, i);
-        if (field.includes('"')) recordIssue ??= 'quote character inside an unquoted field';
-      }
-      fields.push(field);
-      if (i < n && s[i] === ',') {
-        i++;
-        continue;
-      }
-      break;
-    }
-    // end of record: consume CRLF / LF / CR
-    if (s[i] === '\r') i++;
-    if (s[i] === '\n') i++;
-    line++;
-    const blank = fields.length === 1 && fields[0] === '';
-    if (blank) continue;
-    if (header === undefined) {
-      if (recordIssue) throw new TabularError('VIGIL_ERR_INGEST_BAD_HEADER', file, startLine, `bad header: ${recordIssue}`);
-      header = fields.map((f) => f.trim());
-      headerLine = startLine;
-      continue;
-    }
-    if (recordIssue) {
-      issues.push({ file, line: startLine, message: recordIssue });
-      continue;
-    }
-    if (fields.length !== header.length) {
-      issues.push({ file, line: startLine, message: `expected ${header.length} fields, got ${fields.length}` });
-      continue;
-    }
-    records.push(fields);
-    recordLines.push(startLine);
-  }
-  if (header === undefined) throw new TabularError('VIGIL_ERR_INGEST_EMPTY', file, undefined, 'no header row (file is empty)');
-  checkHeader(header, file, headerLine);
-  return { file, format: 'csv', header, records, recordLines, issues };
-}
-
-function checkHeader(header: readonly string[], file: string, line: number | undefined): void {
-  const seen = new Set<string>();
-  header.forEach((h, k) => {
-    if (h === '') throw new TabularError('VIGIL_ERR_INGEST_BAD_HEADER', file, line, `column ${k + 1} has an empty name`);
-    if (seen.has(h)) throw new TabularError('VIGIL_ERR_INGEST_BAD_HEADER', file, line, `duplicate column name ${JSON.stringify(h)}`);
-    seen.add(h);
-  });
+  const collector = new RawTableCollector(file, 'csv');
+  const parser = new CsvStreamParser(file, collector);
+  parser.push(text);
+  parser.end();
+  return collector.table();
 }
 
 /**
@@ -200,53 +102,21 @@ function checkHeader(header: readonly string[], file: string, line: number | und
  * in `jsonColumns`, which keep them as their JSON text (a multiclass `score` object).
  */
 export function parseNdjson(text: string, file = '<ndjson>', options: { jsonColumns?: readonly string[] } = {}): RawTable {
-  const jsonColumns = new Set(options.jsonColumns ?? []);
-  const issues: ParseIssue[] = [];
-  const rows: Map<string, string | null>[] = [];
-  const recordLines: number[] = [];
-  const header: string[] = [];
-  const known = new Set<string>();
-  let s = text;
-  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-  const lines = s.split('\n');
-  lines.forEach((raw, k) => {
-    const lineNo = k + 1;
-    const t = raw.trim();
-    if (t === '') return;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(t);
-    } catch (e) {
-      issues.push({ file, line: lineNo, message: `invalid JSON: ${(e as Error).message}` });
-      return;
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      issues.push({ file, line: lineNo, message: 'expected a JSON object' });
-      return;
-    }
-    const row = new Map<string, string | null>();
-    for (const [key, v] of Object.entries(obj as Record<string, unknown>)) {
-      if (!known.has(key)) {
-        known.add(key);
-        header.push(key);
-      }
-      if (v === null || v === undefined) row.set(key, null);
-      else if (typeof v === 'number') row.set(key, String(v));
-      else if (typeof v === 'string') row.set(key, v);
-      else if (typeof v === 'boolean') row.set(key, v ? 'true' : 'false');
-      else if (jsonColumns.has(key)) row.set(key, JSON.stringify(v));
-      else {
-        issues.push({ file, line: lineNo, message: `field ${JSON.stringify(key)} is a nested ${Array.isArray(v) ? 'array' : 'object'}; treated as missing` });
-        row.set(key, null);
-      }
-    }
-    rows.push(row);
-    recordLines.push(lineNo);
-  });
-  if (header.length === 0) throw new TabularError('VIGIL_ERR_INGEST_EMPTY', file, undefined, 'no JSON objects found');
-  checkHeader(header, file, undefined);
-  const records = rows.map((r) => header.map((h) => (r.has(h) ? (r.get(h) as string | null) : null)));
-  return { file, format: 'ndjson', header, records, recordLines, issues };
+  const collector = new RawTableCollector(file, 'ndjson');
+  const parser = new NdjsonStreamParser(file, collector, options);
+  parser.push(text);
+  parser.end();
+  return collector.table();
+}
+
+/** Columnar data as columns of values and labels (a label a row: for the statistics that read labels). */
+export function toTabularData(t: ColumnarTable, rowLines?: readonly number[]): TabularData {
+  const columns: Column[] = t.columns.map((c) =>
+    c.type === 'numeric'
+      ? { name: c.name, type: 'numeric', numeric: c.values, missing: c.missing }
+      : { name: c.name, type: 'categorical', labels: Array.from(c.codes, (k) => (k < 0 ? null : (c.dictionary[k] as string))), missing: c.missing },
+  );
+  return { file: t.file, format: t.format, rowCount: t.rowCount, columns, issues: t.issues, ...(rowLines === undefined ? {} : { rowLines }) };
 }
 
 /**
@@ -255,64 +125,18 @@ export function parseNdjson(text: string, file = '<ndjson>', options: { jsonColu
  * unparseable values become NaN and are reported as issues with their line.
  */
 export function typeColumns(raw: RawTable, overrides: TypeOverrides = {}): TabularData {
-  const cat = new Set(overrides.categorical ?? []);
-  const num = new Set(overrides.numeric ?? []);
-  for (const name of [...cat, ...num]) {
-    if (!raw.header.includes(name)) {
-      throw new TabularError('VIGIL_ERR_INGEST_UNKNOWN_COLUMN', raw.file, undefined, `column ${JSON.stringify(name)} does not exist (columns: ${raw.header.join(', ')})`);
-    }
-    if (cat.has(name) && num.has(name)) {
-      throw new TabularError('VIGIL_ERR_INGEST_BAD_OVERRIDE', raw.file, undefined, `column ${JSON.stringify(name)} cannot be both numeric and categorical`);
-    }
+  const builder = new TableBuilder({ file: raw.file, format: raw.format, overrides });
+  builder.columns(raw.header, undefined);
+  raw.records.forEach((r, i) => builder.record(r, raw.recordLines[i] as number));
+  if (builder.rereadRows > 0) {
+    // columns that became categorical after numbers: their first rows' text, from the records again
+    const sink = builder.rereadSink();
+    raw.records.forEach((r, i) => sink.record(r, raw.recordLines[i] as number));
   }
-  const issues = [...raw.issues];
-  const columns: Column[] = raw.header.map((name, c) => {
-    const values = raw.records.map((r) => r[c] ?? null);
-    let type: ColumnType;
-    if (cat.has(name)) type = 'categorical';
-    else if (num.has(name)) type = 'numeric';
-    else {
-      let any = false;
-      let allNum = true;
-      for (const v of values) {
-        if (isMissingToken(v)) continue;
-        any = true;
-        if (parseNumber(v as string) === undefined) {
-          allNum = false;
-          break;
-        }
-      }
-      type = any && allNum ? 'numeric' : 'categorical';
-    }
-    let missing = 0;
-    if (type === 'numeric') {
-      const arr = new Float64Array(values.length);
-      values.forEach((v, r) => {
-        if (isMissingToken(v)) {
-          arr[r] = NaN;
-          missing++;
-          return;
-        }
-        const x = parseNumber(v as string);
-        if (x === undefined) {
-          arr[r] = NaN;
-          missing++;
-          issues.push({ file: raw.file, line: raw.recordLines[r] as number, message: `column ${JSON.stringify(name)}: ${JSON.stringify(v)} is not a number` });
-        } else arr[r] = x;
-      });
-      return { name, type, numeric: arr, missing };
-    }
-    const labels = values.map((v) => {
-      if (isMissingToken(v)) {
-        missing++;
-        return null;
-      }
-      return (v as string).trim();
-    });
-    return { name, type, labels, missing };
-  });
-  issues.sort((a, b) => a.line - b.line);
-  return { file: raw.file, format: raw.format, rowCount: raw.records.length, columns, issues, rowLines: raw.recordLines };
+  const typed = toTabularData(builder.finish(), raw.recordLines);
+  // the parser's issues and the typing's, by line (the parser's first on a line)
+  const issues = [...raw.issues, ...typed.issues].sort((a, b) => a.line - b.line);
+  return { ...typed, issues };
 }
 
 /** Chooses the format from the file extension (.ndjson/.jsonl/.json → NDJSON, .parquet/.pq → Parquet, else CSV). */

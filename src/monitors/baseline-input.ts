@@ -1,8 +1,9 @@
 import type { ModelConfig } from '../config/schema.js';
-import { ModelValidator, type ItemRejection } from '../ingest/events.js';
+import type { ColumnarColumn, ColumnarTable } from '../ingest/columnar.js';
+import { ModelValidator, type ItemRejection, type ReferenceField } from '../ingest/events.js';
 import type { TabularData, TypeOverrides } from '../ingest/tabular.js';
 import type { FeatureValue, Store, Target } from '../store/store.js';
-import type { BaselineRow } from './baseline.js';
+import type { BaselineColumns, BaselineRow, Coded } from './baseline.js';
 
 const SPECIAL = new Set(['id', 'ts', 'model_version', 'prediction', 'score', 'label', 'latency_ms', 'segment', 'error']);
 
@@ -15,6 +16,12 @@ export function baselineColumnTypes(model: ModelConfig): TypeOverrides {
     // a segment is text as written ("01" stays "01")
     categorical: [...model.features.filter((f) => f.type === 'categorical').map((f) => f.name), ...(classifier ? ['prediction', 'label'] : []), ...(model.task === 'multiclass' ? ['score'] : []), ...(model.features.some((f) => f.name === 'segment') ? [] : ['segment'])],
   };
+}
+
+/** Which columns of a training file a baseline reads: the model's features, `prediction`, `score`, `label` and `segment` (the others are named, not kept). */
+export function baselineColumnsKept(model: ModelConfig): (name: string) => boolean {
+  const kept = new Set([...model.features.map((f) => f.name), 'prediction', 'score', 'label', 'segment']);
+  return (name) => kept.has(name);
 }
 
 /** A multiclass `score` cell: JSON text of `{class: probability}` (an NDJSON object is kept as its text). */
@@ -58,6 +65,128 @@ export function rowsFromTable(model: ModelConfig, t: TabularData): { rows: Basel
   }
   const r = rowsFromItems(model, items);
   return { rows: r.rows, rejected: r.rejected.map((x) => ({ ...x, line: t.rowLines?.[x.index] ?? 0 })) };
+}
+
+/**
+ * The reference of a training file read as typed columns (readTable with {@link baselineColumnTypes}
+ * and {@link baselineColumnsKept}): what {@link rowsFromTable} makes of the same file — each row
+ * checked as an API row is, the rejected ones listed with their line — without an object per row.
+ * A target column's values are checked once per distinct value (categorical columns) or per row
+ * (numeric ones) with the validator's field checks; a rejected row's reason is the validator's
+ * answer for the whole row, as rowsFromTable gets it.
+ */
+export function referenceFromTable(
+  model: ModelConfig,
+  t: ColumnarTable,
+  validator: ModelValidator = new ModelValidator(model),
+): { columns: BaselineColumns; rows: number; rejected: (ItemRejection & { line: number })[] } {
+  const known = new Set(model.features.map((f) => f.name));
+  const byName = new Map(t.columns.map((c) => [c.name, c]));
+  const typed = <K extends ColumnarColumn['type']>(name: string, type: K | undefined): Extract<ColumnarColumn, { type: K }> | undefined => {
+    const c = byName.get(name);
+    if (c === undefined || type === undefined || c.type === type) return c as Extract<ColumnarColumn, { type: K }> | undefined;
+    throw new Error(`${t.file}: column ${JSON.stringify(name)} is ${c.type}, expected ${type} (read it with baselineColumnTypes)`);
+  };
+  const regression = model.task === 'regression';
+  const features = new Map<string, Float64Array | Coded<string>>();
+  for (const f of model.features) {
+    if (f.type === 'numeric') {
+      const c = typed(f.name, 'numeric');
+      if (c !== undefined) features.set(f.name, c.values);
+    } else {
+      const c = typed(f.name, 'categorical');
+      if (c !== undefined) features.set(f.name, { codes: c.codes, values: c.dictionary });
+    }
+  }
+  // the other fields of a row, as rowsFromTable sets them (a feature of that name is a feature)
+  const special = <K extends ColumnarColumn['type']>(name: ReferenceField, type: K | undefined): Extract<ColumnarColumn, { type: K }> | undefined =>
+    known.has(name) ? undefined : typed(name, type);
+  const prediction = special('prediction', regression ? 'numeric' : 'categorical');
+  const label = special('label', regression ? 'numeric' : 'categorical');
+  const score = special('score', model.task === 'binary' ? 'numeric' : model.task === 'multiclass' ? 'categorical' : undefined);
+  const segment = special('segment', 'categorical');
+  /** A field's value in a row's item (undefined: not set), from its column's value (a label, or a finite number). */
+  const itemValue = (field: ReferenceField, v: string | number): unknown =>
+    field === 'score' ? (model.task === 'multiclass' && typeof v === 'string' ? scoreCell(v) : v) : field === 'segment' ? String(v) : regression ? Number(v) : String(v);
+  const valueAt = (c: ColumnarColumn, i: number): string | number | null => {
+    if (c.type === 'numeric') {
+      const x = c.values[i] as number;
+      return Number.isFinite(x) ? x : null;
+    }
+    const k = c.codes[i] as number;
+    return k < 0 ? null : (c.dictionary[k] as string);
+  };
+  /** Whether row i's field passes; categorical columns are checked once per distinct value. */
+  const checks: ((i: number) => boolean)[] = [];
+  const fields: [ReferenceField, ColumnarColumn][] = [];
+  for (const [field, c] of [['prediction', prediction], ['label', label], ['score', score], ['segment', segment]] as const) {
+    if (c === undefined) continue;
+    fields.push([field, c]);
+    if (c.type === 'categorical') {
+      const verdict = new Int8Array(c.dictionary.length); // 0 not yet checked, 1 valid, 2 not
+      checks.push((i) => {
+        const k = c.codes[i] as number;
+        if (k < 0) return true;
+        let v = verdict[k] as number;
+        if (v === 0) verdict[k] = v = validator.referenceFieldValid(field, itemValue(field, c.dictionary[k] as string)) ? 1 : 2;
+        return v === 1;
+      });
+    } else {
+      checks.push((i) => {
+        const x = c.values[i] as number;
+        return !Number.isFinite(x) || validator.referenceFieldValid(field, itemValue(field, x));
+      });
+    }
+  }
+  const rejected: (ItemRejection & { line: number })[] = [];
+  const bad: number[] = [];
+  for (let i = 0; i < t.rowCount; i++) {
+    let ok = true;
+    for (let f = 0; f < checks.length && ok; f++) ok = (checks[f] as (i: number) => boolean)(i);
+    if (ok) continue;
+    // the validator's own answer for the whole row (its first problem), as rowsFromTable gets it
+    const featureValues: Record<string, FeatureValue> = Object.create(null) as Record<string, FeatureValue>;
+    for (const c of t.columns) if (known.has(c.name)) featureValues[c.name] = valueAt(c, i);
+    const item: Record<string, unknown> = { features: featureValues };
+    for (const [field, c] of fields) {
+      const v = valueAt(c, i);
+      if (v !== null) item[field] = itemValue(field, v);
+    }
+    const r = validator.referenceRows([item]).rejected[0];
+    if (r === undefined) continue;
+    rejected.push({ ...r, index: i, line: t.lineOf(i) });
+    bad.push(i);
+  }
+  let select: Int32Array | undefined;
+  if (bad.length > 0) {
+    select = new Int32Array(t.rowCount - bad.length);
+    let at = 0;
+    let b = 0;
+    for (let i = 0; i < t.rowCount; i++) {
+      if (b < bad.length && bad[b] === i) b++;
+      else select[at++] = i;
+    }
+  }
+  const maps: Coded<Readonly<Record<string, number>> | null> | undefined =
+    model.task === 'multiclass' && score?.type === 'categorical'
+      ? {
+          codes: score.codes,
+          values: score.dictionary.map((text) => {
+            const m = scoreCell(text);
+            return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as Readonly<Record<string, number>>) : null;
+          }),
+        }
+      : undefined;
+  const columns: BaselineColumns = {
+    length: t.rowCount,
+    ...(select === undefined ? {} : { select }),
+    features,
+    ...(prediction === undefined ? {} : { prediction: prediction.type === 'numeric' ? { values: prediction.values } : { codes: prediction.codes, values: prediction.dictionary } }),
+    ...(label === undefined ? {} : { label: label.type === 'numeric' ? { values: label.values } : { codes: label.codes, values: label.dictionary } }),
+    ...(model.task === 'binary' && score?.type === 'numeric' ? { score: score.values } : maps === undefined ? {} : { score: maps }),
+    ...(segment === undefined ? {} : { segment: { codes: segment.codes, values: segment.dictionary } }),
+  };
+  return { columns, rows: select === undefined ? t.rowCount : select.length, rejected };
 }
 
 /**

@@ -116,13 +116,220 @@ export interface LoadedBaseline {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Values coded against their distinct values: `codes[i]` is the index of row i's value in `values`, -1 where the row has none. */
+export interface Coded<T> {
+  readonly codes: Int32Array;
+  readonly values: readonly T[];
+}
+
+/** A number a row: `present` says which rows have one (absent: the rows with a finite number). */
+export interface Measured {
+  readonly values: Float64Array;
+  readonly present?: Uint8Array;
+}
+
+/**
+ * Reference rows as columns — what {@link buildBaselineFromColumns} summarizes: rows of objects
+ * ({@link buildBaseline}) or a training file's typed columns (monitors/baseline-input.ts), with no
+ * object per row. Every column has `length` entries.
+ */
+export interface BaselineColumns {
+  readonly length: number;
+  /** The rows that make the reference, ascending (the others were rejected); all of them when absent. */
+  readonly select?: Int32Array;
+  /**
+   * By feature name: a numeric feature's values (anything but a finite number is missing), a
+   * categorical one's values as text (-1 and '' missing). A feature without a column has no value.
+   */
+  readonly features: ReadonlyMap<string, Float64Array | Coded<string>>;
+  /** Classifiers: the predicted class as text; regression: the predicted value. */
+  readonly prediction?: Coded<string> | Measured;
+  /** Classifiers: the label's class as text; regression: the label's value. */
+  readonly label?: Coded<string> | Measured;
+  /** Binary: the positive class's probability (NaN: none); multiclass: the `{class: probability}` maps (null: none). */
+  readonly score?: Float64Array | Coded<Readonly<Record<string, number>> | null>;
+  readonly segment?: Coded<string>;
+}
+
+const isCoded = <T>(c: Coded<T> | Measured | Float64Array | undefined): c is Coded<T> => c !== undefined && !(c instanceof Float64Array) && 'codes' in c;
+
+/** Row i's target: its text (classifiers) or number (regression); undefined where it has none. */
+function targetOf(c: Coded<string> | Measured | undefined): { has: (i: number) => boolean; text: (i: number) => string; number: (i: number) => number } {
+  if (c === undefined) return { has: () => false, text: () => '', number: () => NaN };
+  if (isCoded(c)) return { has: (i) => (c.codes[i] as number) >= 0, text: (i) => c.values[c.codes[i] as number] as string, number: (i) => Number(c.values[c.codes[i] as number]) };
+  const present = c.present;
+  return {
+    has: present === undefined ? (i) => Number.isFinite(c.values[i] as number) : (i) => present[i] === 1,
+    text: (i) => String(c.values[i]),
+    number: (i) => c.values[i] as number,
+  };
+}
+
+/**
+ * A categorical summary of coded values over some rows (`rows`: indexes into the codes; every row
+ * when absent): -1 and '' are missing, as summarizeCategorical counts them.
+ */
+function summarizeCoded(c: Coded<string> | undefined, rows: Int32Array | undefined, n: number): CategoricalReferenceSummary {
+  if (c === undefined) return summarizeCategorical(new Map()); // no value: throws as for all-missing rows
+  const perCode = new Float64Array(c.values.length);
+  let missing = 0;
+  for (let k = 0; k < n; k++) {
+    const code = c.codes[rows === undefined ? k : (rows[k] as number)] as number;
+    if (code < 0) missing++;
+    else perCode[code] = (perCode[code] as number) + 1;
+  }
+  const counts = new Map<string, number>();
+  c.values.forEach((v, code) => {
+    const x = perCode[code] as number;
+    if (x === 0) return;
+    if (v === '') missing += x;
+    else counts.set(v, (counts.get(v) ?? 0) + x);
+  });
+  return { ...summarizeCategorical(counts), missing };
+}
+
+/** The rows (indexes into the columns) among `rows` (all `n` when absent) for which `keep` holds. */
+function rowsWhere(rows: Int32Array | undefined, n: number, keep: (i: number) => boolean): Int32Array {
+  let count = 0;
+  for (let k = 0; k < n; k++) if (keep(rows === undefined ? k : (rows[k] as number))) count++;
+  const out = new Int32Array(count);
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    const i = rows === undefined ? k : (rows[k] as number);
+    if (keep(i)) out[at++] = i;
+  }
+  return out;
+}
+
+/** f of each of `rows`, as float64 (a loop: Float64Array.from with a function goes through the iterator). */
+function mapRows(rows: Int32Array, f: (i: number) => number): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = f(rows[k] as number);
+  return out;
+}
+
 /**
  * Summarizes reference rows for a model: per-feature references, prediction/label distributions,
  * quality; the label-free estimate's calibration; with models[].segments, each frequent segment's
  * own references (`segment`: building one segment's part, none of the last two).
  */
 export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[], part: 'model' | 'segment' = 'model'): BuiltBaseline {
-  if (rows.length === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
+  return summarize(model, columnsOfRows(model, rows), undefined, part);
+}
+
+/**
+ * {@link buildBaseline} of reference data held as columns (the selected rows, in their order): the
+ * same baseline as from the same rows as objects. `release`: the feature columns are freed as soon
+ * as they are summarized (their memory goes back at once, before the quality and calibration need
+ * theirs) — only for columns nothing else reads afterwards, as `vigil baseline`'s. With
+ * models[].segments they are kept to the end: each segment reads them again.
+ */
+export function buildBaselineFromColumns(model: ModelConfig, columns: BaselineColumns, options: { release?: boolean } = {}): BuiltBaseline {
+  return summarize(model, columns, columns.select, 'model', options.release === true && model.segments === undefined);
+}
+
+/** Frees a column's memory now (its arrays become empty): see buildBaselineFromColumns's `release`. */
+function releaseColumn(c: Float64Array | Coded<string> | undefined): void {
+  const a = c === undefined ? undefined : c instanceof Float64Array ? c : c.codes;
+  const buffer = a?.buffer;
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+}
+
+/** Rows of objects as columns: what each row's fields mean to the baseline, nothing more. */
+export function columnsOfRows(model: ModelConfig, rows: readonly BaselineRow[]): BaselineColumns {
+  const n = rows.length;
+  /** Text values coded (first seen, first coded). */
+  const coder = (): { codes: Int32Array; values: string[]; set: (i: number, v: string | null) => void } => {
+    const codes = new Int32Array(n).fill(-1);
+    const values: string[] = [];
+    const index = new Map<string, number>();
+    return {
+      codes,
+      values,
+      set: (i, v) => {
+        if (v === null) return;
+        let c = index.get(v);
+        if (c === undefined) {
+          index.set(v, (c = values.length));
+          values.push(v);
+        }
+        codes[i] = c;
+      },
+    };
+  };
+  // a feature's value by own property: a row without `toString` has no toString feature
+  const feature = (r: BaselineRow, name: string): FeatureValue | undefined => (Object.hasOwn(r.features, name) ? r.features[name] : undefined);
+  const features = new Map<string, Float64Array | Coded<string>>();
+  for (const f of model.features) {
+    if (f.type === 'numeric') {
+      features.set(
+        f.name,
+        Float64Array.from(rows, (r) => {
+          const x = feature(r, f.name);
+          return isNum(x) ? x : NaN;
+        }),
+      );
+    } else {
+      const c = coder();
+      rows.forEach((r, i) => {
+        const v = feature(r, f.name);
+        c.set(i, v === null || v === undefined || v === '' || (typeof v === 'number' && Number.isNaN(v)) ? null : String(v));
+      });
+      features.set(f.name, { codes: c.codes, values: c.values });
+    }
+  }
+  const target = (get: (r: BaselineRow) => Target | null | undefined): Coded<string> | Measured => {
+    if (model.task !== 'regression') {
+      const c = coder();
+      rows.forEach((r, i) => {
+        const v = get(r);
+        c.set(i, v === null || v === undefined ? null : String(v));
+      });
+      return { codes: c.codes, values: c.values };
+    }
+    const values = new Float64Array(n).fill(NaN);
+    const present = new Uint8Array(n);
+    let odd = false; // a present value that is not a finite number: `present` is needed
+    rows.forEach((r, i) => {
+      const v = get(r);
+      if (v === null || v === undefined) return;
+      const x = Number(v);
+      values[i] = x;
+      present[i] = 1;
+      if (!Number.isFinite(x)) odd = true;
+    });
+    return odd ? { values, present } : { values };
+  };
+  let score: BaselineColumns['score'];
+  if (model.task === 'binary') score = Float64Array.from(rows, (r) => (isNum(r.score) ? r.score : NaN));
+  else if (model.task === 'multiclass') {
+    const codes = new Int32Array(n).fill(-1);
+    const values: Readonly<Record<string, number>>[] = [];
+    rows.forEach((r, i) => {
+      const s = r.score;
+      if (s === null || s === undefined || typeof s !== 'object') return;
+      codes[i] = values.length;
+      values.push(s);
+    });
+    score = { codes, values };
+  }
+  const segment = coder();
+  rows.forEach((r, i) => segment.set(i, typeof r.segment === 'string' ? r.segment : null));
+  return {
+    length: n,
+    features,
+    prediction: target((r) => r.prediction),
+    label: target((r) => r.label),
+    ...(score === undefined ? {} : { score }),
+    segment: { codes: segment.codes, values: segment.values },
+  };
+}
+
+/** The baseline of the rows `select` of the columns (every row when absent). */
+function summarize(model: ModelConfig, cols: BaselineColumns, select: Int32Array | undefined, part: 'model' | 'segment', release = false): BuiltBaseline {
+  const n = select === undefined ? cols.length : select.length;
+  if (n === 0) throw new VigilError('VIGIL_ERR_BASELINE_EMPTY', 'a baseline needs at least one row', { statusCode: 400 });
+  const at = (k: number): number => (select === undefined ? k : (select[k] as number));
   const features = Object.create(null) as Record<string, ReferenceSummaryJSON>; // feature names are user-chosen keys
   const references: ReferenceValues[] = [];
   /** The JSON of a summary; a numeric one's sorted values go to `references`. */
@@ -131,81 +338,119 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[], 
     return referenceToJSON(s);
   };
   for (const f of model.features) {
+    const col = cols.features.get(f.name);
     try {
       if (f.type === 'numeric') {
-        const v = new Float64Array(rows.length);
-        rows.forEach((r, i) => {
-          const x = r.features[f.name];
-          v[i] = isNum(x) ? x : NaN;
-        });
+        // every row of a column without ±Infinity is read as it is; else the rows' finite values, NaN for the others
+        let whole = select === undefined && col instanceof Float64Array;
+        for (let k = 0; whole && k < n; k++) {
+          const x = (col as Float64Array)[k] as number;
+          if (x === Infinity || x === -Infinity) whole = false;
+        }
+        let v: Float64Array;
+        if (whole) v = col as Float64Array;
+        else {
+          v = new Float64Array(n).fill(NaN);
+          if (col instanceof Float64Array) {
+            for (let k = 0; k < n; k++) {
+              const x = col[at(k)] as number;
+              if (Number.isFinite(x)) v[k] = x;
+            }
+          }
+        }
         features[f.name] = keep('feature', f.name, summarizeNumeric(v));
       } else {
-        features[f.name] = referenceToJSON(summarizeCategorical(rows.map((r) => (r.features[f.name] ?? null) as string | number | null)));
+        features[f.name] = referenceToJSON(summarizeCoded(isCoded(col) ? col : undefined, select, n));
       }
     } catch {
       // A feature with no values in the reference: no summary, its drift stays undefined (absent).
     }
+    if (release) releaseColumn(col);
   }
-  const out: BaselineSummary = { v: 1, task: model.task, rows: rows.length, features, quality: {} };
+  const out: BaselineSummary = { v: 1, task: model.task, rows: n, features, quality: {} };
   const classifier = model.task !== 'regression';
-  const preds = rows.map((r) => r.prediction).filter((p): p is Target => p !== undefined && p !== null);
+  const prediction = targetOf(cols.prediction);
+  const label = targetOf(cols.label);
+  const binaryScore = cols.score instanceof Float64Array ? cols.score : undefined;
+  const scoreOf = (i: number): number => {
+    const x = binaryScore === undefined ? NaN : (binaryScore[i] as number);
+    return Number.isFinite(x) ? x : NaN;
+  };
   try {
     if (model.task === 'binary') {
-      const s = rows.map((r) => r.score).filter(isNum);
-      if (s.length > 0) out.prediction = keep('prediction', '', summarizeNumeric(Float64Array.from(s)));
-    } else if (preds.length > 0) {
-      out.prediction = keep('prediction', '', classifier ? summarizeCategorical(preds.map(String)) : summarizeNumeric(Float64Array.from(preds.map(Number))));
+      const scored = rowsWhere(select, n, (i) => isNum(scoreOf(i)));
+      if (scored.length > 0) out.prediction = keep('prediction', '', summarizeNumeric(mapRows(scored, scoreOf)));
+    } else {
+      const preds = rowsWhere(select, n, prediction.has);
+      if (preds.length > 0) {
+        out.prediction = keep(
+          'prediction',
+          '',
+          classifier ? summarizeCoded(cols.prediction as Coded<string>, preds, preds.length) : summarizeNumeric(mapRows(preds, prediction.number)),
+        );
+      }
     }
   } catch {
     // no usable predictions
   }
-  const labelled = rows.filter((r) => r.label !== undefined && r.label !== null);
+  const labelled = rowsWhere(select, n, label.has);
   if (labelled.length > 0) {
     try {
-      out.label = keep(
-        'label',
-        '',
-        classifier ? summarizeCategorical(labelled.map((r) => String(r.label))) : summarizeNumeric(Float64Array.from(labelled.map((r) => Number(r.label)))),
-      );
+      out.label = keep('label', '', classifier ? summarizeCoded(cols.label as Coded<string>, labelled, labelled.length) : summarizeNumeric(mapRows(labelled, label.number)));
     } catch {
       // labels present but unusable
     }
     if (part === 'segment') {
       // the label-free estimate is the model's
     } else if (model.task === 'binary') {
-      const cal = calibrationOf(model, labelled);
+      const cal = calibrationOf(model, labelled, label.text, scoreOf, select === undefined ? binaryScore : undefined);
       if (cal !== undefined) out.calibration = cal;
     } else if (model.task === 'multiclass') {
-      const cals = classCalibrationsOf(labelled);
+      const cals = classCalibrationsOf(labelled, label.text, mapsOf(cols.score));
       if (cals !== undefined) out.classCalibrations = cals;
     }
-    const both = labelled.filter((r) => r.prediction !== undefined && r.prediction !== null);
+    const both = rowsWhere(labelled, labelled.length, prediction.has);
     if (both.length > 0) {
       if (classifier) {
         const codes = new Map<string, number>();
-        const code = (v: Target): number => {
-          const k = String(v);
+        const code = (k: string): number => {
           let c = codes.get(k);
           if (c === undefined) codes.set(k, (c = codes.size));
           return c;
         };
         const positive = model.task === 'binary' ? code(positiveClassOf(model)) : undefined;
-        const yTrue = Float64Array.from(both, (r) => code(r.label as Target));
-        const yPred = Float64Array.from(both, (r) => code(r.prediction as Target));
-        const scores = model.task === 'binary' ? Float64Array.from(both, (r) => (isNum(r.score) ? r.score : NaN)) : undefined;
-        const proba = model.task === 'multiclass' ? referenceProba(both, code) : undefined;
+        // the classes coded as they come (labels, then predictions), each distinct value looked up once
+        const coded = (c: Coded<string> | Measured | undefined, text: (i: number) => string): ((i: number) => number) => {
+          if (!isCoded(c)) return (i) => code(text(i));
+          const cache = new Int32Array(c.values.length).fill(-1);
+          return (i) => {
+            const k = c.codes[i] as number;
+            let u = cache[k] as number;
+            if (u < 0) cache[k] = u = code(c.values[k] as string);
+            return u;
+          };
+        };
+        const yTrue = mapRows(both, coded(cols.label, label.text));
+        const yPred = mapRows(both, coded(cols.prediction, prediction.text));
+        const scores = model.task === 'binary' ? mapRows(both, scoreOf) : undefined;
+        const proba = model.task === 'multiclass' ? referenceProba(both, mapsOf(cols.score), code) : undefined;
         out.quality = qualityMetrics({ task: model.task, yTrue, yPred, ...(scores ? { scores } : {}), ...(positive === undefined ? {} : { positive }), ...(proba ? { proba } : {}) });
       } else {
-        out.quality = qualityMetrics({
-          task: 'regression',
-          yTrue: Float64Array.from(both, (r) => Number(r.label)),
-          yPred: Float64Array.from(both, (r) => Number(r.prediction)),
-        });
+        out.quality = qualityMetrics({ task: 'regression', yTrue: mapRows(both, label.number), yPred: mapRows(both, prediction.number) });
       }
     }
   }
-  if (part === 'model' && model.segments !== undefined) segmentReferences(model, rows, out, references);
+  if (part === 'model' && model.segments !== undefined && cols.segment !== undefined) segmentReferences(model, cols, select, n, out, references);
   return { summary: out, references };
+}
+
+/** Row i's `{class: probability}` map, or null. */
+function mapsOf(score: BaselineColumns['score']): (i: number) => Readonly<Record<string, number>> | null {
+  if (!isCoded(score)) return () => null;
+  return (i) => {
+    const c = score.codes[i] as number;
+    return c < 0 ? null : (score.values[c] ?? null);
+  };
 }
 
 /**
@@ -213,24 +458,25 @@ export function buildBaseline(model: ModelConfig, rows: readonly BaselineRow[], 
  * min_samples reference rows, the most frequent first (ties by value), at most SEGMENTS_MAX; each
  * summarized as a baseline of its rows alone, its numeric values stored under kind `segment`.
  */
-function segmentReferences(model: ModelConfig, rows: readonly BaselineRow[], out: BaselineSummary, references: ReferenceValues[]): void {
-  const bySegment = new Map<string, BaselineRow[]>();
-  for (const r of rows) {
-    if (typeof r.segment !== 'string') continue;
-    let list = bySegment.get(r.segment);
-    if (list === undefined) bySegment.set(r.segment, (list = []));
-    list.push(r);
+function segmentReferences(model: ModelConfig, cols: BaselineColumns, select: Int32Array | undefined, n: number, out: BaselineSummary, references: ReferenceValues[]): void {
+  const seg = cols.segment as Coded<string>;
+  const counts = new Float64Array(seg.values.length);
+  for (let k = 0; k < n; k++) {
+    const c = seg.codes[select === undefined ? k : (select[k] as number)] as number;
+    if (c >= 0) counts[c] = (counts[c] as number) + 1;
   }
-  const chosen = [...bySegment]
-    .filter(([, list]) => list.length >= model.min_samples)
-    .sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : a > b ? 1 : 0))
+  const chosen = seg.values
+    .map((value, code) => ({ value, code, rows: counts[code] as number }))
+    .filter((s) => s.rows > 0 && s.rows >= model.min_samples)
+    .sort((x, y) => y.rows - x.rows || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0))
     .slice(0, SEGMENTS_MAX);
   if (chosen.length === 0) return;
   const segments = Object.create(null) as Record<string, SegmentSummary>; // segment values are user-chosen keys
-  for (const [value, list] of chosen) {
-    const built = buildBaseline(model, list, 'segment');
+  for (const { value, code } of chosen) {
+    const rows = rowsWhere(select, n, (i) => seg.codes[i] === code);
+    const built = summarize(model, cols, rows, 'segment');
     const s = built.summary;
-    segments[value] = { rows: list.length, features: s.features, ...(s.prediction ? { prediction: s.prediction } : {}), ...(s.label ? { label: s.label } : {}), quality: s.quality };
+    segments[value] = { rows: rows.length, features: s.features, ...(s.prediction ? { prediction: s.prediction } : {}), ...(s.label ? { label: s.label } : {}), quality: s.quality };
     for (const r of built.references) references.push({ kind: 'segment', name: segmentRefName(value, r.kind, r.name), sorted: r.sorted });
   }
   out.segments = segments;
@@ -240,12 +486,12 @@ function segmentReferences(model: ModelConfig, rows: readonly BaselineRow[], out
 const segmentRefName = (segment: string, kind: ReferenceKind, name: string): string => JSON.stringify([segment, kind, name]);
 
 /** Multiclass reference rows' class probabilities (`score: {class: p}`), per class of any row's map; NaN where a row has none. */
-function referenceProba(rows: readonly BaselineRow[], code: (v: Target) => number): { labels: number[]; columns: Float64Array[] } {
+function referenceProba(rows: Int32Array, mapOf: (i: number) => Readonly<Record<string, number>> | null, code: (v: string) => number): { labels: number[]; columns: Float64Array[] } {
   const classes: string[] = [];
   const seen = new Set<string>();
-  for (const r of rows) {
-    const s = r.score;
-    if (s === null || s === undefined || typeof s !== 'object') continue;
+  for (const i of rows) {
+    const s = mapOf(i);
+    if (s === null) continue;
     for (const c in s) {
       if (!Object.hasOwn(s, c) || seen.has(c)) continue;
       seen.add(c);
@@ -255,9 +501,9 @@ function referenceProba(rows: readonly BaselineRow[], code: (v: Target) => numbe
   return {
     labels: classes.map((c) => code(c)),
     columns: classes.map((c) =>
-      Float64Array.from(rows, (r) => {
-        const s = r.score;
-        return s !== null && s !== undefined && typeof s === 'object' && Object.hasOwn(s, c) && isNum(s[c]) ? (s[c] as number) : NaN;
+      mapRows(rows, (i) => {
+        const s = mapOf(i);
+        return s !== null && Object.hasOwn(s, c) && isNum(s[c]) ? (s[c] as number) : NaN;
       }),
     ),
   };
@@ -268,17 +514,28 @@ function referenceProba(rows: readonly BaselineRow[], code: (v: Target) => numbe
  * whole reference): over the labelled rows whose score is a probability, in their order (the split
  * draws rows by position), the label 1 when it is the positive class. Absent without such rows.
  */
-function calibrationOf(model: ModelConfig, labelled: readonly BaselineRow[]): CalibrationJSON | undefined {
+function calibrationOf(model: ModelConfig, labelled: Int32Array, labelOf: (i: number) => string, scoreOf: (i: number) => number, scoreColumn: Float64Array | undefined): CalibrationJSON | undefined {
   const positive = String(positiveClassOf(model));
-  const scored = labelled.filter((r) => isNum(r.score) && r.score >= 0 && r.score <= 1);
+  const scored = rowsWhere(labelled, labelled.length, (i) => {
+    const s = scoreOf(i);
+    return isNum(s) && s >= 0 && s <= 1;
+  });
   if (scored.length === 0) return undefined;
-  const y = Float64Array.from(scored, (r) => (String(r.label) === positive ? 1 : 0));
-  const s = Float64Array.from(scored, (r) => r.score as number);
+  const y = labelsWhere(scored, (i) => labelOf(i) === positive);
+  // every row of the column scored: the column is the scores (rows 0…n-1, every value a probability), not a copy
+  const s = scoreColumn !== undefined && scored.length === scoreColumn.length ? scoreColumn : mapRows(scored, scoreOf);
   return fittedCalibration(y, s);
 }
 
+/** 1 where `is` holds of the row, else 0 (a byte a row: these are the calibration's labels). */
+function labelsWhere(rows: Int32Array, is: (i: number) => boolean): Uint8Array {
+  const out = new Uint8Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = is(rows[k] as number) ? 1 : 0;
+  return out;
+}
+
 /** NannyML's decision and the isotonic fit of these labels (1: the class) and scores, as stored. */
-function fittedCalibration(y: Float64Array, scores: Float64Array): CalibrationJSON {
+function fittedCalibration(y: Uint8Array, scores: Float64Array): CalibrationJSON {
   const c = fitCbpeCalibration(y, scores);
   return { rows: y.length, decision: c.decision, ...(c.fit ? { x: Array.from(c.fit.x), y: Array.from(c.fit.y) } : {}) };
 }
@@ -289,21 +546,23 @@ function fittedCalibration(y: Float64Array, scores: Float64Array): CalibrationJS
  * the labelled rows that posted a finite probability for every class (NannyML refuses a reference
  * with a missing one), in their order. Absent without such rows or with fewer than two classes.
  */
-function classCalibrationsOf(labelled: readonly BaselineRow[]): Record<string, CalibrationJSON> | undefined {
-  const maps = labelled.map((r) => (r.score !== null && r.score !== undefined && typeof r.score === 'object' ? r.score : null));
+function classCalibrationsOf(labelled: Int32Array, labelOf: (i: number) => string, mapOf: (i: number) => Readonly<Record<string, number>> | null): Record<string, CalibrationJSON> | undefined {
   const classes = new Set<string>();
-  for (const m of maps) if (m !== null) for (const c in m) if (Object.hasOwn(m, c)) classes.add(c);
+  for (const i of labelled) {
+    const m = mapOf(i);
+    if (m !== null) for (const c in m) if (Object.hasOwn(m, c)) classes.add(c);
+  }
   const sorted = [...classes].sort();
   if (sorted.length < 2) return undefined;
-  const rows: number[] = [];
-  maps.forEach((m, i) => {
-    if (m !== null && sorted.every((c) => Object.hasOwn(m, c) && isNum(m[c]) && (m[c] as number) >= 0 && (m[c] as number) <= 1)) rows.push(i);
+  const rows = rowsWhere(labelled, labelled.length, (i) => {
+    const m = mapOf(i);
+    return m !== null && sorted.every((c) => Object.hasOwn(m, c) && isNum(m[c]) && (m[c] as number) >= 0 && (m[c] as number) <= 1);
   });
   if (rows.length === 0) return undefined;
   const out = Object.create(null) as Record<string, CalibrationJSON>; // class names are user-chosen keys
   for (const c of sorted) {
-    const y = Float64Array.from(rows, (i) => (String((labelled[i] as BaselineRow).label) === c ? 1 : 0));
-    const p = Float64Array.from(rows, (i) => (maps[i] as Readonly<Record<string, number>>)[c] as number);
+    const y = labelsWhere(rows, (i) => labelOf(i) === c);
+    const p = mapRows(rows, (i) => (mapOf(i) as Readonly<Record<string, number>>)[c] as number);
     out[c] = fittedCalibration(y, p);
   }
   return out;

@@ -20,7 +20,7 @@
 import { fitIsotonic, predictIsotonic, type IsotonicFit } from './isotonic.js';
 import { argsortQuick } from './numpy-sort.js';
 import { npSum, rocAuc } from './ranking.js';
-import { stratifiedShuffleSplit } from './stratified-split.js';
+import { stratifiedShuffleSplits } from './stratified-split.js';
 import { StatsInputError } from './types.js';
 
 /** NannyML's `_get_bin_index_edges(vector_length, bin_count)`: [left, right) row ranges. */
@@ -80,23 +80,26 @@ export function needsCalibration(yTrue: ArrayLike<number>, scores: ArrayLike<num
   if (positives === 0 || positives === n) return { needed: false, reason: 'single_class', detail: 'the labels hold one class only' };
   const auc = rocAuc(yTrue, scores);
   if (auc.defined && auc.value > 0.999) return { needed: false, reason: 'separable', detail: `ROC-AUC ${auc.value} > 0.999` };
-  let splits;
+  const nSplits = opts?.splitCount ?? 10;
+  let drawn;
   try {
-    splits = stratifiedShuffleSplit(yTrue, { nSplits: opts?.splitCount ?? 10, testSize: 0.1, randomState: 42 });
+    drawn = stratifiedShuffleSplits(yTrue, { nSplits, testSize: 0.1, randomState: 42 });
   } catch (e) {
     if (e instanceof StatsInputError) return { needed: false, reason: 'too_few', detail: e.message };
     throw e;
   }
-  const total = splits.reduce((s, sp) => s + sp.test.length, 0);
-  const yt = new Float64Array(total);
+  // one split at a time: the ten test parts, concatenated, are what is kept (the labels, 0 or 1, a byte each)
+  const total = nSplits * drawn.nTest;
+  const yt = new Uint8Array(total);
   const before = new Float64Array(total);
   const after = new Float64Array(total);
   let at = 0;
-  const s = Float64Array.from(scores);
-  const y = Float64Array.from(yTrue);
-  for (const { train, test } of splits) {
-    const tx = new Float64Array(train.length);
-    const ty = new Float64Array(train.length);
+  // read only: no copy of typed arrays
+  const s = ArrayBuffer.isView(scores) ? scores : Float64Array.from(scores);
+  const y = ArrayBuffer.isView(yTrue) ? yTrue : Float64Array.from(yTrue);
+  const tx = new Float64Array(drawn.nTrain);
+  const ty = new Uint8Array(drawn.nTrain);
+  for (const { train, test } of drawn.splits) {
     for (let k = 0; k < train.length; k++) {
       const i = train[k] as number;
       tx[k] = s[i] as number;

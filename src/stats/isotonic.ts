@@ -36,20 +36,22 @@ export function fitIsotonic(x: ArrayLike<number>, y: ArrayLike<number>): Isotoni
     if (!Number.isFinite(x[i] as number) || !Number.isFinite(y[i] as number)) throw new StatsInputError('VIGIL_ERR_STATS_NON_FINITE', `point ${i} is not finite`);
   }
   // 1. by x, then y
-  const [sx, sy] = lexsorted(x, y);
-  // 2. merge equal x: weighted mean of y
-  const ux: number[] = [];
-  const uy: number[] = [];
-  const uw: number[] = [];
+  let [sx, sy] = lexsorted(x, y);
+  // 2. merge equal x: weighted mean of y (at most n merged points, kept in typed arrays)
+  const ux = new Float64Array(n);
+  const uy = new Float64Array(n);
+  const uw = new Float64Array(n);
+  let m = 0;
   let cx = sx[0] as number;
   let cy = 0;
   let cw = 0;
   for (let j = 0; j < n; j++) {
     const xj = sx[j] as number;
     if (xj - cx >= RESOLUTION) {
-      ux.push(cx);
-      uy.push(cy / cw);
-      uw.push(cw);
+      ux[m] = cx;
+      uy[m] = cy / cw;
+      uw[m] = cw;
+      m++;
       cx = xj;
       cw = 1;
       cy = sy[j] as number;
@@ -58,23 +60,26 @@ export function fitIsotonic(x: ArrayLike<number>, y: ArrayLike<number>): Isotoni
       cy += sy[j] as number;
     }
   }
-  ux.push(cx);
-  uy.push(cy / cw);
-  uw.push(cw);
+  ux[m] = cx;
+  uy[m] = cy / cw;
+  uw[m] = cw;
+  m++;
+  sx = sy = new Float64Array(0); // the sorted points are not needed any more
   // 3. pool adjacent violators, in place
-  const fitted = pava(Float64Array.from(uy), Float64Array.from(uw));
+  const fitted = pava(uy.subarray(0, m), uw.subarray(0, m));
   // 4. drop the inner points of runs of equal values
-  const keepX: number[] = [];
-  const keepY: number[] = [];
-  const m = fitted.length;
+  const keepX = new Float64Array(m);
+  const keepY = new Float64Array(m);
+  let kept = 0;
   for (let i = 0; i < m; i++) {
     const v = fitted[i] as number;
     if (i === 0 || i === m - 1 || v !== fitted[i - 1] || v !== fitted[i + 1]) {
-      keepX.push(ux[i] as number);
-      keepY.push(v);
+      keepX[kept] = ux[i] as number;
+      keepY[kept] = v;
+      kept++;
     }
   }
-  return { x: Float64Array.from(keepX), y: Float64Array.from(keepY), xMin: ux[0] as number, xMax: ux[m - 1] as number };
+  return { x: keepX.slice(0, kept), y: keepY.slice(0, kept), xMin: ux[0] as number, xMax: ux[m - 1] as number };
 }
 
 /**

@@ -44,6 +44,18 @@ export function approximateMode(classCounts: readonly number[], nDraws: number, 
 }
 
 export function stratifiedShuffleSplit(y: ArrayLike<number>, opts: { readonly nSplits: number; readonly testSize: number; readonly randomState: number }): Split[] {
+  return [...stratifiedShuffleSplits(y, opts).splits];
+}
+
+/**
+ * The same splits, drawn one at a time as they are iterated (the generator's draws are in the
+ * same order), so only one split is in memory; the checks and sizes come at once. Each split's
+ * `train` holds `nTrain` rows and its `test` `nTest`.
+ */
+export function stratifiedShuffleSplits(
+  y: ArrayLike<number>,
+  opts: { readonly nSplits: number; readonly testSize: number; readonly randomState: number },
+): { readonly nTrain: number; readonly nTest: number; readonly splits: Generator<Split, void, undefined> } {
   const n = y.length;
   const nTest = Math.ceil(opts.testSize * n);
   const nTrain = n - nTest;
@@ -51,11 +63,19 @@ export function stratifiedShuffleSplit(y: ArrayLike<number>, opts: { readonly nS
   const classes = [...new Set(Array.from(y))].sort((a, b) => a - b);
   const code = new Map(classes.map((c, i) => [c, i]));
   const classCounts = classes.map(() => 0);
-  const classIndices: number[][] = classes.map(() => []);
+  const rowClass = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = code.get(y[i] as number) as number;
+    rowClass[i] = c;
     classCounts[c] = (classCounts[c] as number) + 1;
-    (classIndices[c] as number[]).push(i);
+  }
+  // each class's rows, ascending
+  const classIndices = classCounts.map((c) => new Int32Array(c));
+  const filled = classCounts.map(() => 0);
+  for (let i = 0; i < n; i++) {
+    const c = rowClass[i] as number;
+    (classIndices[c] as Int32Array)[filled[c] as number] = i;
+    filled[c] = (filled[c] as number) + 1;
   }
   if (Math.min(...classCounts) < 2) {
     throw new StatsInputError('VIGIL_ERR_STATS_TOO_FEW', 'The least populated class in y has only 1 member, which is too few. The minimum number of groups for any class cannot be less than 2.');
@@ -63,25 +83,30 @@ export function stratifiedShuffleSplit(y: ArrayLike<number>, opts: { readonly nS
   if (nTrain < classes.length) throw new StatsInputError('VIGIL_ERR_STATS_TOO_FEW', `The train_size = ${nTrain} should be greater or equal to the number of classes = ${classes.length}`);
   if (nTest < classes.length) throw new StatsInputError('VIGIL_ERR_STATS_TOO_FEW', `The test_size = ${nTest} should be greater or equal to the number of classes = ${classes.length}`);
   const rng = new LegacyRandomState(opts.randomState);
-  const out: Split[] = [];
-  for (let s = 0; s < opts.nSplits; s++) {
-    const nI = approximateMode(classCounts, nTrain, rng);
-    const tI = approximateMode(
-      classCounts.map((c, i) => c - (nI[i] as number)),
-      nTest,
-      rng,
-    );
-    const train: number[] = [];
-    const test: number[] = [];
-    for (let i = 0; i < classes.length; i++) {
-      const perm = rng.permutation(classCounts[i] as number);
-      const idx = classIndices[i] as number[];
-      const a = nI[i] as number;
-      const b = a + (tI[i] as number);
-      for (let k = 0; k < a; k++) train.push(idx[perm[k] as number] as number);
-      for (let k = a; k < b; k++) test.push(idx[perm[k] as number] as number);
+  function* splits(): Generator<Split, void, undefined> {
+    for (let s = 0; s < opts.nSplits; s++) {
+      const nI = approximateMode(classCounts, nTrain, rng);
+      const tI = approximateMode(
+        classCounts.map((c, i) => c - (nI[i] as number)),
+        nTest,
+        rng,
+      );
+      // the sizes per class add up to nTrain and nTest (approximateMode draws exactly that many)
+      const train = new Int32Array(nTrain);
+      const test = new Int32Array(nTest);
+      let a0 = 0;
+      let b0 = 0;
+      for (let i = 0; i < classes.length; i++) {
+        const perm = rng.permutation(classCounts[i] as number);
+        const idx = classIndices[i] as Int32Array;
+        const a = nI[i] as number;
+        const b = a + (tI[i] as number);
+        for (let k = 0; k < a; k++) train[a0++] = idx[perm[k] as number] as number;
+        for (let k = a; k < b; k++) test[b0++] = idx[perm[k] as number] as number;
+      }
+      // numpy's permutation(array) is a shuffled copy: these arrays are the copies
+      yield { train: rng.shuffle(train), test: rng.shuffle(test) };
     }
-    out.push({ train: rng.permutation(train), test: rng.permutation(test) });
   }
-  return out;
+  return { nTrain, nTest, splits: splits() };
 }
