@@ -64,6 +64,12 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['server.max_body_bytes', (c) => c.server.max_body_bytes],
   // Switching HTTPS on or off; a new certificate (or new file paths) applies on reload.
   ['server.tls', (c) => c.server.tls !== undefined],
+  ['storage.backend', (c) => c.storage.backend],
+  ['storage.url', (c) => c.storage.url],
+  ['storage.password_file', (c) => c.storage.password_file],
+  ['storage.schema', (c) => c.storage.schema],
+  ['storage.pool_size', (c) => c.storage.pool_size],
+  ['storage.startup_retry', (c) => c.storage.startup_retry],
   ['storage.path', (c) => c.storage.path],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],

@@ -1,10 +1,12 @@
 import { systemClock } from '../core/clock.js';
-import { isVigilError } from '../core/errors.js';
+import { errorMessage, isVigilError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
 import type { ColumnarTable } from '../ingest/columnar.js';
 import { TabularError } from '../ingest/tabular.js';
 import { buildBaselineFromColumns, calibrationLine, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnsKept, baselineColumnTypes, referenceFromTable } from '../monitors/baseline-input.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { describeStore, openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import type { CliIo } from './args.js';
 import { CONFIG_FLAG, defineCommand, loadConfigForCli, parseCommand, usageOf } from './args.js';
 import { progressOf } from './progress.js';
@@ -15,10 +17,10 @@ export const BASELINE_COMMAND = defineCommand({
   summary:
     "Store a model version's baseline (reference) from training data: features, and the prediction, score\n" +
     'and label columns when present (a multiclass score is a {class: probability} object: an NDJSON object, or\n' +
-    "JSON text in a CSV cell). It goes into the configured SQLite file; a running daemon picks it up at its next cycle.\n" +
+    "JSON text in a CSV cell). It goes into the configured store (the SQLite file, or PostgreSQL); a running daemon picks it up at its next cycle.\n" +
     'The file is streamed (CSV and NDJSON in chunks, Parquet a row group at a time): its size is not limited by\n' +
     'memory. Progress goes to stderr: a bar on a terminal, a line per stage otherwise.',
-  notes: 'Exit codes: 0 stored, 2 bad input (or the version has a baseline already and --replace was not given).',
+  notes: 'Exit codes: 0 stored, 1 the store cannot be opened, 2 bad input (or the version has a baseline already and --replace was not given).',
   flags: {
     config: CONFIG_FLAG,
     model: { kind: 'string', short: 'm', arg: 'MODEL', required: true, help: 'the model (as named in the configuration)' },
@@ -100,7 +102,14 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   const summary = built.summary;
   const now = systemClock.now();
   progress.stage('storing the baseline');
-  const store = new SqliteStore({ path: loaded.config.storage.path, synchronous: loaded.config.storage.synchronous, cacheMb: loaded.config.storage.cache_mb, now });
+  let store: Store;
+  try {
+    store = await openStore(loaded.config, { logger: createLogger({ level: 'silent' }), now, env, applicationName: 'vigil baseline' });
+  } catch (e) {
+    progress.clear();
+    io.stderr(`vigil baseline: cannot open the store ${describeStore(loaded.config.storage)}: ${errorMessage(e)}\n`);
+    return 1;
+  }
   try {
     let saved;
     try {

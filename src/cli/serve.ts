@@ -3,6 +3,8 @@ import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createDaemon } from '../daemon.js';
+import { describeStore, openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { RuleFilesError } from '../alerting/wiring.js';
 import { formatRuleFileError } from '../alerting/rules/index.js';
 import { DEFAULT_SIMULATOR, Simulator } from '../sim/simulator.js';
@@ -64,6 +66,10 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
   const loaded = await loadConfigForCli(values.config, io, env);
   if (loaded === null) return 2;
   const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
+  if (values.fresh && loaded.config.storage.backend !== 'sqlite') {
+    io.stderr('vigil serve: --fresh sets a SQLite file aside; this configuration uses storage.backend: postgres\n');
+    return 2;
+  }
   if (values.fresh) {
     try {
       const kept = setStoreAside(loaded.config.storage.path, new Date());
@@ -73,7 +79,17 @@ export async function runServe(argv: string[], io: CliIo, env: Readonly<Record<s
       return 1;
     }
   }
-  const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env });
+  let store: Store;
+  try {
+    // PostgreSQL may still be starting with the rest of a stack: keep trying for a while
+    store = await openStore(loaded.config, { logger, now: systemClock.now(), retryForMs: loaded.config.storage.startup_retry, env });
+  } catch (e) {
+    logger.error({ store: describeStore(loaded.config.storage), err: errorMessage(e) }, 'cannot open the store');
+    logger.flush();
+    io.stderr(`vigil serve: cannot open the store ${describeStore(loaded.config.storage)}: ${errorMessage(e)}\n`);
+    return 1;
+  }
+  const daemon = createDaemon({ initial: loaded, logger, clock: systemClock, env, openStore: () => store });
 
   // Signals are handled from the start: a SIGTERM while the hot windows load (tens of seconds with
   // large windows) stops gracefully too, and a SIGHUP then is applied once started.

@@ -31,6 +31,9 @@ const BAD: Record<string, { code: string; path: string; line: number }> = {
   'reference-points.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'models[0].drift.reference_points', line: 5 },
   'empty.bad.yaml': { code: 'VIGIL_ERR_CONFIG_EMPTY', path: '', line: 1 },
   'rule-files-no-match.bad.yaml': { code: 'VIGIL_ERR_CONFIG_NO_MATCH', path: 'rule_files[0]', line: 5 },
+  'postgres-no-url.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'storage.url', line: 2 },
+  'postgres-url.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'storage.url', line: 3 },
+  'sqlite-url.bad.yaml': { code: 'VIGIL_ERR_CONFIG_VALUE', path: 'storage.url', line: 3 },
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-config-'));
@@ -87,7 +90,7 @@ describe('good configuration files', () => {
         timeouts: { headers: 10_000, body: 30_000, idle: 72_000 },
         max_connections: 1024,
       },
-      storage: { path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
+      storage: { backend: 'sqlite', schema: 'vigil', pool_size: 10, startup_retry: 30_000, path: './data/vigil.db', retention: 30 * 86_400_000, prune_interval: 3_600_000, synchronous: 'normal', cache_mb: 4, audit_retention: 365 * 86_400_000 },
       log: { level: 'info', format: 'auto' },
       evaluation_interval: 30_000,
       compute_workers: 'auto',
@@ -299,7 +302,8 @@ describe('the configuration reference (docs/configuration.md) documents every de
       'server.address', 'server.port', 'server.external_url', 'server.tokens.read', 'server.tokens.ingest', 'server.tokens.admin', 'server.token_files.read',
       'server.token_files.ingest', 'server.token_files.admin', 'server.timeouts.headers', 'server.timeouts.body', 'server.timeouts.idle',
       'server.max_connections', 'server.tls.cert_file', 'server.tls.key_file', 'server.max_batch_items',
-      'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.path', 'storage.retention',
+      'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.backend', 'storage.url', 'storage.password_file',
+      'storage.schema', 'storage.pool_size', 'storage.startup_retry', 'storage.path', 'storage.retention',
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
       'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',

@@ -114,7 +114,55 @@ export const ServerSchema = z
     },
   }));
 
+/** A file holding a password (surrounding whitespace ignored: a trailing newline is not part of it), read at load. */
+const passwordFile = z.string().min(1).transform((path, ctx) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `cannot read the password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  const t = text.trim();
+  if (t === '') {
+    ctx.addIssue({ code: 'custom', message: `the password file ${path} is empty`, params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  return t;
+});
+
+/** A PostgreSQL URL (postgres:// or postgresql://), checked without ever repeating its password. */
+const postgresUrl = z.string().transform((text, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a URL such as postgres://vigil@db.example:5432/vigil', params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', message: `must be a postgres:// or postgresql:// URL, not ${u.protocol}//`, params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  if (u.hostname === '' || u.pathname.length <= 1) {
+    ctx.addIssue({ code: 'custom', message: 'must name a host and a database (postgres://USER@HOST:PORT/DATABASE)', params: { vigil: 'VALUE' } });
+    return z.NEVER;
+  }
+  return text;
+});
+
 export const StorageSchema = z.strictObject({
+  /** `sqlite` (one process, one file) or `postgres` (a shared database: replicas, a leader that acts). */
+  backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** backend postgres: where (the password may be in it, in password_file, or in PGPASSWORD). */
+  url: postgresUrl.optional(),
+  password_file: passwordFile.optional(),
+  /** backend postgres: the schema Vigil's tables live in (created if missing). */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)').default('vigil'),
+  /** backend postgres: connections in the pool. */
+  pool_size: int().pipe(z.number().min(2).max(100)).default(10),
+  /** backend postgres: how long `vigil serve` waits at start-up for a database that does not answer yet. */
+  startup_retry: durationMs().default(30_000),
   path: z.string().min(1).default('./data/vigil.db'),
   retention: positiveDuration().default(30 * 86_400_000),
   prune_interval: positiveDuration().default(3_600_000),
@@ -123,6 +171,15 @@ export const StorageSchema = z.strictObject({
   cache_mb: z.number().int().min(1).max(4096).default(4),
   /** Resolved remediation incidents and their action records are deleted after this. */
   audit_retention: positiveDuration().default(365 * 86_400_000),
+}).superRefine((st, ctx) => {
+  if (st.backend === 'postgres' && st.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'backend postgres needs storage.url (postgres://USER@HOST:PORT/DATABASE)', params: { vigil: 'VALUE' } });
+  }
+  if (st.backend === 'sqlite') {
+    for (const key of ['url', 'password_file'] as const) {
+      if (st[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `storage.${key} is for backend postgres; set storage.backend: postgres (the backend is sqlite)`, params: { vigil: 'VALUE' } });
+    }
+  }
 });
 
 export const FeatureSchema = z.strictObject({

@@ -98,6 +98,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, body, unexpected } = errorAnswer(err, req);
+    // a temporary refusal (the store's database does not answer): when to try again
+    const retry = isVigilError(err) ? err.details?.retryAfterSeconds : undefined;
+    if (typeof retry === 'number') void reply.header('Retry-After', String(retry));
     if (unexpected) {
       if (isVigilError(err)) req.log.error({ err, code: err.code }, 'request error');
       else req.log.error({ err }, 'unexpected error');

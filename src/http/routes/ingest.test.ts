@@ -563,3 +563,27 @@ models:
     ]);
   });
 });
+
+describe('a store that does not answer (its database restarting)', () => {
+  it('answers 503 with Retry-After, not 500; the same batch is stored once the store answers again', async () => {
+    const { failingStore } = await import('../../../test/failing-store.js');
+    const { VigilError } = await import('../../core/errors.js');
+    let down = true;
+    // as the PostgreSQL store rejects while its server is away (src/store/postgres/pg-errors.ts)
+    const unavailable = () => new VigilError('VIGIL_ERR_STORE_UNAVAILABLE', 'the PostgreSQL store is unavailable: connection refused', { statusCode: 503, details: { retryAfterSeconds: 1 } });
+    const u = await testDaemon(BASE_CONFIG, { openStore: (path) => failingStore(new SqliteStore({ path, now: Date.now() }), 'insertPredictions', unavailable, () => down) });
+    try {
+      const send = () => u.daemon.app.inject({ method: 'POST', url: '/v1/models/fraud/predictions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify([P('r1')]) });
+      const r = await send();
+      expect(r.statusCode).toBe(503);
+      expect(r.headers['retry-after']).toBe('1');
+      expect(r.json().error).toMatchObject({ code: 'VIGIL_ERR_STORE_UNAVAILABLE', retryAfterSeconds: 1 });
+      down = false;
+      const again = await send();
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ accepted: 1 });
+    } finally {
+      await u.close();
+    }
+  });
+});
