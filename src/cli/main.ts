@@ -1,5 +1,6 @@
 import { BASELINE_COMMAND, runBaseline } from './baseline.js';
 import { REPORT_COMMAND, runReport } from './report.js';
+import { MIGRATE_COMMAND, runMigrate } from './migrate.js';
 import { CHECK_CONFIG_COMMAND, runCheckConfig } from './check-config.js';
 import { SIMULATE_COMMAND, runSimulate } from './simulate.js';
 import { DRIFT_USAGE, runDrift } from './drift.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; usage: () => string; run: (arg
   },
   baseline: { summary: "store a model version's baseline from training data (CSV, NDJSON or Parquet)", usage: () => usageOf(BASELINE_COMMAND), run: runBaseline },
   report: { summary: 'write an HTML drift report of two CSV/NDJSON/Parquet files, with every feature\'s distributions', usage: () => usageOf(REPORT_COMMAND), run: runReport },
+  migrate: { summary: 'copy a SQLite store into an empty PostgreSQL database and verify the counts (storage.backend: postgres)', usage: () => usageOf(MIGRATE_COMMAND), run: runMigrate },
   slo: { summary: "print the SLOs' burn-rate alert rules for Prometheus (vigil slo rules > slo.rules.yml)", usage: () => usageOf(SLO_COMMAND), run: runSlo },
   simulate: { summary: 'demo traffic (predictions, delayed labels, then drift) against a running Vigil', usage: () => usageOf(SIMULATE_COMMAND), run: runSimulate },
   'demo-registry': { summary: 'a FAKE, in-memory MLflow model registry for the demo (never for production)', usage: () => usageOf(DEMO_REGISTRY_COMMAND), run: runDemoRegistry },
