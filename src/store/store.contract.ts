@@ -81,6 +81,33 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('follows what is stored: every model\'s predictions and labels above a sequence number, in order, a page at a time', async () => {
+      const { store } = await factory();
+      expect(await store.lastLabelSeq()).toBe(0);
+      expect(await store.followPredictions(0, 10)).toEqual([]);
+      const a = await store.insertPredictions('m', [pred('a'), pred('b', { prediction: 2.5, score: null })], T0);
+      const b = await store.insertPredictions('n', [pred('c', { segment: 'eu' }), pred('a')], T0 + 1);
+      const all = await store.followPredictions(0, 10);
+      expect(all.map((f) => [f.model, f.record.id])).toEqual([['m', 'a'], ['m', 'b'], ['n', 'c'], ['n', 'a']]);
+      expect(all.map((f) => f.seq)).toEqual([...a.seqs, ...b.seqs]);
+      expect(all[0]?.record).toEqual(pred('a'));
+      expect(all[1]?.record.prediction).toBe(2.5);
+      expect(all[2]?.record.segment).toBe('eu');
+      // after the last one seen, a page at a time; a duplicate is not there
+      expect((await store.followPredictions(a.seqs[1] as number, 1)).map((f) => f.record.id)).toEqual(['c']);
+      await store.insertPredictions('m', [pred('a')], T0 + 2);
+      expect((await store.followPredictions(b.seqs[1] as number, 10)).length).toBe(0);
+      const l1 = await store.insertLabels('m', [{ id: 'a', ts: T0 + 3, label: '1' }], T0 + 3);
+      const l2 = await store.insertLabels('n', [{ id: 'c', ts: T0 + 4, label: 0 }], T0 + 4);
+      expect(await store.followLabels(0, 10)).toEqual([
+        { model: 'm', seq: l1.seqs[0], record: { id: 'a', ts: T0 + 3, label: '1' } },
+        { model: 'n', seq: l2.seqs[0], record: { id: 'c', ts: T0 + 4, label: 0 } },
+      ]);
+      expect(await store.followLabels(l1.seqs[0] as number, 10)).toHaveLength(1);
+      expect(await store.lastLabelSeq()).toBe(l2.seqs[0]);
+      await store.close();
+    });
+
     it('keeps numeric predictions and labels numeric (regression)', async () => {
       const { store } = await factory();
       await store.insertPredictions('reg', [pred('r1', { prediction: 3.25, score: null })], T0);

@@ -325,7 +325,26 @@ export interface SloMinute {
   total: number;
 }
 
+/** A stored prediction as a replica following the store reads it (Store.followPredictions). */
+export interface FollowedPrediction {
+  model: string;
+  seq: number;
+  record: PredictionRecord;
+}
+
+/** A stored label as a replica following the store reads it (Store.followLabels). */
+export interface FollowedLabel {
+  model: string;
+  seq: number;
+  record: LabelRecord;
+}
+
 export interface Store {
+  /**
+   * Whether several Vigil processes may share this store (PostgreSQL): each then follows what the
+   * others store (followPredictions, followLabels) instead of only what it ingests itself.
+   */
+  readonly shared: boolean;
   /**
    * Stores a batch atomically (one transaction). With a layout, each prediction's packed form
    * (store/packed.ts) is stored beside its JSON, for the hot-window rebuild.
@@ -346,6 +365,17 @@ export interface Store {
   windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]>;
   /** The highest sequence number of any stored prediction (0 when none). */
   lastPredictionSeq(): Promise<number>;
+  /** The highest sequence number of any stored label (0 when none). */
+  lastLabelSeq(): Promise<number>;
+  /**
+   * The predictions of every model stored with a sequence number above `afterSeq`, in sequence
+   * order, at most `limit`: what a replica follows. A backend numbers rows in commit order, so a
+   * row never becomes visible after one with a higher number (taking "above the last one seen"
+   * misses nothing).
+   */
+  followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]>;
+  /** The labels stored with a sequence number above `afterSeq`, in sequence order, at most `limit` (the same terms). */
+  followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]>;
   /**
    * Stores a baseline: its summary JSON and its numeric reference values, in one transaction.
    * Reference values that are empty, not finite or not ascending, or two for the same kind and

@@ -22,6 +22,8 @@ import type {
   BaselineMeta,
   BaselineRecord,
   CircuitRecord,
+  FollowedLabel,
+  FollowedPrediction,
   IncidentFilter,
   IncidentRecord,
   LabelRecord,
@@ -259,6 +261,8 @@ const outboxUpsertSql = (s: string): string => `INSERT INTO ${s}.outbox (id, rec
 const outboxParams = (e: OutboxRecord): unknown[] => [e.id, e.receiver, e.payload, e.attempts, e.nextAttemptAt, e.createdAt];
 
 export class PostgresStore implements Store {
+  /** Several Vigil replicas share one database: each follows what the others store. */
+  readonly shared = true;
   /** The schema, as given (the tables are `"<schema>".<table>`). */
   readonly schema: string;
   private readonly pool: pg.Pool;
@@ -536,6 +540,31 @@ export class PostgresStore implements Store {
 
   async lastPredictionSeq(): Promise<number> {
     return (await this.read<{ seq: number }>(`SELECT coalesce(max(seq), 0) AS seq FROM ${this.s}.predictions`)).rows[0]?.seq ?? 0;
+  }
+
+  async lastLabelSeq(): Promise<number> {
+    return (await this.read<{ seq: number }>(`SELECT coalesce(max(seq), 0) AS seq FROM ${this.s}.labels`)).rows[0]?.seq ?? 0;
+  }
+
+  /** By the unique seq index; the numbers are in commit order (pg-writes.ts), so "above the last seen" misses nothing. */
+  async followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]> {
+    type Row = Omit<ScanRow, 'seq'> & { seq: number; model: string };
+    const r = await this.read<Row>(
+      `SELECT p.model, p.seq, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
+         f.features, NULL::bigint AS label_ts, NULL::text AS label_text, NULL::float8 AS label_number
+       FROM ${this.s}.predictions p LEFT JOIN ${this.s}.prediction_features f ON f.seq = p.seq
+       WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: recordOf(row) }));
+  }
+
+  async followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]> {
+    const r = await this.read<{ model: string; seq: number; id: string; ts: number; label_text: string | null; label_number: number | null }>(
+      `SELECT model, seq, id, ts, label_text, label_number FROM ${this.s}.labels WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: { id: row.id, ts: row.ts, label: targetOf(row.label_text, row.label_number) as Target } }));
   }
 
   async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = [], options: { replace?: boolean } = {}): Promise<SavedBaseline> {

@@ -7,6 +7,8 @@ import type {
   ActionFilter,
   ActionRecord,
   CircuitRecord,
+  FollowedLabel,
+  FollowedPrediction,
   IncidentFilter,
   IncidentRecord,
   BaselineMeta,
@@ -228,6 +230,8 @@ export { INSERT_SQL } from './writes.js';
 
 /** SQLite (better-sqlite3) on a local file in WAL mode; prepared statements only. */
 export class SqliteStore implements Store {
+  /** One process owns a SQLite file. */
+  readonly shared = false;
   private readonly db: Db;
   private open = true;
   /** Reads the rebuild's pages, in a worker thread when the store is a file. */
@@ -262,6 +266,9 @@ export class SqliteStore implements Store {
     scan: Statement;
     windowPage: Statement;
     lastSeq: Statement;
+    lastLabelSeq: Statement;
+    followPredictions: Statement;
+    followLabels: Statement;
     saveBaseline: Statement;
     baselineIdsOf: Statement;
     deleteBaseline: Statement;
@@ -360,6 +367,10 @@ export class SqliteStore implements Store {
         WHERE p.model = ? AND p.ts >= ? ORDER BY p.ts, p.rowid`),
       windowPage: db.prepare(WINDOW_PAGE_SQL).raw(true),
       lastSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM predictions'),
+      lastLabelSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM labels'),
+      followPredictions: db.prepare(`SELECT p.rowid AS seq, ${PREDICTION_COLUMNS}
+        FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref WHERE p.rowid > ? ORDER BY p.rowid LIMIT ?`),
+      followLabels: db.prepare('SELECT rowid AS seq, model, id, ts, label FROM labels WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
       baselineIdsOf: db.prepare('SELECT id FROM baselines WHERE model = ? AND version = ? ORDER BY id'),
@@ -478,6 +489,22 @@ export class SqliteStore implements Store {
   async lastPredictionSeq(): Promise<number> {
     this.check();
     return (this.stmts.lastSeq.get() as { seq: number }).seq;
+  }
+
+  async lastLabelSeq(): Promise<number> {
+    this.check();
+    return (this.stmts.lastLabelSeq.get() as { seq: number }).seq;
+  }
+
+  // One process writes a SQLite file (its rowids are in commit order); these serve the contract.
+  async followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]> {
+    this.check();
+    return (this.stmts.followPredictions.all(afterSeq, limit) as (PredictionRow & { seq: number })[]).map((r) => ({ model: r.model, seq: r.seq, record: recordOf(r) }));
+  }
+
+  async followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]> {
+    this.check();
+    return (this.stmts.followLabels.all(afterSeq, limit) as { seq: number; model: string; id: string; ts: number; label: Target }[]).map((r) => ({ model: r.model, seq: r.seq, record: { id: r.id, ts: r.ts, label: r.label } }));
   }
 
   async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = [], options: { replace?: boolean } = {}): Promise<SavedBaseline> {
