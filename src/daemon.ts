@@ -12,6 +12,7 @@ import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
 import { applyListener, logDroppedConnections, readTls } from './http/transport.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
+import { Follower } from './ingest/follower.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createRunnableSources } from './ingest/sources/config.js';
 import { SourceRunner } from './ingest/sources/runner.js';
@@ -47,6 +48,8 @@ export interface Daemon {
   readonly alerting: Alerting;
   readonly remediation: Remediator;
   readonly slos: SloTracker;
+  /** With a shared store: what reads every replica's rows into this one (tests make it pass now). */
+  readonly follower: Follower | undefined;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -106,7 +109,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const store =
     deps.openStore?.(config()) ??
     new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, logger, now: clock.now() });
-  const ingestor = new Ingestor({ store, metrics, logger, clock, config });
+  // A shared store (PostgreSQL, several replicas): every replica's rows reach this one's windows
+  // through the follower, in the store's order, its own included.
+  const ingestor = new Ingestor({ store, metrics, logger, clock, config, follow: store.shared });
+  const follower = store.shared ? new Follower({ store, ingestor, logger }) : undefined;
   const workers = config().compute_workers;
   const engine = new MonitorEngine({
     store,
@@ -163,6 +169,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   });
 
   const stages: CycleStage[] = [
+    // a shared store: every row any replica stored up to now is in the windows before they are read
+    ...(follower === undefined ? [] : [{ name: 'follow', run: async () => void (await follower.poll()) }]),
     {
       name: 'monitors',
       run: async (ctx) => {
@@ -338,6 +346,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     remediation,
     slos,
     config,
+    follower,
     snapshot: () => snapshot,
     reload,
     async start() {
@@ -353,6 +362,9 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       const url = await app.listen({ host: config().server.address, port: config().server.port });
       log.info({ url }, 'vigil listening; loading the hot windows');
       const t0 = performance.now();
+      // Following from before the load: a row stored meanwhile is either in a window's scan or
+      // reaches it from the follower (the engine keeps exactly one of the two, as for ingestion).
+      if (follower !== undefined) follower.start(await store.lastPredictionSeq(), await store.lastLabelSeq());
       // A stop meanwhile (a signal) ends the load after the page being read; stop() waits for it.
       loadingDone = engine.load(config(), clock.now(), () => stopping);
       try {
@@ -375,6 +387,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         log.info({ reason }, 'vigil stopping');
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
         await loadingDone.catch(() => undefined); // a start-up load stops after its current page
+        await follower?.stop();
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
         await remediation.stop(); // idempotent actions in flight resume at the next start

@@ -4,7 +4,7 @@ import { VigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VigilMetrics } from '../metrics/registry.js';
 import { modelLayout, type PackLayout } from '../store/packed.js';
-import type { LabelRecord, PredictionRecord, Store } from '../store/store.js';
+import type { FollowedLabel, FollowedPrediction, LabelRecord, PredictionRecord, Store } from '../store/store.js';
 import { ModelValidator, type ItemRejection } from './events.js';
 
 export interface IngestResult {
@@ -30,6 +30,12 @@ export interface IngestorDeps {
   logger: Logger;
   clock: Clock;
   config: () => VigilConfig;
+  /**
+   * A shared store (several replicas): what this process stores reaches its listeners and
+   * counters through the Follower (src/ingest/follower.ts), as what the others store does — in the
+   * store's order, the same on every replica — not from the request.
+   */
+  follow?: boolean;
 }
 
 /** Validates and stores batches of predictions and labels, and counts them. */
@@ -87,17 +93,41 @@ export class Ingestor {
         ? await this.deps.store.insertPredictions(model.name, batch.records as PredictionRecord[], now, this.layout(model))
         : await this.deps.store.insertLabels(model.name, batch.records as LabelRecord[], now);
 
-    if (written.inserted > 0) await this.notify(kind, model, batch.records, written.seqs);
     const duplicates = written.duplicates.map((i) => ({ index: batch.indexes[i] as number, id: (batch.records[i] as { id: string }).id }));
     const m = this.deps.metrics;
-    if (kind === 'predictions') this.countPredictions(model.name, batch.records as PredictionRecord[], new Set(written.duplicates));
-    else if (written.inserted > 0) m.labels.inc({ model: model.name }, written.inserted);
+    if (this.deps.follow !== true) {
+      if (written.inserted > 0) await this.notify(kind, model, batch.records, written.seqs);
+      if (kind === 'predictions') this.countPredictions(model.name, batch.records as PredictionRecord[], new Set(written.duplicates));
+      else if (written.inserted > 0) m.labels.inc({ model: model.name }, written.inserted);
+    }
     if (batch.rejected.length > 0) {
       m.rejected.inc({ model: model.name, kind }, batch.rejected.length);
       this.log.debug({ model: model.name, kind, rejected: batch.rejected.length, first: batch.rejected[0] }, 'items rejected');
     }
     if (duplicates.length > 0) m.duplicates.inc({ model: model.name, kind }, duplicates.length);
     return { accepted: written.inserted, duplicates, rejected: batch.rejected };
+  }
+
+  /**
+   * Rows the Follower read from a shared store (any replica stored them), in the store's order:
+   * told to the listeners and counted as this process's own ingestion is when it does not follow.
+   * Rows of models not in the configuration are skipped.
+   */
+  async deliver(kind: IngestKind, rows: readonly (FollowedPrediction | FollowedLabel)[]): Promise<void> {
+    const models = new Map(this.deps.config().models.map((m) => [m.name, m]));
+    for (let i = 0; i < rows.length; ) {
+      const name = (rows[i] as FollowedPrediction | FollowedLabel).model;
+      let j = i;
+      while (j < rows.length && (rows[j] as FollowedPrediction | FollowedLabel).model === name) j++;
+      const run = rows.slice(i, j);
+      i = j;
+      const model = models.get(name);
+      if (model === undefined) continue;
+      const records = run.map((r) => r.record);
+      await this.notify(kind, model, records, run.map((r) => r.seq));
+      if (kind === 'predictions') this.countPredictions(name, records as PredictionRecord[], new Set());
+      else this.deps.metrics.labels.inc({ model: name }, records.length);
+    }
   }
 
   private async notify(kind: IngestKind, model: ModelConfig, records: readonly unknown[], seqs: readonly number[]): Promise<void> {

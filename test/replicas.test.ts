@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/core/logger.js';
+import { openPostgres } from '../src/store/open.js';
+import { testDaemon, type TestDaemon } from './harness.js';
+import { freshDatabase, postgresServer } from './postgres.js';
+
+/**
+ * Replicas that agree (issue 14): two Vigil daemons on one PostgreSQL database, ingestion spread
+ * over both; each follows what the other stores, so both hold the same rows in their windows and
+ * export the same ml_ series.
+ */
+const server = await postgresServer();
+const T0 = Date.UTC(2026, 11, 6, 12);
+const CONFIG = `
+models:
+  - name: fraud
+    task: binary
+    positive_class: "1"
+    windows: [1h, 1d]
+    min_samples: 20
+    features:
+      - { name: amount, type: numeric }
+      - { name: country, type: categorical }
+rule_files: []
+alerting: { bundled_rules: false }
+`;
+
+const daemons: TestDaemon[] = [];
+const drops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.close();
+  for (const drop of drops.splice(0)) await drop();
+});
+
+async function replicas(n: number): Promise<TestDaemon[]> {
+  const db = await freshDatabase(server);
+  drops.push(db.drop);
+  for (let i = 0; i < n; i++) {
+    const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+    daemons.push(await testDaemon(CONFIG, { now: T0, openStore: () => store }));
+  }
+  return daemons.slice(-n);
+}
+
+/** Every ml_ sample line of a daemon's /metrics, sorted. */
+async function mlSeries(t: TestDaemon): Promise<string[]> {
+  const text = (await t.daemon.app.inject({ url: '/metrics' })).body;
+  return text.split('\n').filter((l) => l.startsWith('ml_')).sort();
+}
+
+const post = (t: TestDaemon, kind: string, items: unknown[]) =>
+  t.daemon.app.inject({ method: 'POST', url: `/v1/models/fraud/${kind}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(items) });
+
+describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => {
+  it('ingestion spread over two replicas: both windows hold every row, and both export the same ml_ series', async () => {
+    const [a, b] = (await replicas(2)) as [TestDaemon, TestDaemon];
+    // the followers' timers are not started (start() does that): here they pass in each cycle only
+    const ref = Array.from({ length: 400 }, (_, i) => ({ features: { amount: i % 100, country: ['PL', 'DE'][i % 2] }, prediction: i % 2, score: 0.7, label: i % 2 }));
+    expect((await post(a, 'baselines?version=v1', ref)).statusCode).toBe(201);
+    // the windows are held from here: rows reach them only through ingestion (here: the follower)
+    for (const t of [a, b]) await t.daemon.cycle.run();
+    expect(a.daemon.engine.window('fraud')?.n).toBe(0);
+    const preds = Array.from({ length: 300 }, (_, i) => ({ id: `p${i}`, ts: T0 - 1000 - i, model_version: 'v1', prediction: i % 2, score: 0.7, latency_ms: 5 + (i % 7), features: { amount: 40 + (i % 100), country: i % 5 === 0 ? 'XX' : 'PL' } }));
+    // interleaved over both: a third to a, a third to b, a third to a again
+    expect((await post(a, 'predictions', preds.slice(0, 100))).statusCode).toBe(200);
+    expect((await post(b, 'predictions', preds.slice(100, 200))).statusCode).toBe(200);
+    expect((await post(a, 'predictions', preds.slice(200))).statusCode).toBe(200);
+    // a re-sent batch through the other replica: duplicates, stored once
+    expect((await post(b, 'predictions', preds.slice(0, 10))).json()).toMatchObject({ accepted: 0 });
+    expect((await post(b, 'labels', preds.slice(0, 150).map((p, i) => ({ id: p.id, label: i % 3 === 0 ? 1 - (i % 2) : i % 2 })))).statusCode).toBe(200);
+    expect((await post(a, 'labels', preds.slice(150).map((p, i) => ({ id: p.id, label: i % 2 })))).statusCode).toBe(200);
+    // nothing reached a window from the request itself: the store's order is the only one
+    expect(a.daemon.engine.window('fraud')?.n).toBe(0);
+    // each replica's cycle first reads what every replica stored (its follow stage)
+    for (const t of [a, b]) await t.daemon.cycle.run();
+    expect(a.daemon.engine.window('fraud')?.n).toBe(300);
+    expect(b.daemon.engine.window('fraud')?.n).toBe(300);
+    const [sa, sb] = [await mlSeries(a), await mlSeries(b)];
+    expect(sa.length).toBeGreaterThan(50);
+    expect(sa).toEqual(sb);
+    // the counters too: every replica counts every stored row once, whichever took it
+    expect(sa).toContain('ml_predictions_total{model="fraud",version="v1"} 300');
+    expect(sa).toContain('ml_labels_total{model="fraud"} 300');
+    // and the quality the labels give, the drift the new country gives
+    expect(sa.some((l) => l.startsWith('ml_model_accuracy{model="fraud",version="v1",window="1h"} '))).toBe(true);
+    expect(sa.some((l) => /^ml_feature_drift_detected\{.*feature="country".*window="1h".*\} 1$/.test(l))).toBe(true);
+  });
+});
