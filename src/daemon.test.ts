@@ -98,7 +98,7 @@ describe('start-up', () => {
 
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'not ready', reasons: ['loading the hot windows'] });
+    expect(await ready.json()).toEqual({ status: 'not ready', reasons: ['loading the hot windows'], role: 'leader' });
     for (const [model, prefix] of [['a', 'new-a'], ['b', 'new-b']] as const) {
       const r = await fetch(`${url}/v1/models/${model}/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(preds(prefix, 3, now - 1000)) });
       expect(r.status, await r.text()).toBeLessThan(300);

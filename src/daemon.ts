@@ -12,6 +12,9 @@ import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
 import { applyListener, logDroppedConnections, readTls } from './http/transport.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { LeaderElector } from './cluster/leader.js';
 import { Follower } from './ingest/follower.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createRunnableSources } from './ingest/sources/config.js';
@@ -50,6 +53,8 @@ export interface Daemon {
   readonly slos: SloTracker;
   /** With a shared store: what reads every replica's rows into this one (tests make it pass now). */
   readonly follower: Follower | undefined;
+  /** With a shared store: the leader election (undefined: one process, it leads). */
+  readonly elector: LeaderElector | undefined;
   config(): VigilConfig;
   /** The snapshot `/metrics` serves and rules evaluate. */
   snapshot(): Snapshot;
@@ -74,6 +79,7 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['storage.pool_size', (c) => c.storage.pool_size],
   ['storage.startup_retry', (c) => c.storage.startup_retry],
   ['storage.path', (c) => c.storage.path],
+  ['cluster.lease', (c) => c.cluster.lease],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],
   ['compute_workers', (c) => c.compute_workers],
@@ -113,6 +119,21 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   // through the follower, in the store's order, its own included.
   const ingestor = new Ingestor({ store, metrics, logger, clock, config, follow: store.shared });
   const follower = store.shared ? new Follower({ store, ingestor, logger }) : undefined;
+  // Replicas sharing the store elect one leader (src/cluster/leader.ts); a SQLite store has one process: it leads.
+  const elector = store.shared
+    ? new LeaderElector({
+        store,
+        id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        leaseMs: config().cluster.lease,
+        logger,
+        onChange: (leader, epoch) => {
+          metrics.leader.set(leader ? 1 : 0);
+          metrics.leaderEpoch.set(epoch);
+        },
+      })
+    : undefined;
+  metrics.leader.set(elector === undefined ? 1 : 0);
+  metrics.leaderEpoch.set(elector === undefined ? 1 : 0);
   const workers = config().compute_workers;
   const engine = new MonitorEngine({
     store,
@@ -328,7 +349,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       if (stopping) reasons.push('shutting down');
       if (loading) reasons.push('loading the hot windows');
       if (!store.healthy()) reasons.push('store is not open');
-      return { ready: reasons.length === 0, reasons };
+      return { ready: reasons.length === 0, reasons, role: elector === undefined || elector.isLeader() ? 'leader' : 'follower' };
     },
   });
 
@@ -347,6 +368,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     slos,
     config,
     follower,
+    elector,
     snapshot: () => snapshot,
     reload,
     async start() {
@@ -365,6 +387,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       // Following from before the load: a row stored meanwhile is either in a window's scan or
       // reaches it from the follower (the engine keeps exactly one of the two, as for ingestion).
       if (follower !== undefined) follower.start(await store.lastPredictionSeq(), await store.lastLabelSeq());
+      elector?.start();
       // A stop meanwhile (a signal) ends the load after the page being read; stop() waits for it.
       loadingDone = engine.load(config(), clock.now(), () => stopping);
       try {
@@ -388,6 +411,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await app.close(); // stops accepting; in-flight requests (and their writes) finish
         await loadingDone.catch(() => undefined); // a start-up load stops after its current page
         await follower?.stop();
+        await elector?.stop(); // a leader lets its lease go: another replica takes over at once
         await sources.stop();
         await scheduler.stop(); // waits for running jobs
         await remediation.stop(); // idempotent actions in flight resume at the next start

@@ -85,4 +85,22 @@ describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => 
     expect(sa.some((l) => l.startsWith('ml_model_accuracy{model="fraud",version="v1",window="1h"} '))).toBe(true);
     expect(sa.some((l) => /^ml_feature_drift_detected\{.*feature="country".*window="1h".*\} 1$/.test(l))).toBe(true);
   });
+
+  it('one leader among the replicas: /readyz says each one\'s role, /metrics its vigil_leader and epoch; when the leader stops, another takes over at once', async () => {
+    const [a, b] = (await replicas(2)) as [TestDaemon, TestDaemon];
+    const role = async (t: TestDaemon) => ((await t.daemon.app.inject({ url: '/readyz' })).json() as { role: string }).role;
+    const gauge = async (t: TestDaemon, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await t.daemon.app.inject({ url: '/metrics' })).body)?.[1]);
+    expect([await role(a), await role(b)]).toEqual(['follower', 'follower']);
+    await a.daemon.elector?.tick();
+    await b.daemon.elector?.tick();
+    expect([await role(a), await role(b)]).toEqual(['leader', 'follower']);
+    expect([await gauge(a, 'vigil_leader'), await gauge(b, 'vigil_leader')]).toEqual([1, 0]);
+    const epoch = await gauge(a, 'vigil_leader_epoch');
+    expect(epoch).toBeGreaterThan(0);
+    // the leader stops (as on SIGTERM): it lets its lease go; the other takes over with the next epoch
+    await a.daemon.elector?.stop();
+    await b.daemon.elector?.tick();
+    expect([await role(a), await role(b)]).toEqual(['follower', 'leader']);
+    expect([await gauge(a, 'vigil_leader'), await gauge(b, 'vigil_leader'), await gauge(b, 'vigil_leader_epoch')]).toEqual([0, 1, epoch + 1]);
+  });
 });

@@ -111,6 +111,7 @@ describe('good configuration files', () => {
         circuit_breaker: { probe_period: 600_000, min_open: 60_000 },
       },
       slos: [],
+      cluster: { lease: 15_000 },
     });
   });
 
@@ -303,7 +304,7 @@ describe('the configuration reference (docs/configuration.md) documents every de
       'server.token_files.ingest', 'server.token_files.admin', 'server.timeouts.headers', 'server.timeouts.body', 'server.timeouts.idle',
       'server.max_connections', 'server.tls.cert_file', 'server.tls.key_file', 'server.max_batch_items',
       'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.backend', 'storage.url', 'storage.password_file',
-      'storage.schema', 'storage.pool_size', 'storage.startup_retry', 'storage.path', 'storage.retention',
+      'storage.schema', 'storage.pool_size', 'storage.startup_retry', 'cluster.lease', 'storage.path', 'storage.retention',
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
       'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',

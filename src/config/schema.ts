@@ -182,6 +182,15 @@ export const StorageSchema = z.strictObject({
   }
 });
 
+/** Replicas sharing a PostgreSQL store (storage.backend: postgres). */
+export const ClusterSchema = z.strictObject({
+  /**
+   * The leader lease: how long a leader that stops renewing (dead, paused, cut off) is waited for
+   * before another replica takes over; renewed every third of it.
+   */
+  lease: durationMs().pipe(z.number().min(1000, 'at least 1s').max(300_000, 'at most 5m')).default(15_000),
+});
+
 export const FeatureSchema = z.strictObject({
   name: z.string().min(1).max(256),
   type: z.enum(['numeric', 'categorical']),
@@ -375,6 +384,7 @@ export const ConfigSchema = z
     remediation: RemediationConfigSchema.prefault({}),
     /** Service level objectives on the models' data (src/slo). */
     slos: z.array(SloConfigSchema).default([]),
+    cluster: ClusterSchema.prefault({}),
   })
   // Checks across keys. The model checks run even when other parts of the file have problems, so
   // a duplicate model name is reported with them (`when`), and so read the value defensively: an

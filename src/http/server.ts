@@ -43,7 +43,8 @@ export interface ServerDeps {
   /** Reloads the configuration; a bad one keeps the running config and says why. */
   reload: () => Promise<ReloadOutcome>;
   /** Readiness: config loaded, store open, not shutting down. */
-  readiness: () => { ready: boolean; reasons: string[] };
+  /** Ready or not (and why not); `role`: leader or follower among replicas sharing a store (a single process leads). */
+  readiness: () => { ready: boolean; reasons: string[]; role?: 'leader' | 'follower' };
   /** Fixed at start: changing them needs a restart. */
   bodyLimit: number;
   /** HTTPS with this certificate (read by readTls); whether TLS is on is fixed at start. */

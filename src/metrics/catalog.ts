@@ -141,6 +141,8 @@ const ENTRIES: readonly CatalogEntry[] = [
   { name: 'vigil_job_overruns_total', type: 'counter', unit: '', labels: ['job'], origin: 'live', help: 'Ticks skipped because the previous run of the same job was still running.' },
   { name: 'vigil_job_last_success_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: ['job'], origin: 'live', help: 'When each scheduled job last succeeded.' },
   { name: 'vigil_store_pruned_rows_total', type: 'counter', unit: '', labels: ['table'], origin: 'live', help: 'Rows deleted by the retention job.' },
+  { name: 'vigil_leader', type: 'gauge', unit: '', labels: [], origin: 'live', help: '1 while this replica holds the leader lease (it alone runs actions, direct notifiers, pull sources and retention), else 0; always 1 on a SQLite store (one process).' },
+  { name: 'vigil_leader_epoch', type: 'gauge', unit: '', labels: [], origin: 'live', help: 'The epoch of the leader lease this replica last held (0 before it ever led): it goes up each time the lease changes hands, and fences a former leader\'s writes.' },
   { name: 'vigil_config_last_reload_successful', type: 'gauge', unit: '', labels: [], origin: 'live', help: '1 if the last configuration reload succeeded, else 0.' },
   { name: 'vigil_config_last_reload_success_timestamp_seconds', type: 'gauge', unit: 'timestamp_seconds', labels: [], origin: 'live', help: 'When the configuration was last loaded successfully.' },
 ];

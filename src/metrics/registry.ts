@@ -127,6 +127,8 @@ export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
     jobLastSuccess: gauge<'job'>(reg, 'vigil_job_last_success_timestamp_seconds'),
     pruned: counter<'table'>(reg, 'vigil_store_pruned_rows_total'),
     reloadSuccessful: gauge<never>(reg, 'vigil_config_last_reload_successful'),
+    leader: gauge<never>(reg, 'vigil_leader'),
+    leaderEpoch: gauge<never>(reg, 'vigil_leader_epoch'),
     reloadTimestamp: gauge<never>(reg, 'vigil_config_last_reload_success_timestamp_seconds'),
     circuitState: gauge<'model'>(reg, 'ml_circuit_breaker_state'),
     remediationActions: counter<'model' | 'action' | 'outcome'>(reg, 'ml_remediation_actions_total'),

@@ -108,6 +108,30 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it('the leader lease: held and renewed by one holder; on a shared store another takes it only when it lapses or is released, with the next epoch', async () => {
+      const { store } = await factory();
+      const first = await store.acquireLease('r1', 60_000);
+      expect(first).toMatchObject({ holder: 'r1', mine: true });
+      expect(first.epoch).toBeGreaterThan(0);
+      expect(await store.acquireLease('r1', 60_000)).toMatchObject({ holder: 'r1', mine: true, epoch: first.epoch });
+      if (store.shared) {
+        // held: refused to another, who learns who holds it
+        expect(await store.acquireLease('r2', 60_000)).toMatchObject({ holder: 'r1', mine: false, epoch: first.epoch });
+        // released: taken at once, with the next epoch; the old holder is refused from then on
+        await store.releaseLease('r1');
+        const second = await store.acquireLease('r2', 60);
+        expect(second).toMatchObject({ holder: 'r2', mine: true, epoch: first.epoch + 1 });
+        expect(await store.acquireLease('r1', 60_000)).toMatchObject({ holder: 'r2', mine: false });
+        // lapsed (60 ms of the database's time): taken by the next to ask
+        await new Promise((r) => setTimeout(r, 150));
+        expect(await store.acquireLease('r1', 60_000)).toMatchObject({ holder: 'r1', mine: true, epoch: first.epoch + 2 });
+        // releasing a lease one does not hold changes nothing
+        await store.releaseLease('r2');
+        expect(await store.acquireLease('r2', 60_000)).toMatchObject({ holder: 'r1', mine: false });
+      }
+      await store.close();
+    });
+
     it('keeps numeric predictions and labels numeric (regression)', async () => {
       const { store } = await factory();
       await store.insertPredictions('reg', [pred('r1', { prediction: 3.25, score: null })], T0);

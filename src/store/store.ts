@@ -339,6 +339,18 @@ export interface FollowedLabel {
   record: LabelRecord;
 }
 
+/** The leader lease as a replica sees it after asking for it (Store.acquireLease). */
+export interface Lease {
+  /** who holds it now (null: nobody ever did) */
+  holder: string | null;
+  /** goes up each time the lease changes hands or lapses: the fencing token of the holder's writes */
+  epoch: number;
+  /** the database's time when it lapses unless renewed, ms */
+  expiresAt: number;
+  /** this replica holds it */
+  mine: boolean;
+}
+
 export interface Store {
   /**
    * Whether several Vigil processes may share this store (PostgreSQL): each then follows what the
@@ -453,6 +465,14 @@ export interface Store {
   pruneSloMinutes(beforeMinute: number): Promise<number>;
   /** The predictions of these ids with their segments (undefined where there is none), for label-time SLIs. */
   predictionTargets(model: string, ids: readonly string[]): Promise<(PredictionTarget | undefined)[]>;
+  /**
+   * Takes or renews the leader lease for `holder` for `ttlMs` of the database's time: granted when
+   * the holder has it, or when nobody does (it lapsed, or was released). The epoch goes up when the
+   * lease changes hands or lapsed. One process owns a SQLite file: its lease is always granted.
+   */
+  acquireLease(holder: string, ttlMs: number): Promise<Lease>;
+  /** Lets the lease lapse now if `holder` has it (a replica stopping), so another takes over at once. */
+  releaseLease(holder: string): Promise<void>;
   /** Whether the store is open and answering. */
   healthy(): boolean;
   close(): Promise<void>;

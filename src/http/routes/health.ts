@@ -7,6 +7,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
   app.get('/healthz', open, async () => ({ status: 'ok' }));
   app.get('/readyz', open, async (_req, reply) => {
     const r = deps.readiness();
-    return reply.status(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reasons: r.reasons });
+    const role = r.role === undefined ? {} : { role: r.role };
+    return reply.status(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...role } : { status: 'not ready', reasons: r.reasons, ...role });
   });
 };

@@ -70,6 +70,6 @@ describe('/healthz and /readyz', () => {
     await t.daemon.store.close();
     const r = await t.daemon.app.inject({ url: '/readyz' });
     expect(r.statusCode).toBe(503);
-    expect(r.json()).toEqual({ status: 'not ready', reasons: ['store is not open'] });
+    expect(r.json()).toEqual({ status: 'not ready', reasons: ['store is not open'], role: 'leader' });
   });
 });

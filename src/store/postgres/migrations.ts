@@ -246,6 +246,21 @@ export const MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX slo_minutes_minute ON ${s}.slo_minutes (minute);
     `,
   },
+  {
+    version: 8,
+    name: 'the leader lease: one replica acts, its epoch fences the others',
+    // One row. `expires_at` is the database's own time in ms (clock_timestamp()), so the replicas'
+    // clocks never matter; `epoch` goes up each time the lease changes hands (or lapses).
+    up: (s) => `
+      CREATE TABLE ${s}.leader_lease (
+        name text COLLATE "C" PRIMARY KEY,
+        holder text,
+        epoch bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      INSERT INTO ${s}.leader_lease (name, holder, epoch, expires_at) VALUES ('leader', NULL, 0, 0);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -25,6 +25,7 @@ import type {
   FollowedLabel,
   FollowedPrediction,
   IncidentFilter,
+  Lease,
   IncidentRecord,
   LabelRecord,
   ModelCounts,
@@ -540,6 +541,32 @@ export class PostgresStore implements Store {
 
   async lastPredictionSeq(): Promise<number> {
     return (await this.read<{ seq: number }>(`SELECT coalesce(max(seq), 0) AS seq FROM ${this.s}.predictions`)).rows[0]?.seq ?? 0;
+  }
+
+  /**
+   * One statement on the lease row, on the database's clock: granted (and renewed, or taken over
+   * with the next epoch) when the holder has it or it lapsed; else the row as it is.
+   */
+  async acquireLease(holder: string, ttlMs: number): Promise<Lease> {
+    type Row = { holder: string | null; epoch: number; expires_at: number };
+    const taken = await this.q<Row>(
+      `WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t)
+       UPDATE ${this.s}.leader_lease l
+          SET epoch = CASE WHEN l.holder = $1 AND l.expires_at > now.t THEN l.epoch ELSE l.epoch + 1 END,
+              holder = $1,
+              expires_at = now.t + $2
+         FROM now
+        WHERE l.name = 'leader' AND (l.expires_at <= now.t OR l.holder = $1)
+       RETURNING l.holder, l.epoch, l.expires_at`,
+      [holder, Math.max(1, Math.round(ttlMs))],
+    );
+    const row = taken.rows[0] ?? (await this.read<Row>(`SELECT holder, epoch, expires_at FROM ${this.s}.leader_lease WHERE name = 'leader'`)).rows[0];
+    if (row === undefined) throw new VigilError('VIGIL_ERR_STORE_OPEN', 'the leader lease row is missing (migration 8)');
+    return { holder: row.holder, epoch: row.epoch, expiresAt: row.expires_at, mine: taken.rows.length > 0 };
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.q(`UPDATE ${this.s}.leader_lease SET expires_at = 0 WHERE name = 'leader' AND holder = $1`, [holder]);
   }
 
   async lastLabelSeq(): Promise<number> {

@@ -10,6 +10,7 @@ import type {
   FollowedLabel,
   FollowedPrediction,
   IncidentFilter,
+  Lease,
   IncidentRecord,
   BaselineMeta,
   BaselineRecord,
@@ -489,6 +490,16 @@ export class SqliteStore implements Store {
   async lastPredictionSeq(): Promise<number> {
     this.check();
     return (this.stmts.lastSeq.get() as { seq: number }).seq;
+  }
+
+  /** One process owns the file: it always leads (epoch 1); the lease is kept in no table. */
+  async acquireLease(holder: string, ttlMs: number): Promise<Lease> {
+    this.check();
+    return { holder, epoch: 1, expiresAt: Date.now() + ttlMs, mine: true };
+  }
+
+  async releaseLease(_holder: string): Promise<void> {
+    this.check();
   }
 
   async lastLabelSeq(): Promise<number> {
