@@ -129,9 +129,15 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         onChange: (leader, epoch) => {
           metrics.leader.set(leader ? 1 : 0);
           metrics.leaderEpoch.set(epoch);
+          // a new leader takes over remediation as a restart does, in its next cycle's remediation stage
+          if (leader) takeOver = true;
         },
       })
     : undefined;
+  /** Became leader since the last remediation stage: reload open incidents, resume interrupted actions. */
+  let takeOver = false;
+  /** This process may act: the leader among replicas, or the one process of a SQLite store. */
+  const leads = (): boolean => elector === undefined || elector.isLeader();
   metrics.leader.set(elector === undefined ? 1 : 0);
   metrics.leaderEpoch.set(elector === undefined ? 1 : 0);
   const workers = config().compute_workers;
@@ -146,7 +152,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   ingestor.subscribe(slos);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);
-  const alerting = new Alerting({ store, logger, clock, config, metrics });
+  const alerting = new Alerting({ store, logger, clock, config, metrics, leads: () => leads() });
   const snapshotFamilies = new Set(CATALOG.filter((c) => c.origin === 'snapshot').map((c) => c.name));
   // What the current cycle computed, and the ALERTS series of its rule evaluation.
   let computed: Sample[] = [];
@@ -207,7 +213,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       run: async (ctx) => {
         slos.observeCycle(computed, ctx.now);
         computed.push(...slos.samples(ctx.now));
-        await slos.flush(ctx.now);
+        await slos.flush(ctx.now, leads()); // every replica counts the same rows: only the leader's go to the store
       },
     },
     {
@@ -221,7 +227,17 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     {
       // Decides and starts actions for the firing alerts (they run in the background).
       name: 'remediation',
-      run: async (ctx) => remediation.step(ctx.now),
+      // only the leader acts (replicas on a shared store); a new leader first takes over as a
+      // restart does: open incidents from the store, idempotent actions interrupted resumed, the
+      // others closed as interrupted
+      run: async (ctx) => {
+        if (!leads()) return;
+        if (takeOver) {
+          takeOver = false;
+          await remediation.start({ resume: true });
+        }
+        await remediation.step(ctx.now);
+      },
     },
     {
       // One immutable snapshot per cycle: /metrics serves it, a scrape never computes.
@@ -264,6 +280,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     name: JOB_RETENTION,
     schedule: { everyMs: config().storage.prune_interval },
     run: async () => {
+      if (!leads()) return; // one replica prunes the shared store
       const now = clock.now();
       const r = await store.prune(now - config().storage.retention);
       metrics.pruned.inc({ table: 'predictions' }, r.predictions);
@@ -374,7 +391,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     async start() {
       await alerting.start(current.file);
       await slos.apply(clock.now());
-      await remediation.start();
+      // on a shared store a replica resumes interrupted actions only once it leads (elector's onChange)
+      await remediation.start({ resume: elector === undefined });
       // Listening first: while the hot windows are rebuilt from the store (tens of seconds with
       // large windows), ingestion is accepted — a model whose window is not built yet finds its
       // new rows in the store when it is — and /readyz says what is still loading.

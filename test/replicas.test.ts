@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
 import { openPostgres } from '../src/store/open.js';
 import { testDaemon, type TestDaemon } from './harness.js';
+import { startFakeWebhook } from './fakes/fake-receivers.js';
 import { freshDatabase, postgresServer } from './postgres.js';
+import { waitFor } from './processes.js';
 
 /**
  * Replicas that agree (issue 14): two Vigil daemons on one PostgreSQL database, ingestion spread
@@ -102,5 +104,54 @@ describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => 
     await b.daemon.elector?.tick();
     expect([await role(a), await role(b)]).toEqual(['follower', 'leader']);
     expect([await gauge(a, 'vigil_leader'), await gauge(b, 'vigil_leader'), await gauge(b, 'vigil_leader_epoch')]).toEqual([0, 1, epoch + 1]);
+  });
+
+  it('only the leader acts: one incident, one action, one direct notification, though both replicas fire the alert', async () => {
+    const hook = await startFakeWebhook();
+    drops.push(() => hook.close());
+    const db = await freshDatabase(server);
+    drops.push(db.drop);
+    const config = `
+rule_files: [busy.yml]
+notifications:
+  default_receiver: team
+  group_wait: 0s
+  receivers:
+    - { name: team, type: webhook, url: "${hook.url}/hook" }
+remediation:
+  actions:
+    breaker: { type: circuit_breaker }
+  routes:
+    - matchers: ['alertname="Busy"']
+      actions: [breaker]
+${CONFIG.replace('rule_files: []\n', '')}`;
+    const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1h", segment=""} > 10\n' };
+    const [a, b] = await Promise.all(
+      [0, 1].map(async () => {
+        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
+        daemons.push(t);
+        return t;
+      }),
+    ) as [TestDaemon, TestDaemon];
+    await a.daemon.elector?.tick();
+    await b.daemon.elector?.tick();
+    expect([a.daemon.elector?.isLeader(), b.daemon.elector?.isLeader()]).toEqual([true, false]);
+    const preds = Array.from({ length: 30 }, (_, i) => ({ id: `b${i}`, ts: T0 - 1000, model_version: 'v1', prediction: 1, score: 0.9, features: { amount: i, country: 'PL' } }));
+    expect((await post(b, 'predictions', preds)).statusCode).toBe(200);
+    for (const t of [a, b]) {
+      await t.daemon.cycle.run();
+      await t.daemon.remediation.idle();
+      await t.daemon.alerting.flush(T0);
+    }
+    // both fire the alert; one incident, one breaker action, one circuit opened, by the leader
+    for (const t of [a, b]) expect(t.daemon.alerting.service.activeAlerts().map((x) => x.alert.state)).toEqual(['firing']);
+    const incidents = (await a.daemon.app.inject({ url: '/v1/incidents' })).json().incidents as { actions: { action: string; status: string }[] }[];
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]?.actions.map((x) => `${x.action}:${x.status}`)).toEqual(['breaker:succeeded']);
+    // the webhook hears the leader only
+    await waitFor('the notification', async () => (hook.state.payloads.length > 0 ? true : undefined), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.state.payloads).toHaveLength(1);
   });
 });

@@ -31,7 +31,15 @@ export class Alerting {
   private readonly listeners: ((alerts: readonly AlertPayload[], now: number) => void | Promise<void>)[] = [];
 
   constructor(
-    private readonly deps: { store: Store; logger: Logger; clock: Clock; config: () => VigilConfig; metrics: VigilMetrics },
+    private readonly deps: {
+      store: Store;
+      logger: Logger;
+      clock: Clock;
+      config: () => VigilConfig;
+      metrics: VigilMetrics;
+      /** Whether this replica leads (replicas on a shared store): only the leader notifies directly. */
+      leads?: () => boolean;
+    },
   ) {
     this.log = deps.logger.child({ component: 'alerting' });
     this.service = new AlertingService({
@@ -119,8 +127,11 @@ export class Alerting {
     const r = await this.service.evaluate(samples, now, async (toSend) => {
       const deliver = unsilenced(toSend);
       await this.sender.send(deliver, now);
-      this.dispatcher.process(deliver, now);
-      await this.dispatcher.persist();
+      // Alertmanager gets every replica's alerts (it deduplicates them); the direct notifiers only the leader's
+      if (this.deps.leads?.() ?? true) {
+        this.dispatcher.process(deliver, now);
+        await this.dispatcher.persist();
+      }
     });
     const deliver = unsilenced(r.toSend);
     if (deliver.length > 0) {

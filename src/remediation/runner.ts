@@ -159,8 +159,13 @@ export class Remediator {
     return this.deps.config().models.map((m) => m.name);
   }
 
-  /** Loads persisted state; resumes (idempotent) or closes (others) executions a stop interrupted. */
-  async start(): Promise<void> {
+  /**
+   * Loads persisted state (incidents, circuits, pause, history); with `resume` (the default), also
+   * resumes (idempotent) or closes (others) the executions a stop interrupted. A replica that does
+   * not lead loads without resuming; it resumes when it becomes the leader (a failover: the same as
+   * a restart of the one process).
+   */
+  async start(options: { resume?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
     this.rebuild();
     await this.history.load();
@@ -173,7 +178,8 @@ export class Remediator {
       this.incidents.set(rec.fingerprint, inc);
     }
     const now = this.deps.clock.now();
-    for (const rec of await store.listActions({ status: 'running' })) {
+    const interrupted = options.resume === false ? [] : await store.listActions({ status: 'running' });
+    for (const rec of interrupted) {
       const inc = this.incidentById(rec.incidentId);
       const action = this.actions.get(rec.action);
       if (inc !== undefined && action !== undefined && action.idempotent) {

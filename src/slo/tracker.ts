@@ -229,7 +229,16 @@ export class SloTracker implements IngestListener {
    * Adds the counts since the last flush to the store. A store that fails keeps them for the next
    * flush (at most a day of minutes), logged once; once an hour, minutes past the longest period go.
    */
-  async flush(now: number): Promise<void> {
+  /**
+   * Writes the counts since the last flush to the store. `write` false (a replica that does not
+   * lead, on a shared store): they are dropped instead — every replica counts the same rows, and
+   * only the leader's counts go to the store, once.
+   */
+  async flush(now: number, write = true): Promise<void> {
+    if (!write) {
+      for (const t of this.tracked.values()) t.pending.clear();
+      return;
+    }
     const rows: SloMinute[] = [];
     for (const t of this.tracked.values()) for (const [minute, c] of t.pending) rows.push({ slo: t.id, minute, good: c.good, total: c.total });
     try {
