@@ -86,6 +86,8 @@ describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => 
     // and the quality the labels give, the drift the new country gives
     expect(sa.some((l) => l.startsWith('ml_model_accuracy{model="fraud",version="v1",window="1h"} '))).toBe(true);
     expect(sa.some((l) => /^ml_feature_drift_detected\{.*feature="country".*window="1h".*\} 1$/.test(l))).toBe(true);
+    // the rule history stays each replica's own: nothing of it in the shared store
+    expect(await a.daemon.store.readRuleHistory()).toEqual({ series: [], appends: [] });
   });
 
   it('one leader among the replicas: /readyz says each one\'s role, /metrics its vigil_leader and epoch; when the leader stops, another takes over at once', async () => {

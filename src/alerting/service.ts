@@ -106,7 +106,10 @@ export class AlertingService {
     this.log = deps.logger.child({ component: 'alerting' });
     const h = deps.config().alerting.history;
     this.history = new SampleHistory({ retentionMs: h.retention, maxSamples: h.max_samples, journal: h.persist });
-    this.persistence = h.persist ? new HistoryPersistence(deps.store, this.log) : undefined;
+    // Replicas sharing a store each keep their own history in memory: the persisted one is one
+    // process's (its series ids are its own), so a shared store keeps none — a restarted replica's
+    // range rules fill again over their range.
+    this.persistence = h.persist && !deps.store.shared ? new HistoryPersistence(deps.store, this.log) : undefined;
     this.manager = this.newManager();
   }
 
