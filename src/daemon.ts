@@ -231,6 +231,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       // restart does: open incidents from the store, idempotent actions interrupted resumed, the
       // others closed as interrupted
       run: async (ctx) => {
+        // every replica answers circuit reads and exports the state the shared store holds
+        if (elector !== undefined) await remediation.refresh();
         if (!leads()) return;
         if (takeOver) {
           takeOver = false;

@@ -155,5 +155,18 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
     await waitFor('the notification', async () => (hook.state.payloads.length > 0 ? true : undefined), 5000);
     await new Promise((r) => setTimeout(r, 300));
     expect(hook.state.payloads).toHaveLength(1);
+    // a serving app may ask either replica for its circuit: after its next cycle the follower answers as the leader
+    await b.daemon.cycle.run();
+    const circuit = async (t: TestDaemon) => {
+      const r = await t.daemon.app.inject({ url: '/v1/models/fraud/circuit' });
+      return [r.json().state, r.headers.etag];
+    };
+    expect((await circuit(a))[0]).toBe('open');
+    expect(await circuit(b)).toEqual(await circuit(a));
+    // an admin closes it through the follower: the leader reads it at its next cycle
+    expect((await b.daemon.app.inject({ method: 'PUT', url: '/v1/models/fraud/circuit', headers: { 'content-type': 'application/json' }, payload: '{"state":"closed"}' })).statusCode).toBe(200);
+    await a.daemon.cycle.run();
+    expect((await circuit(a))[0]).toBe('closed');
+    expect(await circuit(a)).toEqual(await circuit(b));
   });
 });

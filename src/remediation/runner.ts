@@ -196,6 +196,17 @@ export class Remediator {
     for (const m of this.models()) this.deps.metrics.rollbackLoop(m, 0);
   }
 
+  /**
+   * Re-reads what any replica may have changed in the shared store: the circuits (an admin's PUT
+   * on another replica, the leader's breaker) and the pause — so every replica answers the serving
+   * apps' circuit reads and exports the same state. Each cycle, on a shared store.
+   */
+  async refresh(): Promise<void> {
+    this.pause = parseJson<RuntimePause>(await this.deps.store.getState(PAUSE_KEY));
+    await this.circuits.load(this.models());
+    this.deps.metrics.paused(this.isPaused() ? 1 : 0);
+  }
+
   /** Applies a reloaded configuration (actions, routes, exported series). */
   reloaded(): void {
     this.rebuild();
