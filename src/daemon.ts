@@ -14,6 +14,7 @@ import { applyListener, logDroppedConnections, readTls } from './http/transport.
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { fencedStore } from './cluster/fenced-store.js';
 import { LeaderElector } from './cluster/leader.js';
 import { Follower } from './ingest/follower.js';
 import { Ingestor } from './ingest/ingestor.js';
@@ -160,7 +161,8 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   let recordedSamples: Sample[] = [];
 
   const remediation = new Remediator({
-    store,
+    // a leader's incident and action records carry its fence: a former leader's late write is refused
+    store: elector === undefined ? store : fencedStore(store, () => elector.fence()),
     logger,
     clock,
     config,

@@ -13,7 +13,7 @@
  */
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Lease, Store } from '../store/store.js';
+import type { Fence, Lease, Store } from '../store/store.js';
 
 export interface LeaderOptions {
   store: Store;
@@ -61,6 +61,15 @@ export class LeaderElector {
   /** The epoch of this replica's lease while it leads (0 before it ever did). */
   epoch(): number {
     return this.currentEpoch;
+  }
+
+  /**
+   * What this replica's automated writes carry once it has led (Store Fence): its lease as it was
+   * granted. A write made after another replica took the lease over — an action finishing after a
+   * pause — is refused by the store. Undefined before it ever led.
+   */
+  fence(): Fence | undefined {
+    return this.currentEpoch > 0 ? { holder: this.o.id, epoch: this.currentEpoch } : undefined;
   }
 
   /** Who holds the lease, as last seen. */

@@ -132,6 +132,30 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it("a leader's writes carry its fence: on a shared store a former leader's are refused once another holds the lease", async () => {
+      const { store } = await factory();
+      const l1 = await store.acquireLease('r1', 60_000);
+      const f1 = { holder: 'r1', epoch: l1.epoch };
+      await store.saveIncident(incident('i1'), { fence: f1 });
+      await store.saveAction(action('a1', { incidentId: 'i1', reason: 'first' }), { fence: f1 });
+      await store.saveCircuit({ model: 'fraud', state: 'open', since: T0, reason: 'r', incidentId: 'i1', probeUntil: null, manual: false, generation: 1 }, { fence: f1 });
+      if (store.shared) {
+        await store.releaseLease('r1');
+        const l2 = await store.acquireLease('r2', 60_000);
+        const stale = (p: Promise<void>) => expect(p).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_FENCED', statusCode: 409 });
+        await stale(store.saveAction(action('a1', { incidentId: 'i1', reason: 'again' }), { fence: f1 }));
+        await stale(store.saveIncident(incident('i1', { status: 'resolved', resolvedAt: T0 + 1 }), { fence: f1 }));
+        await stale(store.saveCircuit({ model: 'fraud', state: 'closed', since: T0 + 1, reason: 'r', incidentId: null, probeUntil: null, manual: false, generation: 2 }, { fence: f1 }));
+        // nothing of the refused writes is stored; the new leader's go through
+        expect((await store.getAction('a1'))?.reason).toBe('first');
+        expect((await store.getIncident('i1'))?.status).toBe('open');
+        expect((await store.listCircuits())[0]?.state).toBe('open');
+        await store.saveAction(action('a1', { incidentId: 'i1', reason: 'by r2' }), { fence: { holder: 'r2', epoch: l2.epoch } });
+        expect((await store.getAction('a1'))?.reason).toBe('by r2');
+      }
+      await store.close();
+    });
+
     it('keeps numeric predictions and labels numeric (regression)', async () => {
       const { store } = await factory();
       await store.insertPredictions('reg', [pred('r1', { prediction: 3.25, score: null })], T0);

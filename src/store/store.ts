@@ -339,6 +339,16 @@ export interface FollowedLabel {
   record: LabelRecord;
 }
 
+/**
+ * A leader's writes carry its lease (holder and epoch): a shared store refuses them once another
+ * replica holds the lease (VIGIL_ERR_STORE_FENCED), so a leader paused past its lease that resumes
+ * cannot act twice. A store of one process ignores it.
+ */
+export interface Fence {
+  holder: string;
+  epoch: number;
+}
+
 /** The leader lease as a replica sees it after asking for it (Store.acquireLease). */
 export interface Lease {
   /** who holds it now (null: nobody ever did) */
@@ -426,7 +436,7 @@ export interface Store {
   /** Oldest first. */
   listOutbox(): Promise<OutboxRecord[]>;
   /** Inserts or replaces an incident (by id). */
-  saveIncident(i: IncidentRecord): Promise<void>;
+  saveIncident(i: IncidentRecord, options?: { fence?: Fence }): Promise<void>;
   getIncident(id: string): Promise<IncidentRecord | undefined>;
   /** Newest first (by firedAt). */
   listIncidents(f: IncidentFilter): Promise<IncidentRecord[]>;
@@ -434,7 +444,7 @@ export interface Store {
    * Inserts or replaces a decision record (by id). A second record with the idempotency key of
    * another one is refused (VIGIL_ERR_STORE_CONFLICT): an action never executes twice.
    */
-  saveAction(a: ActionRecord): Promise<void>;
+  saveAction(a: ActionRecord, options?: { fence?: Fence }): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;
   /** Newest first (by createdAt, then id). */
   listActions(f: ActionFilter): Promise<ActionRecord[]>;
@@ -443,7 +453,7 @@ export interface Store {
    * Open incidents and their records are kept whatever their age.
    */
   pruneIncidents(beforeTs: number): Promise<{ incidents: number; actions: number }>;
-  saveCircuit(c: CircuitRecord): Promise<void>;
+  saveCircuit(c: CircuitRecord, options?: { fence?: Fence }): Promise<void>;
   listCircuits(): Promise<CircuitRecord[]>;
   /** Small durable key/value state (heartbeats, last shutdown, …). */
   getState(key: string): Promise<string | undefined>;

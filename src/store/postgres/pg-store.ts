@@ -23,6 +23,7 @@ import type {
   BaselineRecord,
   CircuitRecord,
   FollowedLabel,
+  Fence,
   FollowedPrediction,
   IncidentFilter,
   Lease,
@@ -398,6 +399,26 @@ export class PostgresStore implements Store {
    * throws. A connection that failed is not given back to the pool. A transaction that only reads
    * (`reads`) runs again on a lost connection, as q does.
    */
+  /**
+   * A write, fenced when a fence is given: in one transaction the lease row is read FOR SHARE —
+   * held as the fence says, or the write is refused (VIGIL_ERR_STORE_FENCED, 409) — and kept
+   * locked until the write commits, so a replica taking the lease over waits for it and never
+   * slips in between.
+   */
+  private async fenced(fence: Fence | undefined, text: string, values: readonly unknown[]): Promise<void> {
+    if (fence === undefined) {
+      await this.q(text, values);
+      return;
+    }
+    await this.tx(async (c) => {
+      const held = await c.query(`SELECT 1 FROM ${this.s}.leader_lease WHERE name = 'leader' AND holder = $1 AND epoch = $2 FOR SHARE`, [fence.holder, fence.epoch]);
+      if (held.rowCount === 0) {
+        throw new VigilError('VIGIL_ERR_STORE_FENCED', `refused: ${fence.holder} no longer holds the leader lease (epoch ${fence.epoch}); another replica leads`, { statusCode: 409, details: { epoch: fence.epoch } });
+      }
+      await c.query(text, values as unknown[]);
+    });
+  }
+
   private async tx<T>(fn: (c: PoolClient) => Promise<T>, begin = 'BEGIN', reads = false): Promise<T> {
     this.check();
     for (let attempt = 0; ; attempt++) {
@@ -777,8 +798,8 @@ export class PostgresStore implements Store {
     return r.rows.map((x) => ({ id: x.id, receiver: x.receiver, payload: x.payload, attempts: x.attempts, nextAttemptAt: x.next_attempt_at, createdAt: x.created_at }));
   }
 
-  async saveIncident(i: IncidentRecord): Promise<void> {
-    await this.q(
+  async saveIncident(i: IncidentRecord, options: { fence?: Fence } = {}): Promise<void> {
+    await this.fenced(options.fence,
       `INSERT INTO ${this.s}.incidents (id, fingerprint, alertname, model, labels, annotations, fired_at, resolved_at, status, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, alertname = EXCLUDED.alertname, model = EXCLUDED.model,
@@ -816,10 +837,10 @@ export class PostgresStore implements Store {
    * key inside the database — two replicas cannot both take it — and the refusal is the SQLite
    * store's VIGIL_ERR_STORE_CONFLICT.
    */
-  async saveAction(a: ActionRecord): Promise<void> {
+  async saveAction(a: ActionRecord, options: { fence?: Fence } = {}): Promise<void> {
     const s = this.s;
     try {
-      await this.q(
+      await this.fenced(options.fence,
         `INSERT INTO ${s}.remediation_actions (id, incident_id, idempotency_key, model, action, type, status, reason, created_at,
            started_at, ended_at, expires_at, attempts, error, details, plan, decided_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
@@ -889,8 +910,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  async saveCircuit(c: CircuitRecord): Promise<void> {
-    await this.q(
+  async saveCircuit(c: CircuitRecord, options: { fence?: Fence } = {}): Promise<void> {
+    await this.fenced(options.fence,
       `INSERT INTO ${this.s}.circuit_breakers (model, state, since, reason, incident_id, probe_until, manual, generation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (model) DO UPDATE SET state = EXCLUDED.state, since = EXCLUDED.since, reason = EXCLUDED.reason, incident_id = EXCLUDED.incident_id,
          probe_until = EXCLUDED.probe_until, manual = EXCLUDED.manual, generation = EXCLUDED.generation`,

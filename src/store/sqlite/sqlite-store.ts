@@ -7,6 +7,7 @@ import type {
   ActionFilter,
   ActionRecord,
   CircuitRecord,
+  Fence,
   FollowedLabel,
   FollowedPrediction,
   IncidentFilter,
@@ -687,7 +688,8 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  async saveIncident(i: IncidentRecord): Promise<void> {
+  // One process owns the file: no other can lead, a fence is always held.
+  async saveIncident(i: IncidentRecord, _options: { fence?: Fence } = {}): Promise<void> {
     this.check();
     this.stmts.saveIncident.run(i.id, i.fingerprint, i.alertname, i.model, JSON.stringify(i.labels), JSON.stringify(i.annotations), i.firedAt, i.resolvedAt, i.status, i.createdAt);
   }
@@ -712,7 +714,7 @@ export class SqliteStore implements Store {
     return rows.map(incidentOf);
   }
 
-  async saveAction(a: ActionRecord): Promise<void> {
+  async saveAction(a: ActionRecord, _options: { fence?: Fence } = {}): Promise<void> {
     this.check();
     if (a.idempotencyKey !== null) {
       const other = this.stmts.actionByKey.get(a.idempotencyKey) as { id: string } | undefined;
@@ -772,7 +774,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async saveCircuit(c: CircuitRecord): Promise<void> {
+  async saveCircuit(c: CircuitRecord, _options: { fence?: Fence } = {}): Promise<void> {
     this.check();
     this.stmts.saveCircuit.run(c.model, c.state, c.since, c.reason, c.incidentId, c.probeUntil, c.manual ? 1 : 0, c.generation);
   }
