@@ -68,6 +68,7 @@ import {
   type ScanRow,
 } from './pg-reads.js';
 import { checkReferences } from '../references.js';
+import { actionOf, incidentOf, type ActionRow, type IncidentRow } from '../rows.js';
 import { leBytes, REFERENCE_CHUNK_BYTES, ReferenceScratch } from './pg-references.js';
 import { labelParams, labelsSql, predictionParams, predictionsSql, writeResult } from './pg-writes.js';
 
@@ -138,40 +139,6 @@ function passwordIn(url: string): string | undefined {
   }
 }
 
-interface IncidentRow {
-  id: string;
-  fingerprint: string;
-  alertname: string;
-  model: string;
-  labels: string;
-  annotations: string;
-  fired_at: number;
-  resolved_at: number | null;
-  status: 'open' | 'resolved';
-  created_at: number;
-}
-
-interface ActionRow {
-  id: string;
-  incident_id: string;
-  idempotency_key: string | null;
-  model: string;
-  action: string;
-  type: string;
-  status: ActionRecord['status'];
-  reason: string;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  expires_at: number | null;
-  attempts: number;
-  error: string | null;
-  details: string;
-  plan: string;
-  decided_by: string | null;
-  updated_at: number;
-}
-
 interface CircuitRow {
   model: string;
   state: CircuitRecord['state'];
@@ -182,40 +149,6 @@ interface CircuitRow {
   manual: boolean;
   generation: number;
 }
-
-const incidentOf = (r: IncidentRow): IncidentRecord => ({
-  id: r.id,
-  fingerprint: r.fingerprint,
-  alertname: r.alertname,
-  model: r.model,
-  labels: JSON.parse(r.labels) as Record<string, string>,
-  annotations: JSON.parse(r.annotations) as Record<string, string>,
-  firedAt: r.fired_at,
-  resolvedAt: r.resolved_at,
-  status: r.status,
-  createdAt: r.created_at,
-});
-
-const actionOf = (r: ActionRow): ActionRecord => ({
-  id: r.id,
-  incidentId: r.incident_id,
-  idempotencyKey: r.idempotency_key,
-  model: r.model,
-  action: r.action,
-  type: r.type,
-  status: r.status,
-  reason: r.reason,
-  createdAt: r.created_at,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  expiresAt: r.expires_at,
-  attempts: r.attempts,
-  error: r.error,
-  details: JSON.parse(r.details) as Record<string, unknown>,
-  plan: JSON.parse(r.plan) as Record<string, unknown>,
-  decidedBy: r.decided_by,
-  updatedAt: r.updated_at,
-});
 
 const circuitOf = (r: CircuitRow): CircuitRecord => ({
   model: r.model,
