@@ -119,11 +119,11 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         expect(await store.acquireLease('r2', 60_000)).toMatchObject({ holder: 'r1', mine: false, epoch: first.epoch });
         // released: taken at once, with the next epoch; the old holder is refused from then on
         await store.releaseLease('r1');
-        const second = await store.acquireLease('r2', 60);
+        const second = await store.acquireLease('r2', 1500);
         expect(second).toMatchObject({ holder: 'r2', mine: true, epoch: first.epoch + 1 });
         expect(await store.acquireLease('r1', 60_000)).toMatchObject({ holder: 'r2', mine: false });
-        // lapsed (60 ms of the database's time): taken by the next to ask
-        await new Promise((r) => setTimeout(r, 150));
+        // lapsed (1.5 s of the database's time): taken by the next to ask
+        await new Promise((r) => setTimeout(r, 1600));
         expect(await store.acquireLease('r1', 60_000)).toMatchObject({ holder: 'r1', mine: true, epoch: first.epoch + 2 });
         // releasing a lease one does not hold changes nothing
         await store.releaseLease('r2');
