@@ -19,7 +19,7 @@ const CONCURRENCY = 4;
 const REFERENCE_ROWS = 20_000;
 
 /** One prediction item of the bench, as the API takes it. */
-function item(rnd: () => number, id: string, now: number): Record<string, unknown> {
+export function item(rnd: () => number, id: string, now: number): Record<string, unknown> {
   const f: Record<string, number> = {};
   for (let k = 0; k < FEATURES; k++) f[`f${k}`] = Math.round(rnd() * 1e6) / 1e3;
   return { id, ts: now, model_version: 'v1', features: f, prediction: rnd() < 0.5 ? 1 : 0, score: Math.round(rnd() * 1e4) / 1e4, latency_ms: Math.round(rnd() * 500) / 10 };

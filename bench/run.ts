@@ -3,6 +3,7 @@ import { benchCycle, benchSweep } from './cycle.js';
 import { benchDaemon } from './daemon.js';
 import { benchEdge } from './edge.js';
 import { benchIngest } from './ingest.js';
+import { benchIngestPostgres } from './ingest-pg.js';
 import { benchMetrics } from './metrics.js';
 import { benchPromql } from './promql.js';
 import { benchSegments } from './segments.js';
@@ -17,6 +18,7 @@ const only = process.argv[2];
 
 const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
+  'ingest-pg': benchIngestPostgres,
   metrics: benchMetrics,
   cycle: benchCycle,
   sweep: benchSweep,
