@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { mulberry32 } from '../src/core/random.js';
-import { item } from './ingest.js';
+import { item, postNdjson } from './ingest.js';
 import { startVigil } from './process.js';
 
 const FEATURES = 20;
@@ -44,17 +44,7 @@ export async function benchIngestPostgres(print: (line: string) => void): Promis
   const replicas = [await startVigil(config), await startVigil(config)];
   const agents = replicas.map(() => new Agent({ keepAlive: true, maxSockets: CONCURRENCY }));
   try {
-    const post = (r: number, body: Uint8Array): Promise<void> =>
-      new Promise<void>((resolve, reject) => {
-        const req = request(`${replicas[r]?.url}/v1/models/bench/predictions`, { method: 'POST', agent: agents[r], headers: { 'content-type': 'application/x-ndjson', 'content-length': body.byteLength } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (d: Buffer) => chunks.push(d));
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+    const post = (r: number, body: Uint8Array): Promise<void> => postNdjson(`${replicas[r]?.url}/v1/models/bench/predictions`, agents[r] as Agent, body);
     for (let i = 0; i < WARM; i++) await post(i % 2, encoded[i] as Uint8Array);
     let next = WARM;
     const t0 = performance.now();

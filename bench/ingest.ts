@@ -65,6 +65,20 @@ function rawInsert(dir: string, bodies: readonly string[], skip: number, name: s
   return batches.reduce((n, b) => n + b.length, 0) / secs;
 }
 
+/** POSTs an NDJSON body with node:http on `agent` (keep-alive); rejects unless it answers 200. */
+export function postNdjson(url: string, agent: Agent, body: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', 'content-length': body.byteLength } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /**
  * Ingestion throughput over real HTTP on 127.0.0.1: the daemon runs in its own process, this one
  * posts NDJSON batches of 1,000 predictions with 20 numeric features, 4 requests in flight —
@@ -107,17 +121,7 @@ export async function benchIngest(print: (line: string) => void): Promise<void> 
           await r.arrayBuffer();
         }
         // node:http with keep-alive (4 sockets): a lighter client than fetch, whose CPU shares the two cores
-        const post = (body: Uint8Array): Promise<void> =>
-          new Promise<void>((resolve, reject) => {
-            const req = request(`${vigil.url}/v1/models/bench/predictions`, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', 'content-length': body.byteLength } }, (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
-              res.on('error', reject);
-            });
-            req.on('error', reject);
-            req.end(body);
-          });
+        const post = (body: Uint8Array): Promise<void> => postNdjson(`${vigil.url}/v1/models/bench/predictions`, agent, body);
         // Warm-up (JIT, SQLite pages), not counted.
         for (let i = 0; i < WARM; i++) await post(encoded[i] as Uint8Array);
         let next = WARM;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { budgetSamples } from './monitors/budgets.js';
 import { SloTracker } from './slo/tracker.js';
 import type { FastifyInstance } from 'fastify';
@@ -12,8 +14,6 @@ import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
 import { applyListener, logDroppedConnections, readTls } from './http/transport.js';
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { fencedStore } from './cluster/fenced-store.js';
 import { LeaderElector } from './cluster/leader.js';
 import { Follower } from './ingest/follower.js';

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, postgresServer } from './postgres.js';
-import { waitFor } from './processes.js';
+import { startServe, waitFor } from './processes.js';
 
 /**
  * The real `vigil serve` on `storage.backend: postgres`: ingestion over HTTP lands in PostgreSQL,
@@ -18,29 +17,7 @@ const server = await postgresServer();
 const dir = mkdtempSync(join(tmpdir(), 'vigil-pg-serve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function start(config: string, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const lines: string[] = [];
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  child.stderr?.on('data', (d) => lines.push(String(d)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vigil did not start:\n${lines.join('\n')}`)), 30_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      lines.push(line);
-      try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'vigil started' && rec.url) {
-          clearTimeout(timer);
-          resolve(rec.url);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    void exited.then(() => reject(new Error(`vigil exited early:\n${lines.join('\n')}`)));
-  });
-  return { child, url, lines, exited };
-}
+const start = (config: string) => startServe(MAIN, config, { timeoutMs: 30_000 });
 
 const preds = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: `p${from + i}`, ts: Date.now() - 1000, model_version: 'v1', prediction: i % 2, score: 0.7, features: { x: from + i } }));
 const post = (url: string, path: string, items: unknown[]) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(items) });

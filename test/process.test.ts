@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { startServe, type RunningVigil } from './processes.js';
 
 /**
  * The real `vigil` binary in a child process: durability across kill -9, graceful SIGTERM,
@@ -25,38 +26,7 @@ function writeConfig(name: string, extra = ''): string {
   return file;
 }
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  lines: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function start(config: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  child.stderr?.on('data', (d) => lines.push(String(d)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vigil did not start:\n${lines.join('')}`)), 15_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      lines.push(line);
-      try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'vigil started' && rec.url) {
-          clearTimeout(timer);
-          resolve(rec.url);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    void exited.then(() => reject(new Error(`vigil exited early:\n${lines.join('\n')}`)));
-  });
-  return { child, url, lines, exited };
-}
+const start = (config: string): Promise<RunningVigil> => startServe(MAIN, config);
 
 const batch = (from: number, n: number): string =>
   Array.from({ length: n }, (_, i) => JSON.stringify({ id: `id-${from + i}`, prediction: 1, score: 0.5, features: { x: i } })).join('\n');

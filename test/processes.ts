@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 
 /** Child processes of real programs (Prometheus, Alertmanager) started by a test, stopped by PID. */
 export class Processes {
@@ -49,4 +50,41 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${detail ? `\n${detail()}` : ''}`);
+}
+
+/** A `vigil serve` child process a test started (startServe). */
+export interface RunningVigil {
+  child: ChildProcess;
+  url: string;
+  /** its stdout lines and stderr chunks, as they came */
+  lines: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts the built `vigil serve --config config` (`main`: dist/src/main.js) and resolves with its
+ * URL once it logs "vigil started"; rejects if it exits first or takes longer than `timeoutMs`.
+ */
+export async function startServe(main: string, config: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningVigil> {
+  const child = spawn(process.execPath, [main, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }) });
+  const lines: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.stderr?.on('data', (d) => lines.push(String(d)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vigil did not start:\n${lines.join('\n')}`)), opts.timeoutMs ?? 15_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      lines.push(line);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === 'vigil started' && rec.url) {
+          clearTimeout(timer);
+          resolve(rec.url);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+    void exited.then(() => reject(new Error(`vigil exited early:\n${lines.join('\n')}`)));
+  });
+  return { child, url, lines, exited };
 }

@@ -5,6 +5,7 @@
  * rule history and the SLO counts), then checks that both hold the same counts. Stop the daemon
  * first: rows it writes meanwhile would make the counts differ (and the check says so).
  */
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { ModelConfig } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
@@ -67,7 +68,7 @@ export async function runMigrate(argv: string[], io: CliIo, env: Readonly<Record
   let password: string | undefined = env.PGPASSWORD;
   if (values['password-file'] !== undefined) {
     try {
-      password = (await import('node:fs')).readFileSync(values['password-file'], 'utf8').trim();
+      password = readFileSync(values['password-file'], 'utf8').trim();
     } catch (e) {
       return fail(2, `--password-file: cannot read ${values['password-file']}: ${errorMessage(e)}`);
     }

@@ -1,6 +1,6 @@
 /**
- * Incident and action rows as both backends store them (the same columns, JSON as text) and the
- * records they make.
+ * Incident and action rows as both backends store them (the same columns, JSON as text): the
+ * records they make, and a record's values in the column order of both backends' statements.
  */
 import type { ActionRecord, IncidentRecord } from './store.js';
 
@@ -71,3 +71,32 @@ export const actionOf = (r: ActionRow): ActionRecord => ({
   decidedBy: r.decided_by,
   updatedAt: r.updated_at,
 });
+
+/** An incident's values: id, fingerprint, alertname, model, labels, annotations, fired_at, resolved_at, status, created_at. */
+export const incidentParams = (i: IncidentRecord): unknown[] => [i.id, i.fingerprint, i.alertname, i.model, JSON.stringify(i.labels), JSON.stringify(i.annotations), i.firedAt, i.resolvedAt, i.status, i.createdAt];
+
+/**
+ * An action record's values: id, incident_id, idempotency_key, model, action, type, status,
+ * reason, created_at, started_at, ended_at, expires_at, attempts, error, details, plan,
+ * decided_by, updated_at.
+ */
+export const actionParams = (a: ActionRecord): unknown[] => [
+  a.id,
+  a.incidentId,
+  a.idempotencyKey,
+  a.model,
+  a.action,
+  a.type,
+  a.status,
+  a.reason,
+  a.createdAt,
+  a.startedAt,
+  a.endedAt,
+  a.expiresAt,
+  a.attempts,
+  a.error,
+  JSON.stringify(a.details),
+  JSON.stringify(a.plan),
+  a.decidedBy,
+  a.updatedAt,
+];

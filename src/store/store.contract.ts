@@ -27,7 +27,7 @@ export const pred = (id: string, over: Partial<PredictionRecord> = {}): Predicti
   ...over,
 });
 
-const incident = (id: string, over: Partial<IncidentRecord> = {}): IncidentRecord => ({
+export const incident = (id: string, over: Partial<IncidentRecord> = {}): IncidentRecord => ({
   id,
   fingerprint: `fp-${id}`,
   alertname: 'MLAccuracyDrop',
@@ -41,7 +41,7 @@ const incident = (id: string, over: Partial<IncidentRecord> = {}): IncidentRecor
   ...over,
 });
 
-const action = (id: string, over: Partial<ActionRecord> = {}): ActionRecord => ({
+export const action = (id: string, over: Partial<ActionRecord> = {}): ActionRecord => ({
   id,
   incidentId: 'i1',
   idempotencyKey: null,

@@ -14,6 +14,7 @@ import { formatFloatF } from './gomath.js';
 import { compareStrings, labelsKey } from './labels.js';
 import { parsePromql } from './parse.js';
 import type { SeriesIndex } from './series.js';
+import { parseDuration } from '../../core/duration.js';
 import { parseRfc3339 } from '../../core/rfc3339.js';
 
 /** Prometheus's limit: "for safety, limit the number of returned points per timeseries". */
@@ -86,18 +87,15 @@ export function parseQueryTime(text: string, param: string): number {
   throw new QueryApiError('bad_data', `invalid parameter "${param}": cannot parse "${text}" to a valid timestamp`);
 }
 
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-
 /** parseDuration: seconds (a float) or a Prometheus duration (`1h30m`, `15s`, `500ms`), in ms. */
 export function parseQueryDuration(text: string, param: string): number {
   const s = Number(text.trim());
   if (text.trim() !== '' && Number.isFinite(s)) return s * 1000;
-  const m = DURATION_RE.exec(text);
-  if (text !== '' && text !== '0' && m !== null && m.slice(1).some((g) => g !== undefined)) {
-    return m.slice(1).reduce((ms, g, i) => ms + (g === undefined ? 0 : Number(g) * (UNIT_MS[i] as number)), 0);
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new QueryApiError('bad_data', `invalid parameter "${param}": cannot parse "${text}" to a valid duration`);
   }
-  throw new QueryApiError('bad_data', `invalid parameter "${param}": cannot parse "${text}" to a valid duration`);
 }
 
 function parse(text: string | undefined): PromqlExpr {

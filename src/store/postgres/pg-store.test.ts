@@ -6,8 +6,8 @@ import { freshDatabase, postgresServer } from '../../../test/postgres.js';
 import { waitFor } from '../../../test/processes.js';
 import { createLogger } from '../../core/logger.js';
 import { Packer, packLayout } from '../packed.js';
-import { pred, storeContract } from '../store.contract.js';
-import type { ActionRecord, PredictionRecord } from '../store.js';
+import { action, pred, storeContract } from '../store.contract.js';
+import type { PredictionRecord } from '../store.js';
 import { LATEST_VERSION, migrate, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './pg-store.js';
 import { INDEX_ORDER, scanPageParams, scanPageSql, windowPageParams, windowPageSql } from './pg-reads.js';
@@ -110,28 +110,6 @@ function urlWith(url: string, o: { password?: string; port?: number }): string {
   if (o.port !== undefined) u.port = String(o.port);
   return u.toString();
 }
-
-const action = (id: string, over: Partial<ActionRecord> = {}): ActionRecord => ({
-  id,
-  incidentId: 'i1',
-  idempotencyKey: null,
-  model: 'fraud',
-  action: 'rollback',
-  type: 'mlflow_rollback',
-  status: 'skipped',
-  reason: 'cooldown',
-  createdAt: T0,
-  startedAt: null,
-  endedAt: null,
-  expiresAt: null,
-  attempts: 0,
-  error: null,
-  details: {},
-  plan: {},
-  decidedBy: null,
-  updatedAt: T0,
-  ...over,
-});
 
 describe.skipIf(!server.available)('PostgresStore', () => {
   storeContract('postgres', async () => {

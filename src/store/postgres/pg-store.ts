@@ -68,7 +68,7 @@ import {
   type ScanRow,
 } from './pg-reads.js';
 import { checkReferences } from '../references.js';
-import { actionOf, incidentOf, type ActionRow, type IncidentRow } from '../rows.js';
+import { actionOf, actionParams, incidentOf, incidentParams, type ActionRow, type IncidentRow } from '../rows.js';
 import { leBytes, REFERENCE_CHUNK_BYTES, ReferenceScratch } from './pg-references.js';
 import { labelParams, labelsSql, predictionParams, predictionsSql, writeResult } from './pg-writes.js';
 
@@ -738,7 +738,7 @@ export class PostgresStore implements Store {
        ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, alertname = EXCLUDED.alertname, model = EXCLUDED.model,
          labels = EXCLUDED.labels, annotations = EXCLUDED.annotations, fired_at = EXCLUDED.fired_at, resolved_at = EXCLUDED.resolved_at,
          status = EXCLUDED.status, created_at = EXCLUDED.created_at`,
-      [i.id, i.fingerprint, i.alertname, i.model, JSON.stringify(i.labels), JSON.stringify(i.annotations), i.firedAt, i.resolvedAt, i.status, i.createdAt],
+      incidentParams(i),
     );
   }
 
@@ -782,26 +782,7 @@ export class PostgresStore implements Store {
            started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, expires_at = EXCLUDED.expires_at, attempts = EXCLUDED.attempts,
            error = EXCLUDED.error, details = EXCLUDED.details, plan = EXCLUDED.plan, decided_by = EXCLUDED.decided_by,
            updated_at = EXCLUDED.updated_at, save_order = EXCLUDED.save_order`,
-        [
-          a.id,
-          a.incidentId,
-          a.idempotencyKey,
-          a.model,
-          a.action,
-          a.type,
-          a.status,
-          a.reason,
-          a.createdAt,
-          a.startedAt,
-          a.endedAt,
-          a.expiresAt,
-          a.attempts,
-          a.error,
-          JSON.stringify(a.details),
-          JSON.stringify(a.plan),
-          a.decidedBy,
-          a.updatedAt,
-        ],
+        actionParams(a),
       );
     } catch (e) {
       const pgError = e as { code?: unknown; constraint?: unknown };

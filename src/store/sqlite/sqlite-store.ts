@@ -38,7 +38,7 @@ import type {
 } from '../store.js';
 import { baselineExists } from '../store.js';
 import { checkReferences } from '../references.js';
-import { actionOf, incidentOf, type ActionRow, type IncidentRow } from '../rows.js';
+import { actionOf, actionParams, incidentOf, incidentParams, type ActionRow, type IncidentRow } from '../rows.js';
 import { Packer, type PackLayout } from '../packed.js';
 import { migrate } from './migrations.js';
 import { locatePageWorker, PageReader } from './page-reader.js';
@@ -624,7 +624,7 @@ export class SqliteStore implements Store {
   // One process owns the file: no other can lead, a fence is always held.
   async saveIncident(i: IncidentRecord, _options: { fence?: Fence } = {}): Promise<void> {
     this.check();
-    this.stmts.saveIncident.run(i.id, i.fingerprint, i.alertname, i.model, JSON.stringify(i.labels), JSON.stringify(i.annotations), i.firedAt, i.resolvedAt, i.status, i.createdAt);
+    this.stmts.saveIncident.run(...incidentParams(i));
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
@@ -655,26 +655,7 @@ export class SqliteStore implements Store {
         throw new VigilError('VIGIL_ERR_STORE_CONFLICT', `action ${other.id} already holds idempotency key ${a.idempotencyKey}`, { statusCode: 409 });
       }
     }
-    this.stmts.saveAction.run(
-      a.id,
-      a.incidentId,
-      a.idempotencyKey,
-      a.model,
-      a.action,
-      a.type,
-      a.status,
-      a.reason,
-      a.createdAt,
-      a.startedAt,
-      a.endedAt,
-      a.expiresAt,
-      a.attempts,
-      a.error,
-      JSON.stringify(a.details),
-      JSON.stringify(a.plan),
-      a.decidedBy,
-      a.updatedAt,
-    );
+    this.stmts.saveAction.run(...actionParams(a));
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
