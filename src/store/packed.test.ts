@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MISSING_STRING, PACKED_HEAD, Packer, PackedReader, packedFor, packedJson, packLayout, packsExactly, windowScore } from './packed.js';
+import { MISSING_STRING, PACKED_HEAD, Packer, PackedReader, packedFeatures, packedFor, packedJson, packLayout, packsExactly, windowScore } from './packed.js';
 import type { PredictionRecord } from './store.js';
 
 const FEATURES = [
@@ -121,10 +121,13 @@ describe('the packed form of a prediction (packed.ts)', () => {
       fc.property(features, (f) => {
         const features = f as PredictionRecord['features'];
         const ok = packsExactly(layout, features);
-        const text = packedJson(layout, packer.pack(layout, rec(features)));
+        const bytes = packer.pack(layout, rec(features));
+        const text = packedJson(layout, bytes);
         if (ok) {
           exact++;
           expect(text).toBe(JSON.stringify(features));
+          // the object without the text (the PostgreSQL store's rows without JSON): what parsing the JSON gives
+          expect(packedFeatures(layout, bytes)).toStrictEqual(JSON.parse(text));
         }
         // exact means: the layout's own features in its order, numbers or null, well-formed strings or null
         const keys = Object.keys(features);
@@ -147,6 +150,8 @@ describe('the packed form of a prediction (packed.ts)', () => {
     f['a"b'] = 'x\ny';
     expect(packsExactly(odd, f)).toBe(true);
     expect(packedJson(odd, packer.pack(odd, rec(f)))).toBe(JSON.stringify(f));
+    expect(packedFeatures(odd, packer.pack(odd, rec(f)))).toStrictEqual(JSON.parse(JSON.stringify(f)));
+    expect(Object.keys(packedFeatures(odd, packer.pack(odd, rec(f))))).toEqual(['__proto__', 'a"b']);
     // JSON.stringify writes integer-like names first: not the layout's order, so not exact
     const ints = packLayout([
       { name: 'b', type: 'numeric' },

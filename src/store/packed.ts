@@ -109,6 +109,59 @@ export function packsExactly(layout: PackLayout, features: PredictionRecord['fea
   return k === order.length;
 }
 
+/**
+ * The features as JSON.parse(packedJson(layout, bytes)) gives them, without the text: the layout's
+ * features in its order, each numeric one a number (-0 as 0, as JSON writes it) or null, each
+ * categorical one a string or null (only where packsExactly said the packed form is exact).
+ */
+export function packedFeatures(layout: PackLayout, bytes: Uint8Array): Record<string, FeatureValue> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Record<string, FeatureValue> = {};
+  let at = PACKED_HEAD + 8 * layout.numeric.length;
+  const cats: (string | null)[] = new Array<string | null>(layout.categorical.length);
+  if (cats.length > 0) {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let c = 0; c < cats.length; c++) {
+      const n = view.getUint32(at, true);
+      at += 4;
+      if (n === MISSING_STRING) cats[c] = null;
+      else {
+        cats[c] = buf.toString('utf8', at, at + n);
+        at += n;
+      }
+    }
+  }
+  for (const f of layout.order) {
+    let value: FeatureValue;
+    if (f.slot >= 0) {
+      const v = view.getFloat64(PACKED_HEAD + 8 * f.slot, true);
+      value = Number.isNaN(v) ? null : v === 0 ? 0 : v;
+    } else value = cats[-f.slot - 1] as string | null;
+    // an own property whatever the name, as JSON.parse makes it ("__proto__" too)
+    if (f.name === '__proto__') Object.defineProperty(out, f.name, { value, enumerable: true, writable: true, configurable: true });
+    else out[f.name] = value;
+  }
+  return out;
+}
+
+/** A layout's definition, from which packLayout makes it again: its features (name, type) in order, and classScores. */
+export interface LayoutDefinition {
+  features: { name: string; type: 'numeric' | 'categorical' }[];
+  classScores: boolean;
+}
+
+export const layoutDefinition = (layout: PackLayout): LayoutDefinition => ({
+  features: layout.order.map((f) => ({ name: f.name, type: f.slot >= 0 ? 'numeric' : 'categorical' })),
+  classScores: layout.classScores,
+});
+
+/** The layout key of packed bytes (their format is PACKED_FORMAT), or undefined. */
+export function packedKey(bytes: Uint8Array): number | undefined {
+  if (bytes.length < PACKED_HEAD) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getUint32(0, true) === PACKED_FORMAT ? view.getUint32(4, true) : undefined;
+}
+
 /** The features' JSON text, rebuilt from their packed form (only where packsExactly said it is exact). */
 export function packedJson(layout: PackLayout, bytes: Uint8Array): string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

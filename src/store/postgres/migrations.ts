@@ -261,6 +261,20 @@ export const MIGRATIONS: readonly PgMigration[] = [
       INSERT INTO ${s}.leader_lease (name, holder, epoch, expires_at) VALUES ('leader', NULL, 0, 0);
     `,
   },
+  {
+    version: 9,
+    name: 'packed layouts: a row packed exactly keeps no features JSON',
+    // A layout's definition (its features' names and types in order, and whether it holds class
+    // scores) under its key, the u32 every row packed with it starts with (packed.ts). A row whose
+    // packed form holds its features exactly has no prediction_features row: a reader rebuilds the
+    // features from the packed bytes with the layout found here (pg-layouts.ts).
+    up: (s) => `
+      CREATE TABLE ${s}.pack_layouts (
+        key bigint PRIMARY KEY,
+        definition text NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

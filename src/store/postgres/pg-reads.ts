@@ -11,6 +11,7 @@
  * looked up per row of the page (a LATERAL … LIMIT 1, a scalar subquery), never joined in bulk.
  */
 import type { PackedWindowRow, PredictionRecord, Target, WindowPageQuery, WindowPageRow, WindowRow } from '../store.js';
+import type { PackedLayouts } from './pg-layouts.js';
 
 /** The settings a page's transaction starts with: the index's order, whatever the planner's estimates. */
 export const INDEX_ORDER = 'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off';
@@ -40,7 +41,8 @@ export const targetOf = (text: string | null, num: number | null): Target | null
 /**
  * A page of the rebuild: the packed form (as hex text, copied into one buffer per page) when it
  * starts with the layout's head, and then neither the id nor the JSON; the JSON otherwise. The
- * features JSON is read only for those rows, by a subquery on its own table.
+ * features JSON is read only for those rows, by a subquery on its own table; a row packed (for
+ * another layout) without JSON gives its features from its packed form (pg-layouts.ts).
  */
 export const windowPageSql = (s: string): string => `
   SELECT p.seq, p.ts, p.version, p.prediction_text, p.prediction_number, p.latency_ms, p.segment, p.error,
@@ -48,6 +50,7 @@ export const windowPageSql = (s: string): string => `
     CASE WHEN k.hit THEN encode(p.packed, 'hex') END AS packed,
     CASE WHEN k.hit THEN NULL ELSE p.id END AS id,
     CASE WHEN k.hit THEN NULL ELSE (SELECT f.features FROM ${s}.prediction_features f WHERE f.seq = p.seq) END AS features,
+    CASE WHEN k.hit THEN NULL ELSE encode(p.packed, 'hex') END AS features_packed,
     CASE WHEN k.hit THEN NULL ELSE p.score END AS score
   FROM ${s}.predictions p
     CROSS JOIN LATERAL (SELECT coalesce(substring(p.packed FROM 1 FOR 8) = $2::bytea, false) AS hit) k
@@ -85,6 +88,7 @@ export interface PageRow {
   packed: string | null;
   id: string | null;
   features: string | null;
+  features_packed: string | null;
   score: string | null;
 }
 
@@ -93,7 +97,7 @@ export interface PageRow {
  * an 8-aligned offset, so PackedReader reads their numeric values in place (one Float64Array over
  * the page) rather than through a DataView per row.
  */
-export function decodeWindowPage(rows: readonly PageRow[]): WindowPageRow[] {
+export function decodeWindowPage(rows: readonly PageRow[], layouts: PackedLayouts): WindowPageRow[] {
   let size = 0;
   for (const r of rows) if (r.packed !== null) size += (r.packed.length / 2 + 7) & ~7;
   const bytes = Buffer.from(new ArrayBuffer(size));
@@ -113,7 +117,7 @@ export function decodeWindowPage(rows: readonly PageRow[]): WindowPageRow[] {
         id: r.id as string, // null only for packed rows
         ts: r.ts,
         version: r.version,
-        features: JSON.parse(r.features ?? '{}') as PredictionRecord['features'],
+        features: layouts.features(r),
         prediction,
         score: r.score === null ? null : (JSON.parse(r.score) as PredictionRecord['score']),
         latencyMs: r.latency_ms,
@@ -140,14 +144,15 @@ export interface RecordRow {
   segment: string | null;
   error: string | null;
   features: string | null;
+  features_packed: string | null;
 }
 
-/** A stored row as the record it was written from. */
-export const recordOf = (r: RecordRow): PredictionRecord => ({
+/** A stored row as the record it was written from (the layouts prepared for its rows). */
+export const recordOf = (r: RecordRow, layouts: PackedLayouts): PredictionRecord => ({
   id: r.id,
   ts: r.ts,
   version: r.version,
-  features: JSON.parse(r.features ?? '{}') as PredictionRecord['features'],
+  features: layouts.features(r),
   prediction: targetOf(r.prediction_text, r.prediction_number) as Target,
   score: r.score === null ? null : (JSON.parse(r.score) as PredictionRecord['score']),
   latencyMs: r.latency_ms,
@@ -155,9 +160,10 @@ export const recordOf = (r: RecordRow): PredictionRecord => ({
   error: r.error,
 });
 
-/** The columns of a prediction with its features and label (p, f, l). */
+/** The columns of a prediction with its features and label (p, f, l): the packed form only where there is no JSON. */
+export const FEATURES_COLUMNS = `f.features, CASE WHEN f.features IS NULL THEN encode(p.packed, 'hex') END AS features_packed`;
 export const RECORD_COLUMNS = `p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
-  f.features, l.ts AS label_ts, l.label_text, l.label_number`;
+  ${FEATURES_COLUMNS}, l.ts AS label_ts, l.label_text, l.label_number`;
 
 /**
  * A page of scanPredictions: every column, after the cursor, up to the seq that was the highest
@@ -190,4 +196,4 @@ export interface ScanRow extends RecordRow {
   label_number: number | null;
 }
 
-export const windowRowOf = (r: ScanRow): WindowRow => ({ ...recordOf(r), seq: r.seq, label: targetOf(r.label_text, r.label_number), labelTs: r.label_ts });
+export const windowRowOf = (r: ScanRow, layouts: PackedLayouts): WindowRow => ({ ...recordOf(r, layouts), seq: r.seq, label: targetOf(r.label_text, r.label_number), labelTs: r.label_ts });

@@ -7,7 +7,7 @@ import { waitFor } from '../../../test/processes.js';
 import { createLogger } from '../../core/logger.js';
 import { Packer, packLayout } from '../packed.js';
 import { action, pred, storeContract } from '../store.contract.js';
-import type { PredictionRecord } from '../store.js';
+import type { PredictionRecord, WindowRow } from '../store.js';
 import { LATEST_VERSION, migrate, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './pg-store.js';
 import { INDEX_ORDER, scanPageParams, scanPageSql, windowPageParams, windowPageSql } from './pg-reads.js';
@@ -187,10 +187,10 @@ describe.skipIf(!server.available)('PostgresStore', () => {
         const c = await raw(db.url);
         try {
           const tables = await c.query<{ schemaname: string; n: string }>(`SELECT schemaname, count(*) AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') GROUP BY schemaname ORDER BY schemaname`);
-          // schema_migrations and the 17 tables of the migrations, in each
+          // schema_migrations and the 18 tables of the migrations, in each
           expect(tables.rows.map((r) => [r.schemaname, Number(r.n)])).toEqual([
-            ['vigil_a', 18],
-            ['vigil_b', 18],
+            ['vigil_a', 19],
+            ['vigil_b', 19],
           ]);
         } finally {
           await c.end();
@@ -324,6 +324,73 @@ describe.skipIf(!server.available)('PostgresStore', () => {
         expect(n).toBe(10_000);
       } finally {
         await store.close();
+      }
+    });
+
+    it('keeps no features JSON for a row its packed form holds exactly; every read (and another replica, and another configuration) gives the same features', async () => {
+      const db = await fresh();
+      const a = await PostgresStore.open({ url: db.url, now: T0 });
+      const b = await PostgresStore.open({ url: db.url, now: T0 });
+      const layout = packLayout([{ name: 'amount', type: 'numeric' }, { name: 'country', type: 'categorical' }]);
+      const other = packLayout([{ name: 'amount', type: 'numeric' }]);
+      const c = await raw(db.url);
+      try {
+        const exact = [
+          pred('e1', { features: { amount: 12.5, country: 'PL' } }),
+          pred('e2', { features: { amount: null, country: null } }),
+          pred('e3', { features: { amount: -0, country: 'zażółć "gęślą"\n' } }),
+          pred('e4', { features: { amount: Number.NaN, country: 'x' } }), // NaN: null, as JSON stores it
+        ];
+        const inexact = [
+          pred('j1', { features: { amount: 1, country: 'PL', extra: 3 } }), // a feature the layout does not have
+          pred('j2', { features: { country: 'PL', amount: 1 } }), // another order
+          pred('j3', { features: { amount: '7', country: 'PL' } }), // a number as text
+        ];
+        const expected = (r: PredictionRecord): unknown => JSON.parse(JSON.stringify(r.features));
+        await a.insertPredictions('m', [...exact, ...inexact], T0, layout);
+        const withJson = await c.query<{ id: string }>(`SELECT p.id FROM vigil.predictions p JOIN vigil.prediction_features f ON f.seq = p.seq ORDER BY p.id`);
+        expect(withJson.rows.map((r) => r.id)).toEqual(['j1', 'j2', 'j3']);
+        expect((await c.query(`SELECT key, definition FROM vigil.pack_layouts`)).rows).toEqual([{ key: String(layout.key), definition: JSON.stringify({ features: [{ name: 'amount', type: 'numeric' }, { name: 'country', type: 'categorical' }], classScores: false }) }]);
+        for (const store of [a, b]) {
+          for (const r of [...exact, ...inexact]) expect((await store.getPrediction('m', r.id))?.features).toStrictEqual(expected(r));
+          const scanned = new Map<string, unknown>();
+          await store.scanPredictions('m', T0, (row) => scanned.set(row.id, row.features));
+          expect(Object.fromEntries(scanned)).toStrictEqual(Object.fromEntries([...exact, ...inexact].map((r) => [r.id, expected(r)])));
+          const followed = await store.followPredictions(0, 100);
+          expect(Object.fromEntries(followed.map((f) => [f.record.id, f.record.features]))).toStrictEqual(Object.fromEntries([...exact, ...inexact].map((r) => [r.id, expected(r)])));
+          // a configuration whose layout differs: the rows come as records, their features from the stored layout
+          const page = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 100, layout: other });
+          const records = page.filter((p): p is WindowRow => 'id' in p);
+          expect(records).toHaveLength(page.length);
+          expect(Object.fromEntries(records.map((p) => [p.id, p.features]))).toStrictEqual(Object.fromEntries([...exact, ...inexact].map((r) => [r.id, expected(r)])));
+        }
+      } finally {
+        await c.end();
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('a layout key another definition holds already (32 bits can collide): its rows keep their JSON, nothing is lost', async () => {
+      const db = await fresh();
+      const layout = packLayout([{ name: 'amount', type: 'numeric' }]);
+      const first = await PostgresStore.open({ url: db.url, now: T0 });
+      await first.close();
+      const c = await raw(db.url);
+      try {
+        await c.query(`INSERT INTO vigil.pack_layouts (key, definition) VALUES ($1, $2)`, [layout.key, JSON.stringify({ features: [{ name: 'other', type: 'numeric' }], classScores: false })]);
+        const store = await PostgresStore.open({ url: db.url, now: T0 });
+        try {
+          await store.insertPredictions('m', [pred('a', { features: { amount: 1 } })], T0, layout);
+          expect(Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM vigil.prediction_features`)).rows[0]?.n)).toBe(1);
+          expect((await store.getPrediction('m', 'a'))?.features).toStrictEqual({ amount: 1 });
+          const page = await store.windowPage('m', { fromTs: T0, maxSeq: await store.lastPredictionSeq(), limit: 10, layout });
+          expect(page).toHaveLength(1);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await c.end();
       }
     });
 

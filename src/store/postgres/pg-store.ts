@@ -55,6 +55,7 @@ import {
   decodeWindowPage,
   INDEX_ORDER,
   intBound,
+  FEATURES_COLUMNS,
   RECORD_COLUMNS,
   recordOf,
   SCAN_PAGE_ROWS,
@@ -71,6 +72,7 @@ import { checkReferences } from '../references.js';
 import { actionOf, actionParams, incidentOf, incidentParams, type ActionRow, type IncidentRow } from '../rows.js';
 import { leBytes, REFERENCE_CHUNK_BYTES, ReferenceScratch } from './pg-references.js';
 import { labelParams, labelsSql, predictionParams, predictionsSql, writeResult } from './pg-writes.js';
+import { PackedLayouts } from './pg-layouts.js';
 
 export interface PostgresStoreOptions {
   /** postgres://USER[:PASSWORD]@HOST:PORT/DATABASE[?sslmode=…] */
@@ -207,6 +209,8 @@ export class PostgresStore implements Store {
   private readonly logger: Logger | undefined;
   private readonly sql: { predictions: string; labels: string; windowPage: string; scanPage: string };
   private readonly packer = new Packer();
+  /** The packed layouts of the rows stored without their features JSON. */
+  private readonly layouts: PackedLayouts;
   private readonly referenceScratch = new ReferenceScratch();
   /** Models this process has registered in `models` (a row each, written once). */
   private readonly registered = new Set<string>();
@@ -225,6 +229,11 @@ export class PostgresStore implements Store {
     this.redact = redact;
     this.logger = logger;
     this.sql = { predictions: predictionsSql(this.s), labels: labelsSql(this.s), windowPage: windowPageSql(this.s), scanPage: scanPageSql(this.s) };
+    this.layouts = new PackedLayouts(
+      this.s,
+      (text, values) => this.q(text, values),
+      (text, values) => this.read(text, values),
+    );
     // An idle connection that fails (the server restarted, an admin ended it) is an event of the
     // pool, not of a query: without a listener it would crash the process. The pool has dropped
     // it already; a probe says whether the server still answers.
@@ -409,7 +418,8 @@ export class PostgresStore implements Store {
     this.check();
     if (records.length === 0) return { inserted: 0, duplicates: [], seqs: [] };
     await this.register(model, receivedAt);
-    const { params, distinct } = predictionParams(model, records, receivedAt, layout, this.packer);
+    const exact = layout === undefined ? false : await this.layouts.exact(layout);
+    const { params, distinct } = predictionParams(model, records, receivedAt, layout, this.packer, exact);
     const r = await this.q<{ seq: number; ord: number }>(this.sql.predictions, params);
     return writeResult(records.length, distinct, r.rows);
   }
@@ -435,8 +445,9 @@ export class PostgresStore implements Store {
     );
     const row = r.rows[0];
     if (row === undefined) return undefined;
+    await this.layouts.prepare(r.rows);
     const label = targetOf(row.label_text, row.label_number);
-    return { ...recordOf(row), receivedAt: row.received_at, label: label === null || row.label_ts === null ? null : { id: row.id, ts: row.label_ts, label } };
+    return { ...recordOf(row, this.layouts), receivedAt: row.received_at, label: label === null || row.label_ts === null ? null : { id: row.id, ts: row.label_ts, label } };
   }
 
   /** One statement for all the ids (their position in the list as ordinal). */
@@ -476,8 +487,9 @@ export class PostgresStore implements Store {
     for (;;) {
       const params = scanPageParams(model, fromTs, maxSeq, after, SCAN_PAGE_ROWS);
       const rows = await this.tx(async (c) => (await c.query<ScanRow>(this.sql.scanPage, params)).rows, `BEGIN READ ONLY; ${INDEX_ORDER}`, true);
+      await this.layouts.prepare(rows);
       for (const r of rows) {
-        onRow(windowRowOf(r));
+        onRow(windowRowOf(r, this.layouts));
         n++;
       }
       const last = rows[rows.length - 1];
@@ -490,7 +502,8 @@ export class PostgresStore implements Store {
   async windowPage(model: string, q: WindowPageQuery): Promise<WindowPageRow[]> {
     const params = windowPageParams(model, q);
     const rows = await this.tx(async (c) => (await c.query<PageRow>(this.sql.windowPage, params)).rows, `BEGIN READ ONLY; ${INDEX_ORDER}`, true);
-    return decodeWindowPage(rows);
+    await this.layouts.prepare(rows);
+    return decodeWindowPage(rows, this.layouts);
   }
 
   async lastPredictionSeq(): Promise<number> {
@@ -532,12 +545,13 @@ export class PostgresStore implements Store {
     type Row = Omit<ScanRow, 'seq'> & { seq: number; model: string };
     const r = await this.read<Row>(
       `SELECT p.model, p.seq, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
-         f.features, NULL::bigint AS label_ts, NULL::text AS label_text, NULL::float8 AS label_number
+         ${FEATURES_COLUMNS}, NULL::bigint AS label_ts, NULL::text AS label_text, NULL::float8 AS label_number
        FROM ${this.s}.predictions p LEFT JOIN ${this.s}.prediction_features f ON f.seq = p.seq
        WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`,
       [afterSeq, limit],
     );
-    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: recordOf(row) }));
+    await this.layouts.prepare(r.rows);
+    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: recordOf(row, this.layouts) }));
   }
 
   async followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]> {

@@ -20,7 +20,7 @@
  * the statement answers the seqs it stored, and every other record is a duplicate.
  */
 import type { LabelRecord, PredictionRecord, WriteResult } from '../store.js';
-import type { Packer, PackLayout } from '../packed.js';
+import { packsExactly, type Packer, type PackLayout } from '../packed.js';
 
 /** A batch's distinct ids, in record order, and where each record's id first occurs. */
 interface Distinct {
@@ -48,11 +48,51 @@ function distinct(records: readonly { id: string }[]): Distinct {
 const targetText = (t: PredictionRecord['prediction']): string | null => (typeof t === 'number' ? null : String(t));
 const targetNumber = (t: PredictionRecord['prediction']): number | null => (typeof t === 'number' ? t : null);
 
-/** The parameters of predictionsSql: the model, the time received, the block of seqs to reserve, then one array per column. */
-export function predictionParams(model: string, records: readonly PredictionRecord[], receivedAt: number, layout: PackLayout | undefined, packer: Packer): { params: unknown[]; distinct: Distinct } {
+/**
+ * A batch's long or escaped columns (ids, packed rows, features JSON) as one binary parameter and
+ * their places in it: node-postgres sends a Buffer as it is (binary), where an array parameter
+ * would be written as text with every element quoted and escaped (a bytea as hex) and parsed back
+ * by the server — most of a batch's cost, on both sides, before this. The statement cuts each value
+ * out again with substring(… FROM start FOR length), which on a bytea parameter is a slice.
+ */
+class Blob {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+
+  /** Appends a value; answers [start (1-based, as substring counts), length], or [0, -1] for null. */
+  add(v: Uint8Array | string | null): [number, number] {
+    if (v === null) return [0, -1];
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+    this.parts.push(b);
+    const at = this.size + 1;
+    this.size += b.length;
+    return [at, b.length];
+  }
+
+  buffer(): Buffer {
+    return Buffer.concat(this.parts, this.size);
+  }
+}
+
+/**
+ * The parameters of predictionsSql: the model, the time received, the block of seqs to reserve,
+ * the blob and its places, then one array per column. With `exact` (the layout is registered as
+ * this process's: pg-layouts.ts), a row whose packed form holds its features exactly leaves its
+ * JSON out.
+ */
+export function predictionParams(
+  model: string,
+  records: readonly PredictionRecord[],
+  receivedAt: number,
+  layout: PackLayout | undefined,
+  packer: Packer,
+  exact = false,
+): { params: unknown[]; distinct: Distinct } {
   const d = distinct(records);
   const n = d.first.length;
-  const ids = new Array<string>(n);
+  const blob = new Blob();
+  // where each row's id, packed form and features are in the blob: start, length (-1: null)
+  const places = new Array<number>(6 * n);
   const ts = new Array<number>(n);
   const versions = new Array<string>(n);
   const texts = new Array<string | null>(n);
@@ -61,11 +101,18 @@ export function predictionParams(model: string, records: readonly PredictionReco
   const latencies = new Array<number | null>(n);
   const segments = new Array<string | null>(n);
   const errors = new Array<string | null>(n);
-  const packed = new Array<Buffer | null>(n);
-  const features = new Array<string>(n);
   for (let k = 0; k < n; k++) {
     const r = records[d.first[k] as number] as PredictionRecord;
-    ids[k] = r.id;
+    const id = blob.add(r.id);
+    // the packer's buffer is reused for the next record: add copies it
+    const packed = blob.add(layout === undefined ? null : packer.pack(layout, r));
+    const features = blob.add(exact && layout !== undefined && packsExactly(layout, r.features) ? null : JSON.stringify(r.features));
+    places[k] = id[0];
+    places[n + k] = id[1];
+    places[2 * n + k] = packed[0];
+    places[3 * n + k] = packed[1];
+    places[4 * n + k] = features[0];
+    places[5 * n + k] = features[1];
     ts[k] = r.ts;
     versions[k] = r.version;
     texts[k] = targetText(r.prediction);
@@ -74,11 +121,8 @@ export function predictionParams(model: string, records: readonly PredictionReco
     latencies[k] = r.latencyMs;
     segments[k] = r.segment;
     errors[k] = r.error;
-    // the packer's buffer is reused for the next record: copied
-    packed[k] = layout === undefined ? null : Buffer.from(packer.pack(layout, r));
-    features[k] = JSON.stringify(r.features);
   }
-  return { params: [model, receivedAt, n, ids, ts, versions, texts, numbers, scores, latencies, segments, errors, packed, features], distinct: d };
+  return { params: [model, receivedAt, n, blob.buffer(), places, ts, versions, texts, numbers, scores, latencies, segments, errors], distinct: d };
 }
 
 /** The parameters of labelsSql, on the same terms. */
@@ -93,13 +137,18 @@ export function labelParams(model: string, records: readonly LabelRecord[], rece
 
 /**
  * One batch of predictions: the block of seqs reserved (the counter row locked until commit), the
- * rows stored but those already there, the features JSON of the rows stored (a duplicate leaves no
+ * rows stored but those already there, the features JSON of the rows stored that have one (a row
+ * packed exactly has none: pg-layouts.ts; a duplicate leaves no
  * orphan). Answers the stored rows' seqs and ordinals (1-based, among the batch's distinct ids).
  */
 export const predictionsSql = (s: string): string => `
   WITH input AS (
-    SELECT * FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::float8[], $11::text[], $12::text[], $13::bytea[], $14::text[])
-      WITH ORDINALITY AS u (id, ts, version, prediction_text, prediction_number, score, latency_ms, segment, error, packed, features, ord)
+    SELECT u.ord, u.ts, u.version, u.prediction_text, u.prediction_number, u.score, u.latency_ms, u.segment, u.error,
+      convert_from(substring($4::bytea FROM ($5::int4[])[u.ord] FOR ($5::int4[])[$3 + u.ord]), 'UTF8') AS id,
+      CASE WHEN ($5::int4[])[3 * $3 + u.ord] >= 0 THEN substring($4::bytea FROM ($5::int4[])[2 * $3 + u.ord] FOR ($5::int4[])[3 * $3 + u.ord]) END AS packed,
+      CASE WHEN ($5::int4[])[5 * $3 + u.ord] >= 0 THEN convert_from(substring($4::bytea FROM ($5::int4[])[4 * $3 + u.ord] FOR ($5::int4[])[5 * $3 + u.ord]), 'UTF8') END AS features
+    FROM unnest($6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::float8[], $12::text[], $13::text[])
+      WITH ORDINALITY AS u (ts, version, prediction_text, prediction_number, score, latency_ms, segment, error, ord)
   ),
   block AS (
     UPDATE ${s}.counters SET value = value + $3 WHERE name = 'prediction_seq' RETURNING value - $3 AS base
@@ -113,7 +162,7 @@ export const predictionsSql = (s: string): string => `
   ),
   kept AS (
     INSERT INTO ${s}.prediction_features (seq, features)
-    SELECT st.seq, i.features FROM stored st CROSS JOIN block b JOIN input i ON i.ord = st.seq - b.base
+    SELECT st.seq, i.features FROM stored st CROSS JOIN block b JOIN input i ON i.ord = st.seq - b.base WHERE i.features IS NOT NULL
   )
   SELECT st.seq, st.seq - b.base AS ord FROM stored st CROSS JOIN block b`;
 
