@@ -26,6 +26,10 @@ export interface FeaturesColumns {
 export class PackedLayouts {
   /** Layouts read from the table, by key. */
   private readonly known = new Map<number, PackLayout>();
+  /** The first 8 bytes (format and key) of the known layouts' rows, as the hex text a row is read as. */
+  private readonly heads = new Set<string>();
+  /** A row's bytes are decoded into this buffer (their values copied out): no buffer per row. */
+  private scratch = Buffer.alloc(4096);
   /** Per layout key this process writes with: whether its rows may leave their JSON out. */
   private readonly writable = new Map<number, Promise<boolean>>();
 
@@ -54,19 +58,16 @@ export class PackedLayouts {
     await this.write(`INSERT INTO ${this.s}.pack_layouts (key, definition) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [layout.key, definition]);
     const stored = (await this.read<{ definition: string }>(`SELECT definition FROM ${this.s}.pack_layouts WHERE key = $1`, [layout.key])).rows[0];
     if (stored?.definition !== definition) return false;
-    this.known.set(layout.key, layout);
+    this.know(layout);
     return true;
   }
 
   /** Makes sure the layouts of these rows' packed features are known (loads the table when one is not). */
   async prepare(rows: readonly FeaturesColumns[]): Promise<void> {
     for (const r of rows) {
-      if (r.features !== null || r.features_packed === null) continue;
-      const key = keyOfHex(r.features_packed);
-      if (key !== undefined && !this.known.has(key)) {
-        await this.load();
-        return;
-      }
+      if (r.features !== null || r.features_packed === null || this.heads.has(r.features_packed.slice(0, 16))) continue;
+      await this.load();
+      return;
     }
   }
 
@@ -75,23 +76,25 @@ export class PackedLayouts {
     for (const r of rows) {
       const d = JSON.parse(r.definition) as LayoutDefinition;
       const layout = packLayout(d.features, { classScores: d.classScores });
-      if (layout.key === Number(r.key)) this.known.set(layout.key, layout);
+      if (layout.key === Number(r.key)) this.know(layout);
     }
+  }
+
+  private know(layout: PackLayout): void {
+    this.known.set(layout.key, layout);
+    this.heads.add(Buffer.from(layout.head).toString('hex'));
   }
 
   /** A row's features (after prepare): its JSON parsed, or made from its packed form. */
   features(r: FeaturesColumns): PredictionRecord['features'] {
     if (r.features !== null) return JSON.parse(r.features) as PredictionRecord['features'];
     if (r.features_packed === null) return {};
-    const bytes = Buffer.from(r.features_packed, 'hex');
+    const hex = r.features_packed;
+    if (this.scratch.length < hex.length / 2) this.scratch = Buffer.alloc(Math.max(hex.length / 2, 2 * this.scratch.length));
+    const bytes = this.scratch.subarray(0, this.scratch.write(hex, 0, 'hex'));
     const key = packedKey(bytes);
     const layout = key === undefined ? undefined : this.known.get(key);
     if (layout === undefined) throw new VigilError('VIGIL_ERR_STORE_OPEN', `a stored prediction's packed layout ${String(key)} is not in pack_layouts: the table was changed by hand`);
     return packedFeatures(layout, bytes);
   }
-}
-
-/** The layout key in a packed row's hex text (bytes 4..8, little-endian), when its format is known. */
-function keyOfHex(hex: string): number | undefined {
-  return packedKey(Buffer.from(hex.slice(0, 32), 'hex'));
 }
