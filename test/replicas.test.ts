@@ -169,4 +169,77 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
     expect((await circuit(a))[0]).toBe('closed');
     expect(await circuit(a)).toEqual(await circuit(b));
   });
+
+  it('an operator may use any replica, one that led before too: an ack there stops the leader\'s escalation, a circuit forced there is taken', async () => {
+    const [slack, pager] = [await startFakeWebhook(), await startFakeWebhook()];
+    drops.push(() => slack.close(), () => pager.close());
+    const db = await freshDatabase(server);
+    drops.push(db.drop);
+    const config = `
+rule_files: [busy.yml]
+notifications:
+  default_receiver: slack
+  group_wait: 0s
+  receivers:
+    - { name: slack, type: webhook, url: "${slack.url}/hook" }
+    - { name: pager, type: webhook, url: "${pager.url}/hook" }
+  escalation:
+    - matchers: ['alertname="Busy"']
+      steps: [{ after: 30m, receiver: pager }]
+models:
+  - { name: fraud, task: binary, positive_class: "1", windows: [1d], min_samples: 5, features: [{ name: x, type: numeric }] }
+  - { name: churn, task: binary, positive_class: "1", windows: [1d], min_samples: 5, features: [{ name: x, type: numeric }] }
+alerting: { bundled_rules: false }
+`;
+    const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1d", segment=""} > 10\n' };
+    const [a, b] = (await Promise.all(
+      [0, 1].map(async () => {
+        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
+        daemons.push(t);
+        return t;
+      }),
+    )) as [TestDaemon, TestDaemon];
+    // b leads first and hands over (as a stop does): b is a replica that led before, its fence is stale
+    await b.daemon.elector?.tick();
+    await b.daemon.elector?.stop();
+    await a.daemon.elector?.tick();
+    await b.daemon.elector?.tick();
+    expect([a.daemon.elector?.isLeader(), b.daemon.elector?.isLeader(), b.daemon.elector?.fence()?.epoch]).toEqual([true, false, 1]);
+    for (const model of ['fraud', 'churn']) {
+      const items = Array.from({ length: 20 }, (_, i) => ({ id: `${model}-${i}`, ts: T0 - 1000, prediction: 1, score: 0.9, features: { x: i } }));
+      const r = await a.daemon.app.inject({ method: 'POST', url: `/v1/models/${model}/predictions`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(items) });
+      expect(r.statusCode).toBe(200);
+    }
+    const cycle = async (advanceMs: number): Promise<void> => {
+      for (const t of [a, b]) {
+        t.clock.advance(advanceMs);
+        await t.daemon.cycle.run();
+        await t.daemon.remediation.idle();
+        await t.daemon.alerting.flush(t.clock.now());
+      }
+    };
+    await cycle(0);
+    await waitFor('the ordinary notification', async () => (slack.state.payloads.length > 0 ? true : undefined), 5000);
+    // the incidents are the leader's, opened after b loaded its state: b acknowledges one of them all the same
+    const incidents = (await b.daemon.app.inject({ url: '/v1/incidents?status=open' })).json().incidents as { id: string; model: string }[];
+    expect(incidents.map((i) => i.model).sort()).toEqual(['churn', 'fraud']);
+    const fraud = incidents.find((i) => i.model === 'fraud') as { id: string };
+    const ack = await b.daemon.app.inject({ method: 'POST', url: `/v1/incidents/${fraud.id}/ack`, payload: { by: 'alice', comment: 'on it' } });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json()).toMatchObject({ action: 'vigil:ack', status: 'succeeded' });
+    // through the leader too: the first ack is answered
+    expect((await a.daemon.app.inject({ method: 'POST', url: `/v1/incidents/${fraud.id}/ack`, payload: { by: 'bob' } })).json().id).toBe(ack.json().id);
+    // 30 minutes on: the leader escalates churn (the positive control) and not fraud
+    await cycle(31 * 60_000);
+    await waitFor('the escalation', async () => (pager.state.payloads.length > 0 ? true : undefined), 5000);
+    await cycle(60_000);
+    const escalated = pager.state.payloads.flatMap((p) => (p as { alerts: { labels: Record<string, string> }[] }).alerts.map((x) => x.labels.model));
+    expect(escalated).toEqual(['churn']);
+    // an admin forces a circuit open through b: taken (an operator's write is nobody's fence), and the leader holds it after its cycle
+    const put = await b.daemon.app.inject({ method: 'PUT', url: '/v1/models/churn/circuit', headers: { 'content-type': 'application/json' }, payload: '{"state":"open","reason":"maintenance"}' });
+    expect(put.statusCode).toBe(200);
+    await cycle(0);
+    expect((await a.daemon.app.inject({ url: '/v1/models/churn/circuit' })).json()).toMatchObject({ state: 'open', manual: true });
+  });
 });

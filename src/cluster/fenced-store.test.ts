@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase, postgresServer } from '../../test/postgres.js';
 import { createLogger } from '../core/logger.js';
 import { openPostgres } from '../store/open.js';
-import type { ActionRecord, Store } from '../store/store.js';
-import { fencedStore } from './fenced-store.js';
+import type { ActionRecord, CircuitRecord, Store } from '../store/store.js';
+import { fencedStore, unfenced } from './fenced-store.js';
 import { LeaderElector } from './leader.js';
 
 const server = await postgresServer();
@@ -43,5 +43,35 @@ describe.skipIf(!server.available)('fencedStore', () => {
     expect((await fa.getAction('a1'))?.reason).toBe('started by a');
     await fb.saveAction({ ...action('resumed by b'), status: 'succeeded' });
     expect((await sb.getAction('a1'))?.reason).toBe('resumed by b');
+  });
+
+  it("a former leader's breaker write is refused too; an operator's writes through it (an ack, a circuit forced) are taken", async () => {
+    const db = await freshDatabase(server);
+    cleanup.push(db.drop);
+    const stores: Store[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = await openPostgres(db.url, { schema: 'vigil', logger, now: T0 });
+      cleanup.push(() => s.close());
+      stores.push(s);
+    }
+    const [sa, sb] = stores as [Store, Store];
+    const a = new LeaderElector({ store: sa, id: 'a', logger });
+    const b = new LeaderElector({ store: sb, id: 'b', logger });
+    const fa = fencedStore(sa, () => a.fence());
+    await a.tick();
+    await sa.releaseLease('a');
+    await b.tick();
+    expect([a.fence()?.epoch, b.fence()?.epoch]).toEqual([1, 2]);
+    const circuit = (reason: string, manual: boolean): CircuitRecord => ({ model: 'fraud', state: 'open', since: T0, reason, incidentId: null, probeUntil: null, manual, generation: 1 });
+    // a's breaker opens late: refused
+    await expect(fa.saveCircuit(circuit('opened by a', false))).rejects.toMatchObject({ code: 'VIGIL_ERR_STORE_FENCED' });
+    expect(await sb.listCircuits()).toEqual([]);
+    // an admin forces it through a, and acknowledges an incident there: taken
+    expect(unfenced(fa)).toBe(sa);
+    expect(unfenced(sa)).toBe(sa);
+    await unfenced(fa).saveCircuit(circuit('forced open by an admin', true));
+    await unfenced(fa).saveAction({ ...action('acknowledged by alice'), id: 'ack1', action: 'vigil:ack', type: 'ack', idempotencyKey: null, status: 'succeeded' });
+    expect((await sb.listCircuits()).map((c) => c.reason)).toEqual(['forced open by an admin']);
+    expect((await sb.getAction('ack1'))?.reason).toBe('acknowledged by alice');
   });
 });

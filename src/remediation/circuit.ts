@@ -1,6 +1,7 @@
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { httpRequest, type HttpAuth } from '../ingest/sources/http.js';
+import { unfenced } from '../cluster/fenced-store.js';
 import type { CircuitRecord, Store } from '../store/store.js';
 import type { ActionContext, ActionResult, RemediationAction } from './action.js';
 
@@ -114,7 +115,8 @@ export class CircuitBreakers {
   private async set(next: Omit<CircuitRecord, 'generation'>, now: number, manual = false): Promise<CircuitTransition | null> {
     const cur = this.get(next.model);
     const rec: CircuitRecord = { ...next, generation: cur.generation + 1 };
-    await this.deps.store.saveCircuit(rec);
+    // an admin's change is taken by any replica; the automation's is the leader's (fenced)
+    await (manual ? unfenced(this.deps.store) : this.deps.store).saveCircuit(rec);
     this.byModel.set(rec.model, rec);
     this.deps.exportState(rec.model, CIRCUIT_STATE_VALUE[rec.state]);
     const t: CircuitTransition = { model: rec.model, from: cur.state, to: rec.state, reason: rec.reason, incidentId: rec.incidentId, manual, at: now };

@@ -1,6 +1,7 @@
 import { ACK_ACTION, ackRecord, dueSteps, escalationPolicy, escalationRecord, noteEscalation, type EscalationPolicy, type EscalationState } from './escalation.js';
 import { randomUUID } from 'node:crypto';
 import { matchesAll, parseMatcherList, type LabelMatcher } from '../alerting/notifiers/matchers.js';
+import { unfenced } from '../cluster/fenced-store.js';
 import { realSleep } from '../alerting/notifiers/sender.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -198,11 +199,13 @@ export class Remediator {
 
   /**
    * Re-reads what any replica may have changed in the shared store: the circuits (an admin's PUT
-   * on another replica, the leader's breaker) and the pause — so every replica answers the serving
-   * apps' circuit reads and exports the same state. Each cycle, on a shared store.
+   * on another replica, the leader's breaker), the pause and the rollback loops cleared — so every
+   * replica answers the serving apps' circuit reads and exports the same state, and the leader acts
+   * on an operator's change made through another replica. Each cycle, on a shared store.
    */
   async refresh(): Promise<void> {
     this.pause = parseJson<RuntimePause>(await this.deps.store.getState(PAUSE_KEY));
+    this.loopReset = parseJson<Record<string, number>>(await this.deps.store.getState(LOOP_RESET_KEY)) ?? {};
     await this.circuits.load(this.models());
     this.deps.metrics.paused(this.isPaused() ? 1 : 0);
   }
@@ -511,12 +514,17 @@ export class Remediator {
   }
 
   /** Ends a record with its outcome: persisted, counted, logged; failures stamp the failure gauge. */
-  private async finish(rec: ActionRecord, status: ActionStatus, now: number, extra: { reason: string; error?: string; details?: Record<string, unknown>; by?: string }): Promise<void> {
+  private async finish(
+    rec: ActionRecord,
+    status: ActionStatus,
+    now: number,
+    extra: { reason: string; error?: string; details?: Record<string, unknown>; by?: string; operator?: boolean },
+  ): Promise<void> {
     Object.assign(rec, { status, reason: extra.reason, endedAt: now, updatedAt: now });
     if (extra.error !== undefined) rec.error = extra.error;
     if (extra.details !== undefined) rec.details = extra.details;
     if (extra.by !== undefined) rec.decidedBy = extra.by;
-    await this.deps.store.saveAction(rec);
+    await (extra.operator === true ? unfenced(this.deps.store) : this.deps.store).saveAction(rec);
     this.deps.metrics.action(rec.model, rec.action, status);
     const fields = { id: rec.id, incident: rec.incidentId, action: rec.action, type: rec.type, model: rec.model, reason: rec.reason };
     if (FAILURES.has(status)) {
@@ -584,7 +592,8 @@ export class Remediator {
     if (rec.decidedBy !== null) throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} was already approved by ${rec.decidedBy}`, { statusCode: 409 });
     if (this.isPaused()) throw new VigilError('VIGIL_ERR_REMEDIATION_PAUSED', 'remediation is paused: resume it before approving', { statusCode: 409 });
     Object.assign(rec, { decidedBy: by, reason: `approved by ${by}`, updatedAt: now });
-    await this.deps.store.saveAction(rec);
+    // an operator's decision, taken by any replica: the leader starts the action at its next pass (settleApprovals)
+    await unfenced(this.deps.store).saveAction(rec);
     this.log.info({ id, action: rec.action, model: rec.model, by }, 'remediation action approved');
     this.kick();
     return rec;
@@ -593,7 +602,7 @@ export class Remediator {
   async reject(id: string, by: string, now: number): Promise<ActionRecord> {
     const rec = await this.pendingRecord(id, now);
     if (rec.decidedBy !== null) throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} was already approved by ${rec.decidedBy}`, { statusCode: 409 });
-    await this.finish(rec, 'rejected', now, { reason: `rejected by ${by}`, by });
+    await this.finish(rec, 'rejected', now, { reason: `rejected by ${by}`, by, operator: true });
     return rec;
   }
 
@@ -674,7 +683,16 @@ export class Remediator {
   private async escalate(inc: OpenIncident, policy: EscalationPolicy, alert: FiringAlert, now: number): Promise<void> {
     if (inc.escalation.acked !== undefined || this.deps.escalate === undefined) return;
     if (this.deps.silencedBy(alert.labels, now).length > 0) return;
-    for (const step of dueSteps(policy, inc.escalation, inc.rec.firedAt, now)) {
+    const due = dueSteps(policy, inc.escalation, inc.rec.firedAt, now);
+    if (due.length > 0 && this.deps.store.shared) {
+      // acknowledged through another replica (its record is in the store, not in this one's memory)?
+      const ack = (await this.deps.store.listActions({ incidentId: inc.rec.id, action: ACK_ACTION })).at(-1);
+      if (ack !== undefined) {
+        this.note(inc, ack);
+        return;
+      }
+    }
+    for (const step of due) {
       inc.escalation.escalated.add(step);
       const rec = escalationRecord(inc.rec, policy, step, now);
       await this.deps.store.saveAction(rec);
@@ -692,20 +710,23 @@ export class Remediator {
 
   /** `POST /v1/incidents/:id/ack`: stops the incident's escalation. Acknowledging twice returns the first. */
   async ack(id: string, by: string, comment: string, now: number): Promise<ActionRecord> {
+    const store = this.deps.store;
     const inc = this.incidentById(id);
-    if (inc === undefined) {
-      const rec = await this.deps.store.getIncident(id);
-      if (rec === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no incident ${id}`, { statusCode: 404 });
+    // on a shared store the incident may be the leader's, opened after this replica loaded its own
+    const stored = inc === undefined ? await store.getIncident(id) : inc.rec;
+    if (stored === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no incident ${id}`, { statusCode: 404 });
+    if (inc === undefined && !(store.shared && stored.status === 'open')) {
       throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `incident ${id} is resolved: nothing to acknowledge`, { statusCode: 409 });
     }
-    if (inc.escalation.acked !== undefined) {
-      const first = (await this.deps.store.listActions({ incidentId: id, action: ACK_ACTION }))[0];
+    if (inc?.escalation.acked !== undefined || store.shared) {
+      const first = (await store.listActions({ incidentId: id, action: ACK_ACTION })).at(-1);
       if (first !== undefined) return first;
     }
-    const rec = ackRecord(inc.rec, by, comment, now);
-    inc.escalation.acked = { by, at: now };
-    await this.deps.store.saveAction(rec);
-    this.log.info({ incident: id, alertname: inc.rec.alertname, model: inc.rec.model, by }, 'incident acknowledged');
+    const rec = ackRecord(stored, by, comment, now);
+    if (inc !== undefined) inc.escalation.acked = { by, at: now };
+    // an operator's write, taken by any replica; the leader reads it before it escalates (escalate)
+    await unfenced(store).saveAction(rec);
+    this.log.info({ incident: id, alertname: stored.alertname, model: stored.model, by }, 'incident acknowledged');
     return rec;
   }
 
