@@ -242,4 +242,63 @@ alerting: { bundled_rules: false }
     await cycle(0);
     expect((await a.daemon.app.inject({ url: '/v1/models/churn/circuit' })).json()).toMatchObject({ state: 'open', manual: true });
   });
+
+  it("a new leader takes the direct notifications over from the store: it delivers the last leader's undelivered one once and does not notify a still-firing alert again", async () => {
+    const hook = await startFakeWebhook();
+    drops.push(() => hook.close());
+    const db = await freshDatabase(server);
+    drops.push(db.drop);
+    const config = `
+rule_files: [busy.yml]
+notifications:
+  default_receiver: team
+  group_wait: 0s
+  repeat_interval: 4h
+  receivers:
+    - { name: team, type: webhook, url: "${hook.url}/hook" }
+${CONFIG.replace('rule_files: []\n', '')}`;
+    const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1h", segment=""} > 10\n' };
+    const [a, b] = (await Promise.all(
+      [0, 1].map(async () => {
+        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
+        daemons.push(t);
+        return t;
+      }),
+    )) as [TestDaemon, TestDaemon];
+    await a.daemon.elector?.tick();
+    await b.daemon.elector?.tick();
+    const preds = Array.from({ length: 30 }, (_, i) => ({ id: `n${i}`, ts: T0 - 1000, model_version: 'v1', prediction: 1, score: 0.9, features: { amount: i, country: 'PL' } }));
+    expect((await post(a, 'predictions', preds)).statusCode).toBe(200);
+    // the receiver is down while the leader notifies: the notification stays in the outbox
+    await hook.down();
+    for (const t of [a, b]) {
+      await t.daemon.cycle.run();
+      await t.daemon.alerting.flush(T0);
+    }
+    const check = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+    drops.unshift(() => check.close());
+    const outbox = async (): Promise<number> => (await check.listOutbox()).filter((e) => e.receiver === 'team').length;
+    expect(await outbox()).toBe(1);
+    // the leader stops (and hands over); the receiver is back; the follower takes over
+    await a.close();
+    daemons.splice(daemons.indexOf(a), 1);
+    await hook.up();
+    await b.daemon.elector?.tick();
+    expect(b.daemon.elector?.isLeader()).toBe(true);
+    b.clock.advance(60_000);
+    await b.daemon.cycle.run();
+    await b.daemon.alerting.flush(b.clock.now());
+    await waitFor('the notification delivered by the new leader', async () => (hook.state.payloads.length > 0 ? true : undefined), 10_000);
+    // still firing, cycle after cycle: not notified again (the last leader's notify log came with its groups)
+    for (let i = 0; i < 3; i++) {
+      b.clock.advance(60_000);
+      await b.daemon.cycle.run();
+      await b.daemon.alerting.flush(b.clock.now());
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.state.payloads).toHaveLength(1);
+    expect(hook.state.payloads[0]).toMatchObject({ status: 'firing', alerts: [{ labels: { alertname: 'Busy' } }] });
+    await waitFor('the outbox emptied', async () => ((await outbox()) === 0 ? true : undefined), 5000);
+  });
 });

@@ -22,6 +22,11 @@ export class Alerting {
   private dispatcher: Dispatcher;
   private sender: AlertmanagerSender;
   private deliveryKey: string;
+  /**
+   * Whether the dispatcher is this replica's to run (replicas on a shared store: the leader's); as
+   * last seen, undefined before the first look. It follows leads(): see followLeadership.
+   */
+  private leading: boolean | undefined;
   private readonly log: Logger;
   /** The outbox, split: the direct notifiers' entries and the Alertmanager sender's (ids `am:…`). */
   private readonly outbox: OutboxStore;
@@ -100,7 +105,33 @@ export class Alerting {
     if (errors.length > 0) throw new RuleFilesError(errors);
     await this.silences.load();
     await this.service.start(groups, this.deps.clock.now());
+    if (this.deps.leads === undefined) this.leading = true;
     await this.restoreOutbox();
+  }
+
+  /**
+   * Replicas on a shared store: the direct notifications (the dispatcher's groups, what they last
+   * notified, its outbox) are the leader's. A replica that becomes leader starts a dispatcher from
+   * what the last leader persisted — its groups and notify log, so a still-firing alert is not
+   * notified again as new, and its undelivered notifications, which it delivers; one that stops
+   * leading stops its own without persisting it (the new leader's state is left alone), and a
+   * follower never flushes. Before the next evaluation and flush.
+   */
+  private async followLeadership(): Promise<void> {
+    if (this.deps.leads === undefined) return;
+    const leads = this.deps.leads();
+    if (leads === this.leading) return;
+    const first = this.leading === undefined;
+    this.leading = leads;
+    if (first && !leads) return; // a follower from the start: its dispatcher holds nothing
+    const old = this.dispatcher;
+    this.dispatcher = this.delivery(this.deps.config()).dispatcher;
+    await old.stop({ persist: false });
+    if (leads) {
+      const groups = await this.dispatcher.restoreGroups();
+      const notifications = await this.dispatcher.restore();
+      this.log.info({ groups, notifications }, 'leading: the direct notifications taken over from the store');
+    } else this.log.info('no longer leading: the direct notifications are left to the leader');
   }
 
   /** Reload: rules (kept on error), delivery (rebuilt when its configuration changed). */
@@ -113,7 +144,7 @@ export class Alerting {
       const old = { dispatcher: this.dispatcher, sender: this.sender };
       ({ dispatcher: this.dispatcher, sender: this.sender } = this.delivery(next));
       this.deliveryKey = key;
-      await Promise.all([old.dispatcher.stop(), old.sender.stop()]);
+      await Promise.all([old.dispatcher.stop({ persist: this.leading === true }), old.sender.stop()]);
       await this.restoreOutbox();
     }
     return [];
@@ -121,6 +152,7 @@ export class Alerting {
 
   /** Evaluates the rules over the cycle's samples, delivers, and returns the ALERTS series and the recorded ones. */
   async evaluate(samples: readonly Sample[], now: number): Promise<{ alerts: Sample[]; recorded: Sample[] }> {
+    await this.followLeadership();
     const unsilenced = (toSend: readonly AlertPayload[]) => toSend.filter((a) => Date.parse(a.endsAt) <= now || this.silences.silencedBy(a.labels, now).length === 0);
     // The alerts to send are persisted (the Alertmanagers' outbox, the dispatcher's groups)
     // before the rule state is, so a crash in between re-sends them rather than loses them.
@@ -128,7 +160,7 @@ export class Alerting {
       const deliver = unsilenced(toSend);
       await this.sender.send(deliver, now);
       // Alertmanager gets every replica's alerts (it deduplicates them); the direct notifiers only the leader's
-      if (this.deps.leads?.() ?? true) {
+      if (this.leading === true) {
         this.dispatcher.process(deliver, now);
         await this.dispatcher.persist();
       }
@@ -147,20 +179,23 @@ export class Alerting {
     return { alerts: r.samples, recorded: r.recorded };
   }
 
+  /** What the outbox holds for this process: the Alertmanager alerts; the direct notifications when it leads. */
   private async restoreOutbox(): Promise<void> {
-    const groups = await this.dispatcher.restoreGroups();
-    const notifications = await this.dispatcher.restore();
+    const mine = this.leading === true;
+    const groups = mine ? await this.dispatcher.restoreGroups() : 0;
+    const notifications = mine ? await this.dispatcher.restore() : 0;
     const alerts = await this.sender.restore();
     if (notifications + alerts + groups > 0) this.log.info({ notifications, alerts, groups }, 'pending notifications restored from the outbox');
   }
 
   /** Sends the notifications that are due (group_wait / group_interval / repeat_interval). */
   async flush(now: number): Promise<void> {
-    await this.dispatcher.flush(now);
+    await this.followLeadership();
+    if (this.leading === true) await this.dispatcher.flush(now);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.dispatcher.stop(), this.sender.stop()]);
+    await Promise.all([this.dispatcher.stop({ persist: this.leading === true }), this.sender.stop()]);
   }
 }
 

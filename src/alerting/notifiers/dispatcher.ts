@@ -500,9 +500,12 @@ export class Dispatcher {
     await Promise.all([...this.#workers.values()].map((w) => w.idle()));
   }
 
-  /** Stops delivery; undelivered notifications stay in the outbox, the groups in the state store. */
-  async stop(): Promise<void> {
-    await this.persist();
+  /**
+   * Stops delivery; undelivered notifications stay in the outbox, the groups in the state store
+   * (unless `persist` is false: a replica that no longer leads leaves the new leader's groups alone).
+   */
+  async stop(options: { persist?: boolean } = {}): Promise<void> {
+    if (options.persist !== false) await this.persist();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
   }
 
