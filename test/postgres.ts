@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,6 +82,69 @@ export async function privateCluster(bin: string): Promise<{ url: string; stop: 
         rmSync(dir, { recursive: true, force: true });
       }
     },
+  };
+}
+
+/** A private cluster a test stops and starts again on the same port (controlledCluster). */
+export interface ControlledCluster {
+  /** postgres://… of the superuser on its `postgres` database (a PgServer's url: freshDatabase takes it). */
+  url: string;
+  port: number;
+  /** pg_ctl stop (`fast`: sessions ended, rolled back; `immediate`: no shutdown checkpoint, as a crash), waiting until it is down. */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** pg_ctl start on the same data directory and port, waiting until it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it (if it runs) and removes its files. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A private cluster (Debian's initdb/pg_ctl, as the `postgres` user when running as root) that a
+ * test may stop and start again — a database restart under a running Vigil — without touching the
+ * machine's server, which other tests use. pg_ctl runs asynchronously here, so the test's own
+ * clients go on while the server goes down and comes back.
+ */
+export async function controlledCluster(bin: string): Promise<ControlledCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-pg-ctl-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+      const c = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout?.on('data', (d) => (out += String(d)));
+      c.stderr?.on('data', (d) => (out += String(d)));
+      c.on('error', reject);
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${out}`))));
+    });
+  if (asRoot) {
+    const pgUser = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim();
+    const pgGroup = execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim();
+    chownSync(dir, Number(pgUser), Number(pgGroup));
+    chmodSync(dir, 0o700);
+  }
+  const port = await freePort();
+  const pgCtl = join(bin, 'pg_ctl');
+  const start = () => run(pgCtl, ['-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
+  // whatever state it is in (starting, up, half stopped): a postmaster.pid means a server to stop
+  const destroy = async (): Promise<void> => {
+    if (existsSync(join(data, 'postmaster.pid'))) await run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    await start();
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop: (mode = 'fast') => run(pgCtl, ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
+    start,
+    destroy,
   };
 }
 

@@ -431,7 +431,12 @@ export class Remediator {
     if (!local) this.lockedModels.add(rec.model);
     inc.acted = true;
     const p = this.execute(rec, inc, action, resumed)
-      .catch((e: unknown) => this.log.error({ id: rec.id, err: errorMessage(e) }, 'remediation action bookkeeping failed'))
+      .catch((e: unknown) => {
+        const fields = { id: rec.id, action: rec.action, model: rec.model, status: rec.status, code: isVigilError(e) ? e.code : undefined, err: errorMessage(e) };
+        // a replica paused past its lease: the leader that took over decides what the action did
+        if (isVigilError(e) && e.code === 'VIGIL_ERR_STORE_FENCED') this.log.warn(fields, "remediation action outcome not recorded: this replica no longer leads (the new leader's record stands)");
+        else this.log.error(fields, 'remediation action bookkeeping failed');
+      })
       .finally(() => {
         this.running.delete(rec.id);
         if (!local) this.lockedModels.delete(rec.model);
@@ -483,6 +488,8 @@ export class Remediator {
           await this.finish(rec, r.outcome, this.deps.clock.now(), { reason: r.message, details: { ...rec.details, ...r.details } });
           return;
         } catch (e) {
+          // the record of the outcome was refused: this replica no longer leads (not a failure of the action)
+          if (isVigilError(e) && e.code === 'VIGIL_ERR_STORE_FENCED') throw e;
           // Vigil is stopping: an idempotent action stays `running` and is resumed at the next start.
           const stopped = async (): Promise<void> => {
             if (action.idempotent) return;

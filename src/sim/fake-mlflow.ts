@@ -43,6 +43,15 @@ export interface FakeMlflowState extends FakeState {
    * another deployer moving an alias between a write and its read-back). null: none.
    */
   intercept: ((req: RecordedRequest) => FakeReply | undefined) | null;
+  /**
+   * Holds requests open (the failover tests: a leader killed or paused in the middle of an action).
+   * Called for each request after auth and `faults`, before `intercept`: a promise it returns keeps
+   * the request unanswered until the promise resolves, and only then is it handled (`intercept`,
+   * then the registry — a held write is applied when it is let go, as a real server applies a
+   * request whose client has gone away; a rejected promise answers 500); undefined answers it at
+   * once. null (the default): nothing is held.
+   */
+  hold: ((req: RecordedRequest) => Promise<void> | undefined) | null;
 }
 
 export type FakeMlflow = FakeServer<FakeMlflowState> & {
@@ -58,7 +67,7 @@ const notFound = (what: string) => err(404, 'RESOURCE_DOES_NOT_EXIST', what);
 const invalid = (message: string) => err(400, 'INVALID_PARAMETER_VALUE', message);
 
 export async function startFakeMlflow(port = 0, host = '127.0.0.1'): Promise<FakeMlflow> {
-  const state: FakeMlflowState = { ...newFakeState(), models: new Map(), timestampsAsStrings: false, now: () => Date.now(), intercept: null };
+  const state: FakeMlflowState = { ...newFakeState(), models: new Map(), timestampsAsStrings: false, now: () => Date.now(), intercept: null, hold: null };
   const ts = (n: number) => (state.timestampsAsStrings ? String(n) : n);
 
   const aliasesOf = (m: FakeRegisteredModel, version: string) =>
@@ -104,7 +113,12 @@ export async function startFakeMlflow(port = 0, host = '127.0.0.1'): Promise<Fak
   }
   const params = (req: RecordedRequest): Record<string, unknown> => (req.method === 'GET' ? req.query : ((req.json ?? {}) as Record<string, unknown>));
 
-  function handle(req: RecordedRequest): FakeReply {
+  function handle(req: RecordedRequest): FakeReply | Promise<FakeReply> {
+    const held = state.hold?.(req);
+    return held === undefined ? answer(req) : held.then(() => answer(req));
+  }
+
+  function answer(req: RecordedRequest): FakeReply {
     const intercepted = state.intercept?.(req);
     if (intercepted !== undefined) return intercepted;
     if (!req.path.startsWith(BASE)) return { status: 404, body: '<html><body>Not Found</body></html>', raw: true, headers: { 'content-type': 'text/html' } };
