@@ -394,6 +394,26 @@ describe.skipIf(!server.available)('PostgresStore', () => {
       }
     });
 
+    it('prunes in statements of 10,000 rows: 25,000 old rows of a model go, the new ones and their features stay', async () => {
+      const db = await fresh();
+      const store = await PostgresStore.open({ url: db.url, now: T0 });
+      const c = await raw(db.url);
+      try {
+        const old = Array.from({ length: 25_000 }, (_, i) => pred(`old-${i}`, { ts: T0 - 1_000 - i, features: { amount: i, extra: 'keeps its JSON' } }));
+        const fresh = Array.from({ length: 10 }, (_, i) => pred(`new-${i}`, { ts: T0 + i, features: { amount: i, extra: 'keeps its JSON' } }));
+        await store.insertPredictions('m', [...old, ...fresh], T0);
+        await store.insertLabels('m', old.slice(0, 12_000).map((p) => ({ id: p.id, ts: p.ts, label: '1' })), T0);
+        expect(await store.prune(T0)).toEqual({ predictions: 25_000, labels: 12_000 });
+        expect(Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM vigil.prediction_features`)).rows[0]?.n)).toBe(10);
+        let n = 0;
+        await store.scanPredictions('m', 0, () => void n++);
+        expect(n).toBe(10);
+      } finally {
+        await c.end();
+        await store.close();
+      }
+    });
+
     it('orders action records of one creation time by their last save, newest first (as SQLite does)', async () => {
       const db = await fresh();
       const store = await PostgresStore.open({ url: db.url, now: T0 });

@@ -195,6 +195,9 @@ class Where {
 const outboxUpsertSql = (s: string): string => `INSERT INTO ${s}.outbox (id, receiver, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)
   ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, attempts = EXCLUDED.attempts, next_attempt_at = EXCLUDED.next_attempt_at`;
 
+/** Rows a statement of prune deletes. */
+const PRUNE_BATCH = 10_000;
+
 const outboxParams = (e: OutboxRecord): unknown[] => [e.id, e.receiver, e.payload, e.attempts, e.nextAttemptAt, e.createdAt];
 
 export class PostgresStore implements Store {
@@ -675,17 +678,31 @@ export class PostgresStore implements Store {
    * One transaction, a model at a time on the (model, ts) indexes. Writers are not blocked
    * meanwhile (they insert other rows; only a re-sent id of a row being deleted waits for it).
    */
+  /**
+   * Deletes the rows older than `beforeTs`, PRUNE_BATCH rows a statement, each its own
+   * transaction: a retention pass over millions of rows never holds one long transaction (its locks,
+   * its WAL, a follower's view of the table) nor loses its progress when the connection drops.
+   */
   async prune(beforeTs: number): Promise<PruneResult> {
     const s = this.s;
-    return this.tx(async (c) => {
-      const out: PruneResult = { predictions: 0, labels: 0 };
-      const models = (await c.query<{ name: string }>(`SELECT name FROM ${s}.models ORDER BY name`)).rows.map((m) => m.name);
-      for (const model of models) {
-        out.predictions += (await c.query(`DELETE FROM ${s}.predictions WHERE model = $1 AND ts < $2`, [model, intBound(beforeTs)])).rowCount ?? 0;
-        out.labels += (await c.query(`DELETE FROM ${s}.labels WHERE model = $1 AND ts < $2`, [model, intBound(beforeTs)])).rowCount ?? 0;
+    const out: PruneResult = { predictions: 0, labels: 0 };
+    const models = (await this.read<{ name: string }>(`SELECT name FROM ${s}.models ORDER BY name`)).rows.map((m) => m.name);
+    const chunks = async (table: 'predictions' | 'labels', model: string): Promise<number> => {
+      let n = 0;
+      for (;;) {
+        const r = await this.q(
+          `DELETE FROM ${s}.${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${s}.${table} WHERE model = $1 AND ts < $2 LIMIT $3))`,
+          [model, intBound(beforeTs), PRUNE_BATCH],
+        );
+        n += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < PRUNE_BATCH) return n;
       }
-      return out;
-    });
+    };
+    for (const model of models) {
+      out.predictions += await chunks('predictions', model);
+      out.labels += await chunks('labels', model);
+    }
+    return out;
   }
 
   async saveSilence(x: SilenceRecord): Promise<void> {
