@@ -111,7 +111,7 @@ describe('good configuration files', () => {
         circuit_breaker: { probe_period: 600_000, min_open: 60_000 },
       },
       slos: [],
-      cluster: { lease: 15_000 },
+      cluster: { lease: 15_000, shard: { count: 1, index: 0 } },
     });
   });
 
@@ -304,7 +304,7 @@ describe('the configuration reference (docs/configuration.md) documents every de
       'server.token_files.ingest', 'server.token_files.admin', 'server.timeouts.headers', 'server.timeouts.body', 'server.timeouts.idle',
       'server.max_connections', 'server.tls.cert_file', 'server.tls.key_file', 'server.max_batch_items',
       'server.max_body_bytes', 'server.max_future_skew', 'server.shutdown_timeout', 'storage.backend', 'storage.url', 'storage.password_file',
-      'storage.schema', 'storage.pool_size', 'storage.startup_retry', 'cluster.lease', 'storage.path', 'storage.retention',
+      'storage.schema', 'storage.pool_size', 'storage.startup_retry', 'cluster.lease', 'cluster.shard.count', 'cluster.shard.index', 'storage.path', 'storage.retention',
       'storage.prune_interval', 'storage.synchronous', 'log.level', 'evaluation_interval', 'models[].name', 'models[].task',
       'models[].positive_class', 'models[].classes', 'models[].description', 'models[].labels', 'models[].features',
       'models[].allow_unknown_features', 'models[].windows', 'models[].min_samples', 'models[].evaluation_interval',
@@ -314,6 +314,44 @@ describe('the configuration reference (docs/configuration.md) documents every de
       'sources[].retry_backoff', 'sources[].bearer_token',
     ];
     for (const k of keys) expect(readme, `docs/configuration.md lacks ${k}`).toContain(`\`${k}\``);
+  });
+});
+
+describe('cluster.shard', () => {
+  const issuesOfText = (text: string): string[] => {
+    try {
+      parseConfigText(text, 'shard.yaml', {});
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.file}:${i.line}: ${i.path}: ${i.message} (${i.code})`);
+    }
+    throw new Error('loaded');
+  };
+
+  it('defaults to one shard (every model), and takes count and index, also from the environment', () => {
+    expect(parseConfigText('models: []\n', 's.yaml', {}).cluster.shard).toEqual({ count: 1, index: 0 });
+    expect(parseConfigText('models: []\ncluster:\n  shard: { count: 3, index: 2 }\n', 's.yaml', {}).cluster.shard).toEqual({ count: 3, index: 2 });
+    expect(parseConfigText('models: []\ncluster:\n  shard:\n    count: 4\n    index: ${SHARD}\n', 's.yaml', { SHARD: '3' }).cluster.shard).toEqual({ count: 4, index: 3 });
+  });
+
+  it('count 0, an index not below count, a negative or fractional index: errors naming the key with file:line', () => {
+    expect(issuesOfText('models: []\ncluster:\n  lease: 15s\n  shard:\n    count: 0\n    index: 0\n')).toEqual([
+      'shard.yaml:5: cluster.shard.count: at least 1 (VIGIL_ERR_CONFIG_VALUE)',
+    ]);
+    expect(issuesOfText('models: []\ncluster:\n  shard:\n    count: 3\n    index: 3\n')).toEqual([
+      'shard.yaml:5: cluster.shard.index: must be less than count (3): the shards are numbered 0 to 2 (VIGIL_ERR_CONFIG_VALUE)',
+    ]);
+    expect(issuesOfText('models: []\ncluster:\n  shard: { count: 2, index: 7 }\n')).toEqual([
+      'shard.yaml:3: cluster.shard.index: must be less than count (2): the shards are numbered 0 to 1 (VIGIL_ERR_CONFIG_VALUE)',
+    ]);
+    expect(issuesOfText('models: []\ncluster:\n  shard:\n    count: 2\n    index: -1\n')).toEqual(['shard.yaml:5: cluster.shard.index: at least 0 (VIGIL_ERR_CONFIG_VALUE)']);
+    expect(issuesOfText('models: []\ncluster:\n  shard:\n    count: 2.5\n    index: 0\n')).toEqual([expect.stringMatching(/^shard\.yaml:4: cluster\.shard\.count: /)]);
+  });
+
+  it('count and index are both required once shard is given; unknown keys are named', () => {
+    expect(issuesOfText('models: []\ncluster:\n  shard:\n    count: 3\n')).toEqual(['shard.yaml:4: cluster.shard.index: required key "index" is missing (VIGIL_ERR_CONFIG_REQUIRED)']);
+    expect(issuesOfText('models: []\ncluster:\n  shard:\n    count: 3\n    index: 0\n    modulus: 3\n')).toEqual([
+      expect.stringMatching(/^shard\.yaml:6: cluster\.shard\.modulus: unknown key "modulus"/),
+    ]);
   });
 });
 

@@ -189,6 +189,22 @@ export const ClusterSchema = z.strictObject({
    * before another replica takes over; renewed every third of it.
    */
   lease: durationMs().pipe(z.number().min(1000, 'at least 1s').max(300_000, 'at most 5m')).default(15_000),
+  /**
+   * Sharding by model (src/cluster/shard.ts): this process monitors the models whose
+   * Prometheus-`hashmod` of the name by `count` is `index`. Default: one shard, every model.
+   */
+  shard: z
+    .strictObject({
+      count: int().pipe(z.number().min(1, 'at least 1')),
+      index: int().pipe(z.number().min(0, 'at least 0')),
+    })
+    .superRefine((s, ctx) => {
+      // a count below 1 is reported by itself
+      if (s.count >= 1 && s.index >= s.count) {
+        ctx.addIssue({ code: 'custom', path: ['index'], message: `must be less than count (${s.count}): the shards are numbered 0 to ${s.count - 1}`, params: { vigil: 'VALUE' } });
+      }
+    })
+    .default({ count: 1, index: 0 }),
 });
 
 export const FeatureSchema = z.strictObject({

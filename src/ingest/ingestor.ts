@@ -1,3 +1,4 @@
+import type { ModelShard } from '../cluster/shard.js';
 import type { ModelConfig, VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { VigilError } from '../core/errors.js';
@@ -36,6 +37,8 @@ export interface IngestorDeps {
    * store's order, the same on every replica — not from the request.
    */
   follow?: boolean;
+  /** cluster.shard: a model configured in another shard is answered 421 (VIGIL_ERR_MODEL_OTHER_SHARD), not 404. */
+  shard?: ModelShard;
 }
 
 /** Validates and stores batches of predictions and labels, and counts them. */
@@ -56,9 +59,10 @@ export class Ingestor {
   }
 
   model(name: string): ModelConfig {
-    const m = this.deps.config().models.find((x) => x.name === name);
+    const cfg = this.deps.config();
+    const m = cfg.models.find((x) => x.name === name);
     if (m === undefined) {
-      throw new VigilError('VIGIL_ERR_MODEL_UNKNOWN', `unknown model "${name}": it is not in the configuration`, { statusCode: 404 });
+      throw this.deps.shard?.misdirected(cfg, name) ?? new VigilError('VIGIL_ERR_MODEL_UNKNOWN', `unknown model "${name}": it is not in the configuration`, { statusCode: 404 });
     }
     return m;
   }

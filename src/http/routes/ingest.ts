@@ -14,8 +14,9 @@ export const MODEL_PARAMS = {
  * `POST /v1/models/:model/predictions` and `…/labels`: a JSON array (or one object) or NDJSON.
  * Answers: 200 every item stored (re-sent ids are listed under `duplicates` and not stored
  * again); 207 some items rejected, the others stored; 422 every item rejected; 400 malformed
- * body (names the line); 404 unknown model; 413 body or batch too large; 415 another content type,
- * charset or encoding (gzip, deflate and br bodies are decoded); 401/403 token.
+ * body (names the line); 404 unknown model; 421 a model another shard monitors (cluster.shard);
+ * 413 body or batch too large; 415 another content type, charset or encoding (gzip, deflate and
+ * br bodies are decoded); 401/403 token.
  */
 export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app, { deps }) => {
   // Parsers local to this plugin: the body arrives as text and is parsed by us, so errors name the line.
