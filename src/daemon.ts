@@ -16,6 +16,7 @@ import { applyListener, logDroppedConnections, readTls } from './http/transport.
 import type { ReloadOutcome } from './http/routes/lifecycle.js';
 import { fencedStore } from './cluster/fenced-store.js';
 import { LeaderElector } from './cluster/leader.js';
+import { ModelShard } from './cluster/shard.js';
 import { Follower } from './ingest/follower.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createRunnableSources } from './ingest/sources/config.js';
@@ -81,6 +82,7 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['storage.startup_retry', (c) => c.storage.startup_retry],
   ['storage.path', (c) => c.storage.path],
   ['cluster.lease', (c) => c.cluster.lease],
+  ['cluster.shard', (c) => c.cluster.shard],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],
   ['compute_workers', (c) => c.compute_workers],
@@ -103,7 +105,9 @@ export const JOB_RETENTION = 'retention';
 export function createDaemon(deps: DaemonDeps): Daemon {
   const { logger, clock } = deps;
   const log = logger.child({ component: 'daemon' });
-  let current: LoadedConfig = deps.initial;
+  // cluster.shard: this process monitors its shard of the models, split as at start-up (restart-only)
+  const shard = new ModelShard(deps.initial.config.cluster.shard);
+  let current: LoadedConfig = shard.apply(deps.initial);
   let stopping = false;
   /** The start-up load of the hot windows (settled when none is running). */
   let loadingDone: Promise<void> = Promise.resolve();
@@ -118,8 +122,10 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, logger, now: clock.now() });
   // A shared store (PostgreSQL, several replicas): every replica's rows reach this one's windows
   // through the follower, in the store's order, its own included.
-  const ingestor = new Ingestor({ store, metrics, logger, clock, config, follow: store.shared });
-  const follower = store.shared ? new Follower({ store, ingestor, logger }) : undefined;
+  const ingestor = new Ingestor({ store, metrics, logger, clock, config, follow: store.shared, shard });
+  const follower = store.shared
+    ? new Follower({ store, ingestor, logger, lag: (s) => metrics.followerLag.observe(s), now: () => clock.now() })
+    : undefined;
   // Replicas sharing the store elect one leader (src/cluster/leader.ts); a SQLite store has one process: it leads.
   const elector = store.shared
     ? new LeaderElector({
@@ -153,7 +159,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   ingestor.subscribe(slos);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);
-  const alerting = new Alerting({ store, logger, clock, config, metrics, leads: () => leads() });
+  const alerting = new Alerting({ store, logger, clock, config, metrics, ...(elector === undefined ? {} : { leads: () => leads() }) });
   const snapshotFamilies = new Set(CATALOG.filter((c) => c.origin === 'snapshot').map((c) => c.name));
   // What the current cycle computed, and the ALERTS series of its rule evaluation.
   let computed: Sample[] = [];
@@ -199,7 +205,17 @@ export function createDaemon(deps: DaemonDeps): Daemon {
 
   const stages: CycleStage[] = [
     // a shared store: every row any replica stored up to now is in the windows before they are read
-    ...(follower === undefined ? [] : [{ name: 'follow', run: async () => void (await follower.poll()) }]),
+    ...(follower === undefined
+      ? []
+      : [
+          {
+            name: 'follow',
+            run: async () => {
+              await follower.poll();
+              await sources.refreshShared(); // a follower exports the samples the leader's sources shared
+            },
+          },
+        ]),
     {
       name: 'monitors',
       run: async (ctx) => {
@@ -238,6 +254,9 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         if (!leads()) return;
         if (takeOver) {
           takeOver = false;
+          // the sources were the last leader's: collected now, so that what remediation reads of
+          // them (the registry's versions) is this leader's own before it acts
+          await sources.collectAll();
           await remediation.start({ resume: true });
         }
         await remediation.step(ctx.now);
@@ -278,6 +297,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     },
     ingest: (kind, model, items) => ingestor.ingest(kind, model, items),
     state: { get: (k) => store.getState(`source:${k}`), set: (k, v) => store.setState(`source:${k}`, v, clock.now()) },
+    ...(elector === undefined ? {} : { leads }),
   });
   scheduler.add({ name: JOB_CYCLE, schedule: { everyMs: config().evaluation_interval }, run: async () => void (await cycle.run()) });
   scheduler.add({
@@ -311,7 +331,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     reloading ??= (async (): Promise<ReloadOutcome> => {
       const file = current.file;
       try {
-        const next = await loadConfigFile(file, deps.env);
+        const next = shard.apply(await loadConfigFile(file, deps.env));
         const ruleErrors = await alerting.reload(next.config, file);
         if (ruleErrors.length > 0) {
           throw new ConfigError(
@@ -393,6 +413,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     snapshot: () => snapshot,
     reload,
     async start() {
+      await shard.claimStore(store, config(), clock.now(), logger); // a store of another shard group is refused
       await alerting.start(current.file);
       await slos.apply(clock.now());
       // on a shared store a replica resumes interrupted actions only once it leads (elector's onChange)

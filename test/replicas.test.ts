@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
 import { openPostgres } from '../src/store/open.js';
 import { testDaemon, type TestDaemon } from './harness.js';
+import { startFakePrometheus, vector } from './fakes/fake-prometheus.js';
 import { startFakeWebhook } from './fakes/fake-receivers.js';
 import { freshDatabase, postgresServer } from './postgres.js';
 import { waitFor } from './processes.js';
@@ -300,5 +301,59 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
     expect(hook.state.payloads).toHaveLength(1);
     expect(hook.state.payloads[0]).toMatchObject({ status: 'firing', alerts: [{ labels: { alertname: 'Busy' } }] });
     await waitFor('the outbox emptied', async () => ((await outbox()) === 0 ? true : undefined), 5000);
+  });
+
+  it('only the leader collects the pull sources; a follower exports the samples it shared; a new leader collects at once', async () => {
+    const prom = await startFakePrometheus();
+    drops.push(() => prom.close());
+    const query = 'sum by (model) (rate(http_requests_total[5m]))';
+    prom.state.results.set(query, vector([{ model: 'fraud' }, '0.25']));
+    const db = await freshDatabase(server);
+    drops.push(db.drop);
+    const config = `
+sources:
+  - name: serving
+    type: prometheus
+    url: ${prom.url}
+    interval: 1h
+    retries: 0
+    queries:
+      - query: '${query}'
+        metric: ml_prediction_latency_p95_seconds
+        labels: { version: all, window: 5m }
+${CONFIG}`;
+    const [a, b] = (await Promise.all(
+      [0, 1].map(async () => {
+        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+        const t = await testDaemon(config, { now: T0, openStore: () => store });
+        daemons.push(t);
+        return t;
+      }),
+    )) as [TestDaemon, TestDaemon];
+    await a.daemon.elector?.tick();
+    await b.daemon.elector?.tick();
+    const p95 = (t: TestDaemon): number | undefined => t.daemon.snapshot().value('ml_prediction_latency_p95_seconds', { model: 'fraud', version: 'all', window: '5m' });
+    // a scheduled run on each replica: the leader's asks Prometheus, the follower's does nothing
+    await a.daemon.scheduler.trigger('source:serving');
+    await b.daemon.scheduler.trigger('source:serving');
+    expect(prom.state.requests).toHaveLength(1);
+    // the leader's first cycle collects too (it became leader: the sources are collected before it acts), the follower's does not
+    for (const t of [a, b]) await t.daemon.cycle.run();
+    expect(prom.state.requests).toHaveLength(2);
+    await b.daemon.cycle.run();
+    expect([p95(a), p95(b)]).toEqual([0.25, 0.25]);
+    expect((await mlSeries(b)).filter((l) => l.startsWith('ml_prediction_latency_p95_seconds'))).toEqual((await mlSeries(a)).filter((l) => l.startsWith('ml_prediction_latency_p95_seconds')));
+    // the source health is the collecting replica's: the follower exports none (no vigil_source_up 0 to alert on)
+    expect((await b.daemon.app.inject({ url: '/metrics' })).body).not.toMatch(/^vigil_source_up/m);
+    expect((await a.daemon.app.inject({ url: '/metrics' })).body).toContain('vigil_source_up{source="serving"} 1');
+    // the leader stops; b takes over and collects at once, in its next cycle (not an hour later)
+    prom.state.results.set(query, vector([{ model: 'fraud' }, '0.5']));
+    await a.close();
+    daemons.splice(daemons.indexOf(a), 1);
+    await b.daemon.elector?.tick();
+    await b.daemon.cycle.run();
+    expect(prom.state.requests).toHaveLength(3);
+    await b.daemon.cycle.run();
+    expect(p95(b)).toBe(0.5);
   });
 });

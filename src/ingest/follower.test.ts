@@ -47,6 +47,20 @@ describe('Follower', () => {
     expect(seen.slice(6)).toEqual(['L m e']);
   });
 
+  it('tells, per row delivered, how long ago a replica stored it (vigil_follower_lag_seconds)', async () => {
+    const { store, ingestor, logs } = setup();
+    const lags: number[] = [];
+    let now = T0;
+    const follower = new Follower({ store, ingestor, logger: createLogger({ level: 'silent' }), lag: (s) => lags.push(s), now: () => now });
+    // the ingestor's clock says T0: stored at T0
+    await ingestor.ingest('predictions', 'm', [pred('a'), pred('b')]);
+    await ingestor.ingest('labels', 'm', [{ id: 'a', label: 1 }]);
+    now = T0 + 1500;
+    expect(await follower.poll()).toBe(3);
+    expect(lags).toEqual([1.5, 1.5, 1.5]);
+    expect(logs).toEqual([]);
+  });
+
   it('counts what it delivers as ingestion counts it (ml_predictions_total, ml_labels_total)', async () => {
     const { ingestor, follower, metrics } = setup();
     await ingestor.ingest('predictions', 'm', [pred('a'), pred('b')]);

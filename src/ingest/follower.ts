@@ -25,6 +25,10 @@ export interface FollowerOptions {
   intervalMs?: number;
   /** Rows a query (default 2,000). */
   pageRows?: number;
+  /** Told, per row delivered, how long ago (s) a replica stored it (vigil_follower_lag_seconds). */
+  lag?: (seconds: number) => void;
+  /** ms since the epoch (default Date.now). */
+  now?: () => number;
 }
 
 export class Follower {
@@ -77,12 +81,14 @@ export class Follower {
           const rows = await this.o.store.followPredictions(this.predictionSeq, page);
           if (rows.length === 0) break;
           await this.o.ingestor.deliver('predictions', rows);
+          this.observe(rows);
           this.predictionSeq = (rows[rows.length - 1] as { seq: number }).seq;
           delivered += rows.length;
           if (rows.length < page) break;
         }
         if (labels.length > 0) {
           await this.o.ingestor.deliver('labels', labels);
+          this.observe(labels);
           this.labelSeq = (labels[labels.length - 1] as { seq: number }).seq;
           delivered += labels.length;
         }
@@ -96,6 +102,13 @@ export class Follower {
       this.failing = true;
     }
     return delivered;
+  }
+
+  private observe(rows: readonly { receivedAt: number }[]): void {
+    const lag = this.o.lag;
+    if (lag === undefined) return;
+    const now = (this.o.now ?? Date.now)();
+    for (const r of rows) lag(Math.max(0, now - r.receivedAt) / 1000);
   }
 
   /** Stops after the pass running now, if any. */

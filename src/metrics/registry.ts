@@ -82,6 +82,7 @@ function forOpenMetrics(metric: Metric): Metric {
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const INCIDENT_BUCKETS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
+const FOLLOWER_LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 const CYCLE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 function counter<L extends string>(reg: MetricsRegistry, name: string): Counter<L> {
@@ -129,6 +130,7 @@ export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
     reloadSuccessful: gauge<never>(reg, 'vigil_config_last_reload_successful'),
     leader: gauge<never>(reg, 'vigil_leader'),
     leaderEpoch: gauge<never>(reg, 'vigil_leader_epoch'),
+    followerLag: histogram<never>(reg, 'vigil_follower_lag_seconds', FOLLOWER_LAG_BUCKETS),
     reloadTimestamp: gauge<never>(reg, 'vigil_config_last_reload_success_timestamp_seconds'),
     circuitState: gauge<'model'>(reg, 'ml_circuit_breaker_state'),
     remediationActions: counter<'model' | 'action' | 'outcome'>(reg, 'ml_remediation_actions_total'),

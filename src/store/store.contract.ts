@@ -90,6 +90,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       const all = await store.followPredictions(0, 10);
       expect(all.map((f) => [f.model, f.record.id])).toEqual([['m', 'a'], ['m', 'b'], ['n', 'c'], ['n', 'a']]);
       expect(all.map((f) => f.seq)).toEqual([...a.seqs, ...b.seqs]);
+      expect(all.map((f) => f.receivedAt)).toEqual([T0, T0, T0 + 1, T0 + 1]);
       expect(all[0]?.record).toEqual(pred('a'));
       expect(all[1]?.record.prediction).toBe(2.5);
       expect(all[2]?.record.segment).toBe('eu');
@@ -100,8 +101,8 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       const l1 = await store.insertLabels('m', [{ id: 'a', ts: T0 + 3, label: '1' }], T0 + 3);
       const l2 = await store.insertLabels('n', [{ id: 'c', ts: T0 + 4, label: 0 }], T0 + 4);
       expect(await store.followLabels(0, 10)).toEqual([
-        { model: 'm', seq: l1.seqs[0], record: { id: 'a', ts: T0 + 3, label: '1' } },
-        { model: 'n', seq: l2.seqs[0], record: { id: 'c', ts: T0 + 4, label: 0 } },
+        { model: 'm', seq: l1.seqs[0], record: { id: 'a', ts: T0 + 3, label: '1' }, receivedAt: T0 + 3 },
+        { model: 'n', seq: l2.seqs[0], record: { id: 'c', ts: T0 + 4, label: 0 }, receivedAt: T0 + 4 },
       ]);
       expect(await store.followLabels(l1.seqs[0] as number, 10)).toHaveLength(1);
       expect(await store.lastLabelSeq()).toBe(l2.seqs[0]);

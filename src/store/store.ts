@@ -330,6 +330,8 @@ export interface FollowedPrediction {
   model: string;
   seq: number;
   record: PredictionRecord;
+  /** When a replica stored it (its receivedAt, ms since the epoch). */
+  receivedAt: number;
 }
 
 /** A stored label as a replica following the store reads it (Store.followLabels). */
@@ -337,6 +339,8 @@ export interface FollowedLabel {
   model: string;
   seq: number;
   record: LabelRecord;
+  /** When a replica stored it (ms since the epoch). */
+  receivedAt: number;
 }
 
 /**

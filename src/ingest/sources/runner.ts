@@ -63,6 +63,13 @@ export interface SourceRunnerDeps {
   state: SourceStateStore;
   /** Snapshot families and their labels (default: the catalog's). */
   catalog?: SampleCatalog;
+  /**
+   * Replicas on a shared store: whether this one leads. Only the leader collects — a source that
+   * ingests would otherwise ingest once per replica, and every replica would load the systems it
+   * reads — and it shares each source's samples through `state`; a follower's scheduled runs do
+   * nothing and it serves the leader's samples (refreshShared), so every replica exports the same.
+   */
+  leads?: () => boolean;
 }
 
 export interface SourceHealth {
@@ -91,6 +98,8 @@ interface Entry {
 }
 
 export const jobName = (source: string): string => `source:${source}`;
+/** Where the leader shares a source's samples in the source state (a source's own keys are `<name>/<key>`). */
+const sharedKey = (source: string): string => `samples:${source}`;
 
 /**
  * Runs the pull sources as scheduler jobs `source:<name>`. Each run gets an AbortController that
@@ -101,6 +110,8 @@ export const jobName = (source: string): string => `source:${source}`;
  */
 export class SourceRunner {
   private readonly entries = new Map<string, Entry>();
+  /** A follower's view of the leader's samples, by source (refreshShared). */
+  private readonly shared = new Map<string, Sample[]>();
   /** Jobs added to the scheduler (a job outlives a removed source when the scheduler cannot remove). */
   private readonly jobs = new Set<string>();
   private readonly log: Logger;
@@ -173,14 +184,54 @@ export class SourceRunner {
   /** Runs one source now (as its schedule would) and resolves when that run ends. */
   async trigger(name: string): Promise<'ran' | 'overrun'> {
     if (!this.entries.has(name)) throw new VigilError('VIGIL_ERR_SOURCE_UNKNOWN', `no source named "${name}"`, { statusCode: 404 });
+    if (!this.leads()) throw new VigilError('VIGIL_ERR_SOURCE_NOT_LEADER', `source "${name}" is collected by the leader, not by this replica`, { statusCode: 409 });
     return this.deps.scheduler.trigger(jobName(name));
   }
 
-  /** All current samples of all sources (merged into each cycle's snapshot). */
+  /** Collects every source now and waits for them (a new leader, before it acts on what they read). */
+  async collectAll(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((name) => this.deps.scheduler.trigger(jobName(name))));
+  }
+
+  private leads(): boolean {
+    return this.deps.leads?.() ?? true;
+  }
+
+  /** All current samples of all sources (merged into each cycle's snapshot): a follower's are the leader's. */
   samples(): Sample[] {
     const out: Sample[] = [];
-    for (const e of this.entries.values()) out.push(...e.samples);
+    if (this.leads()) for (const e of this.entries.values()) out.push(...e.samples);
+    else for (const name of this.entries.keys()) out.push(...(this.shared.get(name) ?? []));
     return out;
+  }
+
+  /**
+   * A follower reads the samples the leader shared for each source (each cycle). A source whose
+   * shared samples cannot be read or are not valid samples has none here (absent = unknown).
+   */
+  async refreshShared(): Promise<void> {
+    if (this.deps.leads === undefined || this.leads()) return;
+    for (const name of this.entries.keys()) {
+      try {
+        const raw = await this.deps.state.get(sharedKey(name));
+        const result = raw === undefined ? { samples: [] } : (JSON.parse(raw) as SourceResult);
+        this.checkSamples(result);
+        this.shared.set(name, result.samples);
+      } catch (e) {
+        this.shared.delete(name);
+        this.log.warn({ source: name, err: errorMessage(e) }, "the leader's samples of the source cannot be read");
+      }
+    }
+  }
+
+  /** The leader shares a source's samples (its last collection's; none after a failure). Never throws. */
+  private async share(name: string, samples: Sample[]): Promise<void> {
+    if (this.deps.leads === undefined) return;
+    try {
+      await this.deps.state.set(sharedKey(name), JSON.stringify({ samples }));
+    } catch (e) {
+      this.log.warn({ source: name, err: errorMessage(e) }, 'the samples of the source cannot be shared with the other replicas');
+    }
   }
 
   /** The current sources (e.g. the mlflow sources' registry state, for remediation). */
@@ -206,7 +257,7 @@ export class SourceRunner {
   /** One scheduled run of a source. Never rejects. */
   private async run(name: string): Promise<void> {
     const entry = this.entries.get(name);
-    if (entry === undefined || this.stopped) return;
+    if (entry === undefined || this.stopped || !this.leads()) return;
     const p = this.collect(entry).catch((e: unknown) => {
       this.log.error({ source: name, err: errorMessage(e) }, 'source runner failure');
     });
@@ -280,9 +331,11 @@ export class SourceRunner {
       this.deps.metrics.up(name, true);
       this.deps.metrics.lastSuccess(name, h.lastSuccessAt / 1000);
       log.debug({ samples: result.samples.length, ingested: result.ingested, ms: h.lastDurationMs }, 'source collected');
+      await this.share(name, result.samples);
       return;
     }
     entry.samples = [];
+    await this.share(name, []);
     h.up = false;
     h.lastError = errorMessage(failure);
     h.lastErrorCode = failure instanceof VigilError ? failure.code : 'VIGIL_ERR_SOURCE_FAILED';

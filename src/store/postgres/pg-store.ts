@@ -545,24 +545,29 @@ export class PostgresStore implements Store {
 
   /** By the unique seq index; the numbers are in commit order (pg-writes.ts), so "above the last seen" misses nothing. */
   async followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]> {
-    type Row = Omit<ScanRow, 'seq'> & { seq: number; model: string };
+    type Row = Omit<ScanRow, 'seq'> & { seq: number; model: string; received_at: number };
     const r = await this.read<Row>(
-      `SELECT p.model, p.seq, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
+      `SELECT p.model, p.seq, p.received_at, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
          ${FEATURES_COLUMNS}, NULL::bigint AS label_ts, NULL::text AS label_text, NULL::float8 AS label_number
        FROM ${this.s}.predictions p LEFT JOIN ${this.s}.prediction_features f ON f.seq = p.seq
        WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`,
       [afterSeq, limit],
     );
     await this.layouts.prepare(r.rows);
-    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: recordOf(row, this.layouts) }));
+    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: recordOf(row, this.layouts), receivedAt: row.received_at }));
   }
 
   async followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]> {
-    const r = await this.read<{ model: string; seq: number; id: string; ts: number; label_text: string | null; label_number: number | null }>(
-      `SELECT model, seq, id, ts, label_text, label_number FROM ${this.s}.labels WHERE seq > $1 ORDER BY seq LIMIT $2`,
+    const r = await this.read<{ model: string; seq: number; id: string; ts: number; label_text: string | null; label_number: number | null; received_at: number }>(
+      `SELECT model, seq, id, ts, label_text, label_number, received_at FROM ${this.s}.labels WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
     );
-    return r.rows.map((row) => ({ model: row.model, seq: row.seq, record: { id: row.id, ts: row.ts, label: targetOf(row.label_text, row.label_number) as Target } }));
+    return r.rows.map((row) => ({
+      model: row.model,
+      seq: row.seq,
+      record: { id: row.id, ts: row.ts, label: targetOf(row.label_text, row.label_number) as Target },
+      receivedAt: row.received_at,
+    }));
   }
 
   async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = [], options: { replace?: boolean } = {}): Promise<SavedBaseline> {

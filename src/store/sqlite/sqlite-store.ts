@@ -305,7 +305,7 @@ export class SqliteStore implements Store {
       lastLabelSeq: db.prepare('SELECT coalesce(max(rowid), 0) AS seq FROM labels'),
       followPredictions: db.prepare(`SELECT p.rowid AS seq, ${PREDICTION_COLUMNS}
         FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref WHERE p.rowid > ? ORDER BY p.rowid LIMIT ?`),
-      followLabels: db.prepare('SELECT rowid AS seq, model, id, ts, label FROM labels WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      followLabels: db.prepare('SELECT rowid AS seq, model, id, ts, label, received_at FROM labels WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       saveBaseline: db.prepare(`INSERT INTO baselines (model, version, created_at, source, rows, summary)
         VALUES (?, ?, ?, ?, ?, ?)`),
       baselineIdsOf: db.prepare('SELECT id FROM baselines WHERE model = ? AND version = ? ORDER BY id'),
@@ -444,12 +444,17 @@ export class SqliteStore implements Store {
   // One process writes a SQLite file (its rowids are in commit order); these serve the contract.
   async followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]> {
     this.check();
-    return (this.stmts.followPredictions.all(afterSeq, limit) as (PredictionRow & { seq: number })[]).map((r) => ({ model: r.model, seq: r.seq, record: recordOf(r) }));
+    return (this.stmts.followPredictions.all(afterSeq, limit) as (PredictionRow & { seq: number })[]).map((r) => ({ model: r.model, seq: r.seq, record: recordOf(r), receivedAt: r.received_at }));
   }
 
   async followLabels(afterSeq: number, limit: number): Promise<FollowedLabel[]> {
     this.check();
-    return (this.stmts.followLabels.all(afterSeq, limit) as { seq: number; model: string; id: string; ts: number; label: Target }[]).map((r) => ({ model: r.model, seq: r.seq, record: { id: r.id, ts: r.ts, label: r.label } }));
+    return (this.stmts.followLabels.all(afterSeq, limit) as { seq: number; model: string; id: string; ts: number; label: Target; received_at: number }[]).map((r) => ({
+      model: r.model,
+      seq: r.seq,
+      record: { id: r.id, ts: r.ts, label: r.label },
+      receivedAt: r.received_at,
+    }));
   }
 
   async saveBaseline(b: Omit<BaselineRecord, 'id'>, references: readonly ReferenceValues[] = [], options: { replace?: boolean } = {}): Promise<SavedBaseline> {
