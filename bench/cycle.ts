@@ -10,7 +10,7 @@ import { mulberry32 } from '../src/core/random.js';
 import { buildBaseline, storeBaseline, type BaselineRow } from '../src/monitors/baseline.js';
 import { modelLayout } from '../src/store/packed.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { LabelRecord, PredictionRecord } from '../src/store/store.js';
+import type { LabelRecord, PredictionRecord, Store } from '../src/store/store.js';
 import { BENCH_SEGMENTS, benchConfigText, benchPrediction } from './cycle-load.js';
 import { median, quantile } from './process.js';
 
@@ -26,9 +26,9 @@ const mb = (b: number): string => (b / 1024 / 1024).toFixed(0);
  * baseline each; with `predictions`, also 100,000 predictions per model in the last 100 s before
  * `now` (80 % labelled), as the daemon would have stored them.
  */
-export async function fillBenchStore(db: string, now: number, predictions: boolean): Promise<void> {
+export async function fillBenchStore(db: string | Store, now: number, predictions: boolean): Promise<void> {
   const config = parseConfigText(benchConfigText(MODELS, FEATURES), 'bench.yaml', {});
-  const store = new SqliteStore({ path: db, now });
+  const store = typeof db === 'string' ? new SqliteStore({ path: db, now }) : db;
   const rnd = mulberry32(3);
   const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
   const live = mulberry32(4); // its own stream: the baselines are the same with or without predictions
@@ -53,7 +53,7 @@ export async function fillBenchStore(db: string, now: number, predictions: boole
       await store.insertLabels(m.name, labels, now);
     }
   }
-  await store.close();
+  if (typeof db === 'string') await store.close();
 }
 
 /** What the cycle bench's child process (bench/cycle-load.ts) reports. */

@@ -62,6 +62,9 @@ export async function benchIngestPostgres(print: (line: string) => void): Promis
     const t1 = performance.now();
     for (const r of replicas) while ((await count(r.url)) < total) await new Promise((res) => setTimeout(res, 20));
     print(`ingest-pg: both replicas held all ${total.toLocaleString('en')} rows ${Math.round(performance.now() - t1)} ms after the last request answered (the followers' catch-up; they poll every 100 ms)`);
+    // how long after a replica stored a row each replica had it in its windows: vigil_follower_lag_seconds
+    const lags = await Promise.all(replicas.map(async (r) => lagQuantiles(await (await fetch(`${r.url}/metrics`)).text())));
+    print(`ingest-pg: follower lag (vigil_follower_lag_seconds, from a replica storing a row to each replica delivering it; its buckets' upper bounds): ${lags.map((l, i) => `replica ${i + 1} p50 <= ${l.p50} s, p99 <= ${l.p99} s`).join('; ')} (target p99 < 2 s)`);
   } finally {
     for (const a of agents) a.destroy();
     for (const r of replicas) await r.stop();
@@ -69,4 +72,12 @@ export async function benchIngestPostgres(print: (line: string) => void): Promis
     await c.end();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The upper bounds of the buckets holding the median and the 99th percentile of vigil_follower_lag_seconds. */
+function lagQuantiles(text: string): { p50: string; p99: string } {
+  const buckets = [...text.matchAll(/^vigil_follower_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map((m) => ({ le: m[1] as string, n: Number(m[2]) }));
+  const total = buckets.at(-1)?.n ?? 0;
+  const at = (q: number): string => buckets.find((b) => b.n >= q * total)?.le ?? 'n/a';
+  return { p50: at(0.5), p99: at(0.99) };
 }

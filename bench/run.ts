@@ -2,6 +2,7 @@ import { benchBaselineBig } from './baseline-big.js';
 import { benchCycle, benchSweep } from './cycle.js';
 import { benchDaemon } from './daemon.js';
 import { benchEdge } from './edge.js';
+import { benchHa } from './ha.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestPostgres } from './ingest-pg.js';
 import { benchMetrics } from './metrics.js';
@@ -19,6 +20,7 @@ const only = process.argv[2];
 const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   ingest: benchIngest,
   'ingest-pg': benchIngestPostgres,
+  ha: benchHa,
   metrics: benchMetrics,
   cycle: benchCycle,
   sweep: benchSweep,
@@ -30,11 +32,11 @@ const benches: Record<string, (p: (l: string) => void) => Promise<void>> = {
   drift: benchDrift,
   quality: benchQuality,
   ui: benchUi,
-  // writes a file of more than 1 GB: only when asked for by name
+  // only when asked for by name: ha fills a database with the cycle bench's store (minutes); baseline-big writes a file of more than 1 GB
   'baseline-big': benchBaselineBig,
 };
 /** Benches a plain `npm run bench` leaves out. */
-const ON_REQUEST = new Set(['baseline-big']);
+const ON_REQUEST = new Set(['baseline-big', 'ha']);
 
 print(`vigil bench — node ${process.version}, ${new Date().toISOString()}`);
 for (const [name, run] of Object.entries(benches)) {
