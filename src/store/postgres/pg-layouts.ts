@@ -64,8 +64,15 @@ export class PackedLayouts {
 
   /** Makes sure the layouts of these rows' packed features are known (loads the table when one is not). */
   async prepare(rows: readonly FeaturesColumns[]): Promise<void> {
+    let head = '\u0000'; // the last head found known: most rows of a page share it
     for (const r of rows) {
-      if (r.features !== null || r.features_packed === null || this.heads.has(r.features_packed.slice(0, 16))) continue;
+      const hex = r.features_packed;
+      if (r.features !== null || hex === null || hex.startsWith(head)) continue;
+      const h = hex.slice(0, 16);
+      if (this.heads.has(h)) {
+        head = h;
+        continue;
+      }
       await this.load();
       return;
     }

@@ -1,7 +1,8 @@
 /**
  * Batches of predictions and labels as PostgreSQL stores them: one statement per batch, its rows
- * as one array parameter per column (unnest), so a batch of any size is one round trip and a few
- * bind parameters (PostgreSQL allows 65,535 a statement; 10,000 rows × 13 columns would not fit).
+ * as a few parameters — a prediction's text and byte columns in one binary blob (Blob), its numbers
+ * and a label's columns as one array each (unnest) — so a batch of any size is one round trip and a
+ * few bind parameters (PostgreSQL allows 65,535 a statement; 10,000 rows × 13 columns would not fit).
  *
  * Sequence numbers follow commit order. The statement first moves its counter row on by the
  * batch's size (`UPDATE counters … RETURNING`), reserving a block of numbers, and gives them to the
@@ -49,10 +50,10 @@ const targetText = (t: PredictionRecord['prediction']): string | null => (typeof
 const targetNumber = (t: PredictionRecord['prediction']): number | null => (typeof t === 'number' ? t : null);
 
 /**
- * A batch's long or escaped columns (ids, packed rows, features JSON) as one binary parameter and
- * their places in it: node-postgres sends a Buffer as it is (binary), where an array parameter
- * would be written as text with every element quoted and escaped (a bytea as hex) and parsed back
- * by the server — most of a batch's cost, on both sides, before this. The statement cuts each value
+ * A batch's text and byte columns (ids, packed rows, features JSON, versions, …) as one binary
+ * parameter and their places in it: node-postgres sends a Buffer as it is (binary), where an array
+ * parameter would be written as text with every element quoted and escaped (a bytea as hex) and
+ * parsed back by the server — most of a batch's cost, on both sides, before this. The statement cuts each value
  * out again with substring(… FROM start FOR length), which on a bytea parameter is a slice.
  */
 class Blob {
@@ -74,11 +75,14 @@ class Blob {
   }
 }
 
+/** The columns a batch of predictions sends in its blob, in this order: each has a start and a length per row in the places. */
+const BLOB_COLUMNS = ['id', 'packed', 'features', 'version', 'prediction_text', 'score', 'segment', 'error'] as const;
+
 /**
  * The parameters of predictionsSql: the model, the time received, the block of seqs to reserve,
- * the blob and its places, then one array per column. With `exact` (the layout is registered as
- * this process's: pg-layouts.ts), a row whose packed form holds its features exactly leaves its
- * JSON out.
+ * the blob and its places (BLOB_COLUMNS), then the numeric columns as arrays. With `exact` (the
+ * layout is registered as this process's: pg-layouts.ts), a row whose packed form holds its
+ * features exactly leaves its JSON out.
  */
 export function predictionParams(
   model: string,
@@ -91,38 +95,40 @@ export function predictionParams(
   const d = distinct(records);
   const n = d.first.length;
   const blob = new Blob();
-  // where each row's id, packed form and features are in the blob: start, length (-1: null)
-  const places = new Array<number>(6 * n);
+  // per column c of BLOB_COLUMNS and row k: places[2c·n + k] its start, places[(2c+1)·n + k] its length (-1: null)
+  const places = new Array<number>(2 * BLOB_COLUMNS.length * n);
+  const put = (c: number, k: number, v: Uint8Array | string | null): void => {
+    const [at, len] = blob.add(v);
+    places[2 * c * n + k] = at;
+    places[(2 * c + 1) * n + k] = len;
+  };
   const ts = new Array<number>(n);
-  const versions = new Array<string>(n);
-  const texts = new Array<string | null>(n);
   const numbers = new Array<number | null>(n);
-  const scores = new Array<string | null>(n);
   const latencies = new Array<number | null>(n);
-  const segments = new Array<string | null>(n);
-  const errors = new Array<string | null>(n);
   for (let k = 0; k < n; k++) {
     const r = records[d.first[k] as number] as PredictionRecord;
-    const id = blob.add(r.id);
+    put(0, k, r.id);
     // the packer's buffer is reused for the next record: add copies it
-    const packed = blob.add(layout === undefined ? null : packer.pack(layout, r));
-    const features = blob.add(exact && layout !== undefined && packsExactly(layout, r.features) ? null : JSON.stringify(r.features));
-    places[k] = id[0];
-    places[n + k] = id[1];
-    places[2 * n + k] = packed[0];
-    places[3 * n + k] = packed[1];
-    places[4 * n + k] = features[0];
-    places[5 * n + k] = features[1];
+    put(1, k, layout === undefined ? null : packer.pack(layout, r));
+    put(2, k, exact && layout !== undefined && packsExactly(layout, r.features) ? null : JSON.stringify(r.features));
+    put(3, k, r.version);
+    put(4, k, targetText(r.prediction));
+    put(5, k, r.score === null || r.score === undefined ? null : JSON.stringify(r.score));
+    put(6, k, r.segment);
+    put(7, k, r.error);
     ts[k] = r.ts;
-    versions[k] = r.version;
-    texts[k] = targetText(r.prediction);
     numbers[k] = targetNumber(r.prediction);
-    scores[k] = r.score === null || r.score === undefined ? null : JSON.stringify(r.score);
     latencies[k] = r.latencyMs;
-    segments[k] = r.segment;
-    errors[k] = r.error;
   }
-  return { params: [model, receivedAt, n, blob.buffer(), places, ts, versions, texts, numbers, scores, latencies, segments, errors], distinct: d };
+  return { params: [model, receivedAt, n, blob.buffer(), places, ts, numbers, latencies], distinct: d };
+}
+
+/** Column c of BLOB_COLUMNS for row u.ord, cut out of the blob ($4) at its place ($5): bytea, or text. */
+function fromBlob(c: number, text: boolean): string {
+  const at = `($5::int4[])[${2 * c} * $3 + u.ord]`;
+  const len = `($5::int4[])[${2 * c + 1} * $3 + u.ord]`;
+  const bytes = `substring($4::bytea FROM ${at} FOR ${len})`;
+  return `CASE WHEN ${len} >= 0 THEN ${text ? `convert_from(${bytes}, 'UTF8')` : bytes} END AS ${BLOB_COLUMNS[c]}`;
 }
 
 /** The parameters of labelsSql, on the same terms. */
@@ -143,12 +149,9 @@ export function labelParams(model: string, records: readonly LabelRecord[], rece
  */
 export const predictionsSql = (s: string): string => `
   WITH input AS (
-    SELECT u.ord, u.ts, u.version, u.prediction_text, u.prediction_number, u.score, u.latency_ms, u.segment, u.error,
-      convert_from(substring($4::bytea FROM ($5::int4[])[u.ord] FOR ($5::int4[])[$3 + u.ord]), 'UTF8') AS id,
-      CASE WHEN ($5::int4[])[3 * $3 + u.ord] >= 0 THEN substring($4::bytea FROM ($5::int4[])[2 * $3 + u.ord] FOR ($5::int4[])[3 * $3 + u.ord]) END AS packed,
-      CASE WHEN ($5::int4[])[5 * $3 + u.ord] >= 0 THEN convert_from(substring($4::bytea FROM ($5::int4[])[4 * $3 + u.ord] FOR ($5::int4[])[5 * $3 + u.ord]), 'UTF8') END AS features
-    FROM unnest($6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::float8[], $12::text[], $13::text[])
-      WITH ORDINALITY AS u (ts, version, prediction_text, prediction_number, score, latency_ms, segment, error, ord)
+    SELECT u.ord, u.ts, u.prediction_number, u.latency_ms,
+      ${BLOB_COLUMNS.map((_, c) => fromBlob(c, BLOB_COLUMNS[c] !== 'packed')).join(',\n      ')}
+    FROM unnest($6::bigint[], $7::float8[], $8::float8[]) WITH ORDINALITY AS u (ts, prediction_number, latency_ms, ord)
   ),
   block AS (
     UPDATE ${s}.counters SET value = value + $3 WHERE name = 'prediction_seq' RETURNING value - $3 AS base
