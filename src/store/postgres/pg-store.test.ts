@@ -11,7 +11,7 @@ import type { PredictionRecord, WindowRow } from '../store.js';
 import { LATEST_VERSION, migrate, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './pg-store.js';
 import { INDEX_ORDER, scanPageParams, scanPageSql, windowPageParams, windowPageSql } from './pg-reads.js';
-import { predictionParams, predictionsSql } from './pg-writes.js';
+import { numericArray, predictionParams, predictionsSql } from './pg-writes.js';
 
 const server = await postgresServer();
 const T0 = Date.UTC(2026, 0, 1);
@@ -391,6 +391,26 @@ describe.skipIf(!server.available)('PostgresStore', () => {
         }
       } finally {
         await c.end();
+      }
+    });
+
+    it('numbers go as array text written by one join (numericArray): every double comes back as it was, nulls as null', async () => {
+      expect(numericArray([1, null, 2.5, -0, 1e21, 5e-324])).toBe('{1,NULL,2.5,0,1e+21,5e-324}');
+      expect(numericArray([])).toBe('{}');
+      const db = await fresh();
+      const store = await PostgresStore.open({ url: db.url, now: T0 });
+      try {
+        const values = [0.1 + 0.2, -1.7976931348623157e308, 5e-324, 123456789.123456789, 1e21, -0];
+        const records = values.map((v, i) => pred(`n${i}`, { ts: T0 + i, prediction: v, latencyMs: i % 2 === 0 ? null : v }));
+        await store.insertPredictions('m', records, T0);
+        for (const [i, v] of values.entries()) {
+          const got = await store.getPrediction('m', `n${i}`);
+          expect(got?.prediction).toBe(v === 0 ? 0 : v);
+          expect(got?.latencyMs).toBe(i % 2 === 0 ? null : v === 0 ? 0 : v);
+          expect(got?.ts).toBe(T0 + i);
+        }
+      } finally {
+        await store.close();
       }
     });
 
