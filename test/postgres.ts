@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './processes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -36,23 +36,20 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Debian's PostgreSQL programs (the newest installed version), or undefined. */
 export function pgBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
+}
+
+/** Hands a directory to the `postgres` user (PostgreSQL refuses to run as root, and its data directory must be its own). */
+function ownedByPostgres(dir: string): void {
+  const pgUser = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim();
+  const pgGroup = execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim();
+  chownSync(dir, Number(pgUser), Number(pgGroup));
+  chmodSync(dir, 0o700);
 }
 
 /** Starts a private cluster; returns its URL and how to stop it (and remove its files). */
@@ -64,12 +61,7 @@ export async function privateCluster(bin: string): Promise<{ url: string; stop: 
     const r = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
   };
-  if (asRoot) {
-    const pgUser = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim();
-    const pgGroup = execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim();
-    chownSync(dir, Number(pgUser), Number(pgGroup));
-    chmodSync(dir, 0o700);
-  }
+  if (asRoot) ownedByPostgres(dir);
   const port = await freePort();
   run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   run(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
@@ -118,12 +110,7 @@ export async function controlledCluster(bin: string): Promise<ControlledCluster>
       c.on('error', reject);
       c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${out}`))));
     });
-  if (asRoot) {
-    const pgUser = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim();
-    const pgGroup = execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim();
-    chownSync(dir, Number(pgUser), Number(pgGroup));
-    chmodSync(dir, 0o700);
-  }
+  if (asRoot) ownedByPostgres(dir);
   const port = await freePort();
   const pgCtl = join(bin, 'pg_ctl');
   const start = () => run(pgCtl, ['-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);

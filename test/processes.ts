@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -26,15 +27,38 @@ export class Processes {
   }
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
+/** The first port the kernel hands to outgoing connections (Linux; 32768 elsewhere). */
+function ephemeralStart(): number {
+  try {
+    const start = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(start) && start > 11_000 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+
+/**
+ * A port free on 127.0.0.1 for a program a test starts a moment later (Prometheus, Alertmanager,
+ * PostgreSQL). Drawn at random below the kernel's ephemeral range: a port the kernel picked for
+ * bind(0) could be taken in the meantime by any outgoing connection of the test run (it failed CI
+ * once: Prometheus "address already in use"); below that range only another test's draw can.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralStart() - 1;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high}`);
+}
 
 /** Polls `fn` until it returns a value (not undefined), or fails after `ms` with `detail()`. */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000, detail?: () => string): Promise<T> {

@@ -35,14 +35,24 @@ afterEach(async () => {
   for (const drop of drops.splice(0)) await drop();
 });
 
-async function replicas(n: number): Promise<TestDaemon[]> {
+async function replicas(n: number, config = CONFIG, files?: Readonly<Record<string, string>>): Promise<{ daemons: TestDaemon[]; url: string }> {
   const db = await freshDatabase(server);
   drops.push(db.drop);
-  for (let i = 0; i < n; i++) {
-    const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
-    daemons.push(await testDaemon(CONFIG, { now: T0, openStore: () => store }));
-  }
-  return daemons.slice(-n);
+  const made = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+      const t = await testDaemon(config, { now: T0, ...(files === undefined ? {} : { files }), openStore: () => store });
+      daemons.push(t);
+      return t;
+    }),
+  );
+  return { daemons: made, url: db.url };
+}
+
+/** Two replicas of a configuration on one fresh database. */
+async function pair(config: string, files?: Readonly<Record<string, string>>): Promise<{ a: TestDaemon; b: TestDaemon; url: string }> {
+  const { daemons: [a, b], url } = await replicas(2, config, files);
+  return { a: a as TestDaemon, b: b as TestDaemon, url };
 }
 
 /** Every ml_ sample line of a daemon's /metrics, sorted. */
@@ -56,7 +66,7 @@ const post = (t: TestDaemon, kind: string, items: unknown[]) =>
 
 describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => {
   it('ingestion spread over two replicas: both windows hold every row, and both export the same ml_ series', async () => {
-    const [a, b] = (await replicas(2)) as [TestDaemon, TestDaemon];
+    const [a, b] = ((await replicas(2)).daemons) as [TestDaemon, TestDaemon];
     // the followers' timers are not started (start() does that): here they pass in each cycle only
     const ref = Array.from({ length: 400 }, (_, i) => ({ features: { amount: i % 100, country: ['PL', 'DE'][i % 2] }, prediction: i % 2, score: 0.7, label: i % 2 }));
     expect((await post(a, 'baselines?version=v1', ref)).statusCode).toBe(201);
@@ -92,7 +102,7 @@ describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => 
   });
 
   it('one leader among the replicas: /readyz says each one\'s role, /metrics its vigil_leader and epoch; when the leader stops, another takes over at once', async () => {
-    const [a, b] = (await replicas(2)) as [TestDaemon, TestDaemon];
+    const [a, b] = ((await replicas(2)).daemons) as [TestDaemon, TestDaemon];
     const role = async (t: TestDaemon) => ((await t.daemon.app.inject({ url: '/readyz' })).json() as { role: string }).role;
     const gauge = async (t: TestDaemon, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await t.daemon.app.inject({ url: '/metrics' })).body)?.[1]);
     expect([await role(a), await role(b)]).toEqual(['follower', 'follower']);
@@ -112,8 +122,6 @@ describe.skipIf(!server.available)('replicas on one PostgreSQL database', () => 
   it('only the leader acts: one incident, one action, one direct notification, though both replicas fire the alert', async () => {
     const hook = await startFakeWebhook();
     drops.push(() => hook.close());
-    const db = await freshDatabase(server);
-    drops.push(db.drop);
     const config = `
 rule_files: [busy.yml]
 notifications:
@@ -129,14 +137,7 @@ remediation:
       actions: [breaker]
 ${CONFIG.replace('rule_files: []\n', '')}`;
     const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1h", segment=""} > 10\n' };
-    const [a, b] = await Promise.all(
-      [0, 1].map(async () => {
-        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
-        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
-        daemons.push(t);
-        return t;
-      }),
-    ) as [TestDaemon, TestDaemon];
+    const { a, b } = await pair(config, files);
     await a.daemon.elector?.tick();
     await b.daemon.elector?.tick();
     expect([a.daemon.elector?.isLeader(), b.daemon.elector?.isLeader()]).toEqual([true, false]);
@@ -174,8 +175,6 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
   it('an operator may use any replica, one that led before too: an ack there stops the leader\'s escalation, a circuit forced there is taken', async () => {
     const [slack, pager] = [await startFakeWebhook(), await startFakeWebhook()];
     drops.push(() => slack.close(), () => pager.close());
-    const db = await freshDatabase(server);
-    drops.push(db.drop);
     const config = `
 rule_files: [busy.yml]
 notifications:
@@ -193,14 +192,7 @@ models:
 alerting: { bundled_rules: false }
 `;
     const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1d", segment=""} > 10\n' };
-    const [a, b] = (await Promise.all(
-      [0, 1].map(async () => {
-        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
-        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
-        daemons.push(t);
-        return t;
-      }),
-    )) as [TestDaemon, TestDaemon];
+    const { a, b } = await pair(config, files);
     // b leads first and hands over (as a stop does): b is a replica that led before, its fence is stale
     await b.daemon.elector?.tick();
     await b.daemon.elector?.stop();
@@ -247,8 +239,6 @@ alerting: { bundled_rules: false }
   it("a new leader takes the direct notifications over from the store: it delivers the last leader's undelivered one once and does not notify a still-firing alert again", async () => {
     const hook = await startFakeWebhook();
     drops.push(() => hook.close());
-    const db = await freshDatabase(server);
-    drops.push(db.drop);
     const config = `
 rule_files: [busy.yml]
 notifications:
@@ -259,14 +249,7 @@ notifications:
     - { name: team, type: webhook, url: "${hook.url}/hook" }
 ${CONFIG.replace('rule_files: []\n', '')}`;
     const files = { 'busy.yml': 'groups:\n  - name: g\n    rules:\n      - alert: Busy\n        expr: ml_window_samples{window="1h", segment=""} > 10\n' };
-    const [a, b] = (await Promise.all(
-      [0, 1].map(async () => {
-        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
-        const t = await testDaemon(config, { now: T0, files, openStore: () => store });
-        daemons.push(t);
-        return t;
-      }),
-    )) as [TestDaemon, TestDaemon];
+    const { a, b, url } = await pair(config, files);
     await a.daemon.elector?.tick();
     await b.daemon.elector?.tick();
     const preds = Array.from({ length: 30 }, (_, i) => ({ id: `n${i}`, ts: T0 - 1000, model_version: 'v1', prediction: 1, score: 0.9, features: { amount: i, country: 'PL' } }));
@@ -277,7 +260,7 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
       await t.daemon.cycle.run();
       await t.daemon.alerting.flush(T0);
     }
-    const check = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
+    const check = await openPostgres(url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
     drops.unshift(() => check.close());
     const outbox = async (): Promise<number> => (await check.listOutbox()).filter((e) => e.receiver === 'team').length;
     expect(await outbox()).toBe(1);
@@ -308,8 +291,6 @@ ${CONFIG.replace('rule_files: []\n', '')}`;
     drops.push(() => prom.close());
     const query = 'sum by (model) (rate(http_requests_total[5m]))';
     prom.state.results.set(query, vector([{ model: 'fraud' }, '0.25']));
-    const db = await freshDatabase(server);
-    drops.push(db.drop);
     const config = `
 sources:
   - name: serving
@@ -322,14 +303,7 @@ sources:
         metric: ml_prediction_latency_p95_seconds
         labels: { version: all, window: 5m }
 ${CONFIG}`;
-    const [a, b] = (await Promise.all(
-      [0, 1].map(async () => {
-        const store = await openPostgres(db.url, { schema: 'vigil', logger: createLogger({ level: 'silent' }), now: T0 });
-        const t = await testDaemon(config, { now: T0, openStore: () => store });
-        daemons.push(t);
-        return t;
-      }),
-    )) as [TestDaemon, TestDaemon];
+    const { a, b } = await pair(config);
     await a.daemon.elector?.tick();
     await b.daemon.elector?.tick();
     const p95 = (t: TestDaemon): number | undefined => t.daemon.snapshot().value('ml_prediction_latency_p95_seconds', { model: 'fraud', version: 'all', window: '5m' });
@@ -346,10 +320,13 @@ ${CONFIG}`;
     // the source health is the collecting replica's: the follower exports none (no vigil_source_up 0 to alert on)
     expect((await b.daemon.app.inject({ url: '/metrics' })).body).not.toMatch(/^vigil_source_up/m);
     expect((await a.daemon.app.inject({ url: '/metrics' })).body).toContain('vigil_source_up{source="serving"} 1');
-    // the leader stops; b takes over and collects at once, in its next cycle (not an hour later)
+    // the leader hands over (as a stop does): at its next cycle it exports no source health, the samples are the store's
     prom.state.results.set(query, vector([{ model: 'fraud' }, '0.5']));
-    await a.close();
-    daemons.splice(daemons.indexOf(a), 1);
+    await a.daemon.elector?.stop();
+    await a.daemon.cycle.run();
+    expect((await a.daemon.app.inject({ url: '/metrics' })).body).not.toMatch(/^vigil_source_up/m);
+    expect(p95(a)).toBe(0.25);
+    // b takes over and collects at once, in its next cycle (not an hour later)
     await b.daemon.elector?.tick();
     await b.daemon.cycle.run();
     expect(prom.state.requests).toHaveLength(3);

@@ -16,20 +16,25 @@ afterEach(async () => {
 const T0 = Date.UTC(2026, 11, 6);
 const action = (reason: string): ActionRecord => ({ id: 'a1', incidentId: 'i1', idempotencyKey: 'i1/rollback', model: 'fraud', action: 'rollback', type: 'mlflow_rollback', status: 'running', reason, createdAt: T0, startedAt: T0, endedAt: null, expiresAt: null, attempts: 1, error: null, details: {}, plan: {}, decidedBy: null, updatedAt: T0 });
 
+/** Two replicas' stores on one fresh database, their electors, and a's store fenced by a's lease. */
+async function twoReplicas(): Promise<{ sa: Store; sb: Store; a: LeaderElector; b: LeaderElector; fa: Store }> {
+  const db = await freshDatabase(server);
+  cleanup.push(db.drop);
+  const stores: Store[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = await openPostgres(db.url, { schema: 'vigil', logger, now: T0 });
+    cleanup.push(() => s.close());
+    stores.push(s);
+  }
+  const [sa, sb] = stores as [Store, Store];
+  const a = new LeaderElector({ store: sa, id: 'a', logger });
+  const b = new LeaderElector({ store: sb, id: 'b', logger });
+  return { sa, sb, a, b, fa: fencedStore(sa, () => a.fence()) };
+}
+
 describe.skipIf(!server.available)('fencedStore', () => {
   it("a former leader's late write is refused once another replica leads; the new leader's goes through", async () => {
-    const db = await freshDatabase(server);
-    cleanup.push(db.drop);
-    const stores: Store[] = [];
-    for (let i = 0; i < 2; i++) {
-      const s = await openPostgres(db.url, { schema: 'vigil', logger, now: T0 });
-      cleanup.push(() => s.close());
-      stores.push(s);
-    }
-    const [sa, sb] = stores as [Store, Store];
-    const a = new LeaderElector({ store: sa, id: 'a', logger });
-    const b = new LeaderElector({ store: sb, id: 'b', logger });
-    const fa = fencedStore(sa, () => a.fence());
+    const { sa, sb, a, b, fa } = await twoReplicas();
     const fb = fencedStore(sb, () => b.fence());
     await a.tick();
     expect(a.isLeader()).toBe(true);
@@ -46,18 +51,7 @@ describe.skipIf(!server.available)('fencedStore', () => {
   });
 
   it("a former leader's breaker write is refused too; an operator's writes through it (an ack, a circuit forced) are taken", async () => {
-    const db = await freshDatabase(server);
-    cleanup.push(db.drop);
-    const stores: Store[] = [];
-    for (let i = 0; i < 2; i++) {
-      const s = await openPostgres(db.url, { schema: 'vigil', logger, now: T0 });
-      cleanup.push(() => s.close());
-      stores.push(s);
-    }
-    const [sa, sb] = stores as [Store, Store];
-    const a = new LeaderElector({ store: sa, id: 'a', logger });
-    const b = new LeaderElector({ store: sb, id: 'b', logger });
-    const fa = fencedStore(sa, () => a.fence());
+    const { sa, sb, a, b, fa } = await twoReplicas();
     await a.tick();
     await sa.releaseLease('a');
     await b.tick();

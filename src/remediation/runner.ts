@@ -618,7 +618,7 @@ export class Remediator {
     if (rec === undefined) throw new VigilError('VIGIL_ERR_REMEDIATION_NOT_FOUND', `no action ${id}`, { statusCode: 404 });
     if (rec.status !== 'pending_approval') throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} is ${rec.status}, not pending approval`, { statusCode: 409 });
     if (rec.decidedBy === null && rec.expiresAt !== null && now >= rec.expiresAt) {
-      await this.finish(rec, 'expired', now, { reason: 'no approval before the timeout' });
+      await this.finish(rec, 'expired', now, { reason: 'no approval before the timeout', operator: true });
       throw new VigilError('VIGIL_ERR_REMEDIATION_CONFLICT', `action ${id} expired at ${new Date(rec.expiresAt).toISOString()}`, { statusCode: 409 });
     }
     return rec;

@@ -109,6 +109,24 @@ export function packsExactly(layout: PackLayout, features: PredictionRecord['fea
   return k === order.length;
 }
 
+/** The categorical values of a packed row, in the layout's order (null: missing). */
+function packedCategoricals(layout: PackLayout, bytes: Uint8Array, view: DataView): (string | null)[] {
+  const cats = new Array<string | null>(layout.categorical.length);
+  if (cats.length === 0) return cats;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = PACKED_HEAD + 8 * layout.numeric.length;
+  for (let c = 0; c < cats.length; c++) {
+    const n = view.getUint32(at, true);
+    at += 4;
+    if (n === MISSING_STRING) cats[c] = null;
+    else {
+      cats[c] = buf.toString('utf8', at, at + n);
+      at += n;
+    }
+  }
+  return cats;
+}
+
 /**
  * The features as JSON.parse(packedJson(layout, bytes)) gives them, without the text: the layout's
  * features in its order, each numeric one a number (-0 as 0, as JSON writes it) or null, each
@@ -117,20 +135,7 @@ export function packsExactly(layout: PackLayout, features: PredictionRecord['fea
 export function packedFeatures(layout: PackLayout, bytes: Uint8Array): Record<string, FeatureValue> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, FeatureValue> = {};
-  let at = PACKED_HEAD + 8 * layout.numeric.length;
-  const cats: (string | null)[] = new Array<string | null>(layout.categorical.length);
-  if (cats.length > 0) {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let c = 0; c < cats.length; c++) {
-      const n = view.getUint32(at, true);
-      at += 4;
-      if (n === MISSING_STRING) cats[c] = null;
-      else {
-        cats[c] = buf.toString('utf8', at, at + n);
-        at += n;
-      }
-    }
-  }
+  const cats = packedCategoricals(layout, bytes, view);
   for (const f of layout.order) {
     let value: FeatureValue;
     if (f.slot >= 0) {
@@ -165,20 +170,7 @@ export function packedKey(bytes: Uint8Array): number | undefined {
 /** The features' JSON text, rebuilt from their packed form (only where packsExactly said it is exact). */
 export function packedJson(layout: PackLayout, bytes: Uint8Array): string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const cats: (string | null)[] = new Array<string | null>(layout.categorical.length);
-  let at = PACKED_HEAD + 8 * layout.numeric.length;
-  if (cats.length > 0) {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let c = 0; c < cats.length; c++) {
-      const n = view.getUint32(at, true);
-      at += 4;
-      if (n === MISSING_STRING) cats[c] = null;
-      else {
-        cats[c] = buf.toString('utf8', at, at + n);
-        at += n;
-      }
-    }
-  }
+  const cats = packedCategoricals(layout, bytes, view);
   let out = '{';
   const order = layout.order;
   for (let k = 0; k < order.length; k++) {

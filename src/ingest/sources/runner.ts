@@ -112,6 +112,8 @@ export class SourceRunner {
   private readonly entries = new Map<string, Entry>();
   /** A follower's view of the leader's samples, by source (refreshShared). */
   private readonly shared = new Map<string, Sample[]>();
+  /** Whether this replica collected at the last refreshShared (its health series go when it stops). */
+  private collecting = false;
   /** Jobs added to the scheduler (a job outlives a removed source when the scheduler cannot remove). */
   private readonly jobs = new Set<string>();
   private readonly log: Logger;
@@ -210,7 +212,12 @@ export class SourceRunner {
    * shared samples cannot be read or are not valid samples has none here (absent = unknown).
    */
   async refreshShared(): Promise<void> {
-    if (this.deps.leads === undefined || this.leads()) return;
+    if (this.deps.leads === undefined) return;
+    const leads = this.leads();
+    // a replica that stopped leading exports no health of sources it no longer collects (the leader's are the truth)
+    if (this.collecting && !leads) for (const name of this.entries.keys()) this.deps.metrics.forget(name);
+    this.collecting = leads;
+    if (leads) return;
     for (const name of this.entries.keys()) {
       try {
         const raw = await this.deps.state.get(sharedKey(name));
