@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { shardOf } from '../cluster/shard.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { main } from './main.js';
 
@@ -125,6 +126,16 @@ describe('vigil baseline', () => {
     const r = await run('--config', config, '--model', 'fraud', '--version', 'v', '--from', bad);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${bad}:2`);
+  });
+
+  it("refuses a model of another shard group (cluster.shard): its store would never serve it", async () => {
+    const other = 1 - shardOf('fraud', 2);
+    const sharded = join(dir, 'sharded.yaml');
+    writeFileSync(sharded, `storage:\n  path: ${join(dir, 'shard.db')}\ncluster:\n  shard: { count: 2, index: ${other} }\nmodels:\n  - name: fraud\n    task: binary\n    features:\n      - { name: amount, type: numeric }\n`);
+    const csv = join(dir, 'shard.csv');
+    writeFileSync(csv, 'amount,prediction\n1,1\n2,0\n');
+    const r = await run('--config', sharded, '--model', 'fraud', '--version', 'v1', '--from', csv);
+    expect(r).toMatchObject({ code: 2, err: `vigil baseline: model "fraud" belongs to shard ${1 - other} of 2, and ${sharded} is shard ${other} (cluster.shard): build it with that shard group's configuration, or its store never serves it\n` });
   });
 
   it('refuses to store a version twice (exit 2, nothing stored) unless --replace', async () => {

@@ -5,6 +5,7 @@ import type { ColumnarTable } from '../ingest/columnar.js';
 import { TabularError } from '../ingest/tabular.js';
 import { buildBaselineFromColumns, calibrationLine, storeBaseline } from '../monitors/baseline.js';
 import { baselineColumnsKept, baselineColumnTypes, referenceFromTable } from '../monitors/baseline-input.js';
+import { shardOf } from '../cluster/shard.js';
 import { describeStore, openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { CliIo } from './args.js';
@@ -48,6 +49,14 @@ export async function runBaseline(argv: string[], io: CliIo, env: Readonly<Recor
   const model = loaded.config.models.find((m) => m.name === values.model);
   if (model === undefined) {
     io.stderr(`vigil baseline: model "${values.model}" is not in ${loaded.file} (models: ${loaded.config.models.map((m) => m.name).join(', ') || 'none'})\n`);
+    return 2;
+  }
+  // cluster.shard: the baseline goes to this shard group's store, which only serves its own models
+  const shard = loaded.config.cluster.shard;
+  if (shard.count > 1 && shardOf(model.name, shard.count) !== shard.index) {
+    io.stderr(
+      `vigil baseline: model "${model.name}" belongs to shard ${shardOf(model.name, shard.count)} of ${shard.count}, and ${loaded.file} is shard ${shard.index} (cluster.shard): build it with that shard group's configuration, or its store never serves it\n`,
+    );
     return 2;
   }
   const progress = progressOf(io, 'vigil baseline');
