@@ -189,12 +189,25 @@ describe.runIf(prometheus.available && alertmanager.available && server.availabl
     expect(leaders.map((r) => r.value[1]).sort()).toEqual(['0', '1']);
     expect((await promQuery('sum(vigil_leader{job="vigil"})')).data.result[0]?.value[1]).toBe('1');
 
-    // Predictions to vigil-a only, with the ingest token; vigil-b follows them from the database.
+    // Predictions spread over both replicas, with the ingest token; each follows the other's from the database.
     const ingest = envA.VIGIL_INGEST_TOKEN ?? '';
     expect(ingest).not.toBe('');
     const preds = Array.from({ length: 30 }, (_, i) => ({ id: `p${i}`, ts: Date.now() - 1000, model_version: 'v1', prediction: i % 2, score: 0.7, features: { x: i } }));
-    const posted = await fetch(`${va.url}/v1/models/ha-demo/predictions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ingest}` }, body: JSON.stringify(preds) });
-    expect(posted.status).toBe(200);
+    for (const [v, part] of [[va, preds.slice(0, 15)], [vb, preds.slice(15)]] as const) {
+      const posted = await fetch(`${v.url}/v1/models/ha-demo/predictions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ingest}` }, body: JSON.stringify(part) });
+      expect(posted.status).toBe(200);
+    }
+    // both export the same ml_ series (but the freshness gauges: seconds since, at each one's own cycle)
+    const mlLines = async (v: RunningVigil): Promise<string[]> =>
+      (await (await fetch(`${v.url}/metrics`, read)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('ml_') && !/^ml_\w+_freshness_seconds\{/.test(l))
+        .sort();
+    const same = await waitFor('the same ml_ series on both replicas', async () => {
+      const [la, lb] = await Promise.all([mlLines(va), mlLines(vb)]);
+      return la.some((l) => l.startsWith('ml_predictions_total{') && l.endsWith(' 30')) && la.join('\n') === lb.join('\n') ? la : undefined;
+    }, 60_000);
+    expect(same.filter((l) => l.startsWith('ml_window_samples{')).length).toBeGreaterThan(0);
     const perInstance = await waitFor('30 predictions on both replicas, in Prometheus', async () => {
       const q = await promQuery('sum by (instance) (ml_predictions_total{job="vigil", model="ha-demo"})');
       return q.data.result.length === 2 && q.data.result.every((r) => r.value[1] === '30') ? q.data.result : undefined;
