@@ -10,6 +10,7 @@ import {
   jsonErrorOffset,
   lineColumn,
   MAX_JSON_DEPTH,
+  nonFiniteAsNull,
   parseJsonBatch,
   parseJsonBody,
   parseNdjsonBatch,
@@ -170,5 +171,36 @@ describe('decodeBody', () => {
     expect(produced).toBeLessThan(64 * limit);
     zeros.destroy();
     bomb.destroy();
+  });
+});
+
+describe("the non-finite numbers of Python's json.dumps (NaN, Infinity, -Infinity)", () => {
+  it('are read as null on the ingestion bodies, never inside strings, never as part of a longer word', () => {
+    expect(nonFiniteAsNull('[{"a": NaN, "b": "NaN", "c": -Infinity, "d": [Infinity,NaN], "e": "say \\"NaN\\" NaN"}]')).toBe(
+      '[{"a": null, "b": "NaN", "c": null, "d": [null,null], "e": "say \\"NaN\\" NaN"}]',
+    );
+    expect(nonFiniteAsNull('{"a": 1}')).toBeUndefined();
+    expect(nonFiniteAsNull('{"NaN": 1}')).toBeUndefined(); // a key
+    expect(nonFiniteAsNull('[NaNa]')).toBeUndefined();
+    expect(parseJsonBatch('[{"id": "x", "features": {"a": NaN, "b": Infinity}, "score": -Infinity}]')).toEqual([{ id: 'x', features: { a: null, b: null }, score: null }]);
+    expect(parseNdjsonBatch('{"a": NaN}\n{"a": 1}\n')).toEqual([{ a: null }, { a: 1 }]);
+    // a body malformed for another reason still names its first problem, as sent
+    expect(() => parseJsonBatch('[{"a": NaN,}]')).toThrow(/malformed JSON at line 1, column 8/);
+    // the other endpoints stay strict JSON
+    expect(() => parseJsonBody('{"a": NaN}')).toThrow(/malformed JSON at line 1, column 7/);
+  });
+
+  it('a property: any JSON with some values replaced by NaN/Infinity parses as that JSON with nulls there', () => {
+    const leaf = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.boolean(), fc.constant(null), fc.constantFrom('__NaN__', '__Inf__', '__-Inf__'));
+    const value = fc.letrec((tie) => ({ v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 })) })).v;
+    fc.assert(
+      fc.property(value, (v) => {
+        const marked = JSON.stringify([v]);
+        const python = marked.replaceAll('"__NaN__"', 'NaN').replaceAll('"__Inf__"', 'Infinity').replaceAll('"__-Inf__"', '-Infinity');
+        const expected = JSON.parse(marked.replaceAll('"__NaN__"', 'null').replaceAll('"__Inf__"', 'null').replaceAll('"__-Inf__"', 'null')) as unknown;
+        expect(parseJsonBatch(python)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

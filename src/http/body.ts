@@ -192,8 +192,60 @@ export function parseJson(text: string, kind = 'JSON', lineBase = 0, code: Malfo
   try {
     return JSON.parse(text);
   } catch {
+    // Ingestion reads the non-finite numbers Python's json.dumps writes by default (NaN, Infinity,
+    // -Infinity) as null, a missing value: one NaN feature must not turn a whole batch away.
+    const lenient = code === 'VIGIL_ERR_INGEST_MALFORMED' ? nonFiniteAsNull(text) : undefined;
+    if (lenient !== undefined) {
+      try {
+        return JSON.parse(lenient);
+      } catch {
+        /* malformed for another reason: the error names the first problem of the body as sent */
+      }
+    }
     throw malformed(kind, text, jsonErrorOffset(text), lineBase, undefined, code);
   }
+}
+
+const NON_FINITE = /(-?Infinity|NaN)(?![\w$])/y;
+
+/**
+ * The text with the bare tokens NaN, Infinity and -Infinity (outside strings, where a value starts)
+ * written as null; undefined when it has none.
+ */
+export function nonFiniteAsNull(text: string): string | undefined {
+  let out = '';
+  let from = 0;
+  let found = false;
+  let inString = false;
+  let prev = ''; // the last character outside strings and blanks: a value starts after one of [ : , or at the start
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      prev = c;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if ((c === 'N' || c === 'I' || c === '-') && (prev === '' || prev === '[' || prev === ':' || prev === ',')) {
+      NON_FINITE.lastIndex = i;
+      const m = NON_FINITE.exec(text);
+      if (m !== null) {
+        out += `${text.slice(from, i)}null`;
+        i += m[0].length - 1;
+        from = i + 1;
+        found = true;
+        prev = 'l';
+        continue;
+      }
+    }
+    prev = c;
+  }
+  return found ? out + text.slice(from) : undefined;
 }
 
 function asBatch(parsed: unknown): unknown[] {

@@ -57,6 +57,17 @@ describe('POST /v1/models/:model/predictions', () => {
     expect(r.json().accepted).toBe(3);
   });
 
+  it("reads Python's NaN and Infinity (json.dumps' default) as missing values: the batch is stored, an item without a prediction rejected alone", async () => {
+    const raw = `[{"id": "py-1", "model_version": "v1", "prediction": 1, "score": NaN, "features": {"amount": NaN, "country": "PL"}}, {"id": "py-2", "model_version": "v1", "prediction": NaN, "features": {"amount": Infinity}}, {"id": "py-3", "model_version": "v1", "prediction": 0, "features": {"amount": -Infinity, "country": "DE"}}]`;
+    const r = await post('fraud', undefined, { raw });
+    expect(r.statusCode).toBe(207);
+    expect(r.json()).toMatchObject({ accepted: 2, rejected: [{ index: 1, field: 'prediction' }] });
+    const stored = (await t.daemon.app.inject({ url: '/v1/models/fraud/predictions/py-1' })).json();
+    expect(stored).toMatchObject({ id: 'py-1', score: null, features: { amount: null, country: 'PL' } });
+    const ndjsonPost = await post('fraud', undefined, { raw: '{"id": "py-4", "model_version": "v1", "prediction": 1, "features": {"amount": NaN}}\n', type: 'application/x-ndjson' });
+    expect(ndjsonPost.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });
+  });
+
   it('takes a single object as a batch of one', async () => {
     const r = await post('fraud', P('solo'));
     expect(r.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });
