@@ -9,6 +9,7 @@ import type { VigilConfig } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import { errorMessage, type VigilError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
+import { createTracing } from './core/tracing.js';
 import { vigilVersion } from './core/version.js';
 import { Cycle, type CycleStage } from './cycle/cycle.js';
 import { buildServer } from './http/server.js';
@@ -83,6 +84,7 @@ const RESTART_ONLY: readonly [string, (c: VigilConfig) => unknown][] = [
   ['storage.path', (c) => c.storage.path],
   ['cluster.lease', (c) => c.cluster.lease],
   ['cluster.shard', (c) => c.cluster.shard],
+  ['tracing', (c) => c.tracing],
   ['storage.synchronous', (c) => c.storage.synchronous],
   ['storage.cache_mb', (c) => c.storage.cache_mb],
   ['compute_workers', (c) => c.compute_workers],
@@ -117,6 +119,9 @@ export function createDaemon(deps: DaemonDeps): Daemon {
 
   const registry = new MetricsRegistry();
   const metrics = createMetrics(registry, { version: vigilVersion() });
+  /** This process among replicas (the leader lease's holder) and in traces (service.instance.id). */
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const tracing = createTracing(config().tracing, { version: vigilVersion(), instanceId, logger });
   const store =
     deps.openStore?.(config()) ??
     new SqliteStore({ path: config().storage.path, synchronous: config().storage.synchronous, cacheMb: config().storage.cache_mb, logger, now: clock.now() });
@@ -130,7 +135,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   const elector = store.shared
     ? new LeaderElector({
         store,
-        id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        id: instanceId,
         leaseMs: config().cluster.lease,
         logger,
         onChange: (leader, epoch) => {
@@ -159,7 +164,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   ingestor.subscribe(slos);
   let snapshot = Snapshot.EMPTY;
   registerSnapshotFamilies(registry, () => snapshot);
-  const alerting = new Alerting({ store, logger, clock, config, metrics, ...(elector === undefined ? {} : { leads: () => leads() }) });
+  const alerting = new Alerting({ store, logger, clock, config, metrics, tracing, ...(elector === undefined ? {} : { leads: () => leads() }) });
   const snapshotFamilies = new Set(CATALOG.filter((c) => c.origin === 'snapshot').map((c) => c.name));
   // What the current cycle computed, and the ALERTS series of its rule evaluation.
   let computed: Sample[] = [];
@@ -167,6 +172,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   let recordedSamples: Sample[] = [];
 
   const remediation = new Remediator({
+    tracing,
     // a leader's incident and action records carry its fence: a former leader's late write is refused
     store: elector === undefined ? store : fencedStore(store, () => elector.fence()),
     logger,
@@ -279,7 +285,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       run: async (ctx) => store.setState('daemon.last_seen', String(ctx.now), ctx.now),
     },
   ];
-  const cycle = new Cycle({ stages, logger, metrics, clock, config });
+  const cycle = new Cycle({ stages, logger, metrics, clock, config, tracing });
   const scheduler = new Scheduler({ logger, metrics, clock });
   const sources = new SourceRunner({
     sources: createRunnableSources(config().sources),
@@ -371,6 +377,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
   // The certificate HTTPS starts with (the schema checked the files when the configuration loaded).
   let tls = readTls(config().server.tls);
   const app = buildServer({
+    tracing,
     logger,
     config,
     store,
@@ -463,6 +470,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         await slos.flush(clock.now()); // the SLO counts since the last cycle
         await store.setState('daemon.stopped_at', String(clock.now()), clock.now()).catch(() => undefined);
         await store.close();
+        await tracing.shutdown(); // the spans still buffered are exported
         log.info({ reason }, 'vigil stopped');
       })();
       return stopped;

@@ -1,3 +1,4 @@
+import type { Tracing } from '../core/tracing.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -44,6 +45,8 @@ export class Alerting {
       metrics: VigilMetrics;
       /** Whether this replica leads (replicas on a shared store): only the leader notifies directly. */
       leads?: () => boolean;
+      /** Spans of the direct notifications' deliveries. */
+      tracing?: Tracing;
     },
   ) {
     this.log = deps.logger.child({ component: 'alerting' });
@@ -84,6 +87,7 @@ export class Alerting {
           save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
         },
         ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
+        ...(this.deps.tracing === undefined ? {} : { tracing: this.deps.tracing }),
         ...common,
       }),
       sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, outbox: this.amOutbox, ...common }),

@@ -112,6 +112,8 @@ describe('good configuration files', () => {
       },
       slos: [],
       cluster: { lease: 15_000, shard: { count: 1, index: 0 } },
+      tracing: { otlp: { headers: {}, timeout: 10_000 }, sample_ratio: 1 },
+      kserve: { join_timeout: 30_000, max_pending: 100_000 },
     });
   });
 
@@ -453,5 +455,46 @@ describe('maintenance window times', () => {
 
   it('a valid time loads as epoch milliseconds', () => {
     expect(parseConfigText(doc('2026-02-28T23:00:00+01:00'), 'm.yaml', {}).maintenance_windows[0]?.starts_at).toBe(Date.UTC(2026, 1, 28, 22));
+  });
+});
+
+describe('kserve (models[].kserve and the top-level join settings)', () => {
+  const issuesOf = (text: string): string[] => {
+    try {
+      parseConfigText(text, 'kserve.yaml', {});
+    } catch (e) {
+      return (e as ConfigError).issues.map((i) => `${i.file}:${i.line}: ${i.path}: ${i.message} (${i.code})`);
+    }
+    throw new Error('loaded');
+  };
+  const MODEL = 'models:\n  - name: iris\n    task: multiclass\n    features:\n      - { name: a, type: numeric }\n      - { name: b, type: numeric }\n';
+
+  it('defaults: join_timeout 30s, max_pending 100000; the block is optional, version_from auto', () => {
+    const cfg = parseConfigText(`${MODEL}    kserve: { inference_service: sklearn-iris, features: [b, a], prediction: predict, score: 1 }\n`, 'k.yaml', {});
+    expect(cfg.kserve).toEqual({ join_timeout: 30_000, max_pending: 100_000 });
+    expect(cfg.models[0]?.kserve).toEqual({ inference_service: 'sklearn-iris', features: ['b', 'a'], prediction: 'predict', score: 1, version_from: 'auto' });
+    expect(parseConfigText('models: []\nkserve:\n  join_timeout: 2m\n  max_pending: 10\n', 'k.yaml', {}).kserve).toEqual({ join_timeout: 120_000, max_pending: 10 });
+  });
+
+  it('errors name the file, line and key: unknown or repeated feature names, a score on regression, a service mapped twice, bad values', () => {
+    expect(issuesOf(`${MODEL}    kserve:\n      features: [a, c, a]\n`)).toEqual([
+      'kserve.yaml:8: models[0].kserve.features[1]: "c" is not one of the model\'s features (models[].features) (VIGIL_ERR_CONFIG_VALUE)',
+      'kserve.yaml:8: models[0].kserve.features[2]: duplicate feature name "a" (first at kserve.features[0]) (VIGIL_ERR_CONFIG_DUPLICATE)',
+    ]);
+    expect(issuesOf('models:\n  - name: eta\n    task: regression\n    kserve:\n      score: proba\n')).toEqual([
+      'kserve.yaml:5: models[0].kserve.score: score applies to binary and multiclass models only (task is regression) (VIGIL_ERR_CONFIG_VALUE)',
+    ]);
+    const twice = `${MODEL}    kserve: { inference_service: svc }\n  - name: other\n    task: binary\n    kserve:\n      inference_service: svc\n`;
+    expect(issuesOf(twice)).toEqual([
+      'kserve.yaml:11: models[1].kserve.inference_service: InferenceService "svc" is already mapped to models[0]: give each model its own endpoint (VIGIL_ERR_CONFIG_DUPLICATE)',
+    ]);
+    // the same service on two endpoints is fine
+    expect(parseConfigText(`${MODEL}    kserve: { inference_service: svc }\n  - name: canary\n    task: multiclass\n    kserve: { inference_service: svc, endpoint: canary }\n`, 'k.yaml', {}).models).toHaveLength(2);
+    const bad = issuesOf('models: []\nkserve:\n  join_timeout: soon\n  max_pending: 0\n  other: 1\n');
+    expect(bad).toHaveLength(3);
+    expect(bad.join('\n')).toContain('kserve.yaml:3: kserve.join_timeout');
+    expect(bad.join('\n')).toContain('kserve.yaml:4: kserve.max_pending');
+    expect(bad.join('\n')).toContain('other');
+    expect(issuesOf(`${MODEL}    kserve:\n      version_from: header\n`)[0]).toContain('kserve.yaml:8: models[0].kserve.version_from');
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { VigilError } from '../core/errors.js';
 import { readTls } from './tls.js';
 import { parseRfc3339 } from '../core/rfc3339.js';
-import { asRecord, bool, durationMs, int, num, positiveDuration } from './primitives.js';
+import { asRecord, bool, durationMs, httpUrl, int, num, positiveDuration } from './primitives.js';
 import { checkSources, SourceConfigSchema } from '../ingest/sources/config.js';
 import { AlertmanagersConfigSchema } from '../alerting/notifiers/alertmanager.js';
 import { NotificationsConfigSchema } from '../alerting/notifiers/dispatcher.js';
@@ -207,6 +207,25 @@ export const ClusterSchema = z.strictObject({
     .default({ count: 1, index: 0 }),
 });
 
+/**
+ * Traces of Vigil's own work (src/core/tracing.ts), exported over OTLP/HTTP (JSON) to a collector:
+ * off unless `otlp.endpoint` is set.
+ */
+export const TracingSchema = z.strictObject({
+  otlp: z
+    .strictObject({
+      /** The collector's traces URL, e.g. http://otel-collector:4318/v1/traces. */
+      endpoint: httpUrl().optional(),
+      /** Headers sent with every export (an API key of a hosted collector). */
+      headers: z.record(z.string(), z.string()).default({}),
+      /** One export's timeout. */
+      timeout: positiveDuration().default(10_000),
+    })
+    .prefault({}),
+  /** The share of traces kept (a trace started by a caller's sampled traceparent is always kept). */
+  sample_ratio: num().pipe(z.number().min(0).max(1)).default(1),
+});
+
 export const FeatureSchema = z.strictObject({
   name: z.string().min(1).max(256),
   type: z.enum(['numeric', 'categorical']),
@@ -267,6 +286,33 @@ export const ExperimentSchema = z.strictObject({
   correction: z.enum(['bh', 'bonferroni', 'holm', 'none']).default('bh'),
 });
 
+/**
+ * KServe inference logger (src/http/routes/kserve.ts, src/ingest/kserve-join.ts): how the
+ * CloudEvents of an InferenceService map to this model's predictions. Every key is optional.
+ */
+export const ModelKserveSchema = z.strictObject({
+  /** The InferenceService whose events are this model's (the `inferenceservicename` attribute); default: the model's name. */
+  inference_service: z.string().min(1).max(253).optional(),
+  /** Only the events of this endpoint (the `endpoint` attribute: `default`, `canary`, …); default: any. */
+  endpoint: z.string().min(1).max(253).optional(),
+  /** Feature names of positional columns (V1 `instances` rows, V2 [N, F] inputs); default: models[].features in order. */
+  features: z.array(z.string().min(1).max(256)).optional(),
+  /** Which part of the response is the prediction: V2 an output name or index (default 0); V1 a column index or key of the rows. */
+  prediction: z.union([z.string().min(1).max(256), z.number().int().min(0)]).optional(),
+  /** Which part of the response is the score: V2 an output name or index; V1 a column index (the probability column) or key. */
+  score: z.union([z.string().min(1).max(256), z.number().int().min(0)]).optional(),
+  /** Where model_version comes from: `auto` (V2 `model_version`, else the endpoint), `model_version`, `endpoint`, `component`, `none`. */
+  version_from: z.enum(['auto', 'model_version', 'endpoint', 'component', 'none']).default('auto'),
+});
+
+/** The KServe request/response join (top-level `kserve`). */
+export const KserveSchema = z.strictObject({
+  /** A request or response half waits this long for its other half, then is dropped and counted (vigil_kserve_unmatched_total). */
+  join_timeout: positiveDuration().default(30_000),
+  /** Halves held at most, all models together; past it the oldest is dropped and counted. */
+  max_pending: int().pipe(z.number().min(1).max(10_000_000)).default(100_000),
+});
+
 /** The highest models[].segments.max: each segment multiplies the model's per-window series. */
 export const SEGMENTS_MAX = 100;
 
@@ -308,6 +354,8 @@ export const ModelSchema = z.strictObject({
    * rest pooled as `other`.
    */
   segments: z.strictObject({ max: int().pipe(z.number().min(1).max(SEGMENTS_MAX)) }).optional(),
+  /** KServe inference logger events (src/http/routes/kserve.ts): the mapping to this model's predictions. */
+  kserve: ModelKserveSchema.optional(),
 });
 
 export const AlertingSchema = z.strictObject({
@@ -401,6 +449,9 @@ export const ConfigSchema = z
     /** Service level objectives on the models' data (src/slo). */
     slos: z.array(SloConfigSchema).default([]),
     cluster: ClusterSchema.prefault({}),
+    /** KServe inference logger ingestion: the request/response join (src/ingest/kserve-join.ts). */
+    kserve: KserveSchema.prefault({}),
+    tracing: TracingSchema.prefault({}),
   })
   // Checks across keys. The model checks run even when other parts of the file have problems, so
   // a duplicate model name is reported with them (`when`), and so read the value defensively: an
@@ -408,7 +459,8 @@ export const ConfigSchema = z
   .superRefine((cfg, ctx) => checkModels(cfg as unknown, ctx), { when: () => true })
   .superRefine((cfg, ctx) => checkSources(cfg.sources, ctx, { models: cfg.models.map((m) => m.name) }))
   .superRefine((cfg, ctx) => checkSlos(cfg as unknown, ctx), { when: () => true })
-  .superRefine((cfg, ctx) => checkBudgets(cfg as unknown, ctx), { when: () => true });
+  .superRefine((cfg, ctx) => checkBudgets(cfg as unknown, ctx), { when: () => true })
+  .superRefine((cfg, ctx) => checkKserve(cfg.models, ctx));
 
 /** Duplicate model, feature and window names, and settings that do not fit the model's task. */
 function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {
@@ -460,11 +512,49 @@ function checkModels(cfg: unknown, ctx: z.RefinementCtx): void {
   });
 }
 
+/**
+ * models[].kserve across models: positional feature names the model knows (once each), a score
+ * only where the task has one, and one model per InferenceService and endpoint.
+ */
+function checkKserve(models: readonly z.output<typeof ModelSchema>[], ctx: z.RefinementCtx): void {
+  const claimed = new Map<string, number>();
+  models.forEach((m, i) => {
+    const k = m.kserve;
+    if (k === undefined) return;
+    const path = (...rest: (string | number)[]) => ['models', i, 'kserve', ...rest];
+    if (k.features !== undefined) {
+      const known = new Set(m.features.map((f) => f.name));
+      const seen = new Map<string, number>();
+      k.features.forEach((name, j) => {
+        const first = seen.get(name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: path('features', j), message: `duplicate feature name "${name}" (first at kserve.features[${first}])`, params: { vigil: 'DUPLICATE' } });
+        } else seen.set(name, j);
+        if (!known.has(name) && !m.allow_unknown_features) {
+          ctx.addIssue({ code: 'custom', path: path('features', j), message: `"${name}" is not one of the model's features (models[].features)`, params: { vigil: 'VALUE' } });
+        }
+      });
+    }
+    if (k.score !== undefined && m.task === 'regression') {
+      ctx.addIssue({ code: 'custom', path: path('score'), message: 'score applies to binary and multiclass models only (task is regression)', params: { vigil: 'VALUE' } });
+    }
+    const service = k.inference_service ?? m.name;
+    const key = `${service}\u0000${k.endpoint ?? '*'}`;
+    const first = claimed.get(key);
+    if (first !== undefined) {
+      const what = `InferenceService "${service}"${k.endpoint === undefined ? '' : ` endpoint "${k.endpoint}"`}`;
+      ctx.addIssue({ code: 'custom', path: path(k.inference_service === undefined ? 'endpoint' : 'inference_service'), message: `${what} is already mapped to models[${first}]: give each model its own endpoint`, params: { vigil: 'DUPLICATE' } });
+    } else claimed.set(key, i);
+  });
+}
+
 export type VigilConfig = z.output<typeof ConfigSchema>;
 export type ServerConfig = VigilConfig['server'];
 export type StorageConfig = VigilConfig['storage'];
 export type ModelConfig = VigilConfig['models'][number];
 export type FeatureConfig = ModelConfig['features'][number];
+export type ModelKserveConfig = NonNullable<ModelConfig['kserve']>;
+export type KserveConfig = VigilConfig['kserve'];
 export type Task = z.output<typeof TaskSchema>;
 
 /** The positive class of a binary model ("1" unless configured). */

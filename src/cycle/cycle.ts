@@ -1,3 +1,4 @@
+import type { Tracing } from '../core/tracing.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -39,6 +40,8 @@ export class Cycle {
       metrics: VigilMetrics;
       clock: Clock;
       config: () => VigilConfig;
+      /** A span per cycle, with a child per stage; none when absent. */
+      tracing?: Tracing;
     },
   ) {
     this.log = deps.logger.child({ component: 'cycle' });
@@ -46,6 +49,16 @@ export class Cycle {
   }
 
   async run(): Promise<{ now: number; failed: string[] }> {
+    const tracing = this.deps.tracing;
+    if (tracing === undefined || !tracing.enabled) return this.stagesOnce(undefined);
+    return tracing.span('cycle', {}, async (span, parent) => {
+      const r = await this.stagesOnce((name, fn) => tracing.span(`cycle ${name}`, { parent }, fn));
+      span.setAttribute('vigil.failed_stages', r.failed.length);
+      return r;
+    });
+  }
+
+  private async stagesOnce(traced: ((stage: string, fn: () => Promise<void>) => Promise<void>) | undefined): Promise<{ now: number; failed: string[] }> {
     const now = this.deps.clock.now();
     const ctx: CycleContext = { now, config: this.deps.config() };
     const failed: string[] = [];
@@ -54,7 +67,8 @@ export class Cycle {
       const h = this.health.get(stage.name) as StageHealth;
       const t0 = performance.now();
       try {
-        await stage.run(ctx);
+        if (traced === undefined) await stage.run(ctx);
+        else await traced(stage.name, () => stage.run(ctx));
         h.lastError = null;
       } catch (e) {
         failed.push(stage.name);

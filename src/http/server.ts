@@ -1,3 +1,4 @@
+import type { Tracing } from '../core/tracing.js';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +16,7 @@ import { clientError, errorAnswer, frameworkError, notFound, routeMethods } from
 import { alertingRoutes } from './routes/alerting.js';
 import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
+import { kserveRoutes } from './routes/kserve.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -47,6 +49,8 @@ export interface ServerDeps {
   readiness: () => { ready: boolean; reasons: string[]; role?: 'leader' | 'follower' };
   /** Fixed at start: changing them needs a restart. */
   bodyLimit: number;
+  /** Spans of the requests that do work (ingestion); none when absent. */
+  tracing?: Tracing;
   /** HTTPS with this certificate (read by readTls); whether TLS is on is fixed at start. */
   tls?: TlsMaterial | null;
 }
@@ -116,6 +120,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(healthRoutes, { deps });
   void app.register(metricsRoutes, { deps });
   void app.register(ingestRoutes, { deps });
+  void app.register(kserveRoutes, { deps });
   void app.register(modelRoutes, { deps });
   void app.register(overviewRoutes, { deps });
   void app.register(uiRoutes, { deps });

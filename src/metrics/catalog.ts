@@ -123,6 +123,7 @@ const ENTRIES: readonly CatalogEntry[] = [
   { name: 'vigil_build_info', type: 'gauge', unit: '', labels: ['version', 'node_version'], origin: 'live', help: 'Always 1; labels carry the Vigil and Node.js versions.' },
   { name: 'vigil_ingest_rejected_items_total', type: 'counter', unit: '', labels: ['model', 'kind'], origin: 'live', help: 'Items rejected by validation, by kind (predictions|labels).' },
   { name: 'vigil_ingest_duplicate_items_total', type: 'counter', unit: '', labels: ['model', 'kind'], origin: 'live', help: 'Items not stored because their id was already stored (first write wins).' },
+  { name: 'vigil_kserve_unmatched_total', type: 'counter', unit: '', labels: ['model', 'half'], origin: 'live', help: 'KServe inference logger events (half: request or response) dropped without their other half: after kserve.join_timeout, or the oldest past kserve.max_pending.' },
   { name: 'vigil_cycle_duration_seconds', type: 'histogram', unit: 'seconds', labels: [], origin: 'live', help: 'Duration of evaluation cycles.' },
   { name: 'vigil_cycle_stage_errors_total', type: 'counter', unit: '', labels: ['stage'], origin: 'live', help: 'Evaluation-cycle stages that failed (the cycle goes on with the next stage).' },
   { name: 'vigil_source_scrape_errors_total', type: 'counter', unit: '', labels: ['source'], origin: 'live', help: 'Pull-source collections that failed (after retries).' },

@@ -114,6 +114,7 @@ export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
     buildInfo: gauge<'version' | 'node_version'>(reg, 'vigil_build_info'),
     rejected: counter<'model' | 'kind'>(reg, 'vigil_ingest_rejected_items_total'),
     duplicates: counter<'model' | 'kind'>(reg, 'vigil_ingest_duplicate_items_total'),
+    kserveUnmatched: counter<'model' | 'half'>(reg, 'vigil_kserve_unmatched_total'),
     cycleDuration: histogram<never>(reg, 'vigil_cycle_duration_seconds', CYCLE_BUCKETS),
     cycleStageErrors: counter<'stage'>(reg, 'vigil_cycle_stage_errors_total'),
     sourceErrors: counter<'source'>(reg, 'vigil_source_scrape_errors_total'),

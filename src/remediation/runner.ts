@@ -2,6 +2,7 @@ import { ACK_ACTION, ackRecord, dueSteps, escalationPolicy, escalationRecord, no
 import { randomUUID } from 'node:crypto';
 import { matchesAll, parseMatcherList, type LabelMatcher } from '../alerting/notifiers/matchers.js';
 import { unfenced } from '../cluster/fenced-store.js';
+import type { Tracing } from '../core/tracing.js';
 import { realSleep } from '../alerting/notifiers/sender.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -60,6 +61,8 @@ export interface RemediationMetrics {
 export interface RemediatorDeps {
   store: Store;
   logger: Logger;
+  /** A span per action execution (with its attempts); none when absent. */
+  tracing?: Tracing;
   clock: Clock;
   config: () => VigilConfig;
   metrics: RemediationMetrics;
@@ -430,7 +433,15 @@ export class Remediator {
     const local = LOCAL_TYPES.has(rec.type);
     if (!local) this.lockedModels.add(rec.model);
     inc.acted = true;
-    const p = this.execute(rec, inc, action, resumed)
+    const tracing = this.deps.tracing;
+    const run = (): Promise<void> =>
+      tracing?.enabled === true
+        ? tracing.span(`remediation ${rec.type}`, { attributes: { 'vigil.action': rec.action, 'vigil.model': rec.model, 'vigil.incident': rec.incidentId, 'vigil.resumed': resumed } }, async (span) => {
+            await this.execute(rec, inc, action, resumed);
+            span.setAttributes({ 'vigil.outcome': rec.status, 'vigil.attempts': rec.attempts });
+          })
+        : this.execute(rec, inc, action, resumed);
+    const p = run()
       .catch((e: unknown) => {
         const fields = { id: rec.id, action: rec.action, model: rec.model, status: rec.status, code: isVigilError(e) ? e.code : undefined, err: errorMessage(e) };
         // a replica paused past its lease: the leader that took over decides what the action did

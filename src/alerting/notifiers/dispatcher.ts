@@ -1,3 +1,4 @@
+import type { Tracing } from '../../core/tracing.js';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -227,6 +228,8 @@ export interface DispatcherOptions {
   clock?: Clock;
   /** Injected wait (tests step time instead of sleeping). */
   sleep?: Sleep;
+  /** A span per delivery attempt. */
+  tracing?: Tracing;
 }
 
 export interface DispatcherStats {
@@ -317,6 +320,7 @@ export class Dispatcher {
           logger: this.#log,
           clock: opts.clock ?? systemClock,
           ...(opts.sleep === undefined ? {} : { sleep: opts.sleep }),
+          ...(opts.tracing === undefined ? {} : { tracing: opts.tracing }),
         }),
       );
     }

@@ -1,3 +1,4 @@
+import { SpanKind, type Tracing } from '../../core/tracing.js';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { Clock } from '../../core/clock.js';
@@ -51,6 +52,8 @@ export interface DeliveryDeps {
   logger?: Logger;
   clock: Clock;
   sleep?: Sleep;
+  /** A span per delivery attempt; none when absent. */
+  tracing?: Tracing;
 }
 
 interface Job {
@@ -165,7 +168,11 @@ export class ReceiverWorker {
       if (signal.aborted) return;
       entry.attempts++;
       try {
-        await this.notifier.send(job.notification, signal);
+        const tracing = this.#deps.tracing;
+        if (tracing?.enabled === true) {
+          const attributes = { 'vigil.receiver': name, 'vigil.receiver_type': this.notifier.type, 'vigil.attempt': entry.attempts, 'vigil.group_key': job.notification.groupKey };
+          await tracing.span(`notify ${this.notifier.type}`, { kind: SpanKind.CLIENT, attributes }, () => this.notifier.send(job.notification, signal));
+        } else await this.notifier.send(job.notification, signal);
         this.#deps.metrics.notification(name, 'success');
         this.#log.debug({ groupKey: job.notification.groupKey, attempts: entry.attempts }, 'notification sent');
         await this.#writes.track(this.#deps.outbox.delete(entry.id));

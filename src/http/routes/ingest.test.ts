@@ -159,7 +159,8 @@ describe('POST /v1/models/:model/predictions', () => {
     const r = await post('fraud', '', { raw: '[\n  {"id": "a", "prediction": 1},\n  {"id": "b" "prediction": 1}\n]' });
     expect(r.statusCode).toBe(400);
     expect(r.json().error).toMatchObject({ code: 'VIGIL_ERR_INGEST_MALFORMED', line: 3, column: 14 });
-    const nan = await post('fraud', '', { raw: '[{"id":"a","features":{"amount":NaN},"prediction":1}]' });
+    // a body with NaN (read as null) and another mistake: the first mistake as sent is named
+    const nan = await post('fraud', '', { raw: '[{"id":"a","features":{"amount":NaN},"prediction":1,}]' });
     expect(nan.statusCode).toBe(400);
     expect(nan.json().error.message).toContain('line 1, column 33');
   });

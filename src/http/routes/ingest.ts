@@ -1,3 +1,4 @@
+import { SpanKind } from '../../core/tracing.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { IngestKind, IngestResult } from '../../ingest/ingestor.js';
@@ -22,7 +23,7 @@ export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
   // Parsers local to this plugin: the body arrives as text and is parsed by us, so errors name the line.
   addBatchParsers(app);
 
-  const route = (kind: IngestKind) => async (req: { params: unknown; body: unknown }, reply: FastifyReply) => {
+  const route = (kind: IngestKind) => async (req: { params: unknown; body: unknown; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
     const { model } = req.params as { model: string };
     deps.ingestor.model(model); // 404 before anything else
     if (!Array.isArray(req.body)) {
@@ -36,7 +37,18 @@ export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
         statusCode: 413,
       });
     }
-    const result: IngestResult = await deps.ingestor.ingest(kind, model, req.body);
+    const items = req.body;
+    const ingest = async (): Promise<IngestResult> => deps.ingestor.ingest(kind, model, items);
+    // a span per request, a child of the caller's when it sent a W3C traceparent
+    const tracing = deps.tracing;
+    const result: IngestResult =
+      tracing === undefined || !tracing.enabled
+        ? await ingest()
+        : await tracing.span(`ingest ${kind}`, { kind: SpanKind.SERVER, parent: tracing.extract(req.headers), attributes: { 'vigil.model': model, 'vigil.kind': kind, 'vigil.items': items.length } }, async (span) => {
+            const r = await ingest();
+            span.setAttributes({ 'vigil.accepted': r.accepted, 'vigil.duplicates': r.duplicates.length, 'vigil.rejected': r.rejected.length });
+            return r;
+          });
     const status = result.rejected.length === 0 ? 200 : result.accepted + result.duplicates.length > 0 ? 207 : 422;
     return reply.status(status).send(result);
   };
