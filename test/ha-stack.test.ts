@@ -205,9 +205,11 @@ describe.runIf(prometheus.available && alertmanager.available && server.availabl
         .sort();
     const same = await waitFor('the same ml_ series on both replicas', async () => {
       const [la, lb] = await Promise.all([mlLines(va), mlLines(vb)]);
-      return la.some((l) => l.startsWith('ml_predictions_total{') && l.endsWith(' 30')) && la.join('\n') === lb.join('\n') ? la : undefined;
+      // a cycle of each has computed its windows over the 30 rows, and they agree on every line
+      const computed = la.some((l) => l.startsWith('ml_predictions_total{') && l.endsWith(' 30')) && la.some((l) => l.startsWith('ml_window_samples{') && l.endsWith(' 30'));
+      return computed && la.join('\n') === lb.join('\n') ? la : undefined;
     }, 60_000);
-    expect(same.filter((l) => l.startsWith('ml_window_samples{')).length).toBeGreaterThan(0);
+    expect(same.filter((l) => l.startsWith('ml_window_samples{') && l.endsWith(' 30')).length).toBeGreaterThan(0);
     const perInstance = await waitFor('30 predictions on both replicas, in Prometheus', async () => {
       const q = await promQuery('sum by (instance) (ml_predictions_total{job="vigil", model="ha-demo"})');
       return q.data.result.length === 2 && q.data.result.every((r) => r.value[1] === '30') ? q.data.result : undefined;

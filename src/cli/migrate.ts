@@ -123,10 +123,10 @@ async function copy(db: Database.Database, source: SqliteStore, target: Store, l
     // in the order they were stored (their sequence), a batch per arrival
     const rows = db
       .prepare(
-        `SELECT p.id, p.ts, p.version, coalesce(f.features, p.features) AS features, p.prediction, p.score, p.latency_ms, p.segment, p.error, p.received_at
+        `SELECT p.id, p.ts, p.version, coalesce(f.features, p.features) AS features, p.prediction, p.score, p.latency_ms, p.segment, p.error, p.received_at, p.traceparent
          FROM predictions p LEFT JOIN prediction_features f ON f.ref = p.features_ref WHERE p.model = ? ORDER BY p.rowid`,
       )
-      .iterate(model) as IterableIterator<{ id: string; ts: number; version: string; features: string; prediction: Target; score: string | null; latency_ms: number | null; segment: string | null; error: string | null; received_at: number }>;
+      .iterate(model) as IterableIterator<{ id: string; ts: number; version: string; features: string; prediction: Target; score: string | null; latency_ms: number | null; segment: string | null; error: string | null; received_at: number; traceparent: string | null }>;
     let batch: PredictionRecord[] = [];
     let at = NaN;
     const flush = async (): Promise<void> => {
@@ -152,6 +152,7 @@ async function copy(db: Database.Database, source: SqliteStore, target: Store, l
         latencyMs: r.latency_ms,
         segment: r.segment,
         error: r.error,
+        ...(r.traceparent === null ? {} : { traceparent: r.traceparent }),
       });
     }
     await flush();

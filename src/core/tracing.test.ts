@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOtlp, type FakeOtlp } from '../../test/fakes/fake-otlp.js';
+import { startFakeOtlp, type FakeOtlp, type OtlpSpan } from '../../test/fakes/fake-otlp.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
 import { waitFor } from '../../test/processes.js';
@@ -50,6 +50,15 @@ describe('tracing (tracing.otlp.endpoint)', () => {
       payload: JSON.stringify(preds),
     });
     expect(posted.statusCode).toBe(200);
+    // predictions that carry their own trace contexts: the request's span links to them
+    const OWN = ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'];
+    const linked = await t.daemon.app.inject({
+      method: 'POST',
+      url: '/v1/models/fraud/predictions',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([{ ...preds[0], id: 'own-1', traceparent: `00-${OWN[0]}-${OWN[1]}-01` }, { ...preds[1], id: 'own-2', traceparent: `00-${OWN[0]}-${OWN[1]}-01` }]),
+    });
+    expect(linked.statusCode).toBe(200);
     await t.daemon.cycle.run();
     await t.daemon.remediation.idle();
     await t.daemon.alerting.flush(T0);
@@ -62,6 +71,8 @@ describe('tracing (tracing.otlp.endpoint)', () => {
     const [ingest] = byName('ingest predictions');
     expect(ingest).toMatchObject({ traceId: TRACE, parentSpanId: CALLER_SPAN, kind: 2, attributes: { 'vigil.model': 'fraud', 'vigil.kind': 'predictions', 'vigil.items': 20, 'vigil.accepted': 20, 'vigil.rejected': 0 } });
     expect(ingest?.resource).toMatchObject({ 'service.name': 'vigil' });
+    const withLinks = byName('ingest predictions').find((x) => x.traceId !== TRACE) as OtlpSpan & { links?: { traceId: string; spanId: string }[] };
+    expect(withLinks.links?.map((l) => [l.traceId, l.spanId])).toEqual([OWN]);
     // the cycle: one root span, a child per stage
     const [cycle] = byName('cycle');
     expect(cycle?.parentSpanId ?? '').toBe('');

@@ -9,7 +9,7 @@
  * registers itself globally, so Vigil embedded in another process leaves that process's
  * OpenTelemetry set-up alone.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -18,7 +18,15 @@ import type { VigilConfig } from '../config/schema.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
-export { SpanKind, type Context, type Span };
+export { SpanKind, type Context, type Link, type Span };
+
+/** A span's parent (default: none, a root), kind, attributes and links to other traces. */
+export interface SpanOptions {
+  attributes?: Attributes;
+  parent?: Context;
+  kind?: SpanKind;
+  links?: Link[];
+}
 
 export interface Tracing {
   /** Whether spans are recorded and exported (tracing.otlp.endpoint is set). */
@@ -27,7 +35,7 @@ export interface Tracing {
    * Runs `fn` in a span named `name` (a child of `parent` when given), ends it when `fn` settles,
    * and marks it failed when `fn` throws (the error is rethrown).
    */
-  span<T>(name: string, o: { attributes?: Attributes; parent?: Context; kind?: SpanKind }, fn: (span: Span, ctx: Context) => Promise<T>): Promise<T>;
+  span<T>(name: string, o: SpanOptions, fn: (span: Span, ctx: Context) => Promise<T>): Promise<T>;
   /** The context a caller's W3C trace headers (`traceparent`, `tracestate`) carry; the root context without them. */
   extract(headers: Readonly<Record<string, string | string[] | undefined>>): Context;
   /** Exports what is buffered, then stops (at shutdown). */
@@ -42,9 +50,9 @@ const getter = {
 };
 
 /** Runs fn with a span of tracer (shared by the real and the no-op tracing). */
-async function inSpan<T>(tracer: Tracer, name: string, o: { attributes?: Attributes; parent?: Context; kind?: SpanKind }, fn: (span: Span, ctx: Context) => Promise<T>): Promise<T> {
+async function inSpan<T>(tracer: Tracer, name: string, o: SpanOptions, fn: (span: Span, ctx: Context) => Promise<T>): Promise<T> {
   const parent = o.parent ?? ROOT_CONTEXT;
-  const span = tracer.startSpan(name, { kind: o.kind ?? SpanKind.INTERNAL, ...(o.attributes ? { attributes: o.attributes } : {}) }, parent);
+  const span = tracer.startSpan(name, { kind: o.kind ?? SpanKind.INTERNAL, ...(o.attributes ? { attributes: o.attributes } : {}), ...(o.links && o.links.length > 0 ? { links: o.links } : {}) }, parent);
   const ctx = trace.setSpan(parent, span);
   try {
     return await fn(span, ctx);

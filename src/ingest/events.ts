@@ -30,6 +30,12 @@ export interface ValidationContext {
 
 const ID_SCHEMA = { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'integer', minimum: 0 }] };
 const TS_SCHEMA = { type: ['string', 'number'] };
+/**
+ * A W3C trace context `traceparent` (w3.org/TR/trace-context, "traceparent Header"): version,
+ * trace id, parent (span) id and flags in lower-case hex; version ff and all-zero ids are invalid.
+ */
+export const TRACEPARENT_RE = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const TRACEPARENT_SCHEMA = { type: 'string', pattern: TRACEPARENT_RE.source };
 const CLASS_SCHEMA = { type: ['string', 'number', 'boolean'] };
 
 /** Earliest accepted event time (2000-01-01): smaller epoch values are almost surely seconds. */
@@ -70,6 +76,7 @@ export function predictionItemSchema(model: ModelConfig): object {
       latency_ms: { type: 'number', minimum: 0 },
       segment: { type: 'string', maxLength: 128 },
       error: { type: ['string', 'boolean', 'null'], maxLength: 1024 },
+      traceparent: TRACEPARENT_SCHEMA,
     },
   };
 }
@@ -88,6 +95,7 @@ export function referenceItemSchema(model: ModelConfig): object {
       ...item.properties,
       id: {},
       ts: {},
+      traceparent: {},
       prediction: nullableTarget(model),
       label: nullableTarget(model),
     },
@@ -352,6 +360,7 @@ export class ModelValidator {
         latencyMs: (it.latency_ms as number | undefined) ?? null,
         segment: (it.segment as string | undefined) ?? null,
         error: err === undefined || err === null || err === false ? null : err === true ? 'error' : String(err),
+        ...(typeof it.traceparent === 'string' ? { traceparent: it.traceparent } : {}),
       });
       out.indexes.push(i);
     }

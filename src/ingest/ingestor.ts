@@ -158,12 +158,20 @@ export class Ingestor {
       const r = records[i] as PredictionRecord;
       perVersion.set(r.version, (perVersion.get(r.version) ?? 0) + 1);
       if (r.latencyMs !== null) {
-        let child = latency.get(r.version);
-        if (child === undefined) {
-          child = m.latency.labels({ model, version: r.version });
-          latency.set(r.version, child);
+        const tp = r.traceparent;
+        if (tp !== undefined && tp !== null) {
+          // the serving request's trace as the exemplar of its bucket (OpenMetrics: Grafana links the
+          // point to the trace); prom-client types exemplar labels as the metric's own label names
+          const exemplarLabels = { trace_id: tp.slice(3, 35), span_id: tp.slice(36, 52) } as unknown as Record<'model' | 'version', string>;
+          m.latency.observe({ labels: { model, version: r.version }, value: r.latencyMs / 1000, exemplarLabels });
+        } else {
+          let child = latency.get(r.version);
+          if (child === undefined) {
+            child = m.latency.labels({ model, version: r.version });
+            latency.set(r.version, child);
+          }
+          child.observe(r.latencyMs / 1000);
         }
-        child.observe(r.latencyMs / 1000);
       }
       if (r.error !== null) m.predictionErrors.inc({ model, version: r.version });
     }

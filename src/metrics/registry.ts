@@ -97,9 +97,10 @@ function gauge<L extends string>(reg: MetricsRegistry, name: string): Gauge<L> {
   reg.register(m);
   return m;
 }
-function histogram<L extends string>(reg: MetricsRegistry, name: string, buckets: number[]): Histogram<L> {
+function histogram<L extends string>(reg: MetricsRegistry, name: string, buckets: number[], exemplars = false): Histogram<L> {
   const e = catalogEntry(name);
-  const m = new Histogram<L>({ name, help: e.help, labelNames: e.labels as L[], buckets, registers: [] });
+  // exemplars (a trace id on a bucket) are rendered in the OpenMetrics exposition only
+  const m = new Histogram<L>({ name, help: e.help, labelNames: e.labels as L[], buckets, registers: [], ...(exemplars ? { enableExemplars: true } : {}) });
   reg.register(m);
   return m;
 }
@@ -110,7 +111,7 @@ export function createMetrics(reg: MetricsRegistry, info: { version: string }) {
     predictions: counter<'model' | 'version'>(reg, 'ml_predictions_total'),
     labels: counter<'model'>(reg, 'ml_labels_total'),
     predictionErrors: counter<'model' | 'version'>(reg, 'ml_prediction_errors_total'),
-    latency: histogram<'model' | 'version'>(reg, 'ml_prediction_latency_seconds', LATENCY_BUCKETS),
+    latency: histogram<'model' | 'version'>(reg, 'ml_prediction_latency_seconds', LATENCY_BUCKETS, true),
     buildInfo: gauge<'version' | 'node_version'>(reg, 'vigil_build_info'),
     rejected: counter<'model' | 'kind'>(reg, 'vigil_ingest_rejected_items_total'),
     duplicates: counter<'model' | 'kind'>(reg, 'vigil_ingest_duplicate_items_total'),

@@ -81,6 +81,19 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await store.close();
     });
 
+    it("keeps a prediction's trace context (traceparent) and gives it back with the record: read, scan, follow", async () => {
+      const { store } = await factory();
+      const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      await store.insertPredictions('m', [pred('t', { traceparent: tp }), pred('n')], T0);
+      expect(await store.getPrediction('m', 't')).toMatchObject({ traceparent: tp });
+      expect((await store.getPrediction('m', 'n'))?.traceparent ?? null).toBeNull();
+      const scanned: (string | null | undefined)[] = [];
+      await store.scanPredictions('m', 0, (row) => scanned.push(row.traceparent));
+      expect(scanned.map((x) => x ?? null)).toEqual([tp, null]);
+      expect((await store.followPredictions(0, 10)).map((f) => f.record.traceparent ?? null)).toEqual([tp, null]);
+      await store.close();
+    });
+
     it('follows what is stored: every model\'s predictions and labels above a sequence number, in order, a page at a time', async () => {
       const { store } = await factory();
       expect(await store.lastLabelSeq()).toBe(0);

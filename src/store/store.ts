@@ -27,6 +27,12 @@ export interface PredictionRecord {
   segment: string | null;
   /** Serving reported an error for this request (its message or code). */
   error: string | null;
+  /**
+   * The W3C trace context of the serving request that made the prediction
+   * (`00-<trace id>-<span id>-<flags>`), when the caller sent one: stored, given back with the
+   * prediction, and the exemplar of its latency observation. Absent: none.
+   */
+  traceparent?: string | null;
 }
 
 export interface LabelRecord {

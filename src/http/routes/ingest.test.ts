@@ -68,6 +68,29 @@ describe('POST /v1/models/:model/predictions', () => {
     expect(ndjsonPost.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });
   });
 
+  it("keeps each prediction's trace context: its own traceparent, else the request's header; an exemplar on its latency in OpenMetrics", async () => {
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const r = await t.daemon.app.inject({
+      method: 'POST',
+      url: '/v1/models/fraud/predictions',
+      headers: { 'content-type': 'application/json', traceparent: caller },
+      payload: JSON.stringify([P('tr-own', { traceparent: own }), P('tr-caller'), P('tr-bad', { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })]),
+    });
+    expect(r.statusCode).toBe(207);
+    expect(r.json()).toMatchObject({ accepted: 2, rejected: [{ index: 2, field: 'traceparent' }] });
+    const get = async (id: string) => (await t.daemon.app.inject({ url: `/v1/models/fraud/predictions/${id}` })).json() as { traceparent: string | null };
+    expect((await get('tr-own')).traceparent).toBe(own);
+    expect((await get('tr-caller')).traceparent).toBe(caller);
+    // OpenMetrics: the latency buckets carry a trace as exemplar; the Prometheus text format none
+    const om = (await t.daemon.app.inject({ url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).body;
+    const exemplars = om.split('\n').filter((l) => l.startsWith('ml_prediction_latency_seconds_bucket{') && l.includes(' # {'));
+    expect(exemplars.length).toBeGreaterThan(0);
+    expect(exemplars.join('\n')).toMatch(/ # \{(span_id="(b7ad6b7169203331|00f067aa0ba902b7)",trace_id="(0af7651916cd43dd8448eb211c80319c|4bf92f3577b34da6a3ce929d0e0e4736)"|trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}")\} 0\.012 /);
+    const text = (await t.daemon.app.inject({ url: '/metrics' })).body;
+    expect(text).not.toContain(' # {');
+  });
+
   it('takes a single object as a batch of one', async () => {
     const r = await post('fraud', P('solo'));
     expect(r.json()).toEqual({ accepted: 1, duplicates: [], rejected: [] });

@@ -1,4 +1,5 @@
-import { SpanKind } from '../../core/tracing.js';
+import { SpanKind, type Link } from '../../core/tracing.js';
+import { TRACEPARENT_RE } from '../../ingest/events.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { IngestKind, IngestResult } from '../../ingest/ingestor.js';
@@ -37,23 +38,53 @@ export const ingestRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app
         statusCode: 413,
       });
     }
-    const items = req.body;
+    // The caller's trace context (a W3C traceparent header) is each prediction's that has none of its own.
+    const header = req.headers.traceparent;
+    const items = kind === 'predictions' && typeof header === 'string' && TRACEPARENT_RE.test(header) ? withTraceparent(req.body, header) : req.body;
     const ingest = async (): Promise<IngestResult> => deps.ingestor.ingest(kind, model, items);
     // a span per request, a child of the caller's when it sent a W3C traceparent
     const tracing = deps.tracing;
     const result: IngestResult =
       tracing === undefined || !tracing.enabled
         ? await ingest()
-        : await tracing.span(`ingest ${kind}`, { kind: SpanKind.SERVER, parent: tracing.extract(req.headers), attributes: { 'vigil.model': model, 'vigil.kind': kind, 'vigil.items': items.length } }, async (span) => {
-            const r = await ingest();
-            span.setAttributes({ 'vigil.accepted': r.accepted, 'vigil.duplicates': r.duplicates.length, 'vigil.rejected': r.rejected.length });
-            return r;
-          });
+        : await tracing.span(
+            `ingest ${kind}`,
+            { kind: SpanKind.SERVER, parent: tracing.extract(req.headers), attributes: { 'vigil.model': model, 'vigil.kind': kind, 'vigil.items': items.length }, links: itemLinks(items, header) },
+            async (span) => {
+              const r = await ingest();
+              span.setAttributes({ 'vigil.accepted': r.accepted, 'vigil.duplicates': r.duplicates.length, 'vigil.rejected': r.rejected.length });
+              return r;
+            },
+          );
     const status = result.rejected.length === 0 ? 200 : result.accepted + result.duplicates.length > 0 ? 207 : 422;
     return reply.status(status).send(result);
   };
 
   const opts = { schema: { params: MODEL_PARAMS }, config: { access: 'ingest' as const } };
+  // (the helpers below: the request's trace context given to its items, and the items' own as span links)
   app.post('/v1/models/:model/predictions', opts, route('predictions'));
   app.post('/v1/models/:model/labels', opts, route('labels'));
 };
+
+/** The items, each object without a `traceparent` of its own given the request's. */
+function withTraceparent(items: readonly unknown[], traceparent: string): unknown[] {
+  return items.map((it) => (it !== null && typeof it === 'object' && !Array.isArray(it) && !Object.hasOwn(it, 'traceparent') ? { ...it, traceparent } : it));
+}
+
+/** At most this many links from an ingestion span to its predictions' own traces. */
+const MAX_LINKS = 32;
+
+/** Span links to the distinct trace contexts the items carry (other than the request's own). */
+function itemLinks(items: readonly unknown[], header: string | string[] | undefined): Link[] {
+  const seen = new Set<string>(typeof header === 'string' ? [header] : []);
+  const links: Link[] = [];
+  for (const it of items) {
+    if (links.length >= MAX_LINKS) break;
+    const tp = it !== null && typeof it === 'object' ? (it as { traceparent?: unknown }).traceparent : undefined;
+    if (typeof tp !== 'string' || seen.has(tp) || !TRACEPARENT_RE.test(tp)) continue;
+    seen.add(tp);
+    const [, traceId, spanId, flags] = tp.split('-') as [string, string, string, string];
+    links.push({ context: { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & 1, isRemote: true } });
+  }
+  return links;
+}

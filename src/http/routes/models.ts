@@ -165,6 +165,7 @@ export const modelRoutes: FastifyPluginAsync<{ deps: ServerDeps }> = async (app,
         latency_ms: p.latencyMs,
         segment: p.segment,
         error: p.error,
+        traceparent: p.traceparent ?? null,
         received_at: iso(p.receivedAt),
         label: p.label === null ? null : { label: p.label.label, ts: iso(p.label.ts) },
       };

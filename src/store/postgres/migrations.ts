@@ -275,6 +275,11 @@ export const MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: "a prediction's trace context (the serving request's W3C traceparent)",
+    up: (s) => `ALTER TABLE ${s}.predictions ADD COLUMN traceparent text;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -145,6 +145,7 @@ export interface RecordRow {
   error: string | null;
   features: string | null;
   features_packed: string | null;
+  traceparent: string | null;
 }
 
 /** A stored row as the record it was written from (the layouts prepared for its rows). */
@@ -158,11 +159,12 @@ export const recordOf = (r: RecordRow, layouts: PackedLayouts): PredictionRecord
   latencyMs: r.latency_ms,
   segment: r.segment,
   error: r.error,
+  ...(r.traceparent === null || r.traceparent === undefined ? {} : { traceparent: r.traceparent }),
 });
 
 /** The columns of a prediction with its features and label (p, f, l): the packed form only where there is no JSON. */
 export const FEATURES_COLUMNS = `f.features, CASE WHEN f.features IS NULL THEN encode(p.packed, 'hex') END AS features_packed`;
-export const RECORD_COLUMNS = `p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
+export const RECORD_COLUMNS = `p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error, p.traceparent,
   ${FEATURES_COLUMNS}, l.ts AS label_ts, l.label_text, l.label_number`;
 
 /**

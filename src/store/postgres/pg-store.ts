@@ -547,7 +547,7 @@ export class PostgresStore implements Store {
   async followPredictions(afterSeq: number, limit: number): Promise<FollowedPrediction[]> {
     type Row = Omit<ScanRow, 'seq'> & { seq: number; model: string; received_at: number };
     const r = await this.read<Row>(
-      `SELECT p.model, p.seq, p.received_at, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error,
+      `SELECT p.model, p.seq, p.received_at, p.id, p.ts, p.version, p.prediction_text, p.prediction_number, p.score, p.latency_ms, p.segment, p.error, p.traceparent,
          ${FEATURES_COLUMNS}, NULL::bigint AS label_ts, NULL::text AS label_text, NULL::float8 AS label_number
        FROM ${this.s}.predictions p LEFT JOIN ${this.s}.prediction_features f ON f.seq = p.seq
        WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`,

@@ -76,7 +76,7 @@ class Blob {
 }
 
 /** The columns a batch of predictions sends in its blob, in this order: each has a start and a length per row in the places. */
-const BLOB_COLUMNS = ['id', 'packed', 'features', 'version', 'prediction_text', 'score', 'segment', 'error'] as const;
+const BLOB_COLUMNS = ['id', 'packed', 'features', 'version', 'prediction_text', 'score', 'segment', 'error', 'traceparent'] as const;
 
 /**
  * The parameters of predictionsSql: the model, the time received, the block of seqs to reserve,
@@ -116,6 +116,7 @@ export function predictionParams(
     put(5, k, r.score === null || r.score === undefined ? null : JSON.stringify(r.score));
     put(6, k, r.segment);
     put(7, k, r.error);
+    put(8, k, r.traceparent ?? null);
     ts[k] = r.ts;
     numbers[k] = targetNumber(r.prediction);
     latencies[k] = r.latencyMs;
@@ -168,8 +169,8 @@ export const predictionsSql = (s: string): string => `
     UPDATE ${s}.counters SET value = value + $3 WHERE name = 'prediction_seq' RETURNING value - $3 AS base
   ),
   stored AS (
-    INSERT INTO ${s}.predictions (model, id, seq, ts, version, prediction_text, prediction_number, score, latency_ms, segment, error, received_at, packed)
-    SELECT $1, i.id, b.base + i.ord, i.ts, i.version, i.prediction_text, i.prediction_number, i.score, i.latency_ms, i.segment, i.error, $2, i.packed
+    INSERT INTO ${s}.predictions (model, id, seq, ts, version, prediction_text, prediction_number, score, latency_ms, segment, error, received_at, packed, traceparent)
+    SELECT $1, i.id, b.base + i.ord, i.ts, i.version, i.prediction_text, i.prediction_number, i.score, i.latency_ms, i.segment, i.error, $2, i.packed, i.traceparent
     FROM input i CROSS JOIN block b ORDER BY i.ord
     ON CONFLICT (model, id) DO NOTHING
     RETURNING seq

@@ -272,6 +272,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE baseline_references_v11 RENAME TO baseline_references;
     `,
   },
+  {
+    version: 12,
+    name: "a prediction's trace context (the serving request's W3C traceparent)",
+    up: `ALTER TABLE predictions ADD COLUMN traceparent TEXT;`,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -79,6 +79,7 @@ interface PredictionRow {
   segment: string | null;
   error: string | null;
   received_at: number;
+  traceparent: string | null;
   label_ts: number | null;
   label: Target | null;
 }
@@ -87,7 +88,7 @@ interface PredictionRow {
 const WRITER_BUSY_TIMEOUT_MS = 30_000;
 /** A stored prediction's columns, its features JSON wherever it is (inline before migration 8, else in prediction_features). */
 const PREDICTION_COLUMNS = `p.model, p.id, p.ts, p.version, coalesce(f.features, p.features) AS features, p.prediction, p.score,
-  p.latency_ms, p.segment, p.error, p.received_at`;
+  p.latency_ms, p.segment, p.error, p.received_at, p.traceparent`;
 
 interface CircuitRow {
   model: string;
@@ -126,6 +127,7 @@ const recordOf = (r: PredictionRow): PredictionRecord => ({
   latencyMs: r.latency_ms,
   segment: r.segment,
   error: r.error,
+  ...(r.traceparent === null || r.traceparent === undefined ? {} : { traceparent: r.traceparent }),
 });
 
 /** Reference values read per query (readReference): 32 KB of BLOB, 64 KB of hex text. */

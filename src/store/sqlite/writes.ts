@@ -11,8 +11,8 @@ import { packedJson, packsExactly, type Packer, type PackLayout } from '../packe
 export const INSERT_SQL = {
   model: 'INSERT INTO models (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
   prediction: `INSERT INTO predictions
-    (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref)
-    VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`,
+    (model, id, ts, version, features, prediction, score, latency_ms, segment, error, received_at, packed, features_ref, traceparent)
+    VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING`,
   features: 'INSERT INTO prediction_features (ref, features) VALUES (?, ?)',
   nextFeaturesRef: 'SELECT coalesce(max(ref), 0) + 1 AS ref FROM prediction_features',
   label: 'INSERT INTO labels (model, id, ts, label, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING',
@@ -34,6 +34,7 @@ export interface PredictionBatch {
   latencies: (number | null)[];
   segments: (string | null)[];
   errors: (string | null)[];
+  traceparents: (string | null)[];
   /**
    * The features, stored by Writes as JSON text: their text when the batch was prepared with it
    * (`textHere`); else the object, turned into text where the batch is written (the writer
@@ -83,6 +84,7 @@ export function predictionBatch(model: string, records: readonly PredictionRecor
     latencies: new Array<number | null>(n),
     segments: new Array<string | null>(n),
     errors: new Array<string | null>(n),
+    traceparents: new Array<string | null>(n),
     features: new Array<PredictionRecord['features'] | string | null>(n),
     layout: layout ?? null,
     packed: null,
@@ -101,6 +103,7 @@ export function predictionBatch(model: string, records: readonly PredictionRecor
     b.latencies[i] = r.latencyMs;
     b.segments[i] = r.segment;
     b.errors[i] = r.error;
+    b.traceparents[i] = r.traceparent ?? null;
     b.features[i] = textHere ? JSON.stringify(r.features) : r.features;
     if (layout !== undefined && bytes !== null && offsets !== null) {
       if (!textHere && packsExactly(layout, r.features)) b.features[i] = null;
@@ -170,6 +173,7 @@ export class Writes {
           b.receivedAt,
           bytes,
           ref,
+          b.traceparents[i],
         );
         if (info.changes > 0) {
           const features = b.features[i];
