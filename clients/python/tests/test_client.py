@@ -31,7 +31,8 @@ def test_predictions_and_labels_arrive(vigil: Daemon, uid: str) -> None:
     errors: List[VigilError] = []
     with Vigil(vigil.url, vigil.token, on_error=errors.append) as client:
         assert client.log_prediction("fraud", f"{uid}-1", {"amount": 12.5, "age": 3, "country": "FR"}, 1,
-                                     score=0.9, model_version="v2", latency_ms=12.0, segment="web")
+                                     score=0.9, model_version="v2", latency_ms=12.0, segment="web",
+                                     traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         assert client.log_predictions("fraud", [{"id": f"{uid}-2", "features": {"amount": 1, "country": "DE"}, "prediction": 0, "score": 0.1}]) == 1
         assert client.log_predictions("churn", [{"id": f"{uid}-c", "features": {"tenure": 4, "plan": "pro"}, "prediction": "stay",
                                                  "score": {"stay": 0.7, "churn": 0.3}}]) == 1
@@ -44,6 +45,8 @@ def test_predictions_and_labels_arrive(vigil: Daemon, uid: str) -> None:
     one = vigil.prediction("fraud", f"{uid}-1")
     assert one["features"] == {"amount": 12.5, "age": 3, "country": "FR"}
     assert (one["prediction"], one["score"], one["model_version"], one["latency_ms"], one["segment"]) == ("1", 0.9, "v2", 12, "web")
+    assert one["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert vigil.prediction("fraud", f"{uid}-2")["traceparent"] is None
     assert one["label"]["label"] == "1"
     assert vigil.prediction("fraud", f"{uid}-2")["label"]["label"] == "1"
     assert vigil.prediction("churn", f"{uid}-c")["score"] == {"stay": 0.7, "churn": 0.3}

@@ -194,15 +194,18 @@ class Vigil:
     def log_prediction(self, model: str, id: Union[str, int], features: Optional[Mapping[str, Any]],
                        prediction: Any, *, score: Any = None, ts: Any = None,
                        model_version: Optional[str] = None, latency_ms: Optional[float] = None,
-                       segment: Optional[str] = None, error: Union[str, bool, None] = None) -> bool:
+                       segment: Optional[str] = None, error: Union[str, bool, None] = None,
+                       traceparent: Optional[str] = None) -> bool:
         """Queues one prediction; returns whether it was queued (``False``: dropped and counted).
 
         ``ts`` may be a ``datetime`` (naive = UTC), epoch seconds (``time.time()``), epoch
         milliseconds (≥ 1e11) or an RFC 3339 string; ``None`` lets the server use its receipt time.
+        ``traceparent`` is the serving request's W3C trace context (e.g. from OpenTelemetry's
+        propagator): stored with the prediction and the exemplar of its latency.
         """
         item = _convert({"id": id, "ts": ts, "model_version": model_version, "features": features,
                          "prediction": prediction, "score": score, "latency_ms": latency_ms,
-                         "segment": segment, "error": error})
+                         "segment": segment, "error": error, "traceparent": traceparent})
         return self._enqueue(model, "predictions", [item]) == 1
 
     def log_predictions(self, model: str, records: Iterable[Mapping[str, Any]]) -> int:
