@@ -16,6 +16,9 @@ import { clientError, errorAnswer, frameworkError, notFound, routeMethods } from
 import { alertingRoutes } from './routes/alerting.js';
 import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
+import fastifySwagger from '@fastify/swagger';
+import { vigilVersion } from '../core/version.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lifecycleRoutes, type ReloadOutcome } from './routes/lifecycle.js';
@@ -54,6 +57,11 @@ export interface ServerDeps {
   /** HTTPS with this certificate (read by readTls); whether TLS is on is fixed at start. */
   tls?: TlsMaterial | null;
 }
+
+const registered = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** The routes of an app buildServer made: method and URL (`:param` form), HEAD ones included. */
+export const listRoutes = (app: FastifyInstance): readonly { method: string; url: string }[] => registered.get(app) ?? [];
 
 /** Builds the HTTP API. Never listens: the caller does (tests use `inject`). */
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -113,10 +121,29 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return reply.status(status).send(body);
   });
 
+  // Every route, as registered (listRoutes: what the OpenAPI document must describe).
+  const routes: { method: string; url: string }[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (opts) => {
+    for (const m of Array.isArray(opts.method) ? opts.method : [opts.method]) routes.push({ method: String(m), url: opts.url ?? opts.path ?? '' });
+  });
   // Before the routes: JSON/NDJSON parsing, encodings, limits; the routes' paths for 405.
   installBodyHandling(app, deps.bodyLimit);
   app.setNotFoundHandler(notFound(routeMethods(app)));
 
+  // The OpenAPI document is made from the routes registered after it (routes/openapi.ts serves it).
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vigil',
+        version: vigilVersion(),
+        description: 'Monitoring of machine-learning models in production: ingestion, drift and quality, alerts, remediation.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'server.tokens: ingest, read or admin (docs/security.md)' } } },
+      security: [{ bearer: [] }],
+    },
+  });
   void app.register(healthRoutes, { deps });
   void app.register(metricsRoutes, { deps });
   void app.register(ingestRoutes, { deps });
@@ -128,5 +155,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(alertingRoutes, { deps });
   void app.register(lifecycleRoutes, { deps });
   void app.register(remediationRoutes, { deps });
+  void app.register(openapiRoutes, { deps });
   return app;
 }
