@@ -18,6 +18,7 @@ import { baselineRoutes } from './routes/baselines.js';
 import { healthRoutes } from './routes/health.js';
 import fastifySwagger from '@fastify/swagger';
 import { vigilVersion } from '../core/version.js';
+import { responsesOf } from './openapi-responses.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -142,6 +143,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'server.tokens: ingest, read or admin (docs/security.md)' } } },
       security: [{ bearer: [] }],
+    },
+    // the documented answers (openapi-responses.ts) go into the document only, never into the route
+    transform: ({ schema, url, route }) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const documented = responsesOf(String(methods[0]), route.url);
+      return { schema: documented === undefined ? schema : ({ ...(schema ?? {}), response: documented } as typeof schema), url };
     },
   });
   void app.register(healthRoutes, { deps });

@@ -1,6 +1,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../../../test/harness.js';
+import { RESPONSES } from '../openapi-responses.js';
 import { listRoutes } from '../server.js';
 
 let t: TestDaemon | undefined;
@@ -50,5 +52,31 @@ describe('the OpenAPI document (GET /openapi.json, GET /api)', () => {
     t = await testDaemon(`server:\n  tokens:\n    read: ["read-token-0123456789abcdef"]\n    ingest: ["ingest-token-0123456789abcdef"]\nmodels: []\n`);
     expect((await t.daemon.app.inject({ url: '/openapi.json' })).statusCode).toBe(401);
     expect((await t.daemon.app.inject({ url: '/openapi.json', headers: { authorization: 'Bearer read-token-0123456789abcdef' } })).statusCode).toBe(200);
+  });
+});
+
+/**
+ * Requests that exercise the documented routes on a daemon with data; each answer must be one the
+ * document lists for its route (its status, else `default`) and its body must validate against it.
+ */
+const PROBES: { route: string; url: string; method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; payload?: unknown }[] = [{ route: 'GET /healthz', url: '/healthz' }];
+
+describe('real answers validate against the document', () => {
+  it('every documented route is probed, and each probe answers as documented', async () => {
+    t = await testDaemon();
+    const doc = (await t.daemon.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+    expect(Object.keys(RESPONSES).filter((route) => !PROBES.some((p) => p.route === route))).toEqual([]);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    for (const p of PROBES) {
+      const [method, url] = p.route.split(' ') as [string, string];
+      const r = await t.daemon.app.inject({ method: p.method ?? 'GET', url: p.url, ...(p.payload === undefined ? {} : { payload: p.payload as object, headers: { 'content-type': 'application/json' } }) });
+      const responses = doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()]?.responses ?? {};
+      const documented = responses[String(r.statusCode)] ?? responses.default;
+      expect(documented, `${p.route} answered ${r.statusCode}, not documented`).toBeDefined();
+      const schema = documented?.content?.['application/json']?.schema;
+      if (schema === undefined) continue; // not JSON: its media type is checked by the route's own tests
+      const valid = ajv.validate(schema, r.json());
+      expect(valid ? [] : ajv.errors, `${p.method ?? 'GET'} ${p.url} → ${r.statusCode}: ${r.body.slice(0, 300)}`).toEqual([]);
+    }
   });
 });
