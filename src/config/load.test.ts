@@ -113,7 +113,7 @@ describe('good configuration files', () => {
       slos: [],
       cluster: { lease: 15_000, shard: { count: 1, index: 0 } },
       tracing: { otlp: { headers: {}, timeout: 10_000 }, sample_ratio: 1 },
-      kserve: { join_timeout: 30_000, max_pending: 100_000 },
+      kserve: { join_timeout: 30_000, max_pending: 100_000, max_pending_bytes: 64 * 1024 * 1024 },
     });
   });
 
@@ -471,9 +471,9 @@ describe('kserve (models[].kserve and the top-level join settings)', () => {
 
   it('defaults: join_timeout 30s, max_pending 100000; the block is optional, version_from auto', () => {
     const cfg = parseConfigText(`${MODEL}    kserve: { inference_service: sklearn-iris, features: [b, a], prediction: predict, score: 1 }\n`, 'k.yaml', {});
-    expect(cfg.kserve).toEqual({ join_timeout: 30_000, max_pending: 100_000 });
+    expect(cfg.kserve).toEqual({ join_timeout: 30_000, max_pending: 100_000, max_pending_bytes: 64 * 1024 * 1024 });
     expect(cfg.models[0]?.kserve).toEqual({ inference_service: 'sklearn-iris', features: ['b', 'a'], prediction: 'predict', score: 1, version_from: 'auto' });
-    expect(parseConfigText('models: []\nkserve:\n  join_timeout: 2m\n  max_pending: 10\n', 'k.yaml', {}).kserve).toEqual({ join_timeout: 120_000, max_pending: 10 });
+    expect(parseConfigText('models: []\nkserve:\n  join_timeout: 2m\n  max_pending: 10\n', 'k.yaml', {}).kserve).toEqual({ join_timeout: 120_000, max_pending: 10, max_pending_bytes: 64 * 1024 * 1024 });
   });
 
   it('errors name the file, line and key: unknown or repeated feature names, a score on regression, a service mapped twice, bad values', () => {

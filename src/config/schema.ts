@@ -311,6 +311,8 @@ export const KserveSchema = z.strictObject({
   join_timeout: positiveDuration().default(30_000),
   /** Halves held at most, all models together; past it the oldest is dropped and counted. */
   max_pending: int().pipe(z.number().min(1).max(10_000_000)).default(100_000),
+  /** Their bodies' JSON size at most, all together (bytes): large inference bodies are bounded too. */
+  max_pending_bytes: int().pipe(z.number().min(1024)).default(64 * 1024 * 1024),
 });
 
 /** The highest models[].segments.max: each segment multiplies the model's per-window series. */

@@ -144,6 +144,26 @@ describe('KserveJoin: request and response halves joined by (model, component, i
     // r1 was dropped: its response now waits alone
     expect(j.offer(half('response', V1_RES, { id: 'r1' }), T0 + 5, limits).pair).toBeNull();
   });
+
+  it('holds at most max_pending_bytes of bodies: the oldest go first, a lone half stays whatever its size', () => {
+    const j = new KserveJoin();
+    const size = JSON.stringify(V1_REQ).length;
+    const limits = { joinTimeoutMs: 30_000, maxPending: 100, maxPendingBytes: 2 * size };
+    expect(j.offer(half('request', V1_REQ, { id: 'a' }), T0, limits).unmatched).toEqual([]);
+    expect(j.offer(half('request', V1_REQ, { id: 'b' }), T0 + 1, limits).unmatched).toEqual([]);
+    expect(j.bytes).toBe(2 * size);
+    expect(j.offer(half('request', V1_REQ, { id: 'c' }), T0 + 2, limits).unmatched).toEqual([{ model: 'iris', half: 'request', id: 'a', reason: 'evicted' }]);
+    expect(j.bytes).toBe(2 * size);
+    // joined and expired halves give their bytes back
+    expect(j.offer(half('response', V1_RES, { id: 'b' }), T0 + 3, limits).pair).not.toBeNull();
+    expect(j.bytes).toBe(size);
+    expect(j.expire(T0 + 40_000, limits).map((u) => u.id)).toEqual(['c']);
+    expect(j.bytes).toBe(0);
+    // a body larger than the bound alone is held (and joined when its other half comes)
+    const big = { instances: Array.from({ length: 100 }, () => [1, 2, 3, 4]) };
+    expect(j.offer(half('request', big, { id: 'big' }), T0 + 50_000, limits).unmatched).toEqual([]);
+    expect(j.offer(half('response', { predictions: Array.from({ length: 100 }, () => 1) }, { id: 'big' }), T0 + 50_001, limits).pair).not.toBeNull();
+  });
 });
 
 describe('modelForService: the model of an InferenceService and endpoint', () => {

@@ -66,12 +66,16 @@ export interface JoinLimits {
   joinTimeoutMs: number;
   /** Halves held at most (all models). */
   maxPending: number;
+  /** Their bodies' JSON size at most, all together (bytes; default: no bound). */
+  maxPendingBytes?: number;
 }
 
-export const joinLimits = (cfg: VigilConfig): JoinLimits => ({ joinTimeoutMs: cfg.kserve.join_timeout, maxPending: cfg.kserve.max_pending });
+export const joinLimits = (cfg: VigilConfig): JoinLimits => ({ joinTimeoutMs: cfg.kserve.join_timeout, maxPending: cfg.kserve.max_pending, maxPendingBytes: cfg.kserve.max_pending_bytes });
 
 interface Held {
   half: KserveHalf;
+  /** The half's body as JSON, in bytes (UTF-16 code units: close enough for a bound). */
+  bytes: number;
   /** `now` when it was offered: expiry counts from here, not from the event's own time. */
   received: number;
 }
@@ -84,9 +88,21 @@ interface Held {
 export class KserveJoin {
   /** Insertion order is arrival order: the first entry is the oldest. */
   private readonly pending = new Map<string, Held>();
+  /** The bodies' size of the halves held. */
+  private held = 0;
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** The bodies' JSON size of the halves held (bytes). */
+  get bytes(): number {
+    return this.held;
+  }
+
+  private drop(key: string, h: Held): void {
+    this.pending.delete(key);
+    this.held -= h.bytes;
   }
 
   /**
@@ -97,17 +113,21 @@ export class KserveJoin {
     const key = `${half.model}\u0000${half.component}\u0000${half.id}`;
     const waiting = this.pending.get(key);
     if (waiting !== undefined && waiting.half.half !== half.half) {
-      this.pending.delete(key);
+      this.drop(key, waiting);
       const [request, response] = half.half === 'request' ? [half, waiting.half] : [waiting.half, half];
       return { pair: { model: half.model, id: half.id, request, response }, unmatched: [] };
     }
-    if (waiting !== undefined) this.pending.delete(key); // re-delivered: the newer one, at the back
-    this.pending.set(key, { half, received: now });
+    if (waiting !== undefined) this.drop(key, waiting); // re-delivered: the newer one, at the back
+    const bytes = JSON.stringify(half.data)?.length ?? 0;
+    this.pending.set(key, { half, received: now, bytes });
+    this.held += bytes;
     const unmatched: Unmatched[] = [];
     const max = Math.max(1, limits.maxPending);
+    const maxBytes = limits.maxPendingBytes ?? Number.POSITIVE_INFINITY;
     for (const [k, held] of this.pending) {
-      if (this.pending.size <= max) break;
-      this.pending.delete(k);
+      // the newest half is kept whatever its size: a half alone never evicts itself
+      if ((this.pending.size <= max && this.held <= maxBytes) || this.pending.size === 1) break;
+      this.drop(k, held);
       unmatched.push({ model: held.half.model, half: held.half.half, id: held.half.id, reason: 'evicted' });
     }
     return { pair: null, unmatched };
@@ -119,7 +139,7 @@ export class KserveJoin {
     for (const [k, held] of this.pending) {
       // arrival order: the first one still in time ends the sweep (unless the clock stepped back)
       if (now - held.received < limits.joinTimeoutMs) break;
-      this.pending.delete(k);
+      this.drop(k, held);
       out.push({ model: held.half.model, half: held.half.half, id: held.half.id, reason: 'expired' });
     }
     return out;
@@ -129,6 +149,7 @@ export class KserveJoin {
   clear(): number {
     const n = this.pending.size;
     this.pending.clear();
+    this.held = 0;
     return n;
   }
 }
