@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import fastifySwagger from '@fastify/swagger';
 import { vigilVersion } from '../core/version.js';
 import { responsesOf } from './openapi-responses.js';
+import { SUMMARIES } from './openapi-summaries.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -144,11 +145,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'server.tokens: ingest, read or admin (docs/security.md)' } } },
       security: [{ bearer: [] }],
     },
-    // the documented answers (openapi-responses.ts) go into the document only, never into the route
+    // the documented answers (openapi-responses.ts) and summaries (openapi-summaries.ts) go into
+    // the document only, never into the route
     transform: ({ schema, url, route }) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const key = `${String(methods[0])} ${route.url}`;
       const documented = responsesOf(String(methods[0]), route.url);
-      return { schema: documented === undefined ? schema : ({ ...(schema ?? {}), response: documented } as typeof schema), url };
+      const text = SUMMARIES[key];
+      const merged = {
+        ...(schema ?? {}),
+        ...(text === undefined ? {} : { summary: text.summary, ...(text.description === undefined ? {} : { description: text.description }) }),
+        ...(documented === undefined ? {} : { response: documented }),
+      };
+      return { schema: merged as typeof schema, url };
     },
   });
   void app.register(healthRoutes, { deps });

@@ -2,6 +2,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_CONFIG, testDaemon, writeConfig, type TestDaemon } from '../../../test/harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { endpointsSection, ENDPOINTS_SECTION, type OpenApiDocument } from '../api-docs.js';
 import { RESPONSES } from '../openapi-responses.js';
 import { listRoutes } from '../server.js';
 
@@ -35,6 +38,15 @@ describe('the OpenAPI document (GET /openapi.json, GET /api)', () => {
     // a path parameter is declared, required, in the path
     const circuit = doc.paths['/v1/models/{model}/circuit']?.get?.parameters ?? [];
     expect(circuit).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'model', in: 'path', required: true })]));
+  });
+
+  it("docs/http-api.md's table of endpoints is the document's (npm run docs writes it)", async () => {
+    t = await testDaemon();
+    const doc = (await t.daemon.app.inject({ url: '/openapi.json' })).json() as OpenApiDocument;
+    const text = readFileSync(join(import.meta.dirname, '../../../docs/http-api.md'), 'utf8');
+    expect(ENDPOINTS_SECTION.exec(text)?.[0]).toBe(endpointsSection(doc));
+    // every operation has a line of what it does
+    expect(endpointsSection(doc).split('\n').filter((l) => l.startsWith('| `') && l.split(' | ')[1] === '')).toEqual([]);
   });
 
   it('GET /api shows it as a page: every operation, nothing loaded from elsewhere', async () => {
