@@ -333,4 +333,66 @@ ${CONFIG}`;
     await b.daemon.cycle.run();
     expect(p95(b)).toBe(0.5);
   });
+
+  it("a KServe inference's request taken by one replica and its response by the other are joined (the halves wait in the database)", async () => {
+    const config = `
+models:
+  - name: iris
+    task: multiclass
+    classes: ["0", "1", "2"]
+    windows: [1h]
+    features:
+      - { name: sepal_length, type: numeric }
+      - { name: sepal_width, type: numeric }
+      - { name: petal_length, type: numeric }
+      - { name: petal_width, type: numeric }
+    kserve: { inference_service: sklearn-iris }
+kserve: { join_timeout: 30s }
+rule_files: []
+alerting: { bundled_rules: false }
+`;
+    const { a, b } = await pair(config);
+    const headers = (type: 'request' | 'response', id: string): Record<string, string> => ({
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': id,
+      'ce-type': `org.kubeflow.serving.inference.${type}`,
+      'ce-source': 'http://localhost:9081/',
+      'ce-time': new Date(T0 - 500).toISOString(),
+      'ce-inferenceservicename': 'sklearn-iris',
+      'ce-component': 'predictor',
+      'ce-endpoint': 'default',
+    });
+    const send = (t: TestDaemon, type: 'request' | 'response', id: string, body: unknown) => t.daemon.app.inject({ method: 'POST', url: '/v1/kserve/events', headers: headers(type, id), payload: JSON.stringify(body) });
+    const request = { instances: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] };
+    const response = { predictions: [1, 1] };
+    // the request to a, the response to b; and the other way round for a second inference
+    expect((await send(a, 'request', 'one', request)).json()).toMatchObject({ accepted_events: 1, joined_predictions: 0, pending: 1 });
+    expect((await send(b, 'response', 'one', response)).json()).toMatchObject({ accepted_events: 1, joined_predictions: 2, stored: 2, pending: 0 });
+    expect((await send(b, 'response', 'two', response)).json()).toMatchObject({ joined_predictions: 0, pending: 1 });
+    expect((await send(a, 'request', 'two', request)).json()).toMatchObject({ joined_predictions: 2, stored: 2, pending: 0 });
+    // both halves at the same moment, one to each replica: joined once (each offer holds the key's lock)
+    for (let k = 0; k < 5; k++) {
+      const [x, y] = await Promise.all([send(a, 'request', `same-${k}`, request), send(b, 'response', `same-${k}`, response)]);
+      expect((x.json() as { joined_predictions: number }).joined_predictions + (y.json() as { joined_predictions: number }).joined_predictions).toBe(2);
+    }
+    // both hold all four predictions (one took them, the other follows the store)
+    for (const t of [a, b]) {
+      await t.daemon.follower?.poll();
+      const stored = (await t.daemon.app.inject({ url: '/v1/models/iris/predictions/one%2F0' })).json() as { features: Record<string, number> };
+      expect(stored.features).toEqual({ sepal_length: 6.8, sepal_width: 2.8, petal_length: 4.8, petal_width: 1.4 });
+      expect((await t.daemon.app.inject({ url: '/v1/models/iris/predictions/two%2F1' })).statusCode).toBe(200);
+    }
+    // a request both replicas would see expire: dropped and counted once, by whichever swept first
+    expect((await send(a, 'request', 'lonely', request)).json()).toMatchObject({ pending: 1 });
+    const unmatched = async (t: TestDaemon): Promise<number> => Number(/^vigil_kserve_unmatched_total\{[^}]*half="request"[^}]*\} (\S+)$/m.exec((await t.daemon.app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+    await waitFor('the lonely half dropped (the sweep runs every second)', async () => {
+      a.clock.advance(31_000);
+      b.clock.advance(31_000);
+      await new Promise((r) => setTimeout(r, 200));
+      return (await unmatched(a)) + (await unmatched(b)) >= 1 ? true : undefined;
+    }, 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await unmatched(a)) + (await unmatched(b))).toBe(1);
+  });
 });

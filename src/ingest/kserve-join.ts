@@ -70,6 +70,19 @@ export interface JoinLimits {
   maxPendingBytes?: number;
 }
 
+/**
+ * Where the waiting halves are held: this process's memory (KserveJoin), or a store that replicas
+ * share (PostgreSQL: every replica sees every half, so a request and its response that two
+ * replicas took are joined all the same).
+ */
+export interface JoinBackend {
+  offer(half: KserveHalf, now: number, limits: JoinLimits): Promise<{ pair: JoinedPair | null; unmatched: Unmatched[] }> | { pair: JoinedPair | null; unmatched: Unmatched[] };
+  /** Drops the halves past join_timeout and, beyond max_pending / max_pending_bytes, the oldest. */
+  expire(now: number, limits: JoinLimits): Promise<Unmatched[]> | Unmatched[];
+  /** Halves waiting. */
+  pendingCount(): Promise<number> | number;
+}
+
 export const joinLimits = (cfg: VigilConfig): JoinLimits => ({ joinTimeoutMs: cfg.kserve.join_timeout, maxPending: cfg.kserve.max_pending, maxPendingBytes: cfg.kserve.max_pending_bytes });
 
 interface Held {
@@ -85,13 +98,17 @@ interface Held {
  * come first. Bounded: at most `maxPending` halves, the oldest dropped first. Runtime state only;
  * the limits are passed in on every call (a reload may change them).
  */
-export class KserveJoin {
+export class KserveJoin implements JoinBackend {
   /** Insertion order is arrival order: the first entry is the oldest. */
   private readonly pending = new Map<string, Held>();
   /** The bodies' size of the halves held. */
   private held = 0;
 
   get size(): number {
+    return this.pending.size;
+  }
+
+  pendingCount(): number {
     return this.pending.size;
   }
 

@@ -10,6 +10,7 @@ import {
   KserveJoin,
   modelForService,
   pairItems,
+  type JoinBackend,
   type KserveHalf,
   type Unmatched,
 } from '../../ingest/kserve-join.js';
@@ -43,8 +44,8 @@ import { MODEL_PARAMS } from './ingest.js';
 
 export interface KserveRouteOptions {
   deps: ServerDeps;
-  /** The halves waiting for their other half; default: a new join for this server. */
-  join?: KserveJoin;
+  /** The halves waiting for their other half; default: the store's when replicas share it, else a new join in memory. */
+  join?: JoinBackend;
   /** Counts a dropped half; default: `vigil_kserve_unmatched_total` of deps.registry. */
   onUnmatched?: (u: Unmatched) => void;
   /** How often expired halves are swept besides on every request (ms); 0: only on requests. Default 1000. */
@@ -164,7 +165,9 @@ function structuredEvent(ev: unknown): { attrs: Attributes; data: unknown } {
 export const kserveRoutes: FastifyPluginAsync<KserveRouteOptions> = async (app, opts) => {
   const { deps } = opts;
   const log = deps.logger.child({ component: 'kserve' });
-  const join = opts.join ?? new KserveJoin();
+  // replicas sharing a store hold the halves there: the two halves of an inference may reach two replicas
+  const join: JoinBackend = opts.join ?? (deps.store.shared ? (deps.store as { kserveJoin?: () => JoinBackend }).kserveJoin?.() : undefined) ?? new KserveJoin();
+  const inMemory = join instanceof KserveJoin;
   const counter = deps.registry.text.getSingleMetric('vigil_kserve_unmatched_total') as Counter<'model' | 'half'> | undefined;
   const onUnmatched = opts.onUnmatched ?? ((u: Unmatched) => counter?.inc({ model: u.model, half: u.half }));
   const count = (list: readonly Unmatched[]): void => {
@@ -173,16 +176,16 @@ export const kserveRoutes: FastifyPluginAsync<KserveRouteOptions> = async (app, 
   };
 
   /** Drops the halves past join_timeout; never throws (it runs on a timer too). */
-  const sweep = (now: number): void => {
+  const sweep = async (now: number): Promise<void> => {
     try {
-      count(join.expire(now, joinLimits(deps.config())));
+      count(await join.expire(now, joinLimits(deps.config())));
     } catch (e) {
       log.error({ err: (e as Error).message }, 'kserve join sweep failed');
     }
   };
   const every = opts.sweepIntervalMs ?? 1000;
   if (every > 0) {
-    const timer = setInterval(() => sweep(deps.clock.now()), every);
+    const timer = setInterval(() => void sweep(deps.clock.now()), every);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
   }
@@ -232,7 +235,7 @@ export const kserveRoutes: FastifyPluginAsync<KserveRouteOptions> = async (app, 
 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     const now = deps.clock.now();
-    sweep(now);
+    if (inMemory) await sweep(now); // a shared store's halves are swept by the timer only (a statement a request otherwise)
     const forced = (req.params as { model?: string }).model;
     if (forced !== undefined) deps.ingestor.model(forced); // 404 before anything else
     const type = String(req.headers['content-type'] ?? '').toLowerCase();
@@ -280,7 +283,7 @@ export const kserveRoutes: FastifyPluginAsync<KserveRouteOptions> = async (app, 
         continue;
       }
       answer.accepted_events++;
-      const { pair, unmatched } = join.offer(half, now, joinLimits(deps.config()));
+      const { pair, unmatched } = await join.offer(half, now, joinLimits(deps.config()));
       count(unmatched);
       if (pair === null) continue;
       const model = deps.ingestor.model(pair.model);
@@ -312,7 +315,7 @@ export const kserveRoutes: FastifyPluginAsync<KserveRouteOptions> = async (app, 
         }
       }
     }
-    answer.pending = join.size;
+    answer.pending = await join.pendingCount();
     if (batch && events.length > 0 && answer.accepted_events === 0) {
       throw new VigilError(BAD, `none of the ${events.length} events of the batch was taken (first: ${answer.rejected[0]?.reason ?? ''})`, {
         statusCode: 400,

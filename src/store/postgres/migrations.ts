@@ -280,6 +280,27 @@ export const MIGRATIONS: readonly PgMigration[] = [
     name: "a prediction's trace context (the serving request's W3C traceparent)",
     up: (s) => `ALTER TABLE ${s}.predictions ADD COLUMN traceparent text;`,
   },
+  {
+    version: 11,
+    name: "KServe halves waiting for their other half, shared by the replicas",
+    // One row per half (src/ingest/kserve-join.ts): a request and its response that two replicas
+    // took meet here. `data` is the event's JSON body; `received_at` the time it came (expiry).
+    up: (s) => `
+      CREATE TABLE ${s}.kserve_pending (
+        model text COLLATE "C" NOT NULL,
+        component text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        half text NOT NULL CHECK (half IN ('request', 'response')),
+        endpoint text NOT NULL,
+        time bigint,
+        data text NOT NULL,
+        bytes integer NOT NULL,
+        received_at bigint NOT NULL,
+        PRIMARY KEY (model, component, id, half)
+      );
+      CREATE INDEX kserve_pending_received ON ${s}.kserve_pending (received_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -73,6 +73,7 @@ import { actionOf, actionParams, incidentOf, incidentParams, type ActionRow, typ
 import { leBytes, REFERENCE_CHUNK_BYTES, ReferenceScratch } from './pg-references.js';
 import { labelParams, labelsSql, predictionParams, predictionsSql, writeResult } from './pg-writes.js';
 import { PackedLayouts } from './pg-layouts.js';
+import type { Half, JoinBackend, KserveHalf, Unmatched } from '../../ingest/kserve-join.js';
 
 export interface PostgresStoreOptions {
   /** postgres://USER[:PASSWORD]@HOST:PORT/DATABASE[?sslmode=…] */
@@ -194,6 +195,9 @@ class Where {
 /** A statement that inserts or updates an outbox entry (the receiver and creation time stay). */
 const outboxUpsertSql = (s: string): string => `INSERT INTO ${s}.outbox (id, receiver, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)
   ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, attempts = EXCLUDED.attempts, next_attempt_at = EXCLUDED.next_attempt_at`;
+
+/** The advisory lock class of a KServe half's key (kserveJoin). */
+const KSERVE_LOCK_CLASS = 0x5649_4b53; // 'VIKS'
 
 /** Rows a statement of prune deletes. */
 const PRUNE_BATCH = 10_000;
@@ -533,6 +537,66 @@ export class PostgresStore implements Store {
     const row = taken.rows[0] ?? (await this.read<Row>(`SELECT holder, epoch, expires_at FROM ${this.s}.leader_lease WHERE name = 'leader'`)).rows[0];
     if (row === undefined) throw new VigilError('VIGIL_ERR_STORE_OPEN', 'the leader lease row is missing (migration 8)');
     return { holder: row.holder, epoch: row.epoch, expiresAt: row.expires_at, mine: taken.rows.length > 0 };
+  }
+
+  /**
+   * The KServe join in the shared database (src/ingest/kserve-join.ts, JoinBackend): the two halves
+   * of an inference may reach two replicas. An offer takes a transaction-scoped advisory lock on
+   * its key, so a request and its response offered at the same moment by two replicas are seen one
+   * after the other: the second finds the first and takes it (DELETE … RETURNING), never both
+   * waiting. Expiry and the bounds are one statement each, whoever runs them (a row is deleted,
+   * and counted, once).
+   */
+  kserveJoin(): JoinBackend {
+    const s = this.s;
+    type Row = { model: string; component: string; id: string; half: Half; endpoint: string; time: number | null; data: string };
+    const halfOf = (r: Row): KserveHalf => ({ half: r.half, model: r.model, id: r.id, component: r.component, endpoint: r.endpoint, time: r.time, data: JSON.parse(r.data) as unknown });
+    const unmatched = (rows: readonly { model: string; half: Half; id: string }[], reason: Unmatched['reason']): Unmatched[] => rows.map((r) => ({ model: r.model, half: r.half, id: r.id, reason }));
+    return {
+      offer: (half, now) =>
+        this.tx(async (c) => {
+          await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KSERVE_LOCK_CLASS, JSON.stringify([half.model, half.component, half.id])]);
+          const other = await c.query<Row>(
+            `DELETE FROM ${s}.kserve_pending WHERE model = $1 AND component = $2 AND id = $3 AND half <> $4 RETURNING model, component, id, half, endpoint, time, data`,
+            [half.model, half.component, half.id, half.half],
+          );
+          const found = other.rows[0];
+          if (found !== undefined) {
+            const waiting = halfOf(found);
+            const [request, response] = half.half === 'request' ? [half, waiting] : [waiting, half];
+            return { pair: { model: half.model, id: half.id, request, response }, unmatched: [] };
+          }
+          const data = JSON.stringify(half.data) ?? 'null';
+          // a re-delivered half replaces the first
+          await c.query(
+            `INSERT INTO ${s}.kserve_pending (model, component, id, half, endpoint, time, data, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (model, component, id, half) DO UPDATE SET endpoint = EXCLUDED.endpoint, time = EXCLUDED.time, data = EXCLUDED.data, bytes = EXCLUDED.bytes, received_at = EXCLUDED.received_at`,
+            [half.model, half.component, half.id, half.half, half.endpoint, half.time, data, data.length, now],
+          );
+          return { pair: null, unmatched: [] };
+        }),
+      expire: async (now, limits) => {
+        const expired = await this.q<{ model: string; half: Half; id: string }>(
+          `DELETE FROM ${s}.kserve_pending WHERE received_at <= $1 RETURNING model, half, id`,
+          [now - limits.joinTimeoutMs],
+        );
+        // beyond the bounds, the oldest go (the newest is kept whatever its size)
+        const evicted = await this.q<{ model: string; half: Half; id: string }>(
+          `DELETE FROM ${s}.kserve_pending p USING (
+             SELECT model, component, id, half FROM (
+               SELECT model, component, id, half,
+                 row_number() OVER (ORDER BY received_at DESC, id DESC) AS n,
+                 sum(bytes) OVER (ORDER BY received_at DESC, id DESC) AS b
+               FROM ${s}.kserve_pending) x
+             WHERE n > 1 AND (n > $1 OR b > $2)) o
+           WHERE p.model = o.model AND p.component = o.component AND p.id = o.id AND p.half = o.half
+           RETURNING p.model, p.half, p.id`,
+          [limits.maxPending, limits.maxPendingBytes ?? Number.MAX_SAFE_INTEGER],
+        );
+        return [...unmatched(expired.rows, 'expired'), ...unmatched(evicted.rows, 'evicted')];
+      },
+      pendingCount: async () => Number((await this.read<{ n: string }>(`SELECT count(*) AS n FROM ${s}.kserve_pending`)).rows[0]?.n ?? 0),
+    };
   }
 
   async releaseLease(holder: string): Promise<void> {
