@@ -30,6 +30,8 @@ export interface DocumentedResponse {
   schema?: object;
   /** The media type when the body is not JSON (text/plain, text/html, …). Neither this nor `schema`: no body (304). */
   type?: string;
+  /** Other media types the same status may answer in (content negotiation): each with its schema, or null when it is not JSON. */
+  also?: Record<string, object | null>;
 }
 
 export type RouteResponses = Partial<Record<number | 'default', DocumentedResponse>>;
@@ -296,6 +298,69 @@ const KSERVE_ANSWER: RouteResponses = {
 
 /** Documented routes, by `METHOD /url`. A route missing here is described without its answers. */
 export const RESPONSES: Record<string, RouteResponses> = {
+  'GET /runbooks': {
+    200: {
+      description: "The runbooks' index: a page for a browser (Accept: text/html), else JSON",
+      type: 'text/html',
+      also: {
+        'application/json': {
+          type: 'object',
+          required: ['runbooks'],
+          additionalProperties: false,
+          properties: {
+            runbooks: {
+              type: 'array',
+              items: { type: 'object', required: ['name', 'title', 'url'], additionalProperties: false, properties: { name: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+  },
+  'GET /runbooks/:name': {
+    200: { description: 'A runbook: the rendered page for a browser, else (or as `<Name>.md`) its Markdown', type: 'text/html', also: { 'text/markdown': null } },
+  },
+  'GET /ui/:file': {
+    200: { description: "A file of the web UI's client (gzipped when the client accepts it)", type: 'text/javascript', also: { 'text/css': null } },
+  },
+  'GET /v1/models/:model/report': {
+    200: {
+      description: 'The drift report of a window against the baseline: a page, or JSON with Accept: application/json',
+      type: 'text/html',
+      also: {
+        'application/json': {
+          type: 'object',
+          required: ['model', 'window', 'segment', 'at', 'predictions', 'baseline', 'alpha', 'summary', 'features'],
+          additionalProperties: true,
+          properties: {
+            model: { type: 'string' },
+            window: { type: 'string', description: 'the window, as configured (e.g. 1h)' },
+            segment: { type: ['string', 'null'] },
+            at: { type: 'string', format: 'date-time' },
+            predictions: { type: 'integer', minimum: 0, description: 'predictions in the window' },
+            baseline: {
+              type: 'object',
+              required: ['id', 'version', 'rows', 'source', 'segment_references'],
+              additionalProperties: false,
+              properties: { id: { type: 'integer' }, version: { type: 'string' }, rows: { type: 'integer' }, source: { type: 'string' }, segment_references: { type: 'boolean' } },
+            },
+            alpha: { type: 'number' },
+            summary: {
+              type: 'object',
+              required: ['features_tested', 'features_drifted', 'drift_detected'],
+              additionalProperties: true,
+              properties: { features_tested: { type: 'integer' }, features_drifted: { type: 'integer' }, drift_detected: { type: 'boolean' }, drifted_features: { type: 'array', items: { type: 'string' } } },
+            },
+            features: {
+              type: 'array',
+              description: 'the features, most drifted first; each with every test (statistic, p-value, adjusted p, decision) and its distributions',
+              items: { type: 'object', required: ['feature', 'status', 'tests'], additionalProperties: true, properties: { feature: { type: 'string' }, status: { type: 'string' }, tests: { type: 'array', items: { type: 'object', required: ['test', 'status'], additionalProperties: true } } } },
+            },
+          },
+        },
+      },
+    },
+  },
   'GET /healthz': { 200: { description: 'The process is alive', schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } }, additionalProperties: false } } },
   'GET /readyz': {
     200: { description: 'Ready', schema: obj({ status: { const: 'ready' }, role: { enum: ['leader', 'follower'], description: 'Among replicas sharing a store (a single process leads)' } }, ['status']) },
@@ -433,10 +498,11 @@ export function responsesOf(method: string, url: string): Record<string, unknown
     if (r === undefined) continue;
     // neither a schema nor a media type: an answer without a body (304), which @fastify/swagger
     // writes without `content` when its schema is `type: 'null'`
+    const also = Object.fromEntries(Object.entries(r.also ?? {}).map(([type, schema]) => [type, { schema: schema ?? { type: 'string' } }]));
     out[status] =
       r.schema === undefined && r.type === undefined
         ? { type: 'null', description: r.description }
-        : { description: r.description, content: { [r.type ?? 'application/json']: { schema: r.schema ?? { type: 'string' } } } };
+        : { description: r.description, content: { [r.type ?? 'application/json']: { schema: r.schema ?? { type: 'string' } }, ...also } };
   }
   out.default ??= { description: 'An error (docs/http-errors.md)', content: { 'application/json': { schema: ERROR_SCHEMA } } };
   return out;

@@ -155,6 +155,18 @@ const PROBES: Probe[] = [
   { route: 'POST /v1/models/:model/baselines', url: '/v1/models/fraud/baselines?version=v1', method: 'POST', payload: [{ features: { amount: 1 } }], status: 409 },
   { route: 'GET /v1/models/:model/baselines', url: '/v1/models/fraud/baselines', status: 200 },
   { route: 'GET /v1/models/:model/baselines', url: '/v1/models/churn/baselines', status: 200 },
+  // the drift report of fraud's window against that baseline, after a cycle: a page, and JSON
+  { route: 'GET /v1/models/:model/report', url: '/v1/models/fraud/report', headers: { accept: 'text/html' }, status: 200, setup: async (t) => void (await t.daemon.cycle.run()) },
+  { route: 'GET /v1/models/:model/report', url: '/v1/models/fraud/report', headers: { accept: 'application/json' }, status: 200 },
+  { route: 'GET /v1/models/:model/report', url: '/v1/models/fraud/report?window=7d', headers: { accept: 'application/json' }, status: 400 },
+  // the runbooks (public): the index and a runbook, for a browser and otherwise; the UI's files
+  { route: 'GET /runbooks', url: '/runbooks', headers: { accept: 'text/html' }, status: 200 },
+  { route: 'GET /runbooks', url: '/runbooks', headers: { accept: 'application/json' }, status: 200 },
+  { route: 'GET /runbooks/:name', url: '/runbooks/MLFeatureDrift', headers: { accept: 'text/html' }, status: 200 },
+  { route: 'GET /runbooks/:name', url: '/runbooks/MLFeatureDrift.md', status: 200 },
+  { route: 'GET /runbooks/:name', url: '/runbooks/NoSuchAlert', status: 404 },
+  { route: 'GET /ui/:file', url: '/ui/app.js', status: 200 },
+  { route: 'GET /ui/:file', url: '/ui/uplot.min.css', status: 200 },
   // a cycle: status, overview, rules and alerts have numbers; ProbeAlert fires and opens an incident
   {
     route: 'GET /v1/models',
@@ -298,7 +310,7 @@ describe('real answers validate against the document', () => {
       const base = (type: string | undefined): string => (type ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       expect(Object.keys(content).map(base), what).toContain(base(r.headers['content-type'] as string | undefined));
       const schema = content['application/json']?.schema;
-      if (schema === undefined) continue; // not JSON
+      if (schema === undefined || base(r.headers['content-type'] as string | undefined) !== 'application/json') continue; // not JSON
       const valid = ajv.validate(schema, r.json());
       expect(valid ? [] : ajv.errors, what).toEqual([]);
     }
