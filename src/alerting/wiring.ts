@@ -76,7 +76,7 @@ export class Alerting {
   }
 
   private delivery(cfg: VigilConfig): { dispatcher: Dispatcher; sender: AlertmanagerSender } {
-    const common = { metrics: this.notificationMetrics, logger: this.deps.logger, clock: this.deps.clock };
+    const common = { metrics: this.notificationMetrics, logger: this.deps.logger, clock: this.deps.clock, ...(this.deps.tracing === undefined ? {} : { tracing: this.deps.tracing }) };
     return {
       dispatcher: new Dispatcher({
         config: cfg.notifications,
@@ -87,7 +87,6 @@ export class Alerting {
           save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
         },
         ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
-        ...(this.deps.tracing === undefined ? {} : { tracing: this.deps.tracing }),
         ...common,
       }),
       sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, outbox: this.amOutbox, ...common }),

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeAlertmanager, type FakeAlertmanager } from '../../test/fakes/fake-alertmanager.js';
 import { startFakeOtlp, type FakeOtlp, type OtlpSpan } from '../../test/fakes/fake-otlp.js';
 import { startFakeWebhook, type FakeWebhook } from '../../test/fakes/fake-receivers.js';
 import { testDaemon, type TestDaemon } from '../../test/harness.js';
@@ -7,16 +8,18 @@ import { waitFor } from '../../test/processes.js';
 const T0 = Date.UTC(2026, 11, 6, 12);
 let otlp: FakeOtlp | undefined;
 let hook: FakeWebhook | undefined;
+let am: FakeAlertmanager | undefined;
 let t: TestDaemon | undefined;
 afterEach(async () => {
   await t?.close();
   await otlp?.close();
   await hook?.close();
-  t = otlp = hook = undefined;
+  await am?.close();
+  t = otlp = hook = am = undefined;
 });
 
-const config = (endpoint: string | undefined, hookUrl: string) => `
-${endpoint === undefined ? '' : `tracing:\n  otlp:\n    endpoint: ${endpoint}\n`}
+const config = (endpoint: string | undefined, hookUrl: string, amUrl?: string) => `
+${endpoint === undefined ? '' : `tracing:\n  otlp:\n    endpoint: ${endpoint}\n`}${amUrl === undefined ? '' : `alertmanagers:\n  - url: ${amUrl}\n`}
 rule_files: [busy.yml]
 alerting: { bundled_rules: false }
 notifications:
@@ -42,7 +45,8 @@ describe('tracing (tracing.otlp.endpoint)', () => {
   it("exports a span per ingestion request (the caller's traceparent its parent), per cycle and stage, per remediation action and per notification", async () => {
     otlp = await startFakeOtlp();
     hook = await startFakeWebhook();
-    t = await testDaemon(config(otlp.url, hook.url), { now: T0, files });
+    am = await startFakeAlertmanager();
+    t = await testDaemon(config(otlp.url, hook.url, am.url), { now: T0, files });
     const posted = await t.daemon.app.inject({
       method: 'POST',
       url: '/v1/models/fraud/predictions',
@@ -63,6 +67,7 @@ describe('tracing (tracing.otlp.endpoint)', () => {
     await t.daemon.remediation.idle();
     await t.daemon.alerting.flush(T0);
     await waitFor('the notification', async () => (hook?.state.payloads.length ? true : undefined), 5000);
+    await waitFor('the alert at Alertmanager', async () => ((am?.state.requests.length ?? 0) > 0 ? true : undefined), 5000);
     await t.close(); // the spans still buffered are exported at shutdown
     t = undefined;
     const spans = otlp.spans;
@@ -82,6 +87,7 @@ describe('tracing (tracing.otlp.endpoint)', () => {
     // the breaker action and the webhook delivery
     expect(byName('remediation circuit_breaker')[0]).toMatchObject({ attributes: { 'vigil.action': 'breaker', 'vigil.model': 'fraud', 'vigil.outcome': 'succeeded' } });
     expect(byName('notify webhook')[0]).toMatchObject({ kind: 3, attributes: { 'vigil.receiver': 'team', 'vigil.attempt': 1 } });
+    expect(byName('notify alertmanager')[0]).toMatchObject({ kind: 3, attributes: { 'vigil.alerts': 1, 'vigil.retry_in_ms': 0 } });
   });
 
   it('off by default: nothing exported, nothing listens for it', async () => {

@@ -1,3 +1,4 @@
+import { SpanKind, type Tracing } from '../../core/tracing.js';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -101,6 +102,8 @@ export interface AlertmanagerSenderOptions {
   sleep?: Sleep;
   /** Default {@link MAX_BATCH_SIZE}. */
   maxBatchSize?: number;
+  /** A span per POST of a batch; none when absent. */
+  tracing?: Tracing;
 }
 
 /** The `name` used in metrics and logs for an Alertmanager. */
@@ -375,7 +378,16 @@ class AlertmanagerTarget {
           this.#wake = undefined;
           continue;
         }
-        const delay = await this.#send(batch);
+        const tracing = this.#opts.tracing;
+        const delay =
+          tracing?.enabled === true
+            ? await tracing.span('notify alertmanager', { kind: SpanKind.CLIENT, attributes: { 'vigil.receiver': this.name, 'vigil.alerts': batch.length } }, async (span) => {
+                const d = await this.#send(batch);
+                // a delay: the POST failed and is tried again after it
+                span.setAttribute('vigil.retry_in_ms', d);
+                return d;
+              })
+            : await this.#send(batch);
         if (delay > 0) await this.#sleep(delay, this.#signal);
       } catch (e) {
         if (this.#signal.aborted) return true;
