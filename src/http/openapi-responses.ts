@@ -167,17 +167,17 @@ const INCIDENT = obj({
   actions: { type: 'array', items: ACTION, description: 'Oldest first' },
 });
 
-/** What remediation.status() answers (pause, resume; GET adds `circuits`). */
+/** Remediation's state (GET /v1/remediation, pause, resume). */
 const REMEDIATION_STATUS_PROPS = {
   paused: { type: 'boolean' },
   paused_by_config: { type: 'boolean', description: 'remediation.paused in the configuration' },
-  pause: { anyOf: [obj({ by: { type: 'string' }, reason: { type: 'string' }, at: { type: 'number', description: 'Unix milliseconds (not RFC 3339, unlike the other times)' } }), { type: 'null' }], description: 'The runtime pause (POST /v1/remediation/pause)' },
+  pause: { anyOf: [obj({ by: { type: 'string' }, reason: { type: 'string' }, at: TIME }), { type: 'null' }], description: 'The runtime pause (POST /v1/remediation/pause)' },
   dry_run: { type: 'boolean' },
   running: { ...STRINGS, description: 'Idempotency keys of the actions running' },
   open_incidents: COUNT,
   rollback_loops: { ...STRINGS, description: 'Models whose rollbacks loop: remediation leaves them alone until resumed' },
 } as const;
-const REMEDIATION_STATUS = obj(REMEDIATION_STATUS_PROPS);
+const REMEDIATION_STATUS = obj({ ...REMEDIATION_STATUS_PROPS, circuits: { type: 'array', items: CIRCUIT } });
 
 /** Prometheus's error envelope (web/api/v1/api.go). */
 const PROM_ERROR = obj({ status: { const: 'error' }, errorType: { enum: ['bad_data', 'execution', 'timeout', 'internal'] }, error: { type: 'string' } });
@@ -430,9 +430,9 @@ export const RESPONSES: Record<string, RouteResponses> = {
   'GET /v1/actions/:id': { 200: { description: 'One action record', schema: ACTION } },
   'POST /v1/actions/:id/approve': { 200: { description: 'The action, approved', schema: ACTION } },
   'POST /v1/actions/:id/reject': { 200: { description: 'The action, rejected', schema: ACTION } },
-  'GET /v1/remediation': { 200: { description: "Remediation's state and every circuit", schema: obj({ ...REMEDIATION_STATUS_PROPS, circuits: { type: 'array', items: CIRCUIT } }) } },
-  'POST /v1/remediation/pause': { 200: { description: "Remediation's state (without `circuits`)", schema: REMEDIATION_STATUS } },
-  'POST /v1/remediation/resume': { 200: { description: "Remediation's state (without `circuits`)", schema: REMEDIATION_STATUS } },
+  'GET /v1/remediation': { 200: { description: "Remediation's state and every circuit", schema: REMEDIATION_STATUS } },
+  'POST /v1/remediation/pause': { 200: { description: "Remediation's state and every circuit", schema: REMEDIATION_STATUS } },
+  'POST /v1/remediation/resume': { 200: { description: "Remediation's state and every circuit", schema: REMEDIATION_STATUS } },
   'GET /api/v1/alerts': {
     200: {
       description: "Pending and firing alerts (Prometheus's answer shape; `silencedBy` is Vigil's)",

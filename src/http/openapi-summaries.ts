@@ -163,7 +163,7 @@ export const SUMMARIES: Record<string, { summary: string; description?: string }
   },
   'POST /v1/remediation/pause': {
     summary: 'Pauses all remediation (the global kill switch)',
-    description: 'Body `{"reason"?, "by"?}`; the pause is persisted across restarts. Role: admin.',
+    description: "Body `{\"reason\"?, \"by\"?}`; the pause is persisted across restarts. Answers remediation's state, as `GET /v1/remediation` does. Role: admin.",
   },
   'POST /v1/remediation/resume': {
     summary: "Lifts the runtime pause of remediation, or clears a model's rollback loop",

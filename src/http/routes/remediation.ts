@@ -170,11 +170,18 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
     return actionJson(await remediation.reject((req.params as { id: string }).id, byOf(req.body), deps.clock.now()));
   });
 
-  app.get('/v1/remediation', async () => ({ ...remediation.status(), circuits: remediation.circuits.list().map(circuitJson) }));
+  /** Remediation's state as the three routes answer it: the pause's time in RFC 3339, as every time of the API, and every circuit. */
+  const stateJson = (st: ReturnType<typeof remediation.status>) => ({
+    ...st,
+    pause: st.pause === null ? null : { ...st.pause, at: iso(st.pause.at) },
+    circuits: remediation.circuits.list().map(circuitJson),
+  });
+
+  app.get('/v1/remediation', async () => stateJson(remediation.status()));
 
   app.post('/v1/remediation/pause', admin, async (req) => {
     const b = (req.body ?? {}) as { reason?: unknown };
-    return remediation.pauseAll(byOf(req.body), typeof b.reason === 'string' ? b.reason.slice(0, 500) : '', deps.clock.now());
+    return stateJson(await remediation.pauseAll(byOf(req.body), typeof b.reason === 'string' ? b.reason.slice(0, 500) : '', deps.clock.now()));
   });
 
   app.post('/v1/remediation/resume', admin, async (req) => {
@@ -182,7 +189,7 @@ export const remediationRoutes: FastifyPluginAsync<{ deps: ServerDeps & { remedi
     if (b.model !== undefined && (typeof b.model !== 'string' || !deps.config().models.some((m) => m.name === b.model))) {
       throw new VigilError('VIGIL_ERR_HTTP_VALIDATION', 'body.model: not a configured model', { statusCode: 400, details: { field: 'model' } });
     }
-    return remediation.resume(byOf(req.body), deps.clock.now(), b.model as string | undefined);
+    return stateJson(await remediation.resume(byOf(req.body), deps.clock.now(), b.model as string | undefined));
   });
 
   // Serving apps poll this: answered from memory, with an ETag that changes on every transition.
