@@ -76,21 +76,27 @@ export class Alerting {
   }
 
   private delivery(cfg: VigilConfig): { dispatcher: Dispatcher; sender: AlertmanagerSender } {
-    const common = { metrics: this.notificationMetrics, logger: this.deps.logger, clock: this.deps.clock, ...(this.deps.tracing === undefined ? {} : { tracing: this.deps.tracing }) };
-    return {
-      dispatcher: new Dispatcher({
-        config: cfg.notifications,
-        notifiers: createNotifiers(cfg.notifications.receivers),
-        outbox: this.outbox,
-        state: {
-          load: () => this.deps.store.getState(GROUPS_KEY),
-          save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
-        },
-        ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
-        ...common,
-      }),
-      sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, outbox: this.amOutbox, ...common }),
-    };
+    return { dispatcher: this.newDispatcher(cfg), sender: new AlertmanagerSender({ alertmanagers: cfg.alertmanagers, outbox: this.amOutbox, ...this.common() }) };
+  }
+
+  /** What the dispatcher and the Alertmanager sender share: metrics, logger, clock, tracing. */
+  private common() {
+    return { metrics: this.notificationMetrics, logger: this.deps.logger, clock: this.deps.clock, ...(this.deps.tracing === undefined ? {} : { tracing: this.deps.tracing }) };
+  }
+
+  /** The direct notifiers' dispatcher of a configuration (its groups persisted in the state table). */
+  private newDispatcher(cfg: VigilConfig): Dispatcher {
+    return new Dispatcher({
+      config: cfg.notifications,
+      notifiers: createNotifiers(cfg.notifications.receivers),
+      outbox: this.outbox,
+      state: {
+        load: () => this.deps.store.getState(GROUPS_KEY),
+        save: (json) => this.deps.store.setState(GROUPS_KEY, json, this.deps.clock.now()),
+      },
+      ...(cfg.server.external_url ? { externalURL: cfg.server.external_url } : {}),
+      ...this.common(),
+    });
   }
 
   /** Sends a firing alert to a receiver now (an escalation step), through the outbox. */
@@ -128,7 +134,7 @@ export class Alerting {
     this.leading = leads;
     if (first && !leads) return; // a follower from the start: its dispatcher holds nothing
     const old = this.dispatcher;
-    this.dispatcher = this.delivery(this.deps.config()).dispatcher;
+    this.dispatcher = this.newDispatcher(this.deps.config());
     await old.stop({ persist: false });
     if (leads) {
       const groups = await this.dispatcher.restoreGroups();
